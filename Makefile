@@ -1,0 +1,35 @@
+# DVC Pulse. Quick start: `make up` (run everything), `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+
+.PHONY: install up test lint check-schemas bench clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
+	$(BIN)/uv sync --locked --quiet
+	@touch $@
+
+install: $(VENV)/.installed
+
+## Start embedded NATS, the streams, every service and the simulator (SIM=0: no simulator). Ctrl-C stops all.
+up: install
+	$(BIN)/dvc-pulse up $(if $(filter 0,$(SIM)),--no-simulate,)
+
+lint: install
+	$(BIN)/ruff check services tests
+	$(BIN)/ruff format --check services tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Static checks, then every test (PostgreSQL too when DVC_TEST_POSTGRES_URL is set).
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

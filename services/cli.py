@@ -1,0 +1,91 @@
+"""`dvc-pulse`: the one console script. Service commands live in each service's `cli.py` and are
+mounted here lazily, so a missing or broken service never breaks the others' commands."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import os
+
+import typer
+
+app = typer.Typer(help="DVC Pulse: real-time monitoring of administrative-procedure dossiers.", no_args_is_help=True)
+streams_app = typer.Typer(help="JetStream streams of the contract.", no_args_is_help=True)
+app.add_typer(streams_app, name="streams")
+
+SERVICES = ("ingest", "indicators", "tasks", "notifier")
+_SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")}
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _default_nats_url() -> str:
+    return os.environ.get("DVC_NATS_URL", "nats://127.0.0.1:4222")
+
+
+@streams_app.command("apply")
+def streams_apply(
+    nats_url: str = typer.Option(None, help="NATS servers, comma-separated (default: $DVC_NATS_URL)"),
+    replicas: int = typer.Option(1, help="Stream replicas (3 on a production cluster)"),
+) -> None:
+    """Declare or update DVC_EVENTS, DVC_ALERTS, DVC_NOTIFY and DVC_DLQ; prints what changed."""
+    import nats
+
+    from services.runtime.streams import apply_streams
+
+    async def run() -> None:
+        connection = await nats.connect((nats_url or _default_nats_url()).split(","), connect_timeout=5)
+        try:
+            for change in await apply_streams(connection.jetstream(), replicas=replicas):
+                typer.echo(change.describe())
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+@app.command("serve")
+def serve(service: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")) -> None:
+    """Run one service (HTTP API and NATS consumers) in the foreground."""
+    if service not in SERVICES or not _module_exists(f"services.{service}.main"):
+        raise typer.BadParameter(f"unknown service {service!r}")
+    importlib.import_module(f"services.{service}.main").run()
+
+
+@app.command("up")
+def up(
+    simulate: bool = typer.Option(True, "--simulate/--no-simulate", help="Run the commune simulator too"),
+    nats_port: int = typer.Option(None, help="Embedded NATS port (default: $DVC_EMBEDDED_NATS_PORT or 14222)"),
+) -> None:
+    """Embedded NATS, streams, every service (and the simulator); Ctrl-C stops everything."""
+    from services.launcher import Launcher
+
+    port = nats_port or int(os.environ.get("DVC_EMBEDDED_NATS_PORT", "14222"))
+    raise typer.Exit(Launcher(nats_port=port, simulate=simulate).run())
+
+
+def _mount_service_commands() -> None:
+    for name, module_name in _SUBCOMMAND_MODULES.items():
+        if not _module_exists(module_name):
+            continue
+        module = importlib.import_module(module_name)
+        sub_app = getattr(module, "app", None)
+        if isinstance(sub_app, typer.Typer):
+            app.add_typer(sub_app, name=name)
+        for command_name, command in getattr(module, "TOP_LEVEL_COMMANDS", {}).items():
+            app.command(command_name)(command)
+
+
+def main() -> None:
+    _mount_service_commands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The contract between services: event schemas, subjects and stream definitions (data, no logic)."""

@@ -1,0 +1,59 @@
+"""Build a service's FastAPI app the same way everywhere: problem+json errors, ops routes, HTTP metrics,
+the broker's lifecycle and its AsyncAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from faststream.nats import NatsBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import CollectorRegistry
+
+from services.runtime.health import ReadinessCheck, ops_router
+from services.runtime.http_metrics import HttpMetricsMiddleware
+from services.runtime.problems import install_problem_handlers
+
+
+def build_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    broker: NatsBroker | None,
+    registry: CollectorRegistry,
+    checks: Mapping[str, ReadinessCheck],
+    routers: Sequence[APIRouter] = (),
+    on_startup: Sequence[Callable[[AsyncExitStack], Awaitable[None]]] = (),
+) -> FastAPI:
+    """`on_startup` steps run after the broker connects; each may push its cleanup onto the exit stack."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if broker is not None:
+                await broker.start()
+                stack.push_async_callback(broker.stop)
+            for step in on_startup:
+                await step(stack)
+            yield
+
+    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(HttpMetricsMiddleware, registry=registry, service=service)
+    app.include_router(ops_router(checks, registry))
+    for router in routers:
+        app.include_router(router)
+    if broker is not None:
+        _add_asyncapi(app, broker, title)
+    return app
+
+
+def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:
+    specification = AsyncAPI(broker, title=title, version="1.0")
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the NATS interface")
+    async def asyncapi() -> JSONResponse:
+        return JSONResponse(specification.to_specification().to_jsonable())

@@ -1,0 +1,114 @@
+"""The processing rules of DESIGN §7 for a batch of JetStream messages, shared by every consumer.
+
+A service supplies `decode` (bytes -> item, raising `InvalidMessage` for bad input) and `apply` (one DB
+transaction for the whole list, recording processed identities). This module acks after `apply`
+returns, nacks with backoff on failure, isolates a poison message by retrying one at a time, and sends
+invalid or exhausted messages to DVC_DLQ with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from services.contracts.subjects import dlq_subject
+from services.runtime.publishing import OutgoingMessage, publish_all
+
+T = TypeVar("T")
+logger = logging.getLogger("dvc_pulse.consuming")
+
+
+class InvalidMessage(Exception):
+    """The message can never be processed (malformed, unknown type): dead-letter it at once."""
+
+
+def backoff_seconds(deliveries: int, base: float = 0.5, cap: float = 60.0) -> float:
+    """Exponential backoff with full jitter for the n-th delivery (1-based)."""
+    ceiling: float = min(cap, base * 2 ** max(0, deliveries - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class BatchOutcome:
+    applied: int = 0
+    dead_lettered: int = 0
+    retried: int = 0
+
+
+@dataclass
+class BatchProcessor(Generic[T]):
+    service: str
+    consumer: str
+    js: JetStreamContext
+    decode: Callable[[Msg], T]
+    apply: Callable[[Sequence[T]], Awaitable[None]]
+    max_deliver: int
+
+    async def process(self, messages: Sequence[Msg]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        decoded: list[tuple[Msg, T]] = []
+        for message in messages:
+            try:
+                decoded.append((message, self.decode(message)))
+            except InvalidMessage as error:
+                await self.dead_letter(message, f"invalid: {error}")
+                outcome.dead_lettered += 1
+        if not decoded:
+            return outcome
+        try:
+            await self.apply([item for _, item in decoded])
+        except Exception:
+            if len(decoded) == 1:
+                await self._retry_or_dead_letter(decoded[0][0], outcome)
+                return outcome
+            logger.warning("batch of %d failed, applying one at a time", len(decoded), exc_info=True)
+            for message, item in decoded:
+                await self._apply_one(message, item, outcome)
+            return outcome
+        for message, _ in decoded:
+            await message.ack()
+        outcome.applied += len(decoded)
+        return outcome
+
+    async def _apply_one(self, message: Msg, item: T, outcome: BatchOutcome) -> None:
+        try:
+            await self.apply([item])
+        except Exception:
+            await self._retry_or_dead_letter(message, outcome)
+            return
+        await message.ack()
+        outcome.applied += 1
+
+    async def _retry_or_dead_letter(self, message: Msg, outcome: BatchOutcome) -> None:
+        deliveries = message.metadata.num_delivered
+        logger.warning("message failed on delivery %d", deliveries, exc_info=True)
+        if deliveries >= self.max_deliver - 1:
+            await self.dead_letter(message, f"failed {deliveries} deliveries")
+            outcome.dead_lettered += 1
+            return
+        await message.nak(delay=backoff_seconds(deliveries))
+        outcome.retried += 1
+
+    async def dead_letter(self, message: Msg, reason: str) -> None:
+        """Publish the original bytes to DVC_DLQ with where it came from and why, then ack it."""
+        metadata = message.metadata
+        sequence = metadata.sequence.stream if metadata.sequence else 0
+        stream = metadata.stream or "unknown"
+        headers = {
+            "Dvc-Original-Subject": message.subject,
+            "Dvc-Original-Stream": stream,
+            "Dvc-Original-Sequence": str(sequence),
+            "Dvc-Consumer": self.consumer,
+            "Dvc-Error": reason[:1000],
+        }
+        await publish_all(
+            self.js,
+            [OutgoingMessage(dlq_subject(self.service), message.data, f"{stream}:{sequence}:{self.consumer}", headers)],
+        )
+        await message.ack()

@@ -1,0 +1,81 @@
+"""`/healthz`, `/readyz` and `/metrics`, identical in every service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from faststream.nats import NatsBroker
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.runtime.streams import missing_streams
+
+# Returns None when ready, otherwise the reason it is not.
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+
+
+def ops_router(checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Broker, database and streams are reachable", response_model=None)
+    async def readyz() -> JSONResponse:
+        results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
+        reasons = {name: reason for name, reason in zip(checks, results, strict=True) if reason}
+        if reasons:
+            return JSONResponse({"status": "not ready", "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ready", "checks": sorted(checks)})
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _run_check(check: ReadinessCheck) -> str | None:
+    try:
+        return await asyncio.wait_for(check(), timeout=3.0)
+    except TimeoutError:
+        return "check timed out after 3 s"
+    except Exception as error:  # a readiness probe reports, it never raises
+        return f"{type(error).__name__}: {error}"
+
+
+def nats_check(broker: NatsBroker) -> ReadinessCheck:
+    async def check() -> str | None:
+        connection = broker._connection
+        if connection is None or not connection.is_connected:
+            return "not connected to NATS"
+        return None
+
+    return check
+
+
+def streams_check(broker: NatsBroker, names: Sequence[str]) -> ReadinessCheck:
+    async def check() -> str | None:
+        connection = broker._connection
+        if connection is None or not connection.is_connected:
+            return "not connected to NATS"
+        missing = await missing_streams(connection.jetstream(), names)
+        if missing:
+            return f"streams missing: {', '.join(missing)} (run `dvc-pulse streams apply`)"
+        return None
+
+    return check
+
+
+def database_check(engine: AsyncEngine) -> ReadinessCheck:
+    async def check() -> str | None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return None
+
+    return check

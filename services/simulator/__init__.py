@@ -1,0 +1,1 @@
+"""Deterministic commune traffic generator (`dvc-pulse simulate`)."""
