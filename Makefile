@@ -19,8 +19,8 @@ up: install
 	$(BIN)/dvc-pulse up $(if $(filter 0,$(SIM)),--no-simulate,)
 
 lint: install
-	$(BIN)/ruff check services tests
-	$(BIN)/ruff format --check services tests
+	$(BIN)/ruff check services tests benchmarks
+	$(BIN)/ruff format --check services tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -29,7 +29,7 @@ test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`: each `benchmarks/bench_*.py` module has `main(argv) -> int`."""

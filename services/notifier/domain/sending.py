@@ -1,0 +1,57 @@
+"""The boundary between the notifier's delivery logic and SMS providers (outbox, http, smpp)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Encoding(StrEnum):
+    GSM7 = "GSM-7"
+    UCS2 = "UCS-2"
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    notification_id: str
+    to_e164: str
+    text: str
+    encoding: Encoding
+    segments: int
+    sender: str | None = None  # brandname registered with the carriers
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a provider said when handed a message (not whether it was delivered)."""
+
+    accepted: bool
+    provider_reference: str | None = None
+    error: str | None = None
+    permanent: bool = False  # a rejection that retrying cannot fix (invalid number, blocked content)
+
+
+class ReceiptStatus(StrEnum):
+    DELIVERED = "delivered"
+    TEMPORARY_FAILURE = "temporary-failure"
+    PERMANENT_FAILURE = "permanent-failure"
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    provider: str
+    provider_reference: str
+    status: ReceiptStatus
+    detail: str | None = None
+
+
+class SmsProvider(Protocol):
+    """Implemented in adapters/providers/. Receipts arrive later: over HTTP (`POST /v1/receipts/{provider}`)
+    or, for SMPP, as deliver_sm PDUs handed to the callback given at construction."""
+
+    name: str
+
+    async def send(self, message: OutgoingSms) -> SendResult: ...
+
+    async def close(self) -> None: ...
