@@ -23,7 +23,8 @@ async def test_streams_are_created_then_unchanged_when_applied_twice(private_nat
         assert [c.action for c in second] == ["unchanged"] * 4
         info = await js.stream_info(EVENTS.name)
         assert info.config.storage == StorageType.FILE
-        assert info.config.deny_delete and info.config.deny_purge
+        assert info.config.deny_delete
+        assert info.config.deny_purge
         assert (info.config.duplicate_window or 0) >= 3600
     finally:
         await client.close()
