@@ -1,0 +1,44 @@
+"""Turn a validated CloudEvent into what the projections fold, dropping personal data on the way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.contracts.catalog import DocumentCompleted, FeedbackSubmitted, ProcedurePublished
+from services.contracts.events import CloudEvent, EventType
+from services.indicators.domain.catalog import DocumentState, FeedbackState, ProcedureState
+from services.indicators.domain.dossier import DossierEvent, event_sort_key, key_text
+
+ProjectedEvent = DossierEvent | ProcedureState | DocumentState | FeedbackState
+
+
+def to_projected(event: CloudEvent) -> ProjectedEvent:
+    """The domain view of one event. The applicant's name and phone never leave this function."""
+    event_type = EventType(event.type)
+    short = event_type.short_name
+    key = key_text(event_sort_key(event.time, short, event.source, event.id))
+    data = event.data
+    if isinstance(data, ProcedurePublished):
+        return ProcedureState(
+            procedure_code=data.procedure_code,
+            name=data.name,
+            field=data.field,
+            level=data.level.value,
+            eligible_full_online=data.eligible_full_online,
+            boundary_free=data.boundary_free,
+            business_related=data.business_related,
+            has_fee=data.has_fee,
+            time_limit_value=data.time_limit.value,
+            time_limit_unit=data.time_limit.unit.value,
+            published_at=event.time,
+            last_event_key=key,
+        )
+    if isinstance(data, DocumentCompleted):
+        return DocumentState(data.document_id, data.agency, data.fully_electronic, event.time, key)
+    if isinstance(data, FeedbackSubmitted):
+        return FeedbackState(data.dossier_code, data.satisfied, event.time, key)
+    payload: dict[str, Any] = data.model_dump(mode="json", exclude={"applicant"})
+    applicant = getattr(data, "applicant", None)
+    if applicant is not None:
+        payload["applicant_kind"] = applicant.kind.value
+    return DossierEvent(event.source, event.id, short, event.time, payload["dossier_code"], payload)
