@@ -1,0 +1,178 @@
+"""SQL tables of the indicators service (prefix `indicators_`).
+
+`build_tables(metadata, prefix)` also builds the shadow set the rebuild fills (`indicators_rebuild_`).
+Times are stored in UTC (naive on SQLite, `timestamptz` on PostgreSQL) and read back aware.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeDecorator
+
+LIVE_PREFIX = "indicators_"
+REBUILD_PREFIX = "indicators_rebuild_"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _code(name: str, **kwargs: Any) -> Column[str]:
+    return Column(name, String(256), **kwargs)
+
+
+@dataclass(frozen=True)
+class Tables:
+    events: Table
+    dossiers: Table
+    procedures: Table
+    documents: Table
+    feedback: Table
+    consumer_state: Table
+
+    def all(self) -> tuple[Table, ...]:
+        return (self.events, self.dossiers, self.procedures, self.documents, self.feedback, self.consumer_state)
+
+
+def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
+    events = Table(
+        f"{prefix}events",
+        metadata,
+        Column("source", String(512), primary_key=True),
+        Column("id", String(256), primary_key=True),
+        Column("kind", String(16), nullable=False),
+        _code("subject_key", nullable=False),
+        Column("type", String(64), nullable=False),
+        Column("time", UtcDateTime(), nullable=False),
+        Column("data", JSON, nullable=True),
+        Index(f"ix_{prefix}events_subject", "subject_key"),
+    )
+    dossiers = Table(
+        f"{prefix}dossiers",
+        metadata,
+        _code("dossier_code", primary_key=True),
+        _code("procedure_code", nullable=False),
+        _code("agency", nullable=False),
+        Column("status", String(16), nullable=False),
+        _code("receiving_agency"),
+        Column("officer", String(64)),
+        Column("channel", String(16)),
+        Column("applicant_kind", String(16)),
+        Column("submitted_at", UtcDateTime()),
+        Column("accepted_at", UtcDateTime()),
+        Column("due_at", UtcDateTime()),
+        Column("rescheduled_due_at", UtcDateTime()),
+        Column("extended_due_at", UtcDateTime()),
+        Column("paused_seconds", Float, nullable=False),
+        Column("paused_since", UtcDateTime()),
+        Column("open_pauses", String(64), nullable=False),
+        Column("supplement_requests", Integer, nullable=False),
+        Column("late_at", UtcDateTime()),
+        Column("transfers", Integer, nullable=False),
+        Column("reschedules", Integer, nullable=False),
+        Column("digitized", Boolean),
+        Column("reused_data", Boolean),
+        Column("processed_at", UtcDateTime()),
+        Column("result_electronic", Boolean),
+        Column("result_digitized", Boolean),
+        Column("returned_at", UtcDateTime()),
+        Column("delivery", String(16)),
+        Column("payment_requested_at", UtcDateTime()),
+        Column("paid_at", UtcDateTime()),
+        Column("paid_online", Boolean),
+        Column("fee_amount", BigInteger),
+        Column("rejected_at", UtcDateTime()),
+        Column("ended_at", UtcDateTime()),
+        Column("end_kind", String(16)),
+        Column("elapsed_working_seconds", Float),
+        Column("on_time", Boolean),
+        Column("overdue_from", UtcDateTime()),
+        Column("event_count", Integer, nullable=False),
+        Column("last_event_key", String(1200), nullable=False),
+        Index(f"ix_{prefix}dossiers_accepted_at", "accepted_at"),
+        Index(f"ix_{prefix}dossiers_ended_at", "ended_at"),
+        Index(f"ix_{prefix}dossiers_returned_at", "returned_at"),
+        Index(f"ix_{prefix}dossiers_processed_at", "processed_at"),
+        Index(f"ix_{prefix}dossiers_paid_at", "paid_at"),
+    )
+    procedures = Table(
+        f"{prefix}procedures",
+        metadata,
+        _code("procedure_code", primary_key=True),
+        Column("name", String(1000), nullable=False),
+        Column("field", String(300), nullable=False),
+        Column("level", String(16), nullable=False),
+        Column("eligible_full_online", Boolean, nullable=False),
+        Column("boundary_free", Boolean, nullable=False),
+        Column("business_related", Boolean, nullable=False),
+        Column("has_fee", Boolean, nullable=False),
+        Column("time_limit_value", Float, nullable=False),
+        Column("time_limit_unit", String(16), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=False),
+        Column("last_event_key", String(1200), nullable=False),
+    )
+    documents = Table(
+        f"{prefix}documents",
+        metadata,
+        _code("document_id", primary_key=True),
+        _code("agency", nullable=False),
+        Column("fully_electronic", Boolean, nullable=False),
+        Column("completed_at", UtcDateTime(), nullable=False),
+        Column("last_event_key", String(1200), nullable=False),
+        Index(f"ix_{prefix}documents_completed_at", "completed_at"),
+    )
+    feedback = Table(
+        f"{prefix}feedback",
+        metadata,
+        _code("dossier_code", primary_key=True),
+        Column("satisfied", Boolean, nullable=False),
+        Column("submitted_at", UtcDateTime(), nullable=False),
+        Column("last_event_key", String(1200), nullable=False),
+    )
+    consumer_state = Table(
+        f"{prefix}consumer_state",
+        metadata,
+        Column("consumer", String(64), primary_key=True),
+        Column("stream_sequence", BigInteger, nullable=False),
+        Column("events_applied", BigInteger, nullable=False),
+        Column("last_event_time", UtcDateTime()),
+        Column("updated_at", UtcDateTime(), nullable=False),
+    )
+    return Tables(events, dossiers, procedures, documents, feedback, consumer_state)
+
+
+METADATA = MetaData()
+TABLES = build_tables(METADATA)
