@@ -1,0 +1,182 @@
+"""HTTP API of the indicators service (DESIGN §6), built from its dependencies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from services.indicators.extensions import RiskLookup
+from services.indicators.handlers import IndicatorsService
+from services.runtime.problems import Problem
+
+
+class IndicatorOut(BaseModel):
+    code: str
+    name: str
+    numerator: int
+    denominator: int
+    value: float | None
+    target: float | None
+    unit: str
+    status: str
+
+
+class LeaderboardRowOut(BaseModel):
+    key: str
+    handled: int
+    on_time_rate: float | None
+    median_working_days: float | None
+    open_overdue: int
+    rank: int | None
+
+
+class LeaderboardOut(BaseModel):
+    by: str
+    period_from: datetime
+    period_to: datetime
+    min_volume: int
+    ranking_rule: str
+    rows: list[LeaderboardRowOut]
+
+
+class DueOut(BaseModel):
+    original: datetime | None
+    extended: datetime | None
+    rescheduled: datetime | None
+
+
+class DossierOut(BaseModel):
+    dossier_code: str
+    procedure_code: str
+    agency: str
+    officer: str | None
+    status: str
+    channel: str | None
+    accepted_at: datetime | None
+    ended_at: datetime | None
+    end_kind: str | None
+    due: DueOut
+    paused: bool
+    paused_working_seconds: float
+    supplement_requests: int
+    on_time: bool | None
+    overdue: bool
+    elapsed_working_seconds: float | None
+    elapsed_working_days: float | None
+    risk: float | None
+
+
+RANKING_RULE = (
+    "Xếp hạng các đơn vị/cá nhân có từ min_volume hồ sơ trở lên: tỷ lệ đúng hạn cao hơn trước; "
+    "bằng nhau thì ít hồ sơ quá hạn đang mở hơn, rồi số ngày làm việc trung vị ngắn hơn, rồi nhiều hồ sơ hơn."
+)
+
+
+def parse_instant(value: str, field: str, timezone: str) -> datetime:
+    """ISO date (local midnight) or datetime (local time when it has no offset); 422 problem otherwise."""
+    zone = ZoneInfo(timezone)
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=zone)
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        reason = "not an ISO 8601 date or date-time"
+        raise Problem(422, f"{field}: {reason}", errors=[{"field": field, "reason": reason}]) from None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=zone)
+
+
+def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | None = None) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["indicators"])
+
+    def period(start: str | None, end: str | None) -> tuple[datetime, datetime]:
+        default_start, default_end = service.current_period()
+        chosen_start = default_start if start is None else parse_instant(start, "from", timezone)
+        chosen_end = default_end if end is None else parse_instant(end, "to", timezone)
+        if chosen_end <= chosen_start:
+            reason = "must be after 'from'"
+            raise Problem(422, f"to: {reason}", errors=[{"field": "to", "reason": reason}])
+        return chosen_start, chosen_end
+
+    @router.get("/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25 and ONTIME")
+    async def indicators(
+        start: str | None = Query(None, alias="from", description="Period start (default: 1 January)"),
+        end: str | None = Query(None, alias="to", description="Period end, exclusive (default: next 1 January)"),
+        agency: str | None = Query(None, max_length=256, description="Agency code"),
+    ) -> list[IndicatorOut]:
+        chosen_start, chosen_end = period(start, end)
+        results = await service.indicators(chosen_start, chosen_end, agency)
+        return [
+            IndicatorOut(
+                code=result.code,
+                name=result.name,
+                numerator=result.numerator,
+                denominator=result.denominator,
+                value=result.value,
+                target=result.target,
+                unit=result.unit,
+                status=result.status.value,
+            )
+            for result in results
+        ]
+
+    @router.get("/leaderboard", response_model=LeaderboardOut, summary="Ranking of agencies or officers")
+    async def leaderboard(
+        by: Literal["agency", "officer"] = Query("agency"),
+        start: str | None = Query(None, alias="from"),
+        end: str | None = Query(None, alias="to"),
+    ) -> LeaderboardOut:
+        chosen_start, chosen_end = period(start, end)
+        rows = await service.leaderboard(by, chosen_start, chosen_end)
+        return LeaderboardOut(
+            by=by,
+            period_from=chosen_start,
+            period_to=chosen_end,
+            min_volume=service.leaderboard_min_volume,
+            ranking_rule=RANKING_RULE,
+            rows=[
+                LeaderboardRowOut(
+                    key=row.key,
+                    handled=row.handled,
+                    on_time_rate=row.on_time_rate,
+                    median_working_days=row.median_working_days,
+                    open_overdue=row.open_overdue,
+                    rank=row.rank,
+                )
+                for row in rows
+            ],
+        )
+
+    @router.get("/dossiers/{code}", response_model=DossierOut, summary="One dossier's state, due dates and risk")
+    async def dossier(code: str) -> DossierOut:
+        view = await service.dossier(code)
+        if view is None:
+            raise Problem(404, f"no dossier with code {code!r}", errors=[{"field": "code", "reason": "unknown"}])
+        state = view.state
+        score = None if risk is None else await risk(state, service.now())
+        return DossierOut(
+            dossier_code=state.dossier_code,
+            procedure_code=state.procedure_code,
+            agency=state.agency,
+            officer=state.officer,
+            status=state.status.value,
+            channel=state.channel,
+            accepted_at=state.accepted_at,
+            ended_at=state.ended_at,
+            end_kind=state.end_kind,
+            due=DueOut(original=state.due_at, extended=state.extended_due_at, rescheduled=state.rescheduled_due_at),
+            paused=state.paused_since is not None,
+            paused_working_seconds=state.paused_seconds,
+            supplement_requests=state.supplement_requests,
+            on_time=state.on_time,
+            overdue=view.overdue,
+            elapsed_working_seconds=view.elapsed_working_seconds,
+            elapsed_working_days=view.elapsed_working_days,
+            risk=score,
+        )
+
+    return router

@@ -1,0 +1,160 @@
+"""Wiring of the indicators service: the only place that builds and connects things."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack, suppress
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from nats.aio.msg import Msg
+from prometheus_client import CollectorRegistry
+
+from services.contracts.streams import ALERTS, DLQ, EVENTS
+from services.indicators.adapters import queries
+from services.indicators.adapters.calendar_file import load_overrides
+from services.indicators.adapters.migrate import upgrade
+from services.indicators.adapters.store import AppliedBatch, Incoming
+from services.indicators.adapters.tables import TABLES
+from services.indicators.api import build_router
+from services.indicators.domain.calendar import build_calendar
+from services.indicators.domain.dossier import DossierState
+from services.indicators.extensions import (
+    DossierReader,
+    ExtensionFactory,
+    Extensions,
+    IndicatorsContext,
+    discovered_factories,
+)
+from services.indicators.handlers import IndicatorsService
+from services.indicators.metrics import IndicatorsMetrics
+from services.indicators.settings import Settings
+from services.indicators.snapshots import SnapshotLoop, snapshot_publisher
+from services.indicators.subscribers import published_at, register_consumer
+from services.runtime.app import build_service_app
+from services.runtime.broker import create_broker, jetstream
+from services.runtime.db import create_engine, create_session_factory
+from services.runtime.health import database_check, nats_check, streams_check
+from services.runtime.logging import configure_logging
+from services.runtime.serving import serve
+
+
+def create_app(
+    settings: Settings | None = None,
+    extension_factories: Sequence[ExtensionFactory] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """`extension_factories=None` discovers `services.indicators.warning.wiring` (indicators-B)."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    broker = create_broker(settings.nats_servers, client_name="indicators")
+    engine = create_engine(settings.resolved_database_url())
+    sessions = create_session_factory(engine)
+    registry = CollectorRegistry()
+    calendar = build_calendar(
+        settings.timezone,
+        settings.working_hours,
+        load_overrides(settings.calendar_overrides),
+        settings.calendar_country,
+    )
+    metrics = IndicatorsMetrics(registry, settings.metrics_max_agencies)
+    service = IndicatorsService(
+        engine=engine,
+        sessions=sessions,
+        tables=TABLES,
+        calendar=calendar,
+        consumer=settings.consumer,
+        timezone=settings.timezone,
+        metrics=metrics,
+        ontime_target=settings.ontime_target,
+        leaderboard_min_volume=settings.leaderboard_min_volume,
+        now=now,
+    )
+
+    async def get_dossier(code: str) -> DossierState | None:
+        async with engine.connect() as connection:
+            return await queries.dossier(connection, TABLES, code)
+
+    context = IndicatorsContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        broker=broker,
+        registry=registry,
+        calendar=calendar,
+        dossiers=DossierReader(get_dossier, service.open_dossiers),
+        now=now,
+        js=lambda: jetstream(broker),
+    )
+    factories = discovered_factories() if extension_factories is None else list(extension_factories)
+    extensions = Extensions([factory(context) for factory in factories])
+    service.after_batch.extend(extensions.after_batch)
+    snapshots = SnapshotLoop(
+        service.take_snapshot,
+        snapshot_publisher(lambda: jetstream(broker)),
+        settings.snapshot_interval_seconds,
+        settings.snapshot_min_interval_seconds,
+    )
+    migrated = asyncio.Event()
+
+    async def apply(items: Sequence[Incoming]) -> AppliedBatch:
+        await migrated.wait()  # the consumer may start before the migrations finished
+        return await service.apply(items)
+
+    def on_batch(messages: Sequence[Msg], _dead_lettered: int) -> None:
+        stored = published_at(messages)
+        if stored is not None:
+            metrics.apply_lag.set(max(0.0, (datetime.now(UTC) - stored).total_seconds()))
+        snapshots.poke()
+
+    register_consumer(
+        broker,
+        durable=settings.consumer,
+        batch_size=settings.batch_size,
+        batch_timeout=settings.batch_timeout,
+        max_deliver=settings.max_deliver,
+        ack_wait=settings.ack_wait_seconds,
+        max_ack_pending=settings.max_ack_pending,
+        apply=apply,
+        on_batch=on_batch,
+    )
+
+    async def migrate_and_restore(stack: AsyncExitStack) -> None:
+        stack.push_async_callback(engine.dispose)
+        await upgrade(engine)
+        migrated.set()
+        await snapshots.run_once()  # metrics right after a restart, from the database
+
+    async def start_snapshots(stack: AsyncExitStack) -> None:
+        task = asyncio.create_task(snapshots.run(), name="indicators-snapshots")
+
+        async def stop() -> None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+        stack.push_async_callback(stop)
+
+    app = build_service_app(
+        service="indicators",
+        title="DVC Pulse indicators",
+        description="Plan indicators I15-I25 and ONTIME, leaderboard and dossier clocks, computed from events.",
+        broker=broker,
+        registry=registry,
+        checks={
+            "nats": nats_check(broker),
+            "streams": streams_check(broker, [EVENTS.name, ALERTS.name, DLQ.name]),
+            "database": database_check(engine),
+        },
+        routers=[build_router(service, settings.timezone, extensions.risk), *extensions.routers],
+        on_startup=[migrate_and_restore, start_snapshots, *extensions.on_startup],
+    )
+    app.state.indicators = service
+    app.state.snapshots = snapshots
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    serve(create_app(settings), settings.host, settings.port, settings.log_level)

@@ -1,0 +1,132 @@
+"""Prometheus metrics of the indicators service (`dvc_` prefix; labels: indicator, agency, channel codes).
+
+Gauges describing the projections are recomputed from the database (at start-up and with every snapshot),
+so they are right after a restart; a custom collector renders the latest computed view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from services.indicators.adapters.queries import MetricAggregates
+from services.indicators.domain.indicators import IndicatorResult
+
+_LABEL = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# processing time buckets, in working seconds: 1 h, 1/2/3/5/7/10/15/20/30 working days of 7.5 h
+PROCESSING_BUCKETS = (3600.0, *(days * 27000.0 for days in (1, 2, 3, 5, 7, 10, 15, 20, 30)))
+
+
+@dataclass
+class _View:
+    indicators: list[IndicatorResult] = field(default_factory=list)
+    aggregates: MetricAggregates | None = None
+    events_applied: int = 0
+
+
+class _ProjectionCollector(Collector):
+    def __init__(self, view: _View, label: LabelGuard) -> None:
+        self.view = view
+        self.label = label
+
+    def collect(self) -> Iterator[Metric]:
+        view = self.view
+        numerator = GaugeMetricFamily("dvc_indicator_numerator", "Indicator numerator, current period", labels=["code"])
+        denominator = GaugeMetricFamily(
+            "dvc_indicator_denominator", "Indicator denominator, current period", labels=["code"]
+        )
+        ratio = GaugeMetricFamily("dvc_indicator_ratio", "Indicator value (0..1), current period", labels=["code"])
+        target = GaugeMetricFamily("dvc_indicator_target", "Indicator 2026 target (0..1)", labels=["code"])
+        for result in view.indicators:
+            numerator.add_metric([result.code], result.numerator)
+            denominator.add_metric([result.code], result.denominator)
+            if result.value is not None:
+                ratio.add_metric([result.code], result.value)
+            if result.target is not None:
+                target.add_metric([result.code], result.target)
+        yield from (numerator, denominator, ratio, target)
+        yield CounterMetricFamily("dvc_indicators_events_applied", "Distinct events applied", value=view.events_applied)
+        aggregates = view.aggregates
+        if aggregates is None:
+            return
+        received = GaugeMetricFamily(
+            "dvc_dossiers_received", "Dossiers accepted in the current period", labels=["agency", "channel"]
+        )
+        for (agency, channel), count in self._merge(aggregates.received.items()).items():
+            received.add_metric([agency, channel], count)
+        finished = GaugeMetricFamily(
+            "dvc_dossiers_finished", "Dossiers whose clock ended in the current period", labels=["agency", "timeliness"]
+        )
+        for (agency, timeliness), count in self._merge(aggregates.finished.items()).items():
+            finished.add_metric([agency, timeliness], count)
+        open_family = GaugeMetricFamily("dvc_dossiers_open", "Dossiers open now", labels=["agency"])
+        overdue = GaugeMetricFamily("dvc_dossiers_overdue", "Open dossiers past their due date", labels=["agency"])
+        for family, values in ((open_family, aggregates.open), (overdue, aggregates.overdue)):
+            for (agency,), count in self._merge(((key,), value) for key, value in values.items()).items():
+                family.add_metric([agency], count)
+        histogram = HistogramMetricFamily(
+            "dvc_dossier_processing_working_seconds",
+            "Working time from acceptance to end (pauses excluded), dossiers ended in the current period",
+        )
+        buckets = [(_bound(bound), float(count)) for bound, count in aggregates.processing_buckets]
+        buckets.append(("+Inf", float(aggregates.processing_count)))
+        histogram.add_metric([], buckets, aggregates.processing_sum)
+        last = GaugeMetricFamily("dvc_indicators_last_event_timestamp_seconds", "Time of the latest event applied")
+        if aggregates.last_event_time is not None:
+            last.add_metric([], aggregates.last_event_time.timestamp())
+        yield from (received, finished, open_family, overdue, histogram, last)
+
+    def _merge(self, values: Iterable[tuple[tuple[str, ...], int]]) -> dict[tuple[str, ...], int]:
+        merged: dict[tuple[str, ...], int] = {}
+        for key, count in values:
+            safe = (self.label.agency(key[0]), *key[1:])
+            merged[safe] = merged.get(safe, 0) + count
+        return merged
+
+
+def _bound(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+class LabelGuard:
+    """Only short ASCII codes become label values, and at most `limit` agencies; the rest is 'other'."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def agency(self, value: str | None) -> str:
+        if value is None or not _LABEL.match(value):
+            return "other"
+        if value not in self.seen and len(self.seen) >= self.limit:
+            return "other"
+        self.seen.add(value)
+        return value
+
+
+class IndicatorsMetrics:
+    def __init__(self, registry: CollectorRegistry, max_agencies: int = 100) -> None:
+        self.view = _View()
+        registry.register(_ProjectionCollector(self.view, LabelGuard(max_agencies)))
+        self.apply_lag = Gauge(
+            "dvc_indicators_apply_lag_seconds",
+            "Seconds between an event's storage in DVC_EVENTS and its application (latest batch)",
+            registry=registry,
+        )
+        self.dead_lettered = Gauge(
+            "dvc_indicators_dead_lettered_since_start", "Messages sent to DVC_DLQ since the process started",
+            registry=registry,
+        )  # fmt: skip
+
+    def publish_view(self, indicators: list[IndicatorResult], aggregates: MetricAggregates) -> None:
+        self.view.indicators = indicators
+        self.view.aggregates = aggregates
+        self.view.events_applied = max(self.view.events_applied, aggregates.events_applied)
+
+    def count_applied(self, new_events: int) -> None:
+        self.view.events_applied += new_events

@@ -1,0 +1,33 @@
+"""Settings of the indicators service (`DVC_INDICATORS_*`, shared `DVC_NATS_URL`, `DVC_TIMEZONE`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.indicators.domain.calendar import DEFAULT_WORKING_HOURS
+from services.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DVC_INDICATORS_", extra="ignore")
+
+    port: int = 8082
+    consumer: str = Field(default="indicators", description="Durable consumer name on DVC_EVENTS")
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    batch_timeout: float = Field(default=0.5, gt=0)
+    ack_wait_seconds: float = Field(default=60.0, gt=0)
+    max_ack_pending: int = Field(default=20_000, ge=1)
+    working_hours: str = DEFAULT_WORKING_HOURS
+    calendar_overrides: Path | None = Field(default=None, description="YAML override file (default: packaged)")
+    calendar_country: str = "VN"
+    leaderboard_min_volume: int = Field(default=5, ge=1, description="Rows handling fewer dossiers are not ranked")
+    ontime_target: float | None = Field(default=None, ge=0, le=1, description="Optional ONTIME target (no plan one)")
+    snapshot_interval_seconds: float = Field(default=60.0, gt=0, description="Snapshot at least this often")
+    snapshot_min_interval_seconds: float = Field(default=1.0, ge=0, description="Snapshot at most this often")
+    metrics_max_agencies: int = Field(default=100, ge=1, description="Agency label values before 'other'")
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or self.sqlite_default("indicators")
