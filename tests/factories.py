@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -54,7 +55,7 @@ def dossier_event(
     **data: Any,
 ) -> dict[str, Any]:
     payload = {"dossier_code": dossier_code, "procedure_code": procedure_code, "agency": agency}
-    payload.update(_DATA[short_type])
+    payload.update(copy.deepcopy(_DATA[short_type]))
     payload.update(data)
     return envelope(short_type, payload, subject=dossier_code, time=time, event_id=event_id, source=source)
 

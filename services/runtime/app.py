@@ -3,8 +3,10 @@ the broker's lifecycle and its AsyncAPI document."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -15,6 +17,8 @@ from prometheus_client import CollectorRegistry
 from services.runtime.health import ReadinessCheck, ops_router
 from services.runtime.http_metrics import HttpMetricsMiddleware
 from services.runtime.problems import install_problem_handlers
+
+logger = logging.getLogger("dvc_pulse.app")
 
 
 def build_service_app(
@@ -27,13 +31,20 @@ def build_service_app(
     checks: Mapping[str, ReadinessCheck],
     routers: Sequence[APIRouter] = (),
     on_startup: Sequence[Callable[[AsyncExitStack], Awaitable[None]]] = (),
+    connect_in_background: bool = False,
 ) -> FastAPI:
-    """`on_startup` steps run after the broker connects; each may push its cleanup onto the exit stack."""
+    """`on_startup` steps run after the broker connects; each may push its cleanup onto the exit stack.
+
+    With `connect_in_background`, start-up does not wait for NATS: the broker connects (and keeps retrying) in a
+    background task, the app serves at once, and `on_startup` steps run before the broker is connected.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if broker is not None:
+            if broker is not None and connect_in_background:
+                await stack.enter_async_context(_started_in_background(broker))
+            elif broker is not None:
                 await broker.start()
                 stack.push_async_callback(broker.stop)
             for step in on_startup:
@@ -49,6 +60,27 @@ def build_service_app(
     if broker is not None:
         _add_asyncapi(app, broker, title)
     return app
+
+
+@asynccontextmanager
+async def _started_in_background(broker: NatsBroker, retry_seconds: float = 2.0) -> AsyncIterator[None]:
+    async def start_until_connected() -> None:
+        while True:
+            try:
+                await broker.start()
+                return
+            except Exception:
+                logger.warning("cannot start the NATS broker; retrying in %.0f s", retry_seconds, exc_info=True)
+                await asyncio.sleep(retry_seconds)
+
+    task = asyncio.create_task(start_until_connected(), name="broker-start")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        await broker.stop()
 
 
 def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:

@@ -41,13 +41,15 @@ async def publish_all(
         async with asyncio.timeout(timeout):
             for message in messages:
                 headers = {**message.headers, MSG_ID: message.msg_id}
+                # wait_stall=None: the outer timeout bounds the wait, and a per-message `wait_for` would yield to
+                # the loop after each message, flushing one socket write per message (3x slower).
                 futures.append(
                     await js.publish_async(
                         message.subject,
                         message.payload,
                         headers=headers,
                         stream=expected_stream,
-                        wait_stall=timeout,
+                        wait_stall=None,
                     )
                 )
             return list(await asyncio.gather(*futures))
