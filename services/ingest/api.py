@@ -1,0 +1,120 @@
+"""`POST /v1/events` (thin: read the request, call the use case, answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from services.ingest.domain.validation import (
+    BATCH,
+    JSON,
+    STRUCTURED,
+    Reason,
+    Rejected,
+    check_media_type,
+    media_type_of,
+)
+from services.ingest.handlers import Ingest
+from services.ingest.replies import to_problem
+
+INGRESS = "http"
+
+
+class EventResult(BaseModel):
+    id: str
+    source: str
+    status: str
+    stream_sequence: int
+
+
+class IngestAccepted(BaseModel):
+    accepted: int
+    duplicates: int
+    results: list[EventResult]
+
+
+_DESCRIPTION = """Send one event (`application/cloudevents+json`), a batch (`application/cloudevents-batch+json`,
+a JSON array), binary mode (`ce-*` headers, the body is `data` as `application/json`) or plain `application/json`
+(one event or an array). Authenticate with `Authorization: Bearer <key>`. A batch is validated whole: one invalid
+event rejects the request (422, every error with its index and field). 202 comes only after JetStream acknowledged
+every event; resending the same events is safe (deduplicated by `source` and `id`). See docs/events.md."""
+
+_PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON (line and column given)", "content": _PROBLEM},
+    401: {"description": "No key, or an unknown key", "content": _PROBLEM},
+    403: {"description": "The key may not send events from this source", "content": _PROBLEM},
+    413: {"description": "Body over the size limit, or more events than a batch may hold", "content": _PROBLEM},
+    415: {"description": "Unsupported content type", "content": _PROBLEM},
+    422: {"description": "Invalid events: `errors` lists every one with index and field", "content": _PROBLEM},
+    503: {"description": "The event log is unavailable; retry after `Retry-After` seconds", "content": _PROBLEM},
+}
+_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            STRUCTURED: {"schema": {"type": "object", "description": "one CloudEvent"}},
+            BATCH: {"schema": {"type": "array", "items": {"type": "object"}, "maxItems": 1000}},
+            JSON: {"schema": {"description": "one event, an array of events, or `data` in binary mode"}},
+        },
+    }
+}
+
+
+def binary_attributes(headers: Any) -> dict[str, str]:
+    """`ce-*` headers -> CloudEvents attributes (values percent-decoded, as the HTTP binding says)."""
+    return {name[3:]: unquote(value) for name, value in headers.items() if name.startswith("ce-") and name[3:]}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `limit` (Content-Length, then counted)."""
+    declared = request.headers.get("content-length")
+    too_large = Rejected(413, Reason.TOO_LARGE, f"the body exceeds {limit} bytes", extensions={"max_bytes": limit})
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def ingest_router(ingest: Ingest, max_body_bytes: int) -> APIRouter:
+    router = APIRouter(tags=["events"])
+
+    @router.post(
+        "/v1/events",
+        status_code=202,
+        summary="Send CloudEvents (one, a batch, or binary mode)",
+        description=_DESCRIPTION,
+        response_model=IngestAccepted,
+        responses=_RESPONSES,
+        openapi_extra=_REQUEST_BODY,
+    )
+    async def post_events(request: Request) -> Response:
+        try:
+            key = ingest.authenticate(request.headers.get("authorization"), INGRESS)
+            try:
+                attributes = binary_attributes(request.headers)
+                content_type = request.headers.get("content-type")
+                if content_type is None:
+                    raise Rejected(415, Reason.UNSUPPORTED_MEDIA_TYPE, "a Content-Type header is required")
+                media_type = media_type_of(content_type)
+                check_media_type(media_type, binary=bool(attributes))
+                body = await read_body(request, max_body_bytes)
+            except Rejected as rejection:
+                raise ingest.rejected_early(rejection, INGRESS) from None
+            document = await ingest.accept(key, media_type, attributes, body, INGRESS)
+        except Rejected as rejection:
+            raise to_problem(rejection) from None
+        return Response(orjson.dumps(document), status_code=202, media_type="application/json")
+
+    return router

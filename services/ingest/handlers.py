@@ -1,0 +1,103 @@
+"""Use cases of the ingest, shared by HTTP and the NATS request-reply ingress (dependencies passed in)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from services.contracts.events import CloudEvent
+from services.ingest.domain.keys import KeyRing, KeySpec, bearer_token, forbidden_sources
+from services.ingest.domain.publishing import (
+    Ack,
+    Unavailable,
+    count_raw_types,
+    count_types,
+    result_document,
+    short_type,
+)
+from services.ingest.domain.validation import Reason, Rejected, decode_body
+from services.ingest.metrics import IngestMetrics
+
+
+class KeySource(Protocol):
+    def ring(self) -> KeyRing: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, events: Sequence[CloudEvent]) -> list[Ack]: ...
+
+
+@dataclass(frozen=True)
+class Ingest:
+    keys: KeySource
+    publisher: EventPublisher
+    metrics: IngestMetrics
+    max_events: int
+    retry_after_seconds: int
+
+    def authenticate(self, authorization: str | None, ingress: str) -> KeySpec:
+        token = bearer_token(authorization)
+        ring = self.keys.ring()
+        spec = ring.authenticate(token) if token else None
+        if spec is not None:
+            return spec
+        self.metrics.rejected(ingress, Reason.UNAUTHORIZED, {})
+        if not token:
+            detail = "missing credentials: send `Authorization: Bearer <key>`"
+        elif not len(ring):
+            detail = "no ingest key is configured: create one with `dvc-pulse ingest add-key`"
+        else:
+            detail = "unknown ingest key"
+        raise Rejected(401, Reason.UNAUTHORIZED, detail)
+
+    def rejected_early(self, rejection: Rejected, ingress: str) -> Rejected:
+        """Count a refusal that happened before the body was decoded (415, 413); returns it to raise."""
+        self.metrics.rejected(ingress, rejection.reason, {})
+        return rejection
+
+    async def accept(
+        self, key: KeySpec, media_type: str | None, attributes: Mapping[str, str], body: bytes, ingress: str
+    ) -> dict[str, Any]:
+        """Validate the whole body, authorise every source, publish: the 202 document, or raise Rejected."""
+        try:
+            decoded = decode_body(media_type, body, attributes, max_events=self.max_events)
+        except Rejected as rejection:
+            types = count_raw_types(body) if rejection.reason is Reason.INVALID else Counter[str]()
+            self.metrics.rejected(ingress, rejection.reason, types)
+            raise
+        return await self.publish(decoded.events, key, ingress)
+
+    async def publish(self, events: Sequence[CloudEvent], key: KeySpec, ingress: str) -> dict[str, Any]:
+        """Authorise every source, then publish all events and wait for every ack."""
+        forbidden = forbidden_sources(key, (event.source for event in events))
+        if forbidden:
+            self.metrics.rejected(ingress, Reason.FORBIDDEN_SOURCE, count_types(events))
+            raise Rejected(
+                403,
+                Reason.FORBIDDEN_SOURCE,
+                f"key {key.name!r} may not send events from source {', '.join(map(repr, forbidden))}; "
+                f"it may send: {', '.join(key.sources)}",
+                extensions={"forbidden_sources": forbidden},
+            )
+        started = time.perf_counter()
+        try:
+            acks = await self.publisher.publish(events)
+        except Unavailable as error:
+            self.metrics.rejected(ingress, Reason.UNAVAILABLE, count_types(events))
+            raise Rejected(
+                503,
+                Reason.UNAVAILABLE,
+                f"the event log is unavailable: {error}. Nothing was acknowledged; resend the same request "
+                f"after {self.retry_after_seconds} s (events are deduplicated by source and id)",
+                retry_after_seconds=self.retry_after_seconds,
+            ) from error
+        self.metrics.publish_seconds.labels(ingress).observe(time.perf_counter() - started)
+        accepted: Counter[str] = Counter()
+        duplicates: Counter[str] = Counter()
+        for event, ack in zip(events, acks, strict=True):
+            (duplicates if ack.duplicate else accepted)[short_type(event.type)] += 1
+        self.metrics.published(ingress, accepted, duplicates)
+        return result_document(events, acks)

@@ -1,0 +1,59 @@
+"""Wiring of the ingest service (the only place that builds things)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from nats.aio.client import Client
+from prometheus_client import CollectorRegistry
+
+from services.contracts.streams import EVENTS
+from services.ingest.adapters.keystore import KeyStore
+from services.ingest.adapters.publisher import JetStreamPublisher
+from services.ingest.api import ingest_router
+from services.ingest.handlers import Ingest
+from services.ingest.metrics import IngestMetrics
+from services.ingest.settings import Settings
+from services.ingest.subscribers import register_ingress
+from services.runtime.app import build_service_app
+from services.runtime.broker import create_broker
+from services.runtime.health import nats_check, streams_check
+from services.runtime.logging import configure_logging
+from services.runtime.serving import serve
+
+DESCRIPTION = """Receives CloudEvents from producer systems (HTTP and NATS request-reply), validates them against
+the event contract, authorises each key's sources, and stores them in the JetStream stream DVC_EVENTS.
+Start-up does not wait for NATS: until the broker is connected, /readyz and POST /v1/events answer 503."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    registry = CollectorRegistry()
+    broker = create_broker(settings.nats_servers, client_name="dvc-ingest")
+
+    def connection() -> Client | None:
+        return broker._connection
+
+    ingest = Ingest(
+        keys=KeyStore(settings.keys_path, settings.keys),
+        publisher=JetStreamPublisher(connection, timeout=settings.publish_timeout),
+        metrics=IngestMetrics(registry),
+        max_events=settings.max_batch_events,
+        retry_after_seconds=settings.retry_after_seconds,
+    )
+    register_ingress(broker, ingest, settings.request_subject, settings.request_queue, settings.max_body_bytes)
+    return build_service_app(
+        service="ingest",
+        title="DVC Pulse ingest",
+        description=DESCRIPTION,
+        broker=broker,
+        registry=registry,
+        checks={"nats": nats_check(broker), "streams": streams_check(broker, [EVENTS.name])},
+        routers=[ingest_router(ingest, settings.max_body_bytes)],
+        connect_in_background=True,
+    )
+
+
+def run() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    serve(create_app(settings), settings.host, settings.port, settings.log_level)

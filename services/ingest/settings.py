@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.ingest.domain.keys import KeySpec
+from services.runtime.settings import ServiceSettings
+
+MIB = 1024 * 1024
+
+
+class Settings(ServiceSettings):
+    """`DVC_INGEST_*` settings (shared ones: `DVC_NATS_URL`, `DVC_VAR_DIR`)."""
+
+    model_config = SettingsConfigDict(env_prefix="DVC_INGEST_", extra="ignore")
+
+    port: int = 8081
+    keys_file: Path | None = Field(default=None, description="Hashed keys (default: $DVC_VAR_DIR/ingest-keys.json)")
+    keys: list[KeySpec] = Field(default_factory=list, description="Extra hashed keys, a JSON array (DVC_INGEST_KEYS)")
+    max_body_bytes: int = Field(default=5 * MIB, gt=0)
+    max_batch_events: int = Field(default=1000, gt=0)
+    publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for JetStream to ack a batch")
+    retry_after_seconds: int = Field(default=2, ge=1, description="`Retry-After` of a 503 answer")
+    request_subject: str = "dvc.ingest"
+    request_queue: str = "dvc-ingest"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.keys_file or self.var_dir / "ingest-keys.json"
