@@ -30,6 +30,7 @@ class SendResult:
     provider_reference: str | None = None
     error: str | None = None
     permanent: bool = False  # a rejection that retrying cannot fix (invalid number, blocked content)
+    provider: str | None = None  # which provider answered (the failover provider may use any configured one)
 
 
 class ReceiptStatus(StrEnum):

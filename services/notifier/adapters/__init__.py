@@ -1,0 +1,1 @@
+"""Notifier adapters: SQL tables and repositories, publishers, SMS providers."""
