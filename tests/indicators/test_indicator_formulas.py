@@ -1,0 +1,183 @@
+"""Each indicator's numerator and denominator on a crafted history (DESIGN §5), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.indicators.adapters.migrate import upgrade
+from services.indicators.adapters.tables import TABLES
+from services.indicators.domain.calendar import build_calendar
+from services.indicators.domain.indicators import IndicatorStatus
+from services.indicators.handlers import IndicatorsService
+from services.runtime.db import create_engine, create_session_factory
+from tests.factories import VN, dossier_event, envelope, procedure_published
+from tests.indicators.store_helpers import incoming
+
+NOW = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def service(database_url: str) -> AsyncIterator[IndicatorsService]:
+    engine: AsyncEngine = create_engine(database_url)
+    await upgrade(engine)
+    yield IndicatorsService(
+        engine=engine,
+        sessions=create_session_factory(engine),
+        tables=TABLES,
+        calendar=build_calendar(),
+        consumer="indicators",
+        timezone="Asia/Ho_Chi_Minh",
+        leaderboard_min_volume=2,
+        now=lambda: NOW,
+    )
+    await engine.dispose()
+
+
+def lifecycle(code: str, agency: str, officer: str, *, channel: str, electronic: bool, **kwargs: object) -> list[dict]:
+    accepted = dossier_event(
+        "dossier.accepted",
+        code,
+        agency=agency,
+        time="2026-03-02T08:00:00+07:00",
+        channel=channel,
+        officer=officer,
+        due_at="2026-03-04T17:00:00+07:00",
+        digitized=kwargs.get("digitized", True),
+        reused_data=kwargs.get("reused", False),
+        procedure_code=str(kwargs.get("procedure", "1.001193")),
+    )
+    events = [accepted]
+    if kwargs.get("paid_online") is not None:
+        events.append(
+            dossier_event(
+                "dossier.paid", code, agency=agency, time="2026-03-02T09:00:00+07:00", paid_online=kwargs["paid_online"]
+            )
+        )
+    if kwargs.get("processed_at"):
+        events.append(
+            dossier_event(
+                "dossier.processed",
+                code,
+                agency=agency,
+                time=str(kwargs["processed_at"]),
+                officer=officer,
+                result_electronic=electronic,
+                result_digitized=True,
+            )
+        )
+        events.append(
+            dossier_event(
+                "dossier.returned",
+                code,
+                agency=agency,
+                time=str(kwargs["processed_at"]),
+                delivery=str(kwargs.get("delivery", "electronic")),
+            )
+        )
+    return events
+
+
+async def test_every_indicator_counts_its_rows_when_the_history_mixes_cases(service: IndicatorsService) -> None:
+    raws = [
+        procedure_published("1.001193", level="full", boundary_free=True, business_related=True),
+        procedure_published(
+            "2.000001", level="none", eligible_full_online=True, boundary_free=False, business_related=True
+        ),
+        *lifecycle(
+            "A1",
+            "UBND",
+            "CB-1",
+            channel="online",
+            electronic=True,
+            reused=True,
+            paid_online=True,
+            processed_at="2026-03-03T10:00:00+07:00",
+        ),
+        *lifecycle(
+            "A2",
+            "UBND",
+            "CB-1",
+            channel="direct",
+            electronic=False,
+            paid_online=False,
+            digitized=False,
+            processed_at="2026-03-06T10:00:00+07:00",
+            delivery="counter",
+        ),
+        *lifecycle(
+            "B1",
+            "PHONG-KT",
+            "CB-2",
+            channel="postal",
+            electronic=True,
+            procedure="2.000001",
+            processed_at="2026-03-04T10:00:00+07:00",
+            delivery="postal",
+        ),
+        *lifecycle("B2", "PHONG-KT", "CB-2", channel="online", electronic=True, procedure="2.000001"),
+        envelope(
+            "document.completed",
+            {"document_id": "VB-1", "agency": "UBND", "fully_electronic": True},
+            time="2026-03-05T10:00:00+07:00",
+        ),
+        envelope(
+            "document.completed",
+            {"document_id": "VB-2", "agency": "UBND", "fully_electronic": False},
+            time="2026-03-05T10:00:00+07:00",
+        ),
+    ]
+    await service.apply([incoming(raw) for raw in raws])
+    start, end = datetime(2026, 1, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN)
+    rows = {row.code: row for row in await service.indicators(start, end)}
+    counts = {code: (row.numerator, row.denominator) for code, row in rows.items()}
+    assert counts == {
+        "I15": (1, 2),  # boundary-free procedures / published
+        "I16": (1, 2),  # business-related at level full or partial / business-related
+        "I17": (2, 3),  # returned contactless: A1 online+electronic, B1 postal+postal; A2 counter
+        "I18": (2, 3),  # returned with dossier and result digitised: A2 was not digitised
+        "I19": (1, 2),  # eligible for full online and at level full / eligible
+        "I20": (2, 4),  # accepted online / accepted
+        "I21": (1, 2),  # online among dossiers of procedures at level full or partial (A1, A2)
+        "I22": (2, 3),  # processed with an electronic result / processed
+        "I23": (1, 4),  # reused digitised data / accepted
+        "I24": (1, 2),  # paid online / paid
+        "I25": (1, 2),  # fully electronic documents / completed
+        "ONTIME": (2, 4),  # A1, B1 on time; A2 late; B2 open and overdue on 20 March
+    }
+    assert rows["I20"].status is IndicatorStatus.NOT_MET
+    assert rows["ONTIME"].status is IndicatorStatus.NO_TARGET
+    by_agency = {row.code: (row.numerator, row.denominator) for row in await service.indicators(start, end, "UBND")}
+    assert (by_agency["I20"], by_agency["I25"]) == ((1, 2), (1, 2))
+    empty = await service.indicators(datetime(2025, 1, 1, tzinfo=VN), datetime(2025, 2, 1, tzinfo=VN))
+    assert all(row.value is None and row.status is IndicatorStatus.NO_DATA for row in empty if row.code != "I15")
+
+
+async def test_leaderboard_ranks_only_rows_with_enough_volume_when_some_handled_few(service: IndicatorsService) -> None:
+    raws = [
+        *lifecycle("A1", "UBND", "CB-1", channel="online", electronic=True, processed_at="2026-03-03T10:00:00+07:00"),
+        *lifecycle("A2", "UBND", "CB-1", channel="online", electronic=True, processed_at="2026-03-06T10:00:00+07:00"),
+        *lifecycle(
+            "B1", "PHONG-KT", "CB-2", channel="online", electronic=True, processed_at="2026-03-02T10:00:00+07:00"
+        ),
+        *lifecycle(
+            "B2", "PHONG-KT", "CB-2", channel="online", electronic=True, processed_at="2026-03-03T10:00:00+07:00"
+        ),
+        *lifecycle(
+            "C1", "PHONG-TP", "CB-3", channel="online", electronic=True, processed_at="2026-03-02T10:00:00+07:00"
+        ),
+    ]
+    await service.apply([incoming(raw) for raw in raws])
+    start, end = datetime(2026, 1, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN)
+    rows = await service.leaderboard("agency", start, end)
+    assert [(row.key, row.rank, row.handled, row.on_time_rate) for row in rows] == [
+        ("PHONG-KT", 1, 2, 1.0),
+        ("UBND", 2, 2, 0.5),
+        ("PHONG-TP", None, 1, 1.0),
+    ]
+    assert rows[0].median_working_days == pytest.approx((2 + 9.5) / 2 / 7.5)  # 2 h and 9.5 h of working time
+    officers = await service.leaderboard("officer", start, end)
+    assert [row.key for row in officers] == ["CB-2", "CB-1", "CB-3"]
