@@ -1,0 +1,53 @@
+"""Import checkpoints under `var/import-checkpoints/`: how far a file is in, and a hash of that prefix."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+
+class Checkpoint(BaseModel):
+    """Everything before byte `offset` (line `line`) was acknowledged by JetStream or rejected."""
+
+    path: str
+    offset: int = 0
+    line: int = 0
+    prefix_sha256: str = hashlib.sha256().hexdigest()
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+class CheckpointStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def location(self, source: Path) -> Path:
+        resolved = str(source.resolve())
+        digest = hashlib.sha256(resolved.encode()).hexdigest()[:16]
+        return self.directory / f"{source.name}.{digest}.json"
+
+    def load(self, source: Path) -> Checkpoint | None:
+        try:
+            return Checkpoint.model_validate_json(self.location(source).read_bytes())
+        except (FileNotFoundError, ValidationError):
+            return None
+
+    def save(self, source: Path, checkpoint: Checkpoint) -> None:
+        target = self.location(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".checkpoint-", dir=target.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(checkpoint.model_dump_json())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def clear(self, source: Path) -> None:
+        self.location(source).unlink(missing_ok=True)

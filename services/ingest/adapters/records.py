@@ -1,0 +1,129 @@
+"""Read an import file (NDJSON or CSV) record by record, knowing the byte offset and line after each one."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO
+
+from services.contracts.events import CloudEvent
+from services.ingest.domain.csv_mapping import CsvRowError, check_header, row_to_event
+from services.ingest.domain.validation import Reason, Rejected, mapping_event, structured_event
+
+
+class Format(StrEnum):
+    NDJSON = "ndjson"
+    CSV = "csv"
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be imported (e.g. a CSV without a usable header)."""
+
+
+def detect_format(path: Path, requested: str = "auto") -> Format:
+    if requested != "auto":
+        return Format(requested)
+    return Format.CSV if path.suffix.lower() in (".csv", ".tsv") else Format.NDJSON
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record: its first line, the offset just after it, and the event or why it was rejected."""
+
+    line: int
+    end_offset: int
+    event: CloudEvent | None
+    errors: tuple[tuple[str, str], ...] = ()
+
+
+class LineSource:
+    """Binary lines from `offset` on, counting lines and hashing every byte read (the checkpoint's prefix hash)."""
+
+    def __init__(self, file: BinaryIO, offset: int, line: int, hasher: hashlib._Hash) -> None:
+        self.file = file
+        self.offset = offset
+        self.line = line
+        self.hasher = hasher
+
+    def __iter__(self) -> Iterator[bytes]:
+        for raw in self.file:
+            self.offset += len(raw)
+            self.line += 1
+            self.hasher.update(raw)
+            yield raw
+
+
+def _errors(rejection: Rejected) -> tuple[tuple[str, str], ...]:
+    if rejection.errors:
+        return tuple((error.field, error.reason) for error in rejection.errors)
+    detail = rejection.detail.replace("the body is", "the line is")
+    if rejection.reason is Reason.BROKEN_JSON:
+        detail = detail.replace(" at line 1 column ", " at column ")
+    return (("(line)", detail),)
+
+
+def ndjson_records(source: LineSource) -> Iterator[Record]:
+    for raw in source:
+        if not raw.strip():
+            continue
+        try:
+            yield Record(source.line, source.offset, structured_event(raw))
+        except Rejected as rejection:
+            yield Record(source.line, source.offset, None, _errors(rejection))
+
+
+def read_header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", newline="") as file:
+        try:
+            return check_header(next(csv.reader(file)))
+        except StopIteration:
+            raise UnreadableFile(f"{path}: empty CSV file") from None
+        except (CsvRowError, csv.Error, UnicodeDecodeError) as error:
+            raise UnreadableFile(f"{path}: unusable CSV header: {error}") from None
+
+
+def csv_records(source: LineSource, header: list[str] | None) -> Iterator[Record]:
+    """`header` None: the first record is the header (reading from the start of the file)."""
+    first = source.offset == 0
+
+    def text_lines() -> Iterator[str]:
+        nonlocal first
+        for raw in source:
+            text = raw.decode("utf-8-sig" if first else "utf-8", "surrogateescape")
+            first = False
+            yield text
+
+    reader = csv.reader(text_lines())
+    while True:
+        start_line = source.line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Record(start_line, source.offset, None, (("(row)", f"malformed CSV: {error}"),))
+            continue
+        if header is None:
+            try:
+                header = check_header(cells)
+            except CsvRowError as error:
+                raise UnreadableFile(f"unusable CSV header: {error}") from None
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        yield _csv_record(header, cells, start_line, source.offset)
+
+
+def _csv_record(header: list[str], cells: list[str], line: int, end_offset: int) -> Record:
+    try:
+        raw = row_to_event(header, cells)
+    except CsvRowError as error:
+        return Record(line, end_offset, None, (("(row)", str(error)),))
+    try:
+        return Record(line, end_offset, mapping_event(raw))
+    except Rejected as rejection:
+        return Record(line, end_offset, None, _errors(rejection))

@@ -1,0 +1,91 @@
+"""`dvc-pulse ingest ...` (keys, schemas) and the top-level `dvc-pulse import FILE`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from services.ingest.adapters.keystore import KeysFileError, read_keys, write_keys
+from services.ingest.adapters.schema_files import schema_drift, write_schemas
+from services.ingest.domain.keys import KeySpec, hash_key, new_key, with_key
+from services.ingest.import_cli import import_command
+from services.ingest.settings import Settings
+
+app = typer.Typer(help="Ingest service: keys and event schemas.", no_args_is_help=True)
+TOP_LEVEL_COMMANDS = {"import": import_command}
+
+DEMO_KEY_NAME = "demo"
+DEMO_SOURCES = ("urn:dvc:*",)
+
+
+def _store_key(settings: Settings, spec: KeySpec) -> None:
+    try:
+        keys = read_keys(settings.keys_path)
+    except KeysFileError as error:
+        typer.echo(f"cannot update the keys file: {error}", err=True)
+        raise typer.Exit(1) from None
+    if not any(existing.sha256 == spec.sha256 and existing.sources == spec.sources for existing in keys):
+        write_keys(settings.keys_path, with_key(keys, spec))
+
+
+@app.command("demo-key")
+def demo_key() -> None:
+    """Print the local demo key (allowed sources: urn:dvc:*), creating it on first use; idempotent."""
+    settings = Settings()
+    key_file = settings.var_dir / "demo-ingest-key"
+    key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
+    if not key:
+        key = new_key()
+    spec = KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), sources=DEMO_SOURCES, created_at=datetime.now(UTC))
+    _store_key(settings, spec)
+    if not key_file.exists() or key_file.read_text(encoding="utf-8").strip() != key:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key + "\n", encoding="utf-8")
+        key_file.chmod(0o600)
+    typer.echo(key)
+
+
+@app.command("add-key")
+def add_key(
+    name: str = typer.Option(..., "--name", help="Who uses the key (a key of the same name is replaced)"),
+    sources: list[str] = typer.Option(
+        ..., "--source", help="A source the key may send: exact, or a prefix ending in * (repeat the option)"
+    ),
+) -> None:
+    """Create a key bound to its sources; prints the key once (only its SHA-256 is stored)."""
+    settings = Settings()
+    key = new_key()
+    spec = KeySpec(name=name, sha256=hash_key(key), sources=tuple(sources), created_at=datetime.now(UTC))
+    _store_key(settings, spec)
+    typer.echo(f"key {name!r} may send {', '.join(spec.sources)}; stored its hash in {settings.keys_path}", err=True)
+    typer.echo("this is the only time the key is shown:", err=True)
+    typer.echo(key)
+
+
+@app.command("list-keys")
+def list_keys() -> None:
+    """Names and allowed sources of the stored keys (never the keys)."""
+    settings = Settings()
+    for spec in [*read_keys(settings.keys_path), *settings.keys]:
+        typer.echo(f"{spec.name}: {', '.join(spec.sources)}")
+
+
+@app.command("export-schemas")
+def export_schemas(
+    out: Path = typer.Option(Path("docs/schemas"), help="Directory of the JSON Schema files"),
+    check: bool = typer.Option(False, "--check", help="Only report drift (exit 1), write nothing"),
+) -> None:
+    """Generate the JSON Schemas of every event type, the envelope, a batch and the services' messages."""
+    if check:
+        drift = schema_drift(out)
+        for line in drift:
+            typer.echo(line)
+        if drift:
+            typer.echo(f"{out} drifted from the models: run `dvc-pulse ingest export-schemas`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{out} matches the models")
+        return
+    changed = write_schemas(out)
+    typer.echo("\n".join(changed) if changed else f"{out} already matched the models")

@@ -1,0 +1,129 @@
+"""`dvc-pulse import FILE`: NDJSON or CSV straight into DVC_EVENTS, with a progress bar and a report."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import nats
+import typer
+from nats.aio.client import Client
+from nats.js.errors import NotFoundError
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from services.contracts.streams import EVENTS
+from services.ingest.adapters.checkpoint import CheckpointStore
+from services.ingest.adapters.publisher import JetStreamPublisher
+from services.ingest.adapters.records import Format, UnreadableFile, detect_format
+from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
+from services.ingest.settings import Settings
+
+EXIT_REJECTED_LINES = 3
+console = Console(stderr=True)
+
+
+async def _quiet(*_args: object) -> None:
+    return None
+
+
+async def connect(servers: list[str], timeout: float) -> Client:
+    """Connect (retrying) for at most `timeout` s; once connected, reconnect forever like the services."""
+    options = {"error_cb": _quiet, "disconnected_cb": _quiet, "reconnected_cb": _quiet}
+    connecting = nats.connect(
+        servers, name="dvc-import", connect_timeout=2, max_reconnect_attempts=-1, reconnect_time_wait=1, **options
+    )
+    return await asyncio.wait_for(connecting, timeout)
+
+
+async def import_file(
+    path: Path,
+    servers: list[str],
+    checkpoints: CheckpointStore,
+    *,
+    file_format: Format,
+    batch_size: int = 500,
+    restart: bool = False,
+    on_progress: ProgressCallback | None = None,
+    connect_timeout: float = 10.0,
+) -> ImportReport:
+    try:
+        client = await connect(servers, connect_timeout)
+    except TimeoutError:
+        raise ImportAborted(f"cannot reach NATS at {', '.join(servers)} within {connect_timeout:.0f} s") from None
+    try:
+        try:
+            await client.jetstream().stream_info(EVENTS.name)
+        except NotFoundError:
+            raise ImportAborted(f"stream {EVENTS.name} does not exist: run `dvc-pulse streams apply`") from None
+        publisher = JetStreamPublisher(lambda: client, timeout=10.0)
+        importer = Importer(publisher, checkpoints, batch_size)
+        if on_progress is not None:
+            importer.on_progress = on_progress
+        return await importer.run(path, file_format, restart=restart)
+    finally:
+        await client.close()
+
+
+def print_report(report: ImportReport, show_errors: int) -> None:
+    if report.file_changed:
+        console.print("[yellow]The file changed since its checkpoint: imported from the first line.[/yellow]")
+    if report.resumed_from_line:
+        console.print(f"Resumed after line {report.resumed_from_line} (already imported by an earlier run).")
+    table = Table(title=f"Import of {report.path}")
+    table.add_column("outcome")
+    table.add_column("events", justify="right")
+    table.add_row("accepted", str(report.accepted))
+    table.add_row("duplicate (already in DVC_EVENTS)", str(report.duplicates))
+    table.add_row("rejected lines", str(report.rejected))
+    console.print(table)
+    for error in report.errors[:show_errors]:
+        console.print(f"line {error.line}: {error.field}: {error.reason}", markup=False, highlight=False)
+    hidden = len(report.errors[show_errors:]) + report.errors_not_kept
+    if hidden:
+        console.print(f"... and {hidden} more error(s) (use --show-errors)")
+
+
+def import_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="NDJSON or CSV file"),
+    nats_url: str = typer.Option(None, "--nats-url", "--url", help="NATS servers (default: $DVC_NATS_URL)"),
+    file_format: str = typer.Option("auto", "--format", help="ndjson, csv, or auto (by the file extension)"),
+    batch_size: int = typer.Option(500, min=1, max=5000, help="Events published (and checkpointed) together"),
+    restart: bool = typer.Option(False, "--restart", help="Ignore the checkpoint and read from the first line"),
+    show_errors: int = typer.Option(20, min=0, help="Rejected lines to print"),
+) -> None:
+    """Import CloudEvents (NDJSON, one per line) or CSV rows into DVC_EVENTS, validated like the HTTP ingest.
+
+    Resumable: a rerun skips the lines already acknowledged. Exit 0: every line is in; 3: some lines were
+    rejected (listed with their reasons); 1: NATS unavailable (rerun to resume)."""
+    settings = Settings()
+    servers = [server.strip() for server in (nats_url or settings.nats_url).split(",") if server.strip()]
+    checkpoints = CheckpointStore(settings.var_dir / "import-checkpoints")
+    fmt = detect_format(file, file_format)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn())
+    try:
+        with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
+            task = progress.add_task("importing", total=file.stat().st_size)
+
+            def on_progress(report: ImportReport) -> None:
+                description = f"accepted {report.accepted}, duplicate {report.duplicates}, rejected {report.rejected}"
+                progress.update(task, completed=report.bytes_done, description=description)
+
+            report = asyncio.run(
+                import_file(
+                    file,
+                    servers,
+                    checkpoints,
+                    file_format=fmt,
+                    batch_size=batch_size,
+                    restart=restart,
+                    on_progress=on_progress,
+                )
+            )
+    except (ImportAborted, UnreadableFile) as error:
+        console.print(f"[red]Import stopped:[/red] {error}")
+        raise typer.Exit(1) from None
+    print_report(report, show_errors)
+    if report.rejected:
+        raise typer.Exit(EXIT_REJECTED_LINES)
