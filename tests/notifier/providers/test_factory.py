@@ -35,7 +35,7 @@ def test_settings_keep_the_configured_order_when_given_as_yaml(tmp_path: Path) -
   url: https://gateway.example/send
   headers: {Authorization: "Bearer k"}
   brandname: UBND LamThao
-  body: {phone: Phone, text: Content, extra: {SmsType: "2"}}
+  body: {template: {Phone: "{phone}", Content: "{text}", SmsType: "2"}}
 - kind: outbox
   path: /tmp/o.jsonl
 """
@@ -48,7 +48,7 @@ def test_settings_keep_the_configured_order_when_given_as_yaml(tmp_path: Path) -
     assert isinstance(parsed[0], SmppSettings)
     assert parsed[0].port == 2775
     assert isinstance(parsed[1], HttpSettings)
-    assert parsed[1].body.extra == {"SmsType": "2"}
+    assert parsed[1].body.template == {"Phone": "{phone}", "Content": "{text}", "SmsType": "2"}
     assert parse_provider_settings(f"@{settings_file}") == parsed
 
 

@@ -9,6 +9,7 @@ Configured by `DVC_NOTIFIER_PROVIDERS`, either a comma-separated list of names t
 from __future__ import annotations
 
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -36,32 +37,65 @@ class OutboxSettings(_Base):
     receipt_delay_seconds: float = Field(default=0.0, ge=0)
 
 
+PLACEHOLDERS = ("phone", "text", "brandname", "unicode", "reference", "encoding", "segments")
+
+ESMS_LIKE_TEMPLATE: dict[str, Any] = {
+    "Phone": "{phone}",
+    "Content": "{text}",
+    "Brandname": "{brandname}",
+    "IsUnicode": "{unicode}",
+    "RequestId": "{reference}",
+    "SmsType": "2",
+}
+
+
+def _check_template(value: Any) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_template(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_template(item)
+    elif isinstance(value, str):
+        for _, field, _, _ in Formatter().parse(value):
+            if field is not None and field not in PLACEHOLDERS:
+                raise ValueError(f"unknown placeholder {{{field}}} (known: {', '.join(PLACEHOLDERS)})")
+
+
 class HttpBodyMapping(BaseModel):
-    """Field names of the gateway's JSON body. A `None` field is left out of the body."""
+    """The gateway's JSON body as a template. A string that is exactly one placeholder (`"{unicode}"`) keeps the
+    value's type; other strings are formatted. Placeholders: {phone} {text} {brandname} {unicode} {reference}
+    (the notification id) {encoding} {segments}. Nested objects and lists are allowed (`to: ["{phone}"]`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    phone: str = "Phone"
-    text: str = "Content"
-    brandname: str | None = "Brandname"
-    unicode: str | None = "IsUnicode"
-    reference: str | None = "RequestId"
+    template: dict[str, Any] = Field(default_factory=lambda: dict(ESMS_LIKE_TEMPLATE))
     phone_format: Literal["e164", "plus_less", "national"] = Field(
         default="plus_less", description="+84912345678 | 84912345678 | 0912345678"
     )
     unicode_values: tuple[Any, Any] = Field(default=(0, 1), description="(GSM-7 value, UCS-2 value)")
-    extra: dict[str, Any] = Field(default_factory=dict, description="Constant fields, e.g. the SmsType")
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> HttpBodyMapping:
+        _check_template(self.template)
+        return self
 
 
 class HttpResponseMapping(BaseModel):
-    """Where the gateway's JSON answer says whether it accepted the message."""
+    """How the gateway's answer says whether it accepted the message.
+
+    HTTP 2xx: the JSON field `code_field` decides (None: any 2xx is acceptance); a code in `success_codes` is
+    acceptance, in `permanent_codes` a permanent rejection, anything else a temporary error. Other HTTP
+    statuses: `permanent_statuses` are permanent rejections, everything else (401/403 misconfiguration, 408,
+    429, 5xx, timeouts, connection errors) temporary, so the failover provider tries the next provider."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    code_field: str | None = Field(default="CodeResult", description="Dotted path; None: the HTTP status decides")
+    code_field: str | None = Field(default="CodeResult", description="Dotted path into the JSON answer")
     success_codes: tuple[str, ...] = ("100",)
-    temporary_codes: tuple[str, ...] = Field(default=(), description="Gateway codes worth retrying")
-    reference_field: str | None = "SMSID"
+    permanent_codes: tuple[str, ...] = ()
+    permanent_statuses: tuple[int, ...] = (400, 413, 422)
+    reference_field: str | None = Field(default="SMSID", description="None, or absent: our notification id")
     error_field: str | None = "ErrorMessage"
 
 
@@ -82,7 +116,10 @@ class HttpSettings(_Base):
     kind: Literal["http"] = "http"
     url: str
     method: Literal["POST", "PUT"] = "POST"
-    headers: dict[str, str] = Field(default_factory=dict, description="e.g. Authorization: Bearer <key>")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="e.g. Authorization: Bearer ${ESMS_API_KEY} (${VAR} read from the environment)",
+    )
     brandname: str | None = None
     body: HttpBodyMapping = HttpBodyMapping()
     response: HttpResponseMapping = HttpResponseMapping()

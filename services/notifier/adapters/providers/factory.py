@@ -16,6 +16,7 @@ from services.notifier.adapters.providers.config import (
     SmppSettings,
 )
 from services.notifier.adapters.providers.failover import FailoverProvider, ProviderHealth
+from services.notifier.adapters.providers.http_gateway import HttpGatewayProvider
 from services.notifier.adapters.providers.outbox import OutboxProvider
 from services.notifier.adapters.providers.receipts import InvalidReceipt, parse_receipts
 from services.notifier.adapters.providers.testnumbers import TestNumbersShortCircuit
@@ -30,7 +31,9 @@ def _build_one(settings: ProviderSettings, on_receipt: ReceiptCallback | None) -
     provider: SmsProvider
     if isinstance(settings, OutboxSettings):
         provider = OutboxProvider(settings, on_receipt)
-    elif isinstance(settings, HttpSettings | SmppSettings):
+    elif isinstance(settings, HttpSettings):
+        provider = HttpGatewayProvider(settings)
+    elif isinstance(settings, SmppSettings):
         raise ValueError(f"provider kind {settings.kind!r} is not in this build yet")
     else:
         raise TypeError(f"unsupported provider settings {type(settings).__name__}")
