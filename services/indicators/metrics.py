@@ -119,9 +119,10 @@ class IndicatorsMetrics:
             registry=registry,
         )
         self.dead_lettered = Gauge(
-            "dvc_indicators_dead_lettered_since_start", "Messages sent to DVC_DLQ since the process started",
+            "dvc_indicators_dead_lettered_since_start",
+            "Messages sent to DVC_DLQ since the process started",
             registry=registry,
-        )  # fmt: skip
+        )
 
     def publish_view(self, indicators: list[IndicatorResult], aggregates: MetricAggregates) -> None:
         self.view.indicators = indicators

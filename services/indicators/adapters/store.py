@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from services.indicators.domain.dossier import DossierEvent, DossierState, Dossi
 from services.indicators.domain.events import ProjectedEvent
 
 CHUNK = 1000
+APPLY_LOCK_ID = 7_342_001  # PostgreSQL advisory lock serialising writers of the projections (consumer, rebuild)
 DOSSIER_COLUMNS = tuple(name for name in DossierState.__dataclass_fields__ if name != "pause_kinds")
 
 
@@ -50,6 +51,13 @@ class AppliedBatch:
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+async def lock_projections(session: AsyncSession) -> None:
+    """Serialise projection writers for the rest of the transaction (SQLite serialises writers itself)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({APPLY_LOCK_ID})"))
 
 
 def state_to_row(state: DossierState) -> dict[str, Any]:
@@ -111,6 +119,7 @@ class ProjectionStore:
 
     async def apply(self, session: AsyncSession, items: Sequence[Incoming], consumer: str) -> AppliedBatch:
         """Apply `items` exactly once each; the caller commits (or rolls back) the session."""
+        await lock_projections(session)
         outcome = AppliedBatch(received=len(items))
         unique: dict[tuple[str, str], Incoming] = {}
         for item in items:

@@ -1,0 +1,166 @@
+"""Rebuild the projections from DVC_EVENTS: replay from the first message into shadow tables
+(`indicators_rebuild_*`), swap them in atomically, then catch up with what arrived meanwhile.
+
+The replay uses the same `ProjectionStore.apply` as the live consumer, so the result equals the
+incremental one. The swap copies the shadow rows into the live tables in ONE transaction (keeping the
+live tables' names, indexes and Alembic history) while holding the apply lock, so the live consumer
+waits for it; the catch-up applies the messages stored after the replay's end (already-recorded events
+are skipped by the dedup table), so nothing the live consumer applied meanwhile is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import nats
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import FetchTimeoutError
+from sqlalchemy import MetaData, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.contracts.streams import EVENTS
+from services.contracts.subjects import EVENTS_PREFIX
+from services.indicators.adapters.calendar_file import load_overrides
+from services.indicators.adapters.migrate import upgrade
+from services.indicators.adapters.store import APPLY_LOCK_ID, ProjectionStore
+from services.indicators.adapters.tables import REBUILD_PREFIX, TABLES, Tables, build_tables
+from services.indicators.domain.calendar import WorkingCalendar, build_calendar
+from services.indicators.settings import Settings
+from services.indicators.subscribers import decode
+from services.runtime.consuming import InvalidMessage
+from services.runtime.db import create_engine, create_session_factory
+
+logger = logging.getLogger("dvc_pulse.indicators.rebuild")
+Progress = Callable[[int, int], None]  # (messages read so far, messages to read)
+
+
+@dataclass
+class RebuildResult:
+    messages: int = 0
+    applied: int = 0
+    invalid: int = 0
+    caught_up: int = 0
+    last_sequence: int = 0
+
+
+async def replay(
+    js: JetStreamContext,
+    engine: AsyncEngine,
+    tables: Tables,
+    calendar: WorkingCalendar,
+    consumer: str,
+    *,
+    first_sequence: int,
+    last_sequence: int,
+    batch_size: int,
+    progress: Progress | None = None,
+) -> RebuildResult:
+    """Apply stream messages [first_sequence, last_sequence] to `tables`, batch by batch."""
+    result = RebuildResult(last_sequence=first_sequence - 1)
+    if last_sequence < first_sequence:
+        return result
+    store = ProjectionStore(tables, engine.dialect.name, calendar)
+    sessions = create_session_factory(engine)
+    config = ConsumerConfig(
+        ack_policy=AckPolicy.NONE,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=first_sequence,
+        inactive_threshold=120.0,
+    )
+    subscription = await js.pull_subscribe(f"{EVENTS_PREFIX}.>", stream=EVENTS.name, config=config)
+    total = last_sequence - first_sequence + 1
+    try:
+        while result.last_sequence < last_sequence:
+            try:
+                messages = await subscription.fetch(batch_size, timeout=2.0)
+            except FetchTimeoutError:
+                break
+            items = []
+            for message in messages:
+                sequence = message.metadata.sequence.stream if message.metadata.sequence else 0
+                if sequence > last_sequence:
+                    break
+                result.messages += 1
+                result.last_sequence = sequence
+                try:
+                    items.append(decode(message))
+                except InvalidMessage:
+                    result.invalid += 1
+            if items:
+                async with sessions.begin() as session:
+                    outcome = await store.apply(session, items, consumer)
+                result.applied += outcome.new_events
+            if progress is not None:
+                progress(min(result.messages, total), total)
+    finally:
+        await subscription.unsubscribe()
+    return result
+
+
+async def swap_in(engine: AsyncEngine, shadow: Tables, shadow_metadata: MetaData, live: Tables = TABLES) -> None:
+    """Replace the live rows with the shadow rows in one transaction, then drop the shadow tables."""
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({APPLY_LOCK_ID})")
+        for live_table, shadow_table in zip(live.all(), shadow.all(), strict=True):
+            columns = [column.name for column in live_table.columns]
+            await connection.execute(delete(live_table))
+            source = select(*(shadow_table.c[name] for name in columns))
+            await connection.execute(insert(live_table).from_select(columns, source))
+    async with engine.begin() as connection:
+        await connection.run_sync(shadow_metadata.drop_all)
+
+
+async def rebuild(settings: Settings, *, batch_size: int = 1000, progress: Progress | None = None) -> RebuildResult:
+    """`dvc-pulse indicators rebuild`: replay everything into fresh tables, swap, catch up."""
+    engine = create_engine(settings.resolved_database_url())
+    calendar = build_calendar(
+        settings.timezone,
+        settings.working_hours,
+        load_overrides(settings.calendar_overrides),
+        settings.calendar_country,
+    )
+    connection = await nats.connect(settings.nats_servers, connect_timeout=5)
+    try:
+        await upgrade(engine)
+        shadow_metadata = MetaData()
+        shadow = build_tables(shadow_metadata, REBUILD_PREFIX)
+        async with engine.begin() as db:
+            await db.run_sync(shadow_metadata.drop_all)
+            await db.run_sync(shadow_metadata.create_all)
+        js = connection.jetstream()
+        info = await js.stream_info(EVENTS.name)
+        first, last = info.state.first_seq, info.state.last_seq
+        result = await replay(
+            js,
+            engine,
+            shadow,
+            calendar,
+            settings.consumer,
+            first_sequence=first,
+            last_sequence=last,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        await swap_in(engine, shadow, shadow_metadata)
+        newest = (await js.stream_info(EVENTS.name)).state.last_seq
+        catch_up = await replay(
+            js,
+            engine,
+            TABLES,
+            calendar,
+            settings.consumer,
+            first_sequence=result.last_sequence + 1,
+            last_sequence=newest,
+            batch_size=batch_size,
+        )
+        result.caught_up = catch_up.applied
+        result.messages += catch_up.messages
+        result.invalid += catch_up.invalid
+        return result
+    finally:
+        await connection.close()
+        await engine.dispose()
