@@ -50,6 +50,11 @@ class HttpMetricsMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
+    # The router records the matched route in the scope; FastAPI >= 0.165 includes routers lazily, so the
+    # app's top-level routes are router wrappers without a `path`.
+    matched = getattr(scope.get("route"), "path", None)
+    if isinstance(matched, str):
+        return matched
     app: Any = scope.get("app")
     for route in getattr(getattr(app, "router", None), "routes", []):
         match, _ = route.matches(scope)
