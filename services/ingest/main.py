@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return broker._connection
 
     ingest = Ingest(
-        keys=KeyStore(settings.keys_path, settings.keys),
+        keys=KeyStore(settings.keys_path, settings.keys, check_every=settings.keys_reload_seconds),
         publisher=JetStreamPublisher(connection, timeout=settings.publish_timeout),
         metrics=IngestMetrics(registry),
         max_events=settings.max_batch_events,

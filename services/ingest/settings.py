@@ -19,6 +19,7 @@ class Settings(ServiceSettings):
     port: int = 8081
     keys_file: Path | None = Field(default=None, description="Hashed keys (default: $DVC_VAR_DIR/ingest-keys.json)")
     keys: list[KeySpec] = Field(default_factory=list, description="Extra hashed keys, a JSON array (DVC_INGEST_KEYS)")
+    keys_reload_seconds: float = Field(default=1.0, ge=0, description="How often the keys file is checked")
     max_body_bytes: int = Field(default=5 * MIB, gt=0)
     max_batch_events: int = Field(default=1000, gt=0)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for JetStream to ack a batch")
