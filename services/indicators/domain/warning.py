@@ -1,0 +1,158 @@
+"""Early-warning decisions (pure): dossier clocks -> risk observations -> at-risk and overdue alerts.
+
+An alert is raised ONCE per dossier and kind; its id (`at_risk:<dossier_code>`, `overdue:<dossier_code>`)
+is both the table key and the `Nats-Msg-Id`, so a republished alert is never a second alert.
+- `overdue`: the dossier is open past its (extended) due date, or was made late by a second supplement
+  request (DESIGN §4);
+- `at_risk`: the dossier is open, not yet overdue, and `P(late | open at f) >= threshold`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.contracts.alerts import DossierAlertKind, DossierAlertRaised
+from services.indicators.domain.calendar import WorkingClock
+from services.indicators.domain.dossier import DossierState, elapsed_working_seconds, is_open, is_overdue
+from services.indicators.domain.risk import LATE_AFTER, Basis, Observation, RiskEstimate, RiskModel
+
+KIND_LABELS = {
+    DossierAlertKind.AT_RISK: "Hồ sơ có nguy cơ quá hạn",
+    DossierAlertKind.OVERDUE: "Hồ sơ đã quá hạn",
+}
+_JUST_LATE = LATE_AFTER * (1.0 + 1e-9)
+
+
+def alert_id(kind: DossierAlertKind, dossier_code: str) -> str:
+    return f"{kind.value}:{dossier_code}"
+
+
+def allotted_seconds(state: DossierState, clock: WorkingClock) -> float | None:
+    """Working seconds from acceptance to the ORIGINAL due date (pauses extend both sides equally)."""
+    if state.accepted_at is None or state.due_at is None:
+        return None
+    allotted = clock.working_seconds_between(state.accepted_at, state.due_at)
+    return allotted if allotted > 0 else None
+
+
+def clock_fraction(state: DossierState, at: datetime, clock: WorkingClock) -> float | None:
+    """Working time used (pauses excluded) / allotted, at instant `at` (or at the end of the clock)."""
+    allotted = allotted_seconds(state, clock)
+    elapsed = elapsed_working_seconds(state, at, clock)
+    if allotted is None or elapsed is None:
+        return None
+    return elapsed / allotted
+
+
+def observation(state: DossierState, at: datetime, clock: WorkingClock) -> Observation | None:
+    """The dossier as a survival sample at `at`: ended (its fraction, aligned with the official on-time
+    judgement) or open (censored at the fraction used so far; at least just late when already overdue)."""
+    if state.accepted_at is None or state.accepted_at > at:
+        return None
+    fraction = clock_fraction(state, at, clock)
+    if fraction is None:
+        return None
+    if state.ended_at is not None and state.ended_at <= at:
+        late = state.on_time is False
+        fraction = max(fraction, _JUST_LATE) if late else min(fraction, LATE_AFTER)
+        return Observation(state.procedure_code, state.agency, fraction, ended=True)
+    if is_overdue(state, at):
+        fraction = max(fraction, _JUST_LATE)
+    return Observation(state.procedure_code, state.agency, fraction, ended=False)
+
+
+def observations(states: Iterable[DossierState], at: datetime, clock: WorkingClock) -> list[Observation]:
+    return [item for state in states if (item := observation(state, at, clock)) is not None]
+
+
+def assess(state: DossierState, at: datetime, model: RiskModel, clock: WorkingClock) -> RiskEstimate | None:
+    """Risk of an open dossier at `at` (1.0 once overdue); None for a closed dossier or without a model."""
+    if not is_open(state):
+        return None
+    fraction = clock_fraction(state, at, clock)
+    estimate = None if fraction is None else model.estimate(state.procedure_code, state.agency, fraction)
+    if not is_overdue(state, at):
+        return estimate
+    if estimate is not None:
+        return RiskEstimate(1.0, estimate.basis, estimate.sample_size, estimate.censored)
+    return RiskEstimate(1.0, Basis.ALL, model.overall.events, model.overall.censored)
+
+
+@dataclass(frozen=True, slots=True)
+class DossierAlert:
+    alert_id: str
+    kind: DossierAlertKind
+    dossier_code: str
+    procedure_code: str
+    agency: str
+    officer: str | None
+    due_at: datetime
+    raised_at: datetime
+    risk: RiskEstimate | None = None
+
+    def message(self) -> DossierAlertRaised:
+        return DossierAlertRaised(
+            alert_id=self.alert_id,
+            kind=self.kind,
+            dossier_code=self.dossier_code,
+            procedure_code=self.procedure_code,
+            agency=self.agency,
+            officer=self.officer,
+            due_at=self.due_at,
+            risk=None if self.risk is None else self.risk.probability,
+            raised_at=self.raised_at,
+        )
+
+
+@dataclass
+class SweepDecision:
+    alerts: list[DossierAlert] = field(default_factory=list)
+    at_risk_by_agency: dict[str, int] = field(default_factory=dict)  # open, not overdue, risk >= threshold
+
+
+def _alert(kind: DossierAlertKind, state: DossierState, at: datetime, risk: RiskEstimate | None) -> DossierAlert:
+    due = state.extended_due_at or state.due_at
+    if due is None:
+        raise ValueError(f"dossier {state.dossier_code} has no due date")
+    return DossierAlert(
+        alert_id(kind, state.dossier_code),
+        kind,
+        state.dossier_code,
+        state.procedure_code,
+        state.agency,
+        state.officer,
+        due,
+        at,
+        risk,
+    )
+
+
+def decide(
+    open_states: Iterable[DossierState],
+    at: datetime,
+    model: RiskModel,
+    clock: WorkingClock,
+    threshold: float,
+    raised: Collection[str],
+) -> SweepDecision:
+    """New alerts for the open dossiers at `at` (ids in `raised` are never raised again) and the at-risk counts."""
+    decision = SweepDecision()
+    counts: dict[str, int] = defaultdict(int)
+    for state in open_states:
+        if not is_open(state) or state.due_at is None:
+            continue
+        if is_overdue(state, at):
+            if alert_id(DossierAlertKind.OVERDUE, state.dossier_code) not in raised:
+                decision.alerts.append(_alert(DossierAlertKind.OVERDUE, state, at, None))
+            continue
+        estimate = assess(state, at, model, clock)
+        if estimate is None or estimate.probability < threshold:
+            continue
+        counts[state.agency] += 1
+        if alert_id(DossierAlertKind.AT_RISK, state.dossier_code) not in raised:
+            decision.alerts.append(_alert(DossierAlertKind.AT_RISK, state, at, estimate))
+    decision.at_risk_by_agency = dict(counts)
+    return decision
