@@ -80,7 +80,13 @@ async def _started_in_background(broker: NatsBroker, retry_seconds: float = 2.0)
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
-        await broker.stop()
+        try:
+            await broker.stop()
+        except Exception:  # draining fails while NATS is unreachable: close without draining
+            logger.warning("the NATS broker did not stop cleanly; closing its connection", exc_info=True)
+            connection = broker._connection
+            if connection is not None:
+                await connection.close()
 
 
 def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:
