@@ -45,7 +45,8 @@ async def test_vietnamese_text_is_stored_byte_exact_when_posted_in_nfc_and_nfd(
     sequences = [result["stream_sequence"] for result in response.json()["results"]]
     stored_submitted = (await jetstream.get_msg("DVC_EVENTS", sequences[0])).data
     stored_supplement = (await jetstream.get_msg("DVC_EVENTS", sequences[1])).data
-    assert stored_submitted is not None and stored_supplement is not None
+    assert stored_submitted is not None
+    assert stored_supplement is not None
     assert name_nfc.encode() in stored_submitted
     assert reason_nfd.encode() in stored_supplement
     assert b"\\u" not in stored_submitted + stored_supplement
@@ -97,8 +98,10 @@ async def test_plain_json_takes_one_event_or_an_array_when_content_type_is_appli
         ingest, [dossier_event("dossier.stopped"), dossier_event("dossier.rejected")], "application/json"
     )
 
-    assert one.status_code == 202 and one.json()["accepted"] == 1
-    assert many.status_code == 202 and many.json()["accepted"] == 2
+    assert one.status_code == 202
+    assert one.json()["accepted"] == 1
+    assert many.status_code == 202
+    assert many.json()["accepted"] == 2
 
 
 async def test_binary_mode_event_is_stored_with_header_attributes_when_ce_headers_are_sent(
