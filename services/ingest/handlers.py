@@ -45,10 +45,10 @@ class Ingest:
         if spec is not None:
             return spec
         self.metrics.rejected(ingress, Reason.UNAUTHORIZED, {})
-        if not token:
-            detail = "missing credentials: send `Authorization: Bearer <key>`"
-        elif not len(ring):
+        if not len(ring):
             detail = "no ingest key is configured: create one with `dvc-pulse ingest add-key`"
+        elif not token:
+            detail = "missing credentials: send `Authorization: Bearer <key>`"
         else:
             detail = "unknown ingest key"
         raise Rejected(401, Reason.UNAUTHORIZED, detail)
