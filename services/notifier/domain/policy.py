@@ -1,0 +1,128 @@
+"""When, and whether, a notification may be sent: event age, recipient, consent, opt-out, content, caps,
+quiet hours. Pure functions; the caller supplies the facts and the clock."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from services.contracts.alerts import NotificationStatus
+from services.notifier.domain.templates import Audience
+from services.notifier.domain.text import ContentRefused
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours during which non-urgent messages wait (default 21:00-07:00). start == end: never quiet."""
+
+    start: time
+    end: time
+    timezone: str
+
+    @classmethod
+    def parse(cls, window: str, timezone: str) -> QuietHours:
+        match = _WINDOW.match(window)
+        if match is None:
+            raise ValueError(f"quiet hours must look like 21:00-07:00, got {window!r}")
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(f"quiet hours out of range: {window!r}")
+        ZoneInfo(timezone)
+        return cls(time(h1, m1), time(h2, m2), timezone)
+
+    def is_quiet(self, moment: datetime) -> bool:
+        if self.start == self.end:
+            return False
+        at = moment.astimezone(ZoneInfo(self.timezone)).time()
+        if self.start < self.end:
+            return self.start <= at < self.end
+        return at >= self.start or at < self.end
+
+    def next_allowed(self, moment: datetime) -> datetime:
+        """`moment` itself when it is not quiet, else the end of the quiet period it falls in."""
+        if not self.is_quiet(moment):
+            return moment
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        end_today = datetime.combine(local.date(), self.end, zone)
+        return end_today if end_today > local else datetime.combine(local.date() + timedelta(days=1), self.end, zone)
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_event_age: timedelta = timedelta(hours=24)
+    citizen_daily_cap: int = 4  # per recipient per local day
+    officer_daily_cap: int = 20
+    dossier_daily_cap: int = 3  # citizen messages about one dossier per local day
+    duplicate_window: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything known about one would-be notification when its event arrives."""
+
+    audience: Audience
+    urgent: bool
+    event_time: datetime
+    now: datetime
+    has_recipient: bool
+    consent: bool
+    phone_valid: bool
+    opted_out: bool
+    refused: ContentRefused | None
+    duplicate: bool
+    recipient_sent_that_day: int
+    dossier_sent_that_day: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: NotificationStatus
+    reason: str | None = None
+    detail: str | None = None
+    send_after: datetime | None = None
+
+
+def schedule(now: datetime, urgent: bool, quiet: QuietHours) -> datetime:
+    return now if urgent else quiet.next_allowed(now)
+
+
+def decide(facts: Facts, send_after: datetime, limits: Limits) -> Decision:
+    """The first rule that stops the message wins; order matters (a replayed event never looks further)."""
+    skipped, invalid = NotificationStatus.SKIPPED, NotificationStatus.VALIDATION_FAILED
+    age = facts.now - facts.event_time
+    if age > limits.max_event_age:
+        return Decision(skipped, "stale_event", f"event is {int(age.total_seconds() // 3600)} h old")
+    if not facts.has_recipient:
+        reason = "no_contact" if facts.audience is Audience.CITIZEN else "no_staff_phone"
+        return Decision(skipped, reason)
+    if facts.audience is Audience.CITIZEN and not facts.consent:
+        return Decision(skipped, "no_consent")
+    if not facts.phone_valid:
+        return Decision(invalid, "invalid_phone")
+    if facts.opted_out:
+        return Decision(skipped, "opted_out")
+    if facts.refused is not None:
+        return Decision(invalid, facts.refused.reason, facts.refused.detail)
+    if facts.duplicate:
+        return Decision(skipped, "duplicate")
+    cap = limits.citizen_daily_cap if facts.audience is Audience.CITIZEN else limits.officer_daily_cap
+    if facts.recipient_sent_that_day >= cap:
+        return Decision(skipped, "recipient_cap", f"{cap} messages a day")
+    if facts.audience is Audience.CITIZEN and facts.dossier_sent_that_day >= limits.dossier_daily_cap:
+        return Decision(skipped, "dossier_cap", f"{limits.dossier_daily_cap} messages a day")
+    return Decision(NotificationStatus.CREATED, send_after=send_after)
+
+
+def retry_delay(attempts: int, base: timedelta, cap: timedelta, uniform: Callable[[float, float], float]) -> timedelta:
+    """Exponential backoff with jitter after the n-th failed attempt (1-based): in [ceiling/2, ceiling]."""
+    ceiling = min(cap.total_seconds(), base.total_seconds() * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=uniform(ceiling / 2, ceiling))
