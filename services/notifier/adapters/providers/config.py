@@ -134,7 +134,7 @@ class SmppSettings(_Base):
     host: str
     port: int = 2775
     system_id: str
-    password: str = ""
+    password: str = Field(default="", description="${VAR} is read from the environment")
     system_type: str = ""
     source_addr: str = Field(default="", description="Brandname (alphanumeric) or short code")
     source_addr_ton: int = 5  # alphanumeric
@@ -143,7 +143,11 @@ class SmppSettings(_Base):
     dest_addr_npi: int = 1  # ISDN/E.164
     enquire_link_seconds: float = Field(default=30.0, gt=0)
     response_timeout_seconds: float = Field(default=10.0, gt=0)
-    reconnect_delay_seconds: float = Field(default=2.0, gt=0)
+    reconnect_delay_seconds: float = Field(default=2.0, gt=0, description="Doubles per failure, up to 60 s")
+    window: int = Field(default=10, ge=1, description="submit_sm awaiting their response at once")
+    permanent_statuses: tuple[int, ...] = Field(
+        default=(0x01, 0x0B), description="submit_sm_resp statuses that retrying cannot fix (bad length, bad number)"
+    )
 
 
 ProviderSettings = Annotated[OutboxSettings | HttpSettings | SmppSettings, Field(discriminator="kind")]

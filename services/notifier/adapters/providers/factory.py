@@ -19,6 +19,7 @@ from services.notifier.adapters.providers.failover import FailoverProvider, Prov
 from services.notifier.adapters.providers.http_gateway import HttpGatewayProvider
 from services.notifier.adapters.providers.outbox import OutboxProvider
 from services.notifier.adapters.providers.receipts import InvalidReceipt, parse_receipts
+from services.notifier.adapters.providers.smpp import SmppProvider
 from services.notifier.adapters.providers.testnumbers import TestNumbersShortCircuit
 from services.notifier.domain.sending import DeliveryReceipt, SmsProvider
 
@@ -34,7 +35,7 @@ def _build_one(settings: ProviderSettings, on_receipt: ReceiptCallback | None) -
     elif isinstance(settings, HttpSettings):
         provider = HttpGatewayProvider(settings)
     elif isinstance(settings, SmppSettings):
-        raise ValueError(f"provider kind {settings.kind!r} is not in this build yet")
+        provider = SmppProvider(settings, on_receipt)
     else:
         raise TypeError(f"unsupported provider settings {type(settings).__name__}")
     return TestNumbersShortCircuit(provider, on_receipt) if settings.test_numbers else provider
