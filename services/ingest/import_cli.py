@@ -11,7 +11,6 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from services.contracts.streams import EVENTS
 from services.ingest.adapters.checkpoint import CheckpointStore
@@ -71,15 +70,17 @@ def print_report(report: ImportReport, show_errors: int) -> None:
         console.print("[yellow]The file changed since its checkpoint: imported from the first line.[/yellow]")
     if report.resumed_from_line:
         console.print(f"Resumed after line {report.resumed_from_line} (already imported by an earlier run).")
-    table = Table(title=f"Import of {report.path}")
-    table.add_column("outcome")
-    table.add_column("events", justify="right")
-    table.add_row("accepted", str(report.accepted))
-    table.add_row("duplicate (already in DVC_EVENTS)", str(report.duplicates))
-    table.add_row("rejected lines", str(report.rejected))
-    console.print(table)
+    console.print(
+        f"{report.path}: {report.accepted} accepted, {report.duplicates} duplicate (already in {EVENTS.name}), "
+        f"{report.rejected} rejected line(s)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     for error in report.errors[:show_errors]:
-        console.print(f"line {error.line}: {error.field}: {error.reason}", markup=False, highlight=False)
+        console.print(
+            f"line {error.line}: {error.field}: {error.reason}", markup=False, highlight=False, soft_wrap=True
+        )
     hidden = len(report.errors[show_errors:]) + report.errors_not_kept
     if hidden:
         console.print(f"... and {hidden} more error(s) (use --show-errors)")
