@@ -6,10 +6,13 @@ import pytest
 from pydantic import ValidationError
 
 from services.notifier.adapters.providers import (
+    FailoverSettings,
     HttpSettings,
     OutboxSettings,
     SmppSettings,
+    UnknownProvider,
     build_providers,
+    parse_failover_settings,
     parse_provider_settings,
     read_outbox,
 )
@@ -76,3 +79,36 @@ async def test_factory_sends_through_the_outbox_when_configured_by_name(tmp_path
     assert [record["text"] for record in read_outbox(tmp_path / "o.jsonl")] == ["Xin chào"]
     [health] = providers.health()
     assert (health.provider, health.state, health.sent_total, health.errors_total) == ("outbox", "closed", 1, 0)
+
+
+def test_outbox_writes_under_the_var_dir_when_no_path_is_configured(tmp_path: Path) -> None:
+    [default] = parse_provider_settings("outbox", var_dir=tmp_path)
+    [explicit] = parse_provider_settings([{"kind": "outbox", "path": "/srv/o.jsonl"}], var_dir=tmp_path)
+
+    assert default.path == tmp_path / "sms-outbox.jsonl"
+    assert explicit.path == Path("/srv/o.jsonl")
+
+
+def test_failover_thresholds_are_read_when_the_yaml_document_has_a_failover_section() -> None:
+    document = """
+providers:
+  - kind: outbox
+failover: {window_seconds: 120, min_requests: 10, error_rate_threshold: 0.3, open_seconds: 15}
+"""
+    assert [item.kind for item in parse_provider_settings(document)] == ["outbox"]
+    assert parse_failover_settings(document) == FailoverSettings(
+        window_seconds=120, min_requests=10, error_rate_threshold=0.3, open_seconds=15
+    )
+    assert parse_failover_settings("outbox") == FailoverSettings()
+
+
+def test_receipt_in_our_own_format_is_parsed_when_posted_for_the_outbox(tmp_path: Path) -> None:
+    providers = build_providers([OutboxSettings(path=tmp_path / "o.jsonl")])
+
+    [receipt] = providers.parse_receipts("outbox", b'{"provider_reference": "outbox-1", "status": "permanent-failure"}')
+
+    assert (receipt.provider, receipt.provider_reference, receipt.status) == (
+        "outbox", "outbox-1", ReceiptStatus.PERMANENT_FAILURE
+    )  # fmt: skip
+    with pytest.raises(UnknownProvider):
+        providers.parse_receipts("viettel", b"{}")

@@ -198,3 +198,13 @@ async def test_test_number_never_reaches_the_smsc_when_sent_through_smpp(smsc: S
 
     assert (result.accepted, receipt.provider, receipt.status) == (True, "viettel", ReceiptStatus.PERMANENT_FAILURE)
     assert smsc.submitted == []
+
+
+async def test_provider_binds_before_the_first_send_when_started(smsc: Smsc) -> None:
+    providers = build_providers([_settings(smsc)], Receipts())
+
+    await providers.start()
+    await _eventually(lambda: smsc.binds == 1)
+    await providers.close()
+
+    assert (smsc.binds, smsc.submitted, smsc.unbinds) == (1, [], 1)

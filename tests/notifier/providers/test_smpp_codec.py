@@ -57,3 +57,10 @@ def test_receipt_is_intermediate_when_the_smsc_reports_enroute() -> None:
 def test_message_id_has_its_hex_twin_when_the_smsc_quotes_it_in_decimal() -> None:
     assert "1a2b0001" in message_id_variants(str(0x1A2B0001))
     assert "439025665" in message_id_variants("1a2b0001")
+
+
+def test_segments_stay_gsm7_when_the_text_has_a_page_break() -> None:
+    [segment] = encode_segments("Trang 1\fTrang 2", Encoding.GSM7, reference=1)
+
+    assert segment.data_coding == 0x00
+    assert decode_gsm7_unpacked(segment.short_message) == "Trang 1\fTrang 2"

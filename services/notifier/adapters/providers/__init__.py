@@ -1,6 +1,6 @@
 """SMS providers behind `services.notifier.domain.sending.SmsProvider`: outbox (embedded default), a generic
 JSON HTTP gateway, SMPP 3.4; test numbers; failover. Entry points: `parse_provider_settings`,
-`build_providers`, `parse_receipt`."""
+`parse_failover_settings`, `build_providers`, `parse_receipt`."""
 
 from services.notifier.adapters.providers.base import ReceiptCallback
 from services.notifier.adapters.providers.config import (
@@ -9,6 +9,7 @@ from services.notifier.adapters.providers.config import (
     OutboxSettings,
     ProviderSettings,
     SmppSettings,
+    parse_failover_settings,
     parse_provider_settings,
 )
 from services.notifier.adapters.providers.factory import Providers, UnknownProvider, build_providers
@@ -31,6 +32,7 @@ __all__ = [
     "SmppSettings",
     "UnknownProvider",
     "build_providers",
+    "parse_failover_settings",
     "parse_provider_settings",
     "parse_receipt",
     "parse_receipts",

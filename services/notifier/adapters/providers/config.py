@@ -30,9 +30,12 @@ class _Base(BaseModel):
         return data
 
 
+DEFAULT_OUTBOX_FILE = "sms-outbox.jsonl"
+
+
 class OutboxSettings(_Base):
     kind: Literal["outbox"] = "outbox"
-    path: Path = Path("var/sms-outbox.jsonl")
+    path: Path = Path("var") / DEFAULT_OUTBOX_FILE
     immediate_receipt: bool = Field(default=True, description="Report every accepted message as delivered")
     receipt_delay_seconds: float = Field(default=0.0, ge=0)
 
@@ -165,18 +168,50 @@ class FailoverSettings(BaseModel):
     open_seconds: float = Field(default=30.0, gt=0, description="How long a tripped provider is skipped")
 
 
-def parse_provider_settings(value: str | list[dict[str, Any]]) -> list[OutboxSettings | HttpSettings | SmppSettings]:
-    """`outbox` / `outbox,http`-style names, a YAML or JSON list, `@file.yaml`, or an already-parsed list."""
+def _with_var_dir(
+    settings: list[OutboxSettings | HttpSettings | SmppSettings], var_dir: Path | None
+) -> list[OutboxSettings | HttpSettings | SmppSettings]:
+    if var_dir is None:
+        return settings
+    return [
+        item.model_copy(update={"path": var_dir / DEFAULT_OUTBOX_FILE})
+        if isinstance(item, OutboxSettings) and "path" not in item.model_fields_set
+        else item
+        for item in settings
+    ]
+
+
+def parse_provider_settings(
+    value: str | list[dict[str, Any]], var_dir: Path | None = None
+) -> list[OutboxSettings | HttpSettings | SmppSettings]:
+    """`outbox` / `outbox,http`-style names, a YAML or JSON list, `@file.yaml`, or an already-parsed list.
+
+    An outbox without an explicit `path` writes to `<var_dir>/sms-outbox.jsonl` when `var_dir` is given."""
     if isinstance(value, list):
-        return _LIST.validate_python(value)
+        return _with_var_dir(_LIST.validate_python(value), var_dir)
     text = value.strip()
     if text.startswith("@"):
         text = Path(text[1:]).read_text(encoding="utf-8")
     elif not text.startswith(("[", "-", "{")) and ":" not in text:
-        return _LIST.validate_python([{"kind": name.strip()} for name in text.split(",") if name.strip()])
+        names = [{"kind": name.strip()} for name in text.split(",") if name.strip()]
+        return _with_var_dir(_LIST.validate_python(names), var_dir)
     loaded = yaml.safe_load(text)
     if isinstance(loaded, dict):
         loaded = loaded.get("providers", [loaded])
     if not isinstance(loaded, list):
         raise ValueError("provider settings must be a list of providers")
-    return _LIST.validate_python(loaded)
+    return _with_var_dir(_LIST.validate_python(loaded), var_dir)
+
+
+def parse_failover_settings(value: str) -> FailoverSettings:
+    """The `failover:` mapping of a YAML document `{providers: [...], failover: {...}}` (`@file` allowed);
+    defaults when there is none (a plain list, or provider names)."""
+    text = value.strip()
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    if not text.startswith("{") and ":" not in text:
+        return FailoverSettings()
+    loaded = yaml.safe_load(text)
+    if isinstance(loaded, dict) and isinstance(loaded.get("failover"), dict):
+        return FailoverSettings.model_validate(loaded["failover"])
+    return FailoverSettings()

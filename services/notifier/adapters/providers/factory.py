@@ -56,6 +56,9 @@ class Providers:
             raise UnknownProvider(provider_name)
         return parse_receipts(settings, body)
 
+    async def start(self) -> None:
+        await self.provider.start()
+
     def health(self) -> list[ProviderHealth]:
         return self.provider.health()
 

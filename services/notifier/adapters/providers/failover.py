@@ -182,6 +182,13 @@ class FailoverProvider:
         now = self._clock()
         return [circuit.health(now) for circuit in self._circuits]
 
+    async def start(self) -> None:
+        """Lets providers that hold a session (SMPP) connect now, so receipts flow before the first send."""
+        for circuit in self._circuits:
+            start = getattr(circuit.provider, "start", None)
+            if start is not None:
+                await start()
+
     async def close(self) -> None:
         for circuit in self._circuits:
             try:

@@ -37,6 +37,8 @@ def _gsm7_char(char: str) -> bytes:
         raise UnicodeError(char)
     if char == "§":  # the table's filler hides GSM-7 0x5F
         return b"\x5f"
+    if char == "\f":  # extension 0x0A (page break), missing from smpplib's table
+        return b"\x1b\x0a"
     encoded: bytes = gsm.gsm_encode(char)
     return encoded
 

@@ -51,6 +51,11 @@ class TestNumbersShortCircuit:
             self._receipts.emit(DeliveryReceipt(self.name, reference, number.receipt, "test number"))
         return SendResult(accepted=True, provider_reference=reference, provider=self.name)
 
+    async def start(self) -> None:
+        start = getattr(self.inner, "start", None)
+        if start is not None:
+            await start()
+
     async def close(self) -> None:
         await self._receipts.drain()
         await self.inner.close()
