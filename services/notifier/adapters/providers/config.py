@@ -21,6 +21,9 @@ class _Base(BaseModel):
 
     name: str = ""
     test_numbers: bool = Field(default=True, description="Short-circuit the documented test numbers")
+    receipt_token: str | None = Field(
+        default=None, description="Shared secret the provider's receipt callbacks must present (${VAR} expanded)"
+    )
 
     @model_validator(mode="before")
     @classmethod
