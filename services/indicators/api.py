@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.indicators.extensions import RiskLookup
+from services.indicators.extensions import RiskLookup, RiskView
 from services.indicators.handlers import IndicatorsService
 from services.runtime.problems import Problem
 
@@ -67,7 +67,7 @@ class DossierOut(BaseModel):
     overdue: bool
     elapsed_working_seconds: float | None
     elapsed_working_days: float | None
-    risk: float | None
+    risk: RiskView | None
 
 
 RANKING_RULE = (

@@ -23,8 +23,18 @@ from services.indicators.domain.calendar import WorkingCalendar
 from services.indicators.domain.dossier import DossierState
 from services.indicators.settings import Settings
 
+
+@dataclass(frozen=True)
+class RiskView:
+    """The `risk` of `GET /v1/dossiers/{code}`: P(ends late), the curve's basis and its sample size."""
+
+    probability: float
+    basis: str  # procedure | agency | all
+    sample_size: int  # finished dossiers the estimate was learned from
+
+
 StartupStep = Callable[[AsyncExitStack], Awaitable[None]]
-RiskLookup = Callable[[DossierState, datetime], Awaitable[float | None]]
+RiskLookup = Callable[[DossierState, datetime], Awaitable[RiskView | None]]
 AfterBatch = Callable[[Sequence[str]], Awaitable[None]]
 WIRING_MODULE = "services.indicators.warning.wiring"
 

@@ -28,6 +28,12 @@ class Settings(ServiceSettings):
     snapshot_interval_seconds: float = Field(default=60.0, gt=0, description="Snapshot at least this often")
     snapshot_min_interval_seconds: float = Field(default=1.0, ge=0, description="Snapshot at most this often")
     metrics_max_agencies: int = Field(default=100, ge=1, description="Agency label values before 'other'")
+    # early warning (indicators-B, docs/indicators.md "Early warning")
+    warning_interval_seconds: float = Field(default=30.0, gt=0, description="Early-warning sweep interval")
+    warning_threshold: float = Field(default=0.7, gt=0, le=1, description="Risk that raises an at-risk alert")
+    warning_min_samples: int = Field(default=30, ge=1, description="Finished dossiers a risk curve needs")
+    warning_training_days: float = Field(default=365.0, gt=0, description="Model learns from dossiers this recent")
+    warning_refit_seconds: float = Field(default=300.0, ge=0, description="Refit the risk model at most this often")
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_default("indicators")

@@ -1,0 +1,162 @@
+"""The early-warning sweep: time passes without events, so a timer re-assesses every open dossier.
+
+One sweep: (re)fit the risk model when stale; in ONE transaction read the open dossiers and the alert ids
+already raised for them, decide, and record the new alerts; commit; then publish every unpublished alert
+(pipelined, `Nats-Msg-Id` = alert id) and mark it published. A crash between commit and publish leaves
+the alert unpublished: the next sweep (or the next start) publishes it with the same id, never a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.contracts.alerts import DossierAlertKind
+from services.contracts.subjects import ALERT_DOSSIER_AT_RISK, ALERT_DOSSIER_OVERDUE
+from services.indicators.adapters.queries import open_dossiers
+from services.indicators.adapters.tables import Tables
+from services.indicators.domain.calendar import WorkingClock
+from services.indicators.domain.dossier import DossierState
+from services.indicators.domain.risk import RiskEstimate, RiskModel
+from services.indicators.domain.warning import assess, decide, observations
+from services.indicators.warning import store
+from services.runtime.publishing import OutgoingMessage, PublishFailed
+
+logger = logging.getLogger("dvc_pulse.indicators.warning")
+Publisher = Callable[[Sequence[OutgoingMessage]], Awaitable[None]]
+SUBJECTS = {
+    DossierAlertKind.AT_RISK.value: ALERT_DOSSIER_AT_RISK,
+    DossierAlertKind.OVERDUE.value: ALERT_DOSSIER_OVERDUE,
+}
+PUBLISH_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class WarningPolicy:
+    threshold: float = 0.7
+    min_samples: int = 30
+    training_days: float = 365.0
+    refit_seconds: float = 300.0
+
+
+@dataclass
+class WarningView:
+    """What the metrics render: refreshed by every sweep (the first one runs at start-up)."""
+
+    at_risk_by_agency: dict[str, int] = field(default_factory=dict)
+    alerts_by_kind: dict[str, int] = field(default_factory=dict)
+    unpublished: int = 0
+    sweeps: int = 0
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    raised: int
+    published: int
+
+
+class WarningSweep:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: Tables,
+        clock: WorkingClock,
+        now: Callable[[], datetime],
+        publish: Publisher,
+        policy: WarningPolicy,
+        view: WarningView | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.tables = tables
+        self.clock = clock
+        self.now = now
+        self.publish = publish
+        self.policy = policy
+        self.view = view or WarningView()
+        self.model: RiskModel | None = None
+        self._fitted_at: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    async def current_model(self, at: datetime) -> RiskModel:
+        """The model fitted at most `refit_seconds` ago (of `now()` time), fitting it when stale."""
+        fresh = self._fitted_at is not None and abs((at - self._fitted_at).total_seconds()) < self.policy.refit_seconds
+        if self.model is None or not fresh:
+            since = at - timedelta(days=self.policy.training_days)
+            async with self.engine.connect() as connection:
+                states = await store.training_dossiers(connection, self.tables, since)
+            self.model = RiskModel(observations(states, at, self.clock), self.policy.min_samples)
+            self._fitted_at = at
+        return self.model
+
+    async def risk_of(self, state: DossierState, at: datetime) -> RiskEstimate | None:
+        """Risk shown with a dossier (API); None when the dossier is closed or no model has enough data."""
+        if state.ended_at is not None or state.accepted_at is None:
+            return None
+        async with self._lock:
+            model = await self.current_model(at)
+        return assess(state, at, model, self.clock)
+
+    async def run_once(self) -> SweepReport:
+        async with self._lock:
+            at = self.now()
+            model = await self.current_model(at)
+            async with self.sessions.begin() as session:
+                connection = await session.connection()
+                states = await open_dossiers(connection, self.tables)
+                raised = await store.raised_ids(connection, (state.dossier_code for state in states))
+                decision = decide(states, at, model, self.clock, self.policy.threshold, raised)
+                await store.record_alerts(session, decision.alerts)
+            self.view.at_risk_by_agency = decision.at_risk_by_agency
+            published = await self.publish_pending()
+            async with self.engine.connect() as connection:
+                self.view.alerts_by_kind, self.view.unpublished = await store.alert_counts(connection)
+            self.view.sweeps += 1
+            return SweepReport(len(decision.alerts), published)
+
+    async def publish_pending(self) -> int:
+        """Publish the recorded alerts JetStream has not acknowledged yet; returns how many were acknowledged."""
+        done = 0
+        while True:
+            async with self.engine.connect() as connection:
+                batch = await store.pending(connection, PUBLISH_BATCH)
+            if not batch:
+                return done
+            messages = [OutgoingMessage(SUBJECTS[item.kind], item.payload, item.alert_id) for item in batch]
+            try:
+                await self.publish(messages)
+            except PublishFailed:
+                logger.warning("%d alerts not acknowledged by JetStream; retried next sweep", len(batch), exc_info=True)
+                return done
+            async with self.sessions.begin() as session:
+                await store.mark_published(session, [item.alert_id for item in batch], self.now())
+            done += len(batch)
+            if len(batch) < PUBLISH_BATCH:
+                return done
+
+
+class SweepLoop:
+    """A sweep every `interval` seconds; a failed sweep is logged and the next tick retries."""
+
+    def __init__(self, sweep: WarningSweep, interval: float) -> None:
+        self.sweep = sweep
+        self.interval = interval
+
+    async def run_once(self) -> None:
+        try:
+            await self.sweep.run_once()
+        except Exception:  # a DB or broker hiccup never stops the timer
+            logger.warning("early-warning sweep failed", exc_info=True)
+
+    async def run(self) -> None:
+        """Sweep every `interval` seconds; the caller runs the first sweep (at start-up) itself."""
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.run_once()
