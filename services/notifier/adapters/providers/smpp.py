@@ -130,7 +130,7 @@ class SmppProvider:
         while not self._closing:
             try:
                 session = await SmppSession.open(self.settings, password, self._on_deliver)
-            except (OSError, TimeoutError, SmppError) as exc:
+            except Exception as exc:  # the supervisor must outlive any failure, or the provider stays unbound
                 self.last_error = str(exc) if isinstance(exc, SmppError) else f"connect failed ({type(exc).__name__})"
                 log.warning("SMPP %s: %s; retrying in %.0f s", self.name, self.last_error, delay)
                 self._attempted.set()
