@@ -2,18 +2,29 @@
 
 One awaited publish at a time reaches ~6k msg/s here; pipelining reaches ~60k (MEASURED.md).
 A timeout does not prove the message was not stored, so callers retry with the same `Nats-Msg-Id`.
+
+The messages of a call are written to the connection's buffer without yielding to the event loop (one socket
+write per batch, not per message), and their acks come back on one wildcard reply subscription per connection,
+matched by token. nats-py's `publish_async` yields after each message and parses each ack through dataclass
+introspection; this path costs about half as much CPU per message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
+import orjson
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
 MSG_ID = "Nats-Msg-Id"
+EXPECTED_STREAM = "Nats-Expected-Stream"
 
 
 class PublishFailed(Exception):
@@ -28,6 +39,52 @@ class OutgoingMessage:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _AckRouter:
+    """One `_INBOX.<id>.*` subscription per connection; each publish waits on its own token's future."""
+
+    def __init__(self, client: Client) -> None:
+        self.prefix = client.new_inbox() + "."
+        self.pending: dict[str, asyncio.Future[Msg]] = {}
+        self.tokens = itertools.count()
+
+    async def on_reply(self, reply: Msg) -> None:
+        future = self.pending.pop(reply.subject[len(self.prefix) :], None)
+        if future is not None and not future.done():
+            future.set_result(reply)
+
+
+_routers: WeakKeyDictionary[Client, asyncio.Task[_AckRouter]] = WeakKeyDictionary()
+
+
+async def _start_router(client: Client) -> _AckRouter:
+    router = _AckRouter(client)
+    await client.subscribe(router.prefix + "*", cb=router.on_reply)
+    return router
+
+
+async def _router(client: Client) -> _AckRouter:
+    task = _routers.get(client)
+    if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+        task = asyncio.ensure_future(_start_router(client))
+        _routers[client] = task
+    return await asyncio.shield(task)
+
+
+def _pub_ack(reply: Msg) -> PubAck:
+    if reply.headers and reply.headers.get("Status") == "503":
+        raise PublishFailed("no stream listens on this subject (no responders)")
+    document = orjson.loads(reply.data)
+    error = document.get("error")
+    if error is not None:
+        raise PublishFailed(f"JetStream refused the message: {error.get('description')} (code {error.get('code')})")
+    return PubAck(
+        stream=document["stream"],
+        seq=document["seq"],
+        domain=document.get("domain"),
+        duplicate=document.get("duplicate"),
+    )
+
+
 async def publish_all(
     js: JetStreamContext,
     messages: Sequence[OutgoingMessage],
@@ -36,24 +93,34 @@ async def publish_all(
     expected_stream: str | None = None,
 ) -> list[PubAck]:
     """Publish all messages pipelined; returns the acks in order or raises PublishFailed."""
-    futures: list[asyncio.Future[PubAck]] = []
+    client: Client = js._nc
+    tokens: list[str] = []
+    futures: list[asyncio.Future[Msg]] = []
     try:
         async with asyncio.timeout(timeout):
+            router = await _router(client)
+            loop = asyncio.get_running_loop()
             for message in messages:
+                token = str(next(router.tokens))
+                future: asyncio.Future[Msg] = loop.create_future()
+                router.pending[token] = future
+                tokens.append(token)
+                futures.append(future)
                 headers = {**message.headers, MSG_ID: message.msg_id}
-                # wait_stall=None: the outer timeout bounds the wait, and a per-message `wait_for` would yield to
-                # the loop after each message, flushing one socket write per message (3x slower).
-                futures.append(
-                    await js.publish_async(
-                        message.subject,
-                        message.payload,
-                        headers=headers,
-                        stream=expected_stream,
-                        wait_stall=None,
-                    )
-                )
-            return list(await asyncio.gather(*futures))
+                if expected_stream is not None:
+                    headers[EXPECTED_STREAM] = expected_stream
+                await client.publish(message.subject, message.payload, reply=router.prefix + token, headers=headers)
+            replies = await asyncio.gather(*futures)
+        return [_pub_ack(reply) for reply in replies]
+    except PublishFailed:
+        raise
     except Exception as error:
+        raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
+    finally:
+        task = _routers.get(client)
+        if task is not None and task.done() and not task.cancelled() and task.exception() is None:
+            pending = task.result().pending
+            for token in tokens:
+                pending.pop(token, None)
         for future in futures:
             future.cancel()
-        raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
