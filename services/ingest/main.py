@@ -16,6 +16,7 @@ from services.ingest.settings import Settings
 from services.ingest.subscribers import register_ingress
 from services.runtime.app import build_service_app
 from services.runtime.broker import create_broker
+from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import nats_check, streams_check
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
@@ -56,4 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def run() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    serve(create_app(settings), settings.host, settings.port, settings.log_level)
+    app = create_app(settings)
+    freeze_startup_objects()
+    serve(app, settings.host, settings.port, settings.log_level)
