@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from services.contracts.dossier import ApplicantKind
 from services.contracts.events import EventType
@@ -50,6 +50,7 @@ ONLINE_HOURS = (
 )
 OFF_DAY_ONLINE = 0.12  # share of a working day's online volume submitted on a weekend or holiday
 LIVE_SLOT = timedelta(minutes=10)
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -170,19 +171,23 @@ def _documents(seed: int, day: date, world: World) -> Iterator[tuple[SimEvent, D
         truth = DocumentTruth(
             f"VB-{day:%y%m%d}-{number:04d}", rng.choice(agencies), when, rng.random() < cfg.fully_electronic_share
         )
-        data = {"document_id": truth.document_id, "agency": truth.agency, "fully_electronic": truth.fully_electronic}
-        source = world.commune.documents_source
-        yield (
-            make_event(
-                EventType.DOCUMENT_COMPLETED,
-                source=source,
-                event_id=f"document/{truth.document_id}",
-                time=when,
-                subject=truth.document_id,
-                data=data,
-            ),
-            truth,
-        )
+        yield _document_event(truth, world), truth
+
+
+def _document_event(document: DocumentTruth, world: World) -> SimEvent:
+    data = {
+        "document_id": document.document_id,
+        "agency": document.agency,
+        "fully_electronic": document.fully_electronic,
+    }
+    return make_event(
+        EventType.DOCUMENT_COMPLETED,
+        source=world.commune.documents_source,
+        event_id=f"document/{document.document_id}",
+        time=document.completed_at,
+        subject=document.document_id,
+        data=data,
+    )
 
 
 def catalog_events(world: World, when: datetime) -> list[SimEvent]:
@@ -234,19 +239,32 @@ def generate(
 
 
 def generate_live_slot(seed: int, slot_start: datetime, world: World, not_before: datetime | None = None) -> Simulation:
-    """One 10-minute slot of compressed live traffic (office always open); codes `...-yymmdd-SSSKKK`."""
+    """One 10-minute slot of compressed live traffic (office always open): dossiers coded `...-yymmdd-SSSKKK`
+    and documents `VB-yymmdd-SSSKKK` (SSS: slot of the day), every event of their lives in `events`."""
     events, truth = [], Truth(procedures=list(world.catalog.procedures), published_at=slot_start)
     local = slot_start.astimezone(world.legal.timezone)
-    slot_of_day = (local.hour * 60 + local.minute) // 10
+    slot = f"{local:%y%m%d}-{(local.hour * 60 + local.minute) // 10:03d}"
     for number, (when, procedure, channel) in enumerate(slot_arrivals(seed, slot_start, world), start=1):
-        if not_before is not None and when < not_before:
-            continue
-        code = f"{world.commune.dossier_prefix}-{local:%y%m%d}-{slot_of_day:03d}{number:03d}"
-        dossier_events, dossier_truth = _dossier(seed, code, when, procedure, channel, world)
-        events.extend(dossier_events)
-        truth.dossiers[code] = dossier_truth
-    end = slot_start + LIVE_SLOT
-    return _split(seed, slot_start, end, end, events, truth)
+        if not_before is None or when >= not_before:
+            code = f"{world.commune.dossier_prefix}-{slot}{number:03d}"
+            dossier_events, dossier_truth = _dossier(seed, code, when, procedure, channel, world)
+            events.extend(dossier_events)
+            truth.dossiers[code] = dossier_truth
+    rng, cfg = random.Random(f"{seed}:live-documents:{int(slot_start.timestamp())}"), world.config
+    mean = cfg.documents_per_day * cfg.intensity * (LIVE_SLOT / timedelta(days=1))
+    offsets = sorted(int(rng.uniform(0, LIVE_SLOT.total_seconds() - 1)) for _ in range(poisson(rng, mean)))
+    for number, offset in enumerate(offsets, start=1):
+        when = slot_start + timedelta(seconds=offset)
+        document = DocumentTruth(
+            f"VB-{slot}{number:03d}",
+            rng.choice(world.commune.agencies).code,
+            when,
+            rng.random() < cfg.fully_electronic_share,
+        )
+        if not_before is None or when >= not_before:
+            events.append(_document_event(document, world))
+            truth.documents.append(document)
+    return _split(seed, slot_start, slot_start + LIVE_SLOT, FAR_FUTURE, events, truth)
 
 
 def _split(

@@ -4,8 +4,9 @@ compares the services' answers with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from services.simulator.calendar import LegalCalendar
 from services.simulator.catalog import Procedure
@@ -153,3 +154,26 @@ def expected_indicators(truth: Truth, start: datetime, end: datetime, now: datet
             timely.append(becomes is None or becomes >= at)
     counts["ONTIME"] = (sum(ended) + sum(timely), len(ended) + len(timely))
     return counts
+
+
+def truth_document(truth: Truth, legal: LegalCalendar) -> dict[str, Any]:
+    """JSON-ready ground truth: every recorded fact plus the derived clock judgement per dossier."""
+    dossiers = []
+    for dossier in truth.dossiers.values():
+        row = asdict(dossier)
+        row.update(
+            ended_at=dossier.ended_at,
+            end_kind=dossier.end_kind,
+            paused_working_seconds=paused_seconds(dossier, legal),
+            extended_due_at=extended_due_at(dossier, legal),
+            on_time=on_time(dossier, legal),
+            overdue_from=overdue_from(dossier, legal),
+        )
+        dossiers.append(row)
+    return {
+        "cutoff": truth.cutoff,
+        "published_at": truth.published_at,
+        "procedures": [procedure.model_dump(mode="json") for procedure in truth.procedures],
+        "dossiers": dossiers,
+        "documents": [asdict(document) for document in truth.documents],
+    }
