@@ -1,0 +1,81 @@
+"""Tasks and their append-only progress reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.tasks.adapters import tables as t
+from services.tasks.adapters.rows import task_report_view, task_view
+from services.tasks.domain.alerts import OpenTask
+from services.tasks.domain.views import TaskReportView, TaskView
+
+
+def _key(plan_id: str, task_id: str) -> sa.ColumnElement[bool]:
+    return (t.tasks.c.plan_id == plan_id) & (t.tasks.c.task_id == task_id)
+
+
+async def _last_reports(connection: AsyncConnection, plan_id: str, task_id: str | None = None) -> dict[str, Any]:
+    r = t.task_reports
+    newest = sa.select(sa.func.max(r.c.id)).where(r.c.plan_id == plan_id)
+    if task_id is not None:
+        newest = newest.where(r.c.task_id == task_id)
+    rows = (await connection.execute(sa.select(r).where(r.c.id.in_(newest.group_by(r.c.task_id))))).mappings()
+    return {row["task_id"]: task_report_view(row) for row in rows}
+
+
+async def task_views(
+    connection: AsyncConnection, plan_id: str, today: date, *, owner: str | None = None, include_retired: bool = False
+) -> list[TaskView]:
+    query = sa.select(t.tasks).where(t.tasks.c.plan_id == plan_id).order_by(t.tasks.c.position, t.tasks.c.task_id)
+    if owner is not None:
+        query = query.where(t.tasks.c.owner == owner)
+    if not include_retired:
+        query = query.where(t.tasks.c.active.is_(True))
+    rows = list((await connection.execute(query)).mappings())
+    last = await _last_reports(connection, plan_id)
+    return [task_view(row, today, last.get(row["task_id"])) for row in rows]
+
+
+async def task(connection: AsyncConnection, plan_id: str, task_id: str, today: date) -> TaskView | None:
+    row = (await connection.execute(sa.select(t.tasks).where(_key(plan_id, task_id)))).mappings().first()
+    if row is None:
+        return None
+    last = await _last_reports(connection, plan_id, task_id)
+    return task_view(row, today, last.get(task_id))
+
+
+async def task_reports(connection: AsyncConnection, plan_id: str, task_id: str) -> list[TaskReportView]:
+    r = t.task_reports
+    query = sa.select(r).where((r.c.plan_id == plan_id) & (r.c.task_id == task_id)).order_by(r.c.id)
+    return [task_report_view(row) for row in (await connection.execute(query)).mappings()]
+
+
+async def update_task(connection: AsyncConnection, plan_id: str, task_id: str, values: dict[str, Any]) -> None:
+    await connection.execute(sa.update(t.tasks).where(_key(plan_id, task_id)).values(**values))
+
+
+async def insert_task(connection: AsyncConnection, values: dict[str, Any]) -> None:
+    await connection.execute(sa.insert(t.tasks).values(**values))
+
+
+async def next_position(connection: AsyncConnection, plan_id: str) -> int:
+    current = await connection.scalar(sa.select(sa.func.max(t.tasks.c.position)).where(t.tasks.c.plan_id == plan_id))
+    return 0 if current is None else int(current) + 1
+
+
+async def insert_task_report(connection: AsyncConnection, values: dict[str, Any]) -> None:
+    await connection.execute(sa.insert(t.task_reports).values(**values))
+
+
+async def open_tasks(connection: AsyncConnection) -> list[OpenTask]:
+    """Active tasks of every plan that are not done (the deadline scheduler's input)."""
+    query = sa.select(
+        t.tasks.c.plan_id, t.tasks.c.task_id, t.tasks.c.title, t.tasks.c.owner, t.tasks.c.deadline,
+        t.tasks.c.progress_percent,
+    ).where(t.tasks.c.active.is_(True) & (t.tasks.c.progress_percent < 100))  # fmt: skip
+    rows = (await connection.execute(query)).all()
+    return [OpenTask(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]

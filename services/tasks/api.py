@@ -1,0 +1,167 @@
+"""HTTP API of the tasks service (DESIGN §6), built from its dependencies. Reads are open; writes need a
+unit's or an admin's bearer key; the audit trail needs any valid key."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi.responses import Response
+
+from services.runtime.problems import Problem
+from services.tasks import api_models as out
+from services.tasks.adapters.keys import KeyStore
+from services.tasks.adapters.xlsx import to_xlsx
+from services.tasks.domain.access import Principal, bearer_token
+from services.tasks.domain.errors import TasksError
+from services.tasks.domain.render import to_csv, to_json, to_markdown
+from services.tasks.domain.requests import IndicatorReportIn, TaskCreate, TaskPatch, TaskReportIn
+from services.tasks.domain.tasks import TaskStatus
+from services.tasks.handlers import TasksService
+from services.tasks.handlers_tasks import TaskHandlers
+
+PlanQuery = Annotated[str | None, Query(alias="plan", description="Plan id (default: the default plan)")]
+Number = Annotated[int, Path(ge=1, le=999, description="Row number in Phụ lục I")]
+TaskIdPath = Annotated[str, Path(max_length=64, description="Task id, e.g. III.7.1.b or PL2.NV3")]
+_PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No key or an unknown key", "content": _PROBLEM},
+    403: {"description": "The key's unit does not own this indicator or task", "content": _PROBLEM},
+    404: {"description": "Unknown plan, indicator or task", "content": _PROBLEM},
+    422: {"description": "Invalid value (field and reason given)", "content": _PROBLEM},
+}
+_REPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "json": "application/json",
+}
+
+
+def install_error_handler(app: FastAPI) -> None:
+    async def on_tasks_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TasksError)
+        extensions: dict[str, Any] = {}
+        if exc.field is not None:
+            extensions["errors"] = [{"field": exc.field, "reason": exc.detail}]
+        return Problem(exc.status, exc.detail, **extensions).to_response()
+
+    app.add_exception_handler(TasksError, on_tasks_error)
+
+
+def authenticator(keys: KeyStore) -> Callable[..., Awaitable[Principal]]:
+    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        token = bearer_token(authorization)
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if token is None:
+            raise Problem(401, "send the unit's key as `Authorization: Bearer <key>`", headers=challenge)
+        found = keys.ring().authenticate(token)
+        if found is None:
+            raise Problem(401, "unknown key", headers=challenge)
+        return found
+
+    return principal
+
+
+def build_router(
+    service: TasksService, tasks: TaskHandlers, keys: KeyStore, on_change: Callable[[], None] = lambda: None
+) -> APIRouter:
+    router = APIRouter(prefix="/v1")
+    Actor = Annotated[Principal, Depends(authenticator(keys))]  # noqa: N806
+
+    @router.get("/plans", tags=["plan"], summary="Loaded plans")
+    async def list_plans() -> list[out.PlanOut]:
+        return [out.plan_out(plan) for plan in await service.plans()]
+
+    @router.get("/plan/indicators", tags=["plan"], summary="Every indicator of Phụ lục I: target, latest value, status")
+    async def plan_indicators(plan: PlanQuery = None) -> list[out.IndicatorOut]:
+        view, indicators = await service.plan_indicators(plan)
+        return [out.indicator_out(view, indicator) for indicator in indicators]
+
+    @router.get("/plan/indicators/{number}", tags=["plan"], summary="One indicator with the history of its values")
+    async def plan_indicator(number: Number, plan: PlanQuery = None) -> out.IndicatorDetailOut:
+        view, indicator, history = await service.indicator(plan, number)
+        body = out.indicator_out(view, indicator).model_dump()
+        return out.IndicatorDetailOut(**body, history=[out.reading_out(reading) for reading in history])
+
+    @router.post(
+        "/indicators/{number}/reports",
+        tags=["plan"],
+        status_code=201,
+        responses={**_WRITE_ERRORS, 409: {"description": "A live indicator is not reported", "content": _PROBLEM}},
+        summary="Report an indicator's value (its owner unit or an admin)",
+    )
+    async def report_indicator(
+        number: Number, body: IndicatorReportIn, actor: Actor, plan: PlanQuery = None
+    ) -> out.IndicatorOut:
+        indicator = await service.report_indicator(plan, number, body, actor)
+        view = await service.plan_view(indicator.plan_id)
+        return out.indicator_out(view, indicator)
+
+    @router.get("/tasks", tags=["tasks"], summary="Tasks with status and latest progress")
+    async def list_tasks(
+        plan: PlanQuery = None,
+        owner: Annotated[str | None, Query(description="Owner unit code")] = None,
+        status: Annotated[TaskStatus | None, Query()] = None,
+    ) -> list[out.TaskOut]:
+        view, found = await tasks.list_tasks(plan, owner=owner, status=status)
+        return [out.task_out(view, task) for task in found]
+
+    @router.get("/tasks/{task_id}", tags=["tasks"], summary="One task with every progress report")
+    async def get_task(task_id: TaskIdPath, plan: PlanQuery = None) -> out.TaskDetailOut:
+        view, task, reports = await tasks.get(plan, task_id)
+        body = out.task_out(view, task).model_dump()
+        return out.TaskDetailOut(**body, details=task.details, reports=[out.task_report_out(r) for r in reports])
+
+    @router.post("/tasks", tags=["tasks"], status_code=201, responses=_WRITE_ERRORS, summary="Add a task")
+    async def create_task(body: TaskCreate, actor: Actor) -> out.TaskOut:
+        task = await tasks.create(body, actor)
+        on_change()
+        view = await service.plan_view(task.plan_id)
+        return out.task_out(view, task)
+
+    @router.patch("/tasks/{task_id}", tags=["tasks"], responses=_WRITE_ERRORS, summary="Change a task")
+    async def patch_task(task_id: TaskIdPath, body: TaskPatch, actor: Actor, plan: PlanQuery = None) -> out.TaskOut:
+        task = await tasks.patch(plan, task_id, body, actor)
+        on_change()
+        view = await service.plan_view(task.plan_id)
+        return out.task_out(view, task)
+
+    @router.post(
+        "/tasks/{task_id}/reports",
+        tags=["tasks"],
+        status_code=201,
+        responses=_WRITE_ERRORS,
+        summary="Report progress on a task (appended to its history)",
+    )
+    async def report_task(task_id: TaskIdPath, body: TaskReportIn, actor: Actor, plan: PlanQuery = None) -> out.TaskOut:
+        task = await tasks.report(plan, task_id, body, actor)
+        on_change()
+        view = await service.plan_view(task.plan_id)
+        return out.task_out(view, task)
+
+    @router.get("/reports/plan", tags=["reports"], summary="The periodic report (Phụ lục I + Kết quả, Đánh giá; tasks)")
+    async def plan_report(plan: PlanQuery = None, format: Literal["xlsx", "csv", "md", "json"] = "xlsx") -> Response:
+        report = await service.report(plan)
+        renderers = {"xlsx": to_xlsx, "csv": to_csv, "md": lambda r: to_markdown(r).encode(), "json": to_json}
+        name = f"bao-cao-{report.plan.plan_id}-{report.generated_at:%Y%m%d}.{format}"
+        return Response(
+            renderers[format](report),
+            media_type=_REPORT_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @router.get("/audit", tags=["audit"], summary="Who changed what and when (any valid key)")
+    async def audit(
+        _actor: Actor,
+        plan: Annotated[str | None, Query()] = None,
+        entity: Annotated[Literal["plan", "indicator", "task"] | None, Query()] = None,
+        entity_id: Annotated[str | None, Query()] = None,
+        before_id: Annotated[int | None, Query(ge=1)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[out.AuditOut]:
+        found = await service.audit(plan_id=plan, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit)
+        return [out.audit_out(entry) for entry in found]
+
+    return router

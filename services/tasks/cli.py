@@ -1,0 +1,171 @@
+"""`dvc-pulse tasks ...`: load or check a plan, write the periodic report, manage keys."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import typer
+
+if TYPE_CHECKING:
+    from services.tasks.adapters.plan_file import LoadedPlan
+    from services.tasks.settings import Settings
+
+app = typer.Typer(help="Plan tracking: indicators, tasks, reports and keys.", no_args_is_help=True)
+CLI_ACTOR = "cli"
+DEMO_KEY_NAME = "demo-admin"
+
+
+def _settings(database_url: str | None) -> Settings:
+    from services.tasks.settings import Settings
+
+    settings = Settings()
+    return settings.model_copy(update={"database_url": database_url}) if database_url else settings
+
+
+def _read_plan(file: Path) -> LoadedPlan:
+    from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
+
+    try:
+        return read_plan_file(file)
+    except PlanFileError as error:
+        typer.echo(error.describe(), err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("check-plan")
+def check_plan(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
+    """Validate a plan file without loading it; problems are printed as FILE:LINE: reason."""
+    plan = _read_plan(file).plan
+    typer.echo(f"{file}: plan {plan.plan.id}: {len(plan.indicators)} indicators, {len(plan.tasks)} tasks: valid")
+
+
+@app.command("load-plan")
+def load_plan(
+    file: Path = typer.Argument(..., help="Plan file (YAML)"),
+    database_url: str = typer.Option(None, help="Default: $DVC_TASKS_DATABASE_URL or var/tasks.db"),
+) -> None:
+    """Load (or update) a plan: upsert by plan id, indicator number and task id; progress is kept."""
+    from services.runtime.db import create_engine
+    from services.tasks.adapters.migrate import upgrade
+    from services.tasks.domain.access import Principal
+    from services.tasks.handlers import TasksService
+
+    loaded = _read_plan(file)
+    settings = _settings(database_url)
+
+    async def run() -> None:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            await upgrade(engine)
+            service = TasksService(engine=engine, timezone=settings.timezone)
+            summary = await service.load_plan(loaded, Principal(name=CLI_ACTOR, unit=None, admin=True))
+        finally:
+            await engine.dispose()
+        if not summary.changed:
+            typer.echo(f"plan {summary.plan_id}: unchanged")
+            return
+        verb = "loaded" if summary.created else "updated"
+        typer.echo(
+            f"plan {summary.plan_id} {verb}: indicators {_counts(summary.indicators)}; tasks {_counts(summary.tasks)}"
+        )
+
+    asyncio.run(run())
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{value} {name}" for name, value in counts.items())
+
+
+@app.command("report")
+def report(
+    format: str = typer.Option("xlsx", "--format", "-f", help="xlsx, csv, md or json"),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (default: stdout; xlsx: a named file)"),
+    plan: str = typer.Option(None, help="Plan id (default: the only or default plan)"),
+    database_url: str = typer.Option(None, help="Default: $DVC_TASKS_DATABASE_URL or var/tasks.db"),
+) -> None:
+    """Write the periodic report: Phụ lục I with Kết quả and Đánh giá, then the tasks."""
+    from services.runtime.db import create_engine
+    from services.tasks.adapters.migrate import upgrade
+    from services.tasks.adapters.xlsx import to_xlsx
+    from services.tasks.domain.errors import TasksError
+    from services.tasks.domain.render import to_csv, to_json, to_markdown
+    from services.tasks.handlers import TasksService
+
+    if format not in ("xlsx", "csv", "md", "json"):
+        raise typer.BadParameter("one of xlsx, csv, md, json", param_hint="--format")
+    chosen: Literal["xlsx", "csv", "md", "json"] = format  # type: ignore[assignment]
+    settings = _settings(database_url)
+
+    async def build() -> tuple[str, bytes]:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            await upgrade(engine)
+            service = TasksService(engine=engine, timezone=settings.timezone, default_plan=settings.default_plan)
+            document = await service.report(plan)
+        finally:
+            await engine.dispose()
+        renderers = {"xlsx": to_xlsx, "csv": to_csv, "json": to_json}
+        body = to_markdown(document).encode() if chosen == "md" else renderers[chosen](document)
+        return f"bao-cao-{document.plan.plan_id}-{datetime.now(UTC):%Y%m%d}.{chosen}", body
+
+    try:
+        name, body = asyncio.run(build())
+    except TasksError as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(1) from None
+    if output is None and chosen == "xlsx":
+        output = Path(name)
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return
+    output.write_bytes(body)
+    typer.echo(f"wrote {output}")
+
+
+@app.command("add-key")
+def add_key(
+    name: str = typer.Option(..., help="Who holds the key (e.g. vhxh-2026)"),
+    unit: str = typer.Option(None, help="Unit code the key reports for (e.g. VHXH)"),
+    admin: bool = typer.Option(False, "--admin", help="An admin key (may change everything)"),
+    plans: list[str] = typer.Option(["*"], "--plan", help="Plans the key may change (repeatable; * = all)"),
+) -> None:
+    """Create a key, store its hash in the keys file and print the key once."""
+    from services.tasks.adapters.keys import read_keys, write_keys
+    from services.tasks.domain.access import KeySpec, hash_key, new_key, with_key
+    from services.tasks.settings import Settings
+
+    if admin == (unit is not None):
+        raise typer.BadParameter("give either --unit CODE or --admin")
+    path = Settings().resolved_keys_file()
+    key = new_key()
+    spec = KeySpec(
+        name=name, sha256=hash_key(key), unit=unit, admin=admin, plans=tuple(plans), created_at=datetime.now(UTC)
+    )
+    write_keys(path, with_key(read_keys(path), spec))
+    typer.echo(key)
+
+
+@app.command("demo-key")
+def demo_key() -> None:
+    """Ensure a local admin key (for `make up`): written to $DVC_VAR_DIR/demo-tasks-admin-key and printed."""
+    from services.tasks.adapters.keys import read_keys, write_keys
+    from services.tasks.domain.access import KeySpec, hash_key, new_key, with_key
+    from services.tasks.settings import Settings
+
+    settings = Settings()
+    path = settings.resolved_keys_file()
+    key_file = settings.var_dir / "demo-tasks-admin-key"
+    specs = read_keys(path)
+    key = key_file.read_text().strip() if key_file.exists() else ""
+    if not key or not any(spec.sha256 == hash_key(key) for spec in specs):
+        key = key or new_key()
+        spec = KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), admin=True, created_at=datetime.now(UTC))
+        write_keys(path, with_key(specs, spec))
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key + "\n")
+        key_file.chmod(0o600)
+    typer.echo(key)

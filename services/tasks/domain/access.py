@@ -1,0 +1,103 @@
+"""Write access: a bearer key per unit (or admin); only a key's SHA-256 is stored.
+
+A unit key may report on the indicators and tasks its unit owns (an indicator may have several owners); an
+admin key may change anything. `plans` narrows a key to some plans (`*`: every plan).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.tasks.domain.plan import UnitCode
+
+KEY_PREFIX = "dvctk_"
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class KeySpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    sha256: Sha256Hex
+    unit: UnitCode | None = None
+    admin: bool = False
+    plans: Annotated[tuple[str, ...], Field(min_length=1)] = ("*",)
+    created_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _unit_or_admin(self) -> KeySpec:
+        if self.admin == (self.unit is not None):
+            raise ValueError("a key is either bound to one unit or admin")
+        return self
+
+
+class Principal(BaseModel):
+    """Who is acting: a key's name and its unit (None for an admin)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    unit: str | None
+    admin: bool
+    plans: tuple[str, ...] = ("*",)
+
+    def covers(self, plan_id: str) -> bool:
+        return "*" in self.plans or plan_id in self.plans
+
+    def may_act_for(self, plan_id: str, owners: Iterable[str]) -> bool:
+        if not self.covers(plan_id):
+            return False
+        return self.admin or self.unit in set(owners)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (admin)" if self.admin else f"{self.name} ({self.unit})"
+
+
+SYSTEM = Principal(name="system", unit=None, admin=True)
+
+
+def principal_of(spec: KeySpec) -> Principal:
+    return Principal(name=spec.name, unit=spec.unit, admin=spec.admin, plans=spec.plans)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    """A random key (256 bits); shown once, only its hash is kept."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def with_key(specs: Sequence[KeySpec], spec: KeySpec) -> list[KeySpec]:
+    """`specs` with `spec` added, replacing a key of the same name or hash."""
+    return [*(s for s in specs if s.name != spec.name and s.sha256 != spec.sha256), spec]
+
+
+class KeyRing:
+    def __init__(self, specs: Iterable[KeySpec]) -> None:
+        self._by_hash = {spec.sha256: spec for spec in specs}
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    def authenticate(self, key: str) -> Principal | None:
+        spec = self._by_hash.get(hash_key(key))
+        return None if spec is None else principal_of(spec)

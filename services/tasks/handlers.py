@@ -1,0 +1,267 @@
+"""Use cases of the tasks service: plans, indicators, live snapshots, deadline alerts, the report.
+Every dependency (engine, clock, metrics) is passed in; task changes live in handlers_tasks.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.contracts.alerts import TaskAlertRaised
+from services.tasks.adapters import alerts_store, audit_store, live_store, plans_store, tasks_store
+from services.tasks.adapters.audit_store import AuditEntry
+from services.tasks.adapters.live_store import SnapshotItem, SnapshotOutcome
+from services.tasks.adapters.plan_file import LoadedPlan
+from services.tasks.adapters.plans_store import LoadSummary
+from services.tasks.domain.access import SYSTEM, Principal
+from services.tasks.domain.alerts import due_alerts
+from services.tasks.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from services.tasks.domain.evaluation import value_problem
+from services.tasks.domain.report import PlanReport, build_report
+from services.tasks.domain.requests import IndicatorReportIn
+from services.tasks.domain.views import IndicatorView, PlanView, Reading
+from services.tasks.metrics import TasksMetrics
+
+logger = logging.getLogger("dvc_pulse.tasks")
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TasksService:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        timezone: str,
+        now: Clock = _utc_now,
+        metrics: TasksMetrics | None = None,
+        due_soon_days: int = 14,
+        default_plan: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.timezone = timezone
+        self.now = now
+        self.metrics = metrics
+        self.due_soon_days = due_soon_days
+        self.default_plan = default_plan
+
+    def today(self) -> date:
+        return self.now().astimezone(ZoneInfo(self.timezone)).date()
+
+    # -- plans -------------------------------------------------------------------------------------------------
+    async def load_plan(self, loaded: LoadedPlan, actor: Principal = SYSTEM) -> LoadSummary:
+        """Idempotent: a second load of the same file changes nothing and records nothing."""
+        now = self.now()
+        async with self.engine.begin() as connection:
+            before = await plans_store.plan(connection, loaded.plan.plan.id)
+            summary = await plans_store.upsert_plan(connection, loaded, now)
+            if summary.changed:
+                await audit_store.record(
+                    connection,
+                    at=now,
+                    actor=actor,
+                    action="plan.load",
+                    plan_id=summary.plan_id,
+                    entity="plan",
+                    entity_id=summary.plan_id,
+                    before=None if before is None else {"source": before.source, "sha256": before.sha256},
+                    after={"source": loaded.source, "sha256": loaded.sha256, **summary.as_dict()},
+                )
+        await self.refresh_metrics([summary.plan_id])
+        return summary
+
+    async def plan_count(self) -> int:
+        async with self.engine.connect() as connection:
+            return len(await plans_store.plans(connection))
+
+    async def plans(self) -> list[PlanView]:
+        async with self.engine.connect() as connection:
+            return await plans_store.plans(connection)
+
+    async def plan_view(self, plan_id: str | None) -> PlanView:
+        async with self.engine.connect() as connection:
+            return await self.plan_in(connection, plan_id)
+
+    async def plan_in(self, connection: AsyncConnection, plan_id: str | None) -> PlanView:
+        """The named plan, else the default plan, else the only one loaded."""
+        if plan_id is not None:
+            found = await plans_store.plan(connection, plan_id)
+            if found is None:
+                raise NotFound(f"no plan {plan_id!r} is loaded", field="plan")
+            return found
+        loaded = await plans_store.plans(connection)
+        if not loaded:
+            raise NotFound("no plan is loaded: run `dvc-pulse tasks load-plan FILE`", field="plan")
+        chosen = [view for view in loaded if view.plan_id == self.default_plan] or (loaded if len(loaded) == 1 else [])
+        if not chosen:
+            names = ", ".join(view.plan_id for view in loaded)
+            raise Invalid(f"several plans are loaded ({names}): choose one with ?plan=", field="plan")
+        return chosen[0]
+
+    # -- indicators --------------------------------------------------------------------------------------------
+    async def plan_indicators(self, plan_id: str | None) -> tuple[PlanView, list[IndicatorView]]:
+        async with self.engine.connect() as connection:
+            plan = await self.plan_in(connection, plan_id)
+            return plan, await plans_store.indicator_views(connection, plan)
+
+    async def indicator(self, plan_id: str | None, number: int) -> tuple[PlanView, IndicatorView, list[Reading]]:
+        async with self.engine.connect() as connection:
+            plan = await self.plan_in(connection, plan_id)
+            views = await plans_store.indicator_views(connection, plan, number, include_retired=True)
+            if not views:
+                raise NotFound(f"plan {plan.plan_id!r} has no indicator {number}", field="number")
+            view = views[0]
+            history = await plans_store.indicator_history(connection, plan.plan_id, number, bool(view.spec.live_code))
+            return plan, view, history
+
+    async def report_indicator(
+        self, plan_id: str | None, number: int, body: IndicatorReportIn, actor: Principal
+    ) -> IndicatorView:
+        now = self.now()
+        async with self.engine.begin() as connection:
+            plan = await self.plan_in(connection, plan_id)
+            views = await plans_store.indicator_views(connection, plan, number)
+            if not views:
+                raise NotFound(f"plan {plan.plan_id!r} has no indicator {number}", field="number")
+            view = views[0]
+            spec = view.spec
+            if not actor.may_act_for(plan.plan_id, spec.owners):
+                owners = ", ".join(plan.unit_label(code) for code in spec.owners)
+                raise Forbidden(f"indicator {number} is reported by {owners}; this key belongs to {actor.unit}")
+            if spec.live_code:
+                raise Conflict(f"indicator {number} is computed from the events ({spec.live_code}); it is not reported")
+            problem = value_problem(spec.kind, body.value)
+            if problem:
+                raise Invalid(problem, field="value")
+            values: dict[str, Any] = {
+                "plan_id": plan.plan_id,
+                "number": number,
+                "value": body.value,
+                "period": body.period or str(plan.meta.year),
+                "evidence": body.evidence,
+                "evidence_url": None if body.evidence_url is None else str(body.evidence_url),
+                "reporter": body.reporter,
+                "note": body.note,
+                "recorded_by": actor.name,
+                "recorded_at": now,
+            }
+            await plans_store.insert_indicator_report(connection, values)
+            after = (await plans_store.indicator_views(connection, plan, number))[0]
+            await audit_store.record(
+                connection,
+                at=now,
+                actor=actor,
+                action="indicator.report",
+                plan_id=plan.plan_id,
+                entity="indicator",
+                entity_id=str(number),
+                before=_reading_state(view),
+                after=_reading_state(after),
+            )
+        await self.refresh_metrics([plan.plan_id])
+        return after
+
+    # -- live snapshots ----------------------------------------------------------------------------------------
+    async def apply_snapshots(self, items: Sequence[SnapshotItem]) -> SnapshotOutcome:
+        """One transaction: the message ids and the values they carry (exactly once)."""
+        async with self.engine.begin() as connection:
+            outcome = await live_store.apply_snapshots(connection, items, self.timezone, self.now())
+        if self.metrics is not None:
+            self.metrics.snapshots_applied.inc(outcome.applied)
+            self.metrics.snapshots_skipped.inc(outcome.duplicates)
+        if outcome.plans:
+            await self.refresh_metrics(sorted(outcome.plans))
+        return outcome
+
+    async def forget_processed(self, retention_days: int) -> int:
+        async with self.engine.begin() as connection:
+            return await live_store.forget_processed(
+                connection, live_store.retention_cutoff(self.now(), retention_days)
+            )
+
+    # -- deadline alerts ---------------------------------------------------------------------------------------
+    async def raise_due_alerts(self) -> int:
+        """Record the alerts today calls for (each once per task, kind and deadline); returns how many are new."""
+        now = self.now()
+        async with self.engine.begin() as connection:
+            open_tasks = await tasks_store.open_tasks(connection)
+            alerts = due_alerts(open_tasks, self.today(), self.due_soon_days, now)
+            return await alerts_store.record_new(connection, alerts, now)
+
+    async def publish_pending(
+        self, publish: Callable[[list[TaskAlertRaised]], Awaitable[None]], limit: int = 500
+    ) -> int:
+        """Publish recorded alerts not yet acknowledged; raises when publishing fails (they stay pending)."""
+        published = 0
+        while True:
+            async with self.engine.connect() as connection:
+                pending = await alerts_store.unpublished(connection, limit)
+            if not pending:
+                break
+            await publish(pending)
+            async with self.engine.begin() as connection:
+                await alerts_store.mark_published(connection, [alert.alert_id for alert in pending], self.now())
+            published += len(pending)
+            if self.metrics is not None:
+                for alert in pending:
+                    self.metrics.alerts_published.labels(alert.kind.value).inc()
+            if len(pending) < limit:
+                break
+        return published
+
+    async def audit(
+        self,
+        *,
+        plan_id: str | None = None,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        async with self.engine.connect() as connection:
+            return await audit_store.entries(
+                connection, plan_id=plan_id, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit
+            )
+
+    # -- report and metrics ------------------------------------------------------------------------------------
+    async def report(self, plan_id: str | None) -> PlanReport:
+        today = self.today()
+        async with self.engine.connect() as connection:
+            plan = await self.plan_in(connection, plan_id)
+            indicators = await plans_store.indicator_views(connection, plan)
+            tasks = await tasks_store.task_views(connection, plan.plan_id, today)
+        return build_report(plan, indicators, tasks, self.now(), self.timezone)
+
+    async def refresh_metrics(self, plan_ids: Sequence[str] | None = None) -> None:
+        """Recompute the gauges from the database (after changes, on each scheduler tick and at start-up)."""
+        if self.metrics is None:
+            return
+        today = self.today()
+        async with self.engine.connect() as connection:
+            for plan in await plans_store.plans(connection):
+                if plan_ids is not None and plan.plan_id not in plan_ids:
+                    continue
+                indicators = await plans_store.indicator_views(connection, plan)
+                tasks = await tasks_store.task_views(connection, plan.plan_id, today)
+                self.metrics.publish(plan.plan_id, indicators, tasks)
+
+
+def _reading_state(view: IndicatorView) -> dict[str, Any] | None:
+    reading = view.latest
+    if reading is None:
+        return {"value": None, "status": view.status.value}
+    return {
+        "value": reading.value,
+        "period": reading.period,
+        "evidence": reading.evidence,
+        "evidence_url": reading.evidence_url,
+        "reporter": reading.reporter,
+        "status": view.status.value,
+    }

@@ -1,0 +1,143 @@
+"""Wiring of the tasks service: the only place that builds and connects things."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.contracts.streams import ALERTS, DLQ
+from services.runtime.app import build_service_app
+from services.runtime.broker import create_broker, jetstream
+from services.runtime.db import create_engine
+from services.runtime.health import ReadinessCheck, database_check, nats_check, streams_check
+from services.runtime.logging import configure_logging
+from services.runtime.serving import serve
+from services.tasks.adapters.alert_publisher import alert_publisher
+from services.tasks.adapters.keys import KeyStore, parse_key_specs
+from services.tasks.adapters.live_store import SnapshotItem, SnapshotOutcome
+from services.tasks.adapters.migrate import upgrade
+from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
+from services.tasks.api import build_router, install_error_handler
+from services.tasks.handlers import TasksService
+from services.tasks.handlers_tasks import TaskHandlers
+from services.tasks.metrics import TasksMetrics
+from services.tasks.scheduler import DeadlineScheduler
+from services.tasks.settings import Settings
+from services.tasks.subscribers import register_consumer
+
+logger = logging.getLogger("dvc_pulse.tasks")
+
+
+async def load_default_plan(service: TasksService, plan_file: Path | None) -> None:
+    """Load `plan_file` when no plan is loaded yet; make its plan the default one unless one is configured."""
+    if plan_file is None:
+        return
+    try:
+        loaded = read_plan_file(plan_file)
+    except PlanFileError as error:
+        logger.error("the plan file cannot be loaded:\n%s", error.describe())
+        return
+    if service.default_plan is None:
+        service.default_plan = loaded.plan.plan.id
+    if await service.plan_count() == 0:
+        summary = await service.load_plan(loaded)
+        logger.warning("loaded plan %s from %s", summary.plan_id, plan_file)
+
+
+def plan_check(service: TasksService) -> ReadinessCheck:
+    async def check() -> str | None:
+        if await service.plan_count() == 0:
+            return "no plan is loaded (run `dvc-pulse tasks load-plan FILE`)"
+        return None
+
+    return check
+
+
+def create_app(settings: Settings | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    broker = create_broker(settings.nats_servers, client_name="tasks")
+    engine = create_engine(settings.resolved_database_url())
+    registry = CollectorRegistry()
+    service = TasksService(
+        engine=engine,
+        timezone=settings.timezone,
+        now=now,
+        metrics=TasksMetrics(registry),
+        due_soon_days=settings.due_soon_days,
+        default_plan=settings.default_plan,
+    )
+    keys = KeyStore(settings.resolved_keys_file(), parse_key_specs(settings.keys))
+    scheduler = DeadlineScheduler(
+        service,
+        alert_publisher(lambda: jetstream(broker)),
+        settings.deadline_check_seconds,
+        settings.processed_retention_days,
+    )
+    migrated = asyncio.Event()
+
+    async def apply(items: Sequence[SnapshotItem]) -> SnapshotOutcome:
+        await migrated.wait()  # the consumer may start before the migrations finished
+        return await service.apply_snapshots(items)
+
+    register_consumer(
+        broker,
+        durable=settings.consumer,
+        replay=settings.snapshot_replay,
+        batch_size=settings.batch_size,
+        batch_timeout=settings.batch_timeout,
+        max_deliver=settings.max_deliver,
+        ack_wait=settings.ack_wait_seconds,
+        apply=apply,
+    )
+
+    async def migrate_and_load(stack: AsyncExitStack) -> None:
+        stack.push_async_callback(engine.dispose)
+        await upgrade(engine)
+        await load_default_plan(service, settings.resolved_plan_file())
+        migrated.set()
+        await service.refresh_metrics()  # gauges right after a restart, from the database
+
+    async def start_scheduler(stack: AsyncExitStack) -> None:
+        task = asyncio.create_task(scheduler.run(), name="tasks-deadlines")
+
+        async def stop() -> None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+        stack.push_async_callback(stop)
+
+    app = build_service_app(
+        service="tasks",
+        title="DVC Pulse tasks",
+        description="The plan's 38 indicators and its tasks: targets, reported and live values, progress, "
+        "deadline alerts and the periodic report.",
+        broker=broker,
+        registry=registry,
+        checks={
+            "nats": nats_check(broker),
+            "streams": streams_check(broker, [ALERTS.name, DLQ.name]),
+            "database": database_check(engine),
+            "plan": plan_check(service),
+        },
+        routers=[build_router(service, TaskHandlers(service), keys, scheduler.poke)],
+        on_startup=[migrate_and_load, start_scheduler],
+        connect_in_background=True,
+    )
+    install_error_handler(app)
+    app.state.tasks = service
+    app.state.scheduler = scheduler
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    serve(create_app(settings), settings.host, settings.port, settings.log_level)
