@@ -30,9 +30,9 @@ BUSINESS_TRADES = (
 # Mobile prefixes in force since the 2018 renumbering (Viettel, MobiFone, VinaPhone, Vietnamobile, Gmobile).
 MOBILE_PREFIXES = (
     "032", "033", "034", "035", "036", "037", "038", "039", "086", "096", "097", "098",
-    "070", "076", "077", "078", "079", "089", "090", "093",
+    "070", "076", "077", "078", "079", "0896", "0898", "090", "093",
     "081", "082", "083", "084", "085", "088", "091", "094",
-    "056", "058", "092", "059", "099",
+    "056", "058", "092", "059",
 )  # fmt: skip
 LEGACY_PREFIXES = ("0162", "0163", "0164", "0165", "0166", "0167", "0168", "0169", "0120", "0121", "0123", "0124")
 BAC_NINH_LANDLINE = "0222"
@@ -66,18 +66,23 @@ def person_name(rng: random.Random) -> str:
     return f"{family} {rng.choice(FEMALE_MIDDLE)} {rng.choice(FEMALE_GIVEN)}"
 
 
+def _mobile(rng: random.Random) -> str:
+    prefix = rng.choice(MOBILE_PREFIXES)
+    return prefix + "".join(rng.choice("0123456789") for _ in range(10 - len(prefix)))
+
+
 def phone_number(rng: random.Random, kind: PhoneKind) -> str | None:
     digits = "".join(rng.choice("0123456789") for _ in range(7))
     if kind is PhoneKind.MOBILE:
-        return rng.choice(MOBILE_PREFIXES) + digits
+        return _mobile(rng)
     if kind is PhoneKind.MOBILE_INTERNATIONAL:
-        return "+84" + rng.choice(MOBILE_PREFIXES)[1:] + digits
+        return "+84" + _mobile(rng)[1:]
     if kind is PhoneKind.LEGACY:
         return rng.choice(LEGACY_PREFIXES) + digits
     if kind is PhoneKind.LANDLINE:
         return BAC_NINH_LANDLINE + "3" + digits[:6]
     if kind is PhoneKind.MALFORMED:
-        return rng.choice(MOBILE_PREFIXES) + digits[: rng.randint(3, 6)]
+        return _mobile(rng)[: rng.randint(6, 9)]
     return None
 
 
