@@ -93,6 +93,7 @@ class IndicatorsService:
         """ONE transaction: record identities, fold, upsert, store the stream position; then notify."""
         async with self.sessions.begin() as session:
             outcome = await self.store.apply(session, items, self.consumer)
+        self.store.committed(outcome)
         if self.metrics is not None:
             self.metrics.count_applied(outcome.new_events)
         for callback in self.after_batch:

@@ -92,6 +92,7 @@ async def replay(
             if items:
                 async with sessions.begin() as session:
                     outcome = await store.apply(session, items, consumer)
+                store.committed(outcome)
                 result.applied += outcome.new_events
             if progress is not None:
                 progress(min(result.messages, total), total)

@@ -18,6 +18,8 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.indicators.adapters import fastsql
+from services.indicators.adapters.state_cache import StateCache, Token
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.catalog import DocumentState, FeedbackState, ProcedureState, latest, merge_procedure
@@ -46,6 +48,8 @@ class AppliedBatch:
     dossier_codes: list[str] = field(default_factory=list)
     refolded: int = 0
     last_sequence: int | None = None
+    states: list[DossierState] = field(default_factory=list, repr=False)
+    token: Token | None = None
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -103,10 +107,14 @@ def _event_row(item: Incoming) -> dict[str, Any]:
 
 
 class ProjectionStore:
-    def __init__(self, tables: Tables, dialect: str, clock: WorkingClock) -> None:
+    def __init__(self, tables: Tables, dialect: str, clock: WorkingClock, cache_limit: int = 100_000) -> None:
+        self.cache = StateCache(cache_limit)
         self.tables = tables
         self.dialect = dialect
         self.clock = clock
+        self.raw_events = fastsql.RawTable(tables.events, dialect)
+        self.raw_dossiers = fastsql.RawTable(tables.dossiers, dialect)
+        self.upsert_dossiers = self.raw_dossiers.upsert_sql(["dossier_code"])
 
     def _insert(self, table: Table) -> Any:
         module: Any = postgresql if self.dialect == "postgresql" else sqlite
@@ -120,6 +128,9 @@ class ProjectionStore:
     async def apply(self, session: AsyncSession, items: Sequence[Incoming], consumer: str) -> AppliedBatch:
         """Apply `items` exactly once each; the caller commits (or rolls back) the session."""
         await lock_projections(session)
+        position = await self._read_position(session, consumer)
+        self.cache.validate(None if position is None else _token(position))
+        self.cache.begin()
         outcome = AppliedBatch(received=len(items))
         unique: dict[tuple[str, str], Incoming] = {}
         for item in items:
@@ -153,7 +164,7 @@ class ProjectionStore:
                 time = projected.submitted_at
             last_time = time if last_time is None or time > last_time else last_time
         if dossier_events:
-            outcome.refolded = await self._apply_dossiers(session, dossier_events)
+            outcome.refolded, outcome.states = await self._apply_dossiers(session, dossier_events)
             outcome.dossier_codes = list(dossier_events)
         if procedures:
             await self._merge_procedures(session, procedures)
@@ -161,31 +172,37 @@ class ProjectionStore:
             await self._merge_latest(session, self.tables.documents, "document_id", documents)
         if feedback:
             await self._merge_latest(session, self.tables.feedback, "dossier_code", feedback)
-        await self._store_position(session, consumer, outcome, last_time)
+        outcome.token = await self._store_position(session, consumer, position, outcome, last_time)
         return outcome
 
-    async def _record_events(self, session: AsyncSession, items: list[Incoming]) -> set[tuple[str, str]]:
-        if not items:
-            return set()
-        table = self.tables.events
-        statement = (
-            self._insert(table)
-            .on_conflict_do_nothing(index_elements=["source", "id"])
-            .returning(table.c.source, table.c.id)
-        )
-        inserted: set[tuple[str, str]] = set()
-        for chunk in _chunks([_event_row(item) for item in items]):
-            result = await session.execute(statement, list(chunk))
-            inserted.update((row[0], row[1]) for row in result.all())
-        return inserted
+    def committed(self, outcome: AppliedBatch) -> None:
+        """Call after the transaction of `apply` committed: lets the next batch skip reading these rows."""
+        if outcome.token is not None:
+            self.cache.remember(outcome.states, outcome.token)
 
-    async def _apply_dossiers(self, session: AsyncSession, events: dict[str, list[DossierEvent]]) -> int:
-        table = self.tables.dossiers
-        codes = list(events)
+    async def _record_events(self, session: AsyncSession, items: list[Incoming]) -> set[tuple[str, str]]:
+        raw = self.raw_events
+        rows = [raw.to_db(_event_row(item)) for item in items]
+        return {
+            (source, event_id) for source, event_id in await fastsql.insert_new(session, raw, ["source", "id"], rows)
+        }
+
+    async def _apply_dossiers(
+        self, session: AsyncSession, events: dict[str, list[DossierEvent]]
+    ) -> tuple[int, list[DossierState]]:
+        raw = self.raw_dossiers
         current: dict[str, DossierState] = {}
-        for chunk in _chunks(codes):
-            result = await session.execute(select(table).where(table.c.dossier_code.in_(chunk)))
-            for row in result.mappings():
+        missing = []
+        for code in events:
+            cached = self.cache.take(code)
+            if cached is None:
+                missing.append(code)
+            else:
+                current[code] = cached
+        for chunk in _chunks(missing):
+            sql, parameters = raw.select_in_sql("dossier_code", len(chunk)), raw.select_in_parameters(chunk)
+            for record in await fastsql.fetch(session, sql, parameters):
+                row = raw.from_db(record)
                 current[row["dossier_code"]] = row_to_state(row)
         states: list[DossierState] = []
         refold: list[str] = []
@@ -201,10 +218,8 @@ class ProjectionStore:
                 states.append(state)
         if refold:
             states.extend(await self._refold(session, refold))
-        rows = [state_to_row(state) for state in states]
-        for chunk in _chunks(rows, 500):
-            await session.execute(self._upsert(table, ["dossier_code"]), list(chunk))
-        return len(refold)
+        await fastsql.upsert(session, raw, self.upsert_dossiers, [raw.object_to_db(state) for state in states])
+        return len(refold), states
 
     async def _refold(self, session: AsyncSession, codes: list[str]) -> list[DossierState]:
         """Out-of-order arrivals: fold every stored event of these dossiers again, in order."""
@@ -244,12 +259,20 @@ class ProjectionStore:
         if keep:
             await session.execute(self._upsert(table, [key]), [_as_row(state) for state in keep.values()])
 
-    async def _store_position(
-        self, session: AsyncSession, consumer: str, outcome: AppliedBatch, last_time: datetime | None
-    ) -> None:
+    async def _read_position(self, session: AsyncSession, consumer: str) -> dict[str, Any] | None:
         table = self.tables.consumer_state
-        result = await session.execute(select(table).where(table.c.consumer == consumer))
-        row = result.mappings().first()
+        row = (await session.execute(select(table).where(table.c.consumer == consumer))).mappings().first()
+        return None if row is None else dict(row)
+
+    async def _store_position(
+        self,
+        session: AsyncSession,
+        consumer: str,
+        row: dict[str, Any] | None,
+        outcome: AppliedBatch,
+        last_time: datetime | None,
+    ) -> Token:
+        table = self.tables.consumer_state
         sequence, applied, event_time = 0, 0, None
         if row is not None:
             sequence, applied, event_time = row["stream_sequence"], row["events_applied"], row["last_event_time"]
@@ -265,6 +288,12 @@ class ProjectionStore:
             "updated_at": datetime.now(UTC),
         }
         await session.execute(self._upsert(table, ["consumer"]), [values])
+        return _token(values)
+
+
+def _token(position: dict[str, Any]) -> Token:
+    """What a writer left in the consumer-state row; equal only if nobody else wrote since."""
+    return (position["stream_sequence"], position["events_applied"], position["updated_at"])
 
 
 def _as_row(state: Any) -> dict[str, Any]:

@@ -91,7 +91,8 @@ def event_sort_key(time: datetime, event_type: str, source: str, event_id: str) 
 def key_text(key: EventKey) -> str:
     """A string that sorts like the key (fixed-width UTC time first); stored as `last_event_key`."""
     time, rank, source, event_id = key
-    return f"{time:%Y-%m-%dT%H:%M:%S.%f}{_SEPARATOR}{rank:02d}{_SEPARATOR}{source}{_SEPARATOR}{event_id}"
+    stamp = time.replace(tzinfo=None).isoformat(timespec="microseconds")  # fixed width, UTC
+    return f"{stamp}{_SEPARATOR}{rank:02d}{_SEPARATOR}{source}{_SEPARATOR}{event_id}"
 
 
 @dataclass(slots=True)
@@ -358,7 +359,10 @@ def _derive(state: DossierState, clock: WorkingClock) -> None:
     """Recompute extended due date, timeliness and the overdue instant after every event."""
     if state.due_at is None:
         return
-    state.extended_due_at = clock.add_working_time(state.due_at, state.paused_seconds)
+    if state.paused_seconds:
+        state.extended_due_at = clock.add_working_time(state.due_at, state.paused_seconds)
+    else:
+        state.extended_due_at = state.due_at
     if state.ended_at is not None:
         state.on_time = state.late_at is None and state.ended_at <= state.extended_due_at
         state.overdue_from = None

@@ -1,0 +1,59 @@
+"""Write-through cache of dossier states, so the hot path skips reading rows it wrote itself.
+
+Safe because every writer holds the projection lock and rewrites the consumer-state row: the cache is
+trusted only while that row still holds what THIS store wrote last (the `token`); anything else (a
+rebuild swap, another process) clears it. States are handed out without copying and mutated by the
+fold, so a batch that began and was never `remember`ed (its transaction failed) clears the cache too.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from services.indicators.domain.dossier import DossierState
+
+Token = tuple[Any, ...]
+
+
+class StateCache:
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.token: Token | None = None
+        self._states: OrderedDict[str, DossierState] = OrderedDict()
+        self._open_batch = False
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def validate(self, token: Token | None) -> None:
+        """Drop everything unless the stored position is the one this store committed last and the previous
+        batch was committed."""
+        if token is None or token != self.token or self._open_batch:
+            self._states.clear()
+            self.token = None
+            self._open_batch = False
+
+    def begin(self) -> None:
+        """A batch starts using (and mutating) cached states."""
+        self._open_batch = True
+
+    def take(self, code: str) -> DossierState | None:
+        state = self._states.get(code)
+        if state is None:
+            return None
+        self._states.move_to_end(code)
+        return state
+
+    def remember(self, states: Iterable[DossierState], token: Token) -> None:
+        """After the commit: keep the committed states (least recently used ones evicted)."""
+        self._open_batch = False
+        if self.limit <= 0:
+            return
+        for state in states:
+            self._states[state.dossier_code] = state
+            self._states.move_to_end(state.dossier_code)
+        while len(self._states) > self.limit:
+            self._states.popitem(last=False)
+        self.token = token
