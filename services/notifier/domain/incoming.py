@@ -11,7 +11,7 @@ from datetime import datetime
 
 from services.contracts import dossier as d
 from services.contracts.alerts import DossierAlertRaised, TaskAlertRaised
-from services.contracts.events import CloudEvent
+from services.contracts.events import CloudEvent, EventType
 from services.notifier.domain import formatting
 
 ALERT_SOURCE = "urn:dvc:alerts"
@@ -95,7 +95,7 @@ def from_event(event: CloudEvent, timezone: str, sequence: int | None = None) ->
     """A `dossier.*` CloudEvent (validated against the contract) as the notifier sees it."""
     data = event.data
     if not isinstance(data, d.DossierRef):
-        raise ValueError(f"{event.type.value} is not a dossier event")
+        raise ValueError(f"{event.type} is not a dossier event")
     applicant = None
     if isinstance(data, d.DossierSubmitted | d.DossierAccepted):
         a = data.applicant
@@ -103,7 +103,7 @@ def from_event(event: CloudEvent, timezone: str, sequence: int | None = None) ->
     return Incoming(
         source=event.source,
         id=event.id,
-        kind=event.type.short_name,
+        kind=EventType(event.type).short_name,
         time=event.time,
         dossier_code=data.dossier_code,
         officer=getattr(data, "officer", None),

@@ -40,6 +40,7 @@ REASONS_VI: dict[str, str] = {
     "retries_exhausted": "Nhà mạng không nhận tin sau nhiều lần thử",
     "provider_rejected": "Nhà mạng từ chối tin nhắn",
     "no_receipt": "Không nhận được báo cáo gửi tin",
+    "phone_unreadable": "Không giải mã được số điện thoại đã lưu",
     "delivery_report": "Theo báo cáo của nhà mạng",
 }
 

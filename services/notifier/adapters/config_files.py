@@ -1,0 +1,34 @@
+"""Templates and triggers files: the packaged defaults (services/notifier/config/) or the configured ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services.notifier.domain.templates import ConfigError, TemplateSet, build_template_set
+from services.notifier.domain.triggers import Triggers, build_triggers
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_TEMPLATES = DEFAULT_DIR / "templates.yaml"
+DEFAULT_TRIGGERS = DEFAULT_DIR / "triggers.yaml"
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+
+
+def load_templates(path: Path | None = None) -> TemplateSet:
+    source = path or DEFAULT_TEMPLATES
+    return build_template_set(read_yaml(source), str(source))
+
+
+def load_triggers(templates: TemplateSet, path: Path | None = None) -> Triggers:
+    source = path or DEFAULT_TRIGGERS
+    return build_triggers(read_yaml(source), templates, str(source))

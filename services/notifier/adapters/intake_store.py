@@ -1,0 +1,144 @@
+"""SQL of the intake transaction: processed events, dossier contacts, opt-outs and caps lookups, new
+notifications (unique per event identity and template), consumer position."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifier.adapters.sql import chunks, insert
+from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
+from services.notifier.domain.incoming import Incoming
+from services.notifier.domain.statuses import COUNTED
+
+
+@dataclass(frozen=True)
+class StoredContact:
+    dossier_code: str
+    phone_encrypted: bytes | None
+    sms_consent: bool
+    event_time: datetime
+
+
+@dataclass(frozen=True)
+class CountedRow:
+    """A notification that counts toward the daily caps."""
+
+    phone_hash: str | None
+    dossier_code: str | None
+    audience: str
+    send_after: datetime
+
+
+async def record_processed(session: AsyncSession, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
+    """Insert each (source, id) not yet recorded; returns the new items, in their order, once each."""
+    unique: dict[tuple[str, str], Incoming] = {}
+    for item in items:
+        unique.setdefault(item.identity, item)
+    inserted: set[tuple[str, str]] = set()
+    for part in chunks(list(unique.values())):
+        statement = (
+            insert(session, processed_events)
+            .on_conflict_do_nothing(index_elements=["source", "id"])
+            .returning(processed_events.c.source, processed_events.c.id)
+        )
+        rows = [{"source": i.source, "id": i.id, "kind": i.kind, "processed_at": at} for i in part]
+        result = await session.execute(statement, rows)
+        inserted.update((row.source, row.id) for row in result)
+    return [item for key, item in unique.items() if key in inserted]
+
+
+async def load_contacts(session: AsyncSession, codes: Iterable[str]) -> dict[str, StoredContact]:
+    found: dict[str, StoredContact] = {}
+    for part in chunks(sorted(set(codes))):
+        query = select(
+            contacts.c.dossier_code, contacts.c.phone_encrypted, contacts.c.sms_consent, contacts.c.event_time
+        )
+        for row in await session.execute(query.where(contacts.c.dossier_code.in_(part))):
+            found[row.dossier_code] = StoredContact(
+                row.dossier_code, row.phone_encrypted, row.sms_consent, row.event_time
+            )
+    return found
+
+
+async def upsert_contacts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """One row per dossier (the caller folds), replacing a stored row only with a newer event's."""
+    for part in chunks(rows):
+        statement = insert(session, contacts)
+        updates = {name: statement.excluded[name] for name in rows[0] if name != "dossier_code"}
+        statement = statement.on_conflict_do_update(
+            index_elements=["dossier_code"],
+            set_=updates,
+            where=contacts.c.event_time <= statement.excluded.event_time,
+        )
+        await session.execute(statement, list(part))
+
+
+async def opted_out(session: AsyncSession, hashes: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(sorted(set(hashes))):
+        result = await session.execute(select(opt_outs.c.phone_hash).where(opt_outs.c.phone_hash.in_(part)))
+        found.update(result.scalars())
+    return found
+
+
+async def recent_content(session: AsyncSession, hashes: Iterable[str], since: datetime) -> set[str]:
+    found: set[str] = set()
+    statuses = [status.value for status in COUNTED]
+    for part in chunks(sorted(set(hashes))):
+        query = select(notifications.c.content_hash).where(
+            notifications.c.content_hash.in_(part),
+            notifications.c.created_at >= since,
+            notifications.c.status.in_(statuses),
+        )
+        found.update(value for value in (await session.execute(query)).scalars() if value)
+    return found
+
+
+async def counted_between(
+    session: AsyncSession, hashes: Iterable[str], dossiers: Iterable[str], start: datetime, end: datetime
+) -> list[CountedRow]:
+    """Notifications toward a cap (same phone, or same dossier) planned for [start, end)."""
+    statuses = [status.value for status in COUNTED]
+    columns = (notifications.c.phone_hash, notifications.c.dossier_code, notifications.c.audience)
+    window = and_(notifications.c.send_after >= start, notifications.c.send_after < end)
+    rows: list[CountedRow] = []
+    seen: set[tuple[Any, ...]] = set()
+    for column, values in ((notifications.c.phone_hash, hashes), (notifications.c.dossier_code, dossiers)):
+        for part in chunks(sorted(set(values))):
+            query = select(notifications.c.id, *columns, notifications.c.send_after).where(
+                column.in_(part), window, notifications.c.status.in_(statuses)
+            )
+            for row in await session.execute(query):
+                if row.id not in seen:
+                    seen.add(row.id)
+                    rows.append(CountedRow(row.phone_hash, row.dossier_code, row.audience, row.send_after))
+    return rows
+
+
+async def insert_notifications(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert, never twice for one (event identity, template); returns the ids actually inserted."""
+    inserted: set[str] = set()
+    for part in chunks(rows):
+        statement = (
+            insert(session, notifications)
+            .on_conflict_do_nothing(index_elements=["event_source", "event_id", "template_id"])
+            .returning(notifications.c.id)
+        )
+        inserted.update((await session.execute(statement, list(part))).scalars())
+    return inserted
+
+
+async def save_position(session: AsyncSession, consumer: str, sequence: int, at: datetime) -> None:
+    statement = insert(session, consumer_state).values(consumer=consumer, stream_sequence=sequence, updated_at=at)
+    statement = statement.on_conflict_do_update(
+        index_elements=["consumer"],
+        set_={"stream_sequence": statement.excluded.stream_sequence, "updated_at": statement.excluded.updated_at},
+        where=consumer_state.c.stream_sequence < statement.excluded.stream_sequence,
+    )
+    await session.execute(statement)

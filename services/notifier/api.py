@@ -1,0 +1,245 @@
+"""HTTP API of the notifier (thin): notifications (masked phones, Vietnamese labels), receipts, opt-outs,
+inbound replies, templates with previews."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.contracts.alerts import NotificationStatus
+from services.notifier.adapters import queries
+from services.notifier.adapters.crypto import PhoneVault
+from services.notifier.adapters.providers import InvalidReceipt, UnknownProvider
+from services.notifier.domain import statuses
+from services.notifier.domain.phones import mask
+from services.notifier.domain.sending import DeliveryReceipt
+from services.notifier.domain.templates import TemplateSet
+from services.notifier.domain.triggers import Triggers
+from services.notifier.optouts import InvalidPhone, OptOuts
+from services.runtime.problems import Problem
+
+
+class NotificationView(BaseModel):
+    id: str
+    dossier_code: str | None
+    template: str
+    template_version: int
+    event_kind: str
+    audience: str
+    recipient: str | None = Field(description="Masked phone (09******78); null once purged or never stored")
+    recipient_ref: str | None = Field(description="Officer or unit code, for officer reminders")
+    status: NotificationStatus
+    status_label: str
+    reason: str | None
+    reason_label: str | None
+    detail: str | None
+    text: str | None
+    encoding: str | None
+    segments: int | None
+    provider: str | None
+    attempts: int
+    created_at: datetime
+    send_after: datetime | None
+    sent_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+
+
+class OptOutRequest(BaseModel):
+    phone: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class OptOutView(BaseModel):
+    phone: str
+    opted_out: bool = True
+    already: bool
+    skipped_waiting: int
+
+
+class Preview(BaseModel):
+    text: str
+    encoding: str
+    characters: int
+    segments: int
+
+
+class TemplateView(BaseModel):
+    id: str
+    version: int
+    audience: str
+    policy: str
+    max_segments: int
+    worst_case_segments: int
+    description: str
+    body: str
+    placeholders: list[str]
+    triggered_by: list[str]
+    preview: Preview
+
+
+@dataclass(frozen=True)
+class ApiDependencies:
+    sessions: async_sessionmaker[AsyncSession]
+    vault: PhoneVault
+    templates: TemplateSet
+    triggers: Triggers
+    optouts: OptOuts
+    parse_receipts: Callable[[str, bytes], list[DeliveryReceipt]]
+    receipt_token_ok: Callable[[str, str | None], bool]
+    on_receipt: Callable[[DeliveryReceipt], Awaitable[bool]]
+    provider_names: Callable[[], Collection[str]]
+
+
+def _view(row: Any, vault: PhoneVault) -> NotificationView:
+    status = NotificationStatus(row.status)
+    return NotificationView(
+        id=row.id,
+        dossier_code=row.dossier_code,
+        template=row.template_id,
+        template_version=row.template_version,
+        event_kind=row.event_kind,
+        audience=row.audience,
+        recipient=mask(vault.decrypt(row.phone_encrypted)),
+        recipient_ref=row.recipient_ref,
+        status=status,
+        status_label=statuses.label(status),
+        reason=row.reason,
+        reason_label=statuses.reason_label(row.reason),
+        detail=row.detail,
+        text=row.text,
+        encoding=row.encoding,
+        segments=row.segments,
+        provider=row.provider,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        send_after=row.send_after,
+        sent_at=row.sent_at,
+        completed_at=row.completed_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _inbound_fields(body: bytes) -> tuple[str, str]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Problem(422, "the body is not JSON", errors=[{"field": "(body)", "reason": "not JSON"}]) from None
+    if not isinstance(data, dict):
+        raise Problem(422, "expected a JSON object", errors=[{"field": "(body)", "reason": "not an object"}])
+    sender = next((str(data[k]) for k in ("from", "phone", "msisdn", "sender") if data.get(k)), None)
+    text = next((str(data[k]) for k in ("text", "message", "content", "body") if data.get(k) is not None), None)
+    if sender is None:
+        raise Problem(422, "from is missing", errors=[{"field": "from", "reason": "missing"}])
+    if text is None:
+        raise Problem(422, "text is missing", errors=[{"field": "text", "reason": "missing"}])
+    return sender, text
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def build_router(deps: ApiDependencies) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["notifier"])
+
+    @router.get("/notifications", summary="Notifications of a dossier (or the latest), phones masked")
+    async def list_notifications(
+        dossier_code: Annotated[str | None, Query(max_length=256)] = None,
+        status: NotificationStatus | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[NotificationView]:
+        async with deps.sessions() as session:
+            rows = await queries.list_notifications(
+                session, dossier_code=dossier_code, status=status.value if status else None, limit=limit
+            )
+        return [_view(row, deps.vault) for row in rows]
+
+    @router.get("/notifications/{notification_id}", summary="One notification, phone masked")
+    async def get_notification(notification_id: str) -> NotificationView:
+        async with deps.sessions() as session:
+            row = await queries.get_notification(session, notification_id)
+        if row is None:
+            raise Problem(404, f"no notification {notification_id}")
+        return _view(row, deps.vault)
+
+    @router.post("/receipts/{provider}", summary="Delivery receipts from a provider (one object or an array)")
+    async def receipts(provider: str, request: Request, token: str | None = None) -> dict[str, int]:
+        body = await request.body()
+        try:
+            if not deps.receipt_token_ok(provider, _bearer(request) or token):
+                raise Problem(401, "this provider's receipts need its token (Authorization: Bearer or ?token=)")
+            parsed = deps.parse_receipts(provider, body)
+        except UnknownProvider:
+            raise Problem(404, f"no SMS provider named {provider!r} is configured") from None
+        except InvalidReceipt as error:
+            raise Problem(
+                422, f"{error.field}: {error.reason}", errors=[{"field": error.field, "reason": error.reason}]
+            ) from None
+        applied = 0
+        for receipt in parsed:
+            applied += int(await deps.on_receipt(receipt))
+        return {"received": len(parsed), "applied": applied}
+
+    @router.post("/opt-outs", status_code=201, summary="Stop every SMS to a phone number (always wins)")
+    async def opt_out(request: OptOutRequest) -> OptOutView:
+        try:
+            result = await deps.optouts.opt_out(request.phone, "api")
+        except InvalidPhone as error:
+            raise Problem(422, f"phone: {error}", errors=[{"field": "phone", "reason": str(error)}]) from None
+        return OptOutView(phone=result.phone_masked, already=not result.created, skipped_waiting=result.skipped_waiting)
+
+    @router.post("/inbound/{provider}", summary="A citizen's reply; STOP / HỦY / TỪ CHỐI opts the sender out")
+    async def inbound(provider: str, request: Request) -> dict[str, Any]:
+        if provider not in deps.provider_names():
+            raise Problem(404, f"no SMS provider named {provider!r} is configured")
+        sender, text = _inbound_fields(await request.body())
+        try:
+            result = await deps.optouts.inbound(provider, sender, text)
+        except InvalidPhone as error:
+            raise Problem(422, f"from: {error}", errors=[{"field": "from", "reason": str(error)}]) from None
+        if result is None:
+            return {"action": "ignored"}
+        return {"action": "opted_out", "phone": result.phone_masked, "skipped_waiting": result.skipped_waiting}
+
+    @router.get("/templates", summary="SMS templates with a preview rendered from sample data")
+    async def templates() -> list[TemplateView]:
+        kinds: dict[str, list[str]] = {}
+        for kind, triggers in deps.triggers.by_kind.items():
+            for trigger in triggers:
+                kinds.setdefault(trigger.template.id, []).append(kind)
+        views = []
+        for template in deps.templates:
+            rendered = template.render(template.sample_values())
+            spec = template.spec
+            views.append(
+                TemplateView(
+                    id=spec.id,
+                    version=spec.version,
+                    audience=spec.audience.value,
+                    policy=spec.policy.value,
+                    max_segments=spec.max_segments,
+                    worst_case_segments=template.worst_case_segments(),
+                    description=spec.description,
+                    body=spec.body,
+                    placeholders=list(template.placeholders),
+                    triggered_by=sorted(kinds.get(spec.id, [])),
+                    preview=Preview(
+                        text=rendered.text,
+                        encoding=rendered.length.encoding.value,
+                        characters=rendered.length.characters,
+                        segments=rendered.length.segments,
+                    ),
+                )
+            )
+        return views
+
+    return router

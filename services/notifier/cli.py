@@ -1,0 +1,79 @@
+"""`dvc-pulse notifier ...`: retention purge, encryption key, template check."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+
+import typer
+
+from services.notifier.adapters.config_files import load_templates, load_triggers
+from services.notifier.adapters.crypto import new_key
+from services.notifier.adapters.migrate import upgrade
+from services.notifier.adapters.queries import Purged, purge
+from services.notifier.domain.templates import ConfigError
+from services.notifier.settings import Settings
+from services.runtime.db import create_engine, create_session_factory
+
+app = typer.Typer(help="Notifier: personal-data retention, keys and templates.", no_args_is_help=True)
+_DURATION = re.compile(r"^\s*(\d+)\s*([dh])\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90d` or `36h`."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise typer.BadParameter("use a number of days or hours, e.g. 90d or 36h")
+    value, unit = int(match.group(1)), match.group(2)
+    return timedelta(days=value) if unit == "d" else timedelta(hours=value)
+
+
+async def run_purge(database_url: str, cutoff: datetime) -> Purged:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        async with create_session_factory(engine).begin() as session:
+            return await purge(session, cutoff)
+    finally:
+        await engine.dispose()
+
+
+@app.command("purge")
+def purge_command(
+    older_than: str = typer.Option(None, "--older-than", help="Retention, e.g. 90d (default: retention setting)"),
+) -> None:
+    """Delete phones, names and message texts older than the retention period (statuses stay)."""
+    settings = Settings()
+    retention = parse_duration(older_than) if older_than else timedelta(days=settings.retention_days)
+    cutoff = datetime.now(UTC) - retention
+    purged = asyncio.run(run_purge(settings.resolved_database_url(), cutoff))
+    typer.echo(
+        f"before {cutoff:%Y-%m-%d %H:%M} UTC: {purged.notifications} notifications cleared, "
+        f"{purged.contacts} dossier contacts and {purged.receipts} receipts deleted"
+    )
+
+
+@app.command("new-key")
+def new_key_command() -> None:
+    """Print a new encryption key for DVC_NOTIFIER_ENCRYPTION_KEY."""
+    typer.echo(new_key())
+
+
+@app.command("check-templates")
+def check_templates() -> None:
+    """Load the configured templates and triggers as the service would; exit 1 with the reason if refused."""
+    settings = Settings()
+    try:
+        templates = load_templates(settings.templates_file)
+        triggers = load_triggers(templates, settings.triggers_file)
+    except ConfigError as error:
+        typer.echo(f"refused: {error}", err=True)
+        raise typer.Exit(1) from None
+    for template in templates:
+        preview = template.render(template.sample_values())
+        typer.echo(
+            f"{template.id} v{template.version}: {preview.length.encoding.value}, {preview.length.segments} segment(s) "
+            f"(at most {template.worst_case_segments()} of {template.spec.max_segments})"
+        )
+    typer.echo(f"{sum(len(t) for t in triggers.by_kind.values())} triggers on {len(triggers.by_kind)} event kinds")

@@ -1,0 +1,216 @@
+"""The dispatcher loop: sends due notifications through the provider, retries what the provider could not
+take (exponential backoff with jitter), applies delivery receipts, expires messages that never got one, and
+publishes status events. Consumers only plan notifications; nothing is sent from inside a consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.contracts.alerts import NotificationStatus as S
+from services.notifier.adapters import delivery_store as store
+from services.notifier.adapters.crypto import PhoneVault
+from services.notifier.adapters.status_relay import StatusRelay
+from services.notifier.domain.policy import QuietHours, retry_delay
+from services.notifier.domain.sending import DeliveryReceipt, Encoding, OutgoingSms, SendResult, SmsProvider
+from services.notifier.metrics import NotifierMetrics
+
+logger = logging.getLogger("dvc_pulse.notifier")
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    batch_size: int = 100
+    concurrency: int = 10
+    max_attempts: int = 8
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_cap: timedelta = timedelta(minutes=30)
+    receipt_timeout: timedelta = timedelta(hours=72)
+    sweep_interval: timedelta = timedelta(seconds=30)
+    sender: str | None = None
+
+
+@dataclass
+class TickOutcome:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    expired: int = 0
+    receipts: int = 0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        provider: SmsProvider,
+        vault: PhoneVault,
+        quiet: QuietHours,
+        settings: DispatchSettings,
+        now: Clock,
+        metrics: NotifierMetrics | None = None,
+        relay: StatusRelay | None = None,
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self.sessions = sessions
+        self.provider = provider
+        self.vault = vault
+        self.quiet = quiet
+        self.settings = settings
+        self.now = now
+        self.metrics = metrics
+        self.relay = relay
+        self.uniform = uniform
+        self._wake = asyncio.Event()
+        self._last_sweep: datetime | None = None
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+
+    def poke(self) -> None:
+        """New work (a committed batch, a receipt): run a tick now rather than at the next interval."""
+        self._wake.set()
+
+    async def run(self, interval: float) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("dispatcher tick failed; retrying at the next one")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+
+    async def run_once(self) -> TickOutcome:
+        outcome = TickOutcome()
+        now = self.now()
+        async with self.sessions.begin() as session:
+            claimed, skipped = await store.claim_due(
+                session, now, self.settings.batch_size, urgent_only=self.quiet.is_quiet(now)
+            )
+        self._count(skipped)
+        self._count_status(claimed, S.SENDING)
+        outcome.claimed, outcome.skipped = len(claimed), len(skipped)
+        if claimed:
+            results = await asyncio.gather(*(self._send(item) for item in claimed))
+            await self._record(claimed, results, outcome)
+        if self._last_sweep is None or now - self._last_sweep >= self.settings.sweep_interval:
+            self._last_sweep = now
+            outcome.expired, outcome.receipts = await self._sweep(now)
+        if self.relay is not None:
+            await self.relay.flush()
+        return outcome
+
+    async def _send(self, item: store.Claimed) -> SendResult:
+        phone = self.vault.decrypt(item.phone_encrypted)
+        if phone is None:
+            return SendResult(accepted=False, error="phone_unreadable", permanent=True)
+        message = OutgoingSms(item.id, phone, item.text, Encoding(item.encoding), item.segments, self.settings.sender)
+        async with self._semaphore:
+            started = time.perf_counter()
+            try:
+                result = await self.provider.send(message)
+            except Exception as error:  # a provider should answer, not raise: retry as a temporary failure
+                result = SendResult(accepted=False, error=f"{type(error).__name__}: {error}")
+            elapsed = time.perf_counter() - started
+        if self.metrics is not None:
+            name = result.provider or self.provider.name
+            self.metrics.send_seconds.labels(name).observe(elapsed)
+            if result.accepted:
+                self.metrics.segments.labels(name, item.encoding).inc(item.segments)
+        return result
+
+    def _change(self, item: store.Claimed, result: SendResult, now: datetime, outcome: TickOutcome) -> store.Change:
+        provider = result.provider or self.provider.name
+        error = (result.error or "")[:500] or None
+        if result.accepted:
+            outcome.sent += 1
+            values = {"provider": provider, "provider_reference": result.provider_reference, "sent_at": now}
+            return store.Change(item.id, item.template_id, item.dossier_code, S.SENT, values, None, provider)
+        if result.permanent:
+            outcome.failed += 1
+            reason = "phone_unreadable" if result.error == "phone_unreadable" else "provider_rejected"
+            values = {"provider": provider, "reason": reason, "detail": error}
+            return store.Change(
+                item.id, item.template_id, item.dossier_code, S.PERMANENT_FAILURE, values, reason, provider
+            )
+        if item.attempts >= self.settings.max_attempts:
+            outcome.failed += 1
+            values = {"reason": "retries_exhausted", "detail": error}
+            change = store.Change(
+                item.id, item.template_id, item.dossier_code, S.TECHNICAL_FAILURE, values, "retries_exhausted", provider
+            )
+            return change
+        outcome.retried += 1
+        delay = retry_delay(item.attempts, self.settings.retry_base, self.settings.retry_cap, self.uniform)
+        values = {"send_after": now + delay, "detail": error}
+        return store.Change(item.id, item.template_id, item.dossier_code, S.CREATED, values, None, provider)
+
+    async def _record(
+        self, claimed: Sequence[store.Claimed], results: Sequence[SendResult], outcome: TickOutcome
+    ) -> None:
+        now = self.now()
+        changes = [self._change(item, result, now, outcome) for item, result in zip(claimed, results, strict=True)]
+        sent = [
+            (change.provider, change.values["provider_reference"])
+            for change in changes
+            if change.status is S.SENT and change.provider and change.values.get("provider_reference")
+        ]
+        async with self.sessions.begin() as session:
+            await store.write_changes(session, changes, now)
+            # a receipt may have come back before this transaction: apply it now
+            early = await store.receipt_changes(session, sent)
+            await store.write_changes(session, early, now)
+        self._count(changes)
+        self._count(early)
+
+    async def _sweep(self, now: datetime) -> tuple[int, int]:
+        older_than = now - self.settings.receipt_timeout
+        async with self.sessions.begin() as session:
+            late = await store.receipt_changes(session, await store.awaiting_pairs(session, older_than))
+            await store.write_changes(session, late, now)
+        async with self.sessions.begin() as session:
+            expired = await store.unanswered(session, older_than)
+            await store.write_changes(session, expired, now)
+        self._count(late)
+        self._count(expired)
+        if self.metrics is not None:
+            async with self.sessions() as session:
+                for state, count in (await store.queue_depth(session, now)).items():
+                    self.metrics.queue.labels(state).set(count)
+            if self.relay is not None:
+                self.metrics.status_backlog.set(await self.relay.pending())
+        return len(expired), len(late)
+
+    async def on_receipt(self, receipt: DeliveryReceipt) -> bool:
+        """A delivery receipt (provider callback or POST /v1/receipts): stored, then applied if it matches a
+        notification waiting for one; returns whether it changed a notification."""
+        now = self.now()
+        async with self.sessions.begin() as session:
+            await store.store_receipt(session, receipt, now)
+            changes = await store.receipt_changes(session, [(receipt.provider, receipt.provider_reference)])
+            await store.write_changes(session, changes, now)
+        self._count(changes)
+        if changes:
+            self.poke()  # publish the status event soon
+        return bool(changes)
+
+    def _count(self, changes: Sequence[store.Change]) -> None:
+        if self.metrics is not None:
+            for change in changes:
+                self.metrics.entered(change.template_id, change.status)
+
+    def _count_status(self, claimed: Sequence[store.Claimed], status: S) -> None:
+        if self.metrics is not None:
+            for item in claimed:
+                self.metrics.entered(item.template_id, status)

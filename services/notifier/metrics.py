@@ -1,0 +1,96 @@
+"""Prometheus metrics of the notifier (on the registry passed in). Labels never carry a phone number or name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from services.contracts.alerts import NotificationStatus
+
+
+class HealthLike(Protocol):
+    @property
+    def provider(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def error_rate(self) -> float | None: ...
+    @property
+    def latency_p95_seconds(self) -> float | None: ...
+
+
+class _ProviderHealthCollector(Collector):
+    def __init__(self, health: Callable[[], Sequence[HealthLike]]) -> None:
+        self.health = health
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "dvc_notifier_provider_up", "1 when the provider is used, 0 while failover skips it", labels=["provider"]
+        )
+        state = GaugeMetricFamily(
+            "dvc_notifier_provider_circuit", "Failover circuit state of each provider", labels=["provider", "state"]
+        )
+        errors = GaugeMetricFamily(
+            "dvc_notifier_provider_error_rate", "Errors / sends over the failover window", labels=["provider"]
+        )
+        p95 = GaugeMetricFamily(
+            "dvc_notifier_provider_latency_p95_seconds",
+            "p95 send latency over the failover window",
+            labels=["provider"],
+        )
+        for item in self.health():
+            current = str(item.state)
+            up.add_metric([item.provider], 0.0 if current == "open" else 1.0)
+            for name in ("closed", "open", "half-open"):
+                state.add_metric([item.provider, name], 1.0 if current == name else 0.0)
+            if item.error_rate is not None:
+                errors.add_metric([item.provider], item.error_rate)
+            if item.latency_p95_seconds is not None:
+                p95.add_metric([item.provider], item.latency_p95_seconds)
+        yield from (up, state, errors, p95)
+
+
+class NotifierMetrics:
+    def __init__(self, registry: CollectorRegistry, health: Callable[[], Sequence[HealthLike]] | None = None) -> None:
+        self.notifications = Counter(
+            "dvc_notifier_notifications_total",
+            "Notifications entering each status, by template",
+            ["template", "status"],
+            registry=registry,
+        )
+        self.segments = Counter(
+            "dvc_notifier_sms_segments_total",
+            "SMS segments handed to providers (billing unit), by provider and encoding",
+            ["provider", "encoding"],
+            registry=registry,
+        )
+        self.send_seconds = Histogram(
+            "dvc_notifier_provider_send_seconds",
+            "Time for a provider to accept or refuse one message",
+            ["provider"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.events = Counter(
+            "dvc_notifier_events_total", "Events and alerts taken in (new ones), by kind", ["kind"], registry=registry
+        )
+        self.queue = Gauge(
+            "dvc_notifier_queue_depth",
+            "Notifications waiting: due, scheduled (quiet hours, retry), sending, awaiting_receipt",
+            ["state"],
+            registry=registry,
+        )
+        self.status_backlog = Gauge(
+            "dvc_notifier_status_events_pending", "Status events not yet published to DVC_NOTIFY", registry=registry
+        )
+        for state in ("due", "scheduled", "sending", "awaiting_receipt"):
+            self.queue.labels(state).set(0)
+        if health is not None:
+            registry.register(_ProviderHealthCollector(health))
+
+    def entered(self, template: str, status: NotificationStatus) -> None:
+        self.notifications.labels(template, status.value).inc()

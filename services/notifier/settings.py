@@ -1,0 +1,53 @@
+"""Settings of the notifier (`DVC_NOTIFIER_*`, shared `DVC_NATS_URL`, `DVC_TIMEZONE`, `DVC_VAR_DIR`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DVC_NOTIFIER_", extra="ignore")
+
+    port: int = 8084
+    events_consumer: str = Field(default="notifier", description="Durable consumer on DVC_EVENTS (dossier.*)")
+    alerts_consumer: str = Field(default="notifier-alerts", description="Durable consumer on DVC_ALERTS")
+    batch_size: int = Field(default=100, ge=1, le=2000)
+    batch_timeout: float = Field(default=0.5, gt=0)
+    ack_wait_seconds: float = Field(default=60.0, gt=0)
+    max_ack_pending: int = Field(default=5000, ge=1)
+
+    providers: str = Field(default="outbox", description="Provider names, a YAML list or @file (see providers)")
+    sender: str | None = Field(default=None, description="Brandname registered with the carriers")
+    encryption_key: SecretStr | None = Field(default=None, description="Fernet key; unset: a local key under var/")
+    templates_file: Path | None = Field(default=None, description="Templates YAML (default: packaged)")
+    triggers_file: Path | None = Field(default=None, description="Event kind -> templates YAML (default: packaged)")
+    staff_directory: Path | None = Field(default=None, description="YAML/CSV: officer or unit code -> phone")
+
+    quiet_hours: str = Field(default="21:00-07:00", description="Local hours when non-urgent messages wait")
+    max_event_age_hours: float = Field(default=24.0, gt=0, description="Older events never send (replay, import)")
+    citizen_daily_cap: int = Field(default=4, ge=1, description="Messages per citizen phone per local day")
+    officer_daily_cap: int = Field(default=20, ge=1, description="Messages per officer phone per local day")
+    dossier_daily_cap: int = Field(default=3, ge=1, description="Citizen messages per dossier per local day")
+    duplicate_window_hours: float = Field(default=24.0, ge=0, description="Identical text to one phone: skipped")
+
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    dispatch_batch_size: int = Field(default=100, ge=1, le=1000)
+    send_concurrency: int = Field(default=10, ge=1, le=200)
+    max_attempts: int = Field(default=8, ge=1, description="Provider attempts before technical-failure")
+    retry_base_seconds: float = Field(default=30.0, gt=0)
+    retry_cap_seconds: float = Field(default=1800.0, gt=0)
+    receipt_timeout_hours: float = Field(default=72.0, gt=0, description="sending/sent without receipt -> failed")
+    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    retention_days: int = Field(default=90, ge=1, description="Default of `dvc-pulse notifier purge`")
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or self.sqlite_default("notifier")
+
+    @property
+    def key_file(self) -> Path:
+        return self.var_dir / "notifier-encryption.key"

@@ -1,0 +1,149 @@
+"""Two durable pull consumers (DESIGN §7): dossier events on DVC_EVENTS, dossier and task alerts on DVC_ALERTS
+(not the indicator snapshots). Each hands raw batches to BatchProcessor; the intake records them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from faststream import AckPolicy, Context
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.message import NatsBatchMessage
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+
+from services.contracts.alerts import DossierAlertRaised, TaskAlertRaised
+from services.contracts.events import parse_event
+from services.contracts.streams import ALERTS, EVENTS
+from services.contracts.subjects import ALERTS_PREFIX, EVENTS_PREFIX
+from services.notifier.domain.incoming import Incoming, from_dossier_alert, from_event, from_task_alert
+from services.runtime.broker import jetstream
+from services.runtime.consuming import BatchProcessor, InvalidMessage
+
+SERVICE = "notifier"
+DOSSIER_EVENTS = f"{EVENTS_PREFIX}.dossier.>"
+ALERT_SUBJECTS = (f"{ALERTS_PREFIX}.dossier.*", f"{ALERTS_PREFIX}.task.*")
+
+Apply = Callable[[Sequence[Incoming], str], Awaitable[None]]
+
+
+def _sequence(message: Msg) -> int | None:
+    return message.metadata.sequence.stream if message.metadata.sequence else None
+
+
+def event_decoder(timezone: str) -> Callable[[Msg], Incoming]:
+    def decode(message: Msg) -> Incoming:
+        try:
+            return from_event(parse_event(message.data), timezone, _sequence(message))
+        except (ValidationError, ValueError) as error:
+            raise InvalidMessage(str(error)[:900]) from error
+
+    return decode
+
+
+def alert_decoder(timezone: str) -> Callable[[Msg], Incoming]:
+    def decode(message: Msg) -> Incoming:
+        try:
+            if message.subject.startswith(f"{ALERTS_PREFIX}.dossier."):
+                return from_dossier_alert(
+                    DossierAlertRaised.model_validate_json(message.data), timezone, _sequence(message)
+                )
+            if message.subject.startswith(f"{ALERTS_PREFIX}.task."):
+                return from_task_alert(TaskAlertRaised.model_validate_json(message.data), _sequence(message))
+        except (ValidationError, ValueError) as error:
+            raise InvalidMessage(str(error)[:900]) from error
+        raise InvalidMessage(f"no notifier alert on {message.subject}")
+
+    return decode
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    durable: str
+    batch_size: int
+    batch_timeout: float
+    max_deliver: int
+    ack_wait: float
+    max_ack_pending: int
+
+
+def _register(
+    broker: NatsBroker,
+    consumer: ConsumerSettings,
+    *,
+    stream: str,
+    subject: str,
+    filter_subjects: Sequence[str],
+    decode: Callable[[Msg], Incoming],
+    apply: Apply,
+    after_batch: Callable[[], None],
+    description: str,
+) -> None:
+    processor: list[BatchProcessor[Incoming]] = []
+
+    async def apply_items(items: Sequence[Incoming]) -> None:
+        await apply(items, consumer.durable)
+
+    config = ConsumerConfig(
+        durable_name=consumer.durable,
+        ack_policy=JsAckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=consumer.max_deliver,
+        ack_wait=consumer.ack_wait,
+        max_ack_pending=consumer.max_ack_pending,
+        filter_subjects=list(filter_subjects),
+    )
+
+    @broker.subscriber(
+        subject,
+        stream=JStream(stream, declare=False),
+        durable=consumer.durable,
+        config=config,
+        pull_sub=PullSub(batch_size=consumer.batch_size, timeout=consumer.batch_timeout, batch=True),
+        ack_policy=AckPolicy.MANUAL,
+        title=f"notifier/{stream}",
+        description=description,
+    )
+    async def handle(message: NatsBatchMessage = Context("message")) -> None:
+        if not processor:
+            processor.append(
+                BatchProcessor(SERVICE, consumer.durable, jetstream(broker), decode, apply_items, consumer.max_deliver)
+            )
+        await processor[0].process(list(message.raw_message))
+        after_batch()
+
+
+def register_consumers(
+    broker: NatsBroker,
+    *,
+    events: ConsumerSettings,
+    alerts: ConsumerSettings,
+    timezone: str,
+    apply: Apply,
+    after_batch: Callable[[], None],
+) -> None:
+    """`after_batch` runs once a batch is committed and acked (wakes the dispatcher)."""
+    _register(
+        broker,
+        events,
+        stream=EVENTS.name,
+        subject=DOSSIER_EVENTS,
+        filter_subjects=(),
+        decode=event_decoder(timezone),
+        apply=apply,
+        after_batch=after_batch,
+        description="Dossier events: citizen SMS per configured trigger",
+    )
+    _register(
+        broker,
+        alerts,
+        stream=ALERTS.name,
+        subject="",
+        filter_subjects=ALERT_SUBJECTS,
+        decode=alert_decoder(timezone),
+        apply=apply,
+        after_batch=after_batch,
+        description="Dossier and task alerts: officer reminders (indicator snapshots are not read)",
+    )

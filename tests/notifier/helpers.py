@@ -1,0 +1,147 @@
+"""Run the notifier against a real nats-server and database with a controlled clock; read the SMS outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from services.contracts.events import EventType
+from services.contracts.subjects import event_subject
+from services.notifier.adapters.crypto import new_key
+from services.notifier.adapters.providers import read_outbox
+from services.notifier.dispatcher import Dispatcher
+from services.notifier.main import create_app
+from services.notifier.settings import Settings
+from services.runtime.streams import apply_streams
+from tests.factories import VN
+
+KEY = new_key()
+
+
+class FakeClock:
+    """The injected clock: tests move time; nothing in the service reads the wall clock for decisions."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+def vn(text: str) -> datetime:
+    """`2026-03-02 08:15` in Vietnam time."""
+    return datetime.fromisoformat(text).replace(tzinfo=VN)
+
+
+def settings_for(nats_url: str, database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "nats_url": nats_url,
+        "database_url": database_url,
+        "var_dir": tmp_path / "var",
+        "encryption_key": KEY,
+        "batch_timeout": 0.1,
+        "dispatch_interval_seconds": 0.05,
+        "max_deliver": 3,
+        "sender": "UBND LamThao",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class RunningNotifier:
+    app: FastAPI
+    api: httpx.AsyncClient
+    outbox_path: Path
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        dispatcher: Dispatcher = self.app.state.dispatcher
+        return dispatcher
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return read_outbox(self.outbox_path)
+
+    async def notifications(self, **params: str) -> list[dict[str, Any]]:
+        response = await self.api.get("/v1/notifications", params=params)
+        assert response.status_code == 200, response.text
+        rows: list[dict[str, Any]] = response.json()
+        return rows
+
+    async def metrics(self) -> str:
+        return (await self.api.get("/metrics")).text
+
+
+@asynccontextmanager
+async def running_notifier(settings: Settings, clock: FakeClock) -> AsyncIterator[RunningNotifier]:
+    app = create_app(settings, now=clock)
+    async with (
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://notifier") as client,
+    ):
+        yield RunningNotifier(app, client, settings.var_dir / "sms-outbox.jsonl")
+
+
+@asynccontextmanager
+async def connected(url: str) -> AsyncIterator[tuple[Client, JetStreamContext]]:
+    client = await nats.connect(url)
+    js = client.jetstream()
+    await apply_streams(js)
+    try:
+        yield client, js
+    finally:
+        await client.close()
+
+
+async def publish(js: JetStreamContext, events: Sequence[dict[str, Any]], *, msg_id_suffix: str = "") -> None:
+    for event in events:
+        subject = event_subject(EventType(event["type"]))
+        headers = {"Nats-Msg-Id": f"{event['source']}:{event['id']}{msg_id_suffix}"}
+        await js.publish(subject, json.dumps(event, ensure_ascii=False).encode(), headers=headers)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
+    """Poll an async check until it returns a truthy value (the service is asynchronous by design)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def metric_value(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in a Prometheus text exposition."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        series, value = line.rsplit(" ", 1)
+        metric, _, label_text = series.partition("{")
+        if metric != name:
+            continue
+        found = ",".join(sorted(label_text.rstrip("}").split(","))) if label_text else ""
+        if found == wanted:
+            return float(value)
+    return None
