@@ -103,10 +103,13 @@ class HttpSender:
     async def send(self, events: Sequence[SimEvent]) -> None:
         """Send every event (in batches, several in flight); returns when ingest acknowledged all of them."""
         batches = [events[i : i + self.batch_size] for i in range(0, len(events), self.batch_size)]
-        async with asyncio.TaskGroup() as group:
-            for batch in batches:
-                await self._slots.acquire()
-                group.create_task(self._post_released(batch))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for batch in batches:
+                    await self._slots.acquire()
+                    group.create_task(self._post_released(batch))
+        except ExceptionGroup as failures:
+            raise failures.exceptions[0] from None
 
     async def _post_released(self, batch: Sequence[SimEvent]) -> None:
         try:
