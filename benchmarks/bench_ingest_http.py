@@ -131,6 +131,15 @@ async def _apply(url: str) -> None:
         await client.close()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc); 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench_ingest_http", description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
@@ -161,7 +170,11 @@ def main(argv: list[str]) -> int:
             url = f"http://127.0.0.1:{port}"
             asyncio.run(_wait_ready(url, process))
             bodies = _bodies(options.events, options.batch)
+            assert server.process is not None
+            cpu_before = _cpu_seconds(process.pid), _cpu_seconds(server.process.pid)
             elapsed, latencies, accepted = asyncio.run(_post_all(url, bodies, options.connections))
+            cpu_ingest = _cpu_seconds(process.pid) - cpu_before[0]
+            cpu_nats = _cpu_seconds(server.process.pid) - cpu_before[1]
             stored = asyncio.run(_stored(server.url))
         finally:
             if process is not None:
@@ -173,6 +186,10 @@ def main(argv: list[str]) -> int:
         f"ingest HTTP: {options.events} events in batches of {options.batch} over {options.connections} connections: "
         f"{elapsed:.2f} s, {options.events / elapsed:,.0f} events/s "
         f"(request p50 {quantiles[49] * 1000:.0f} ms, p99 {quantiles[98] * 1000:.0f} ms)"
+    )
+    print(
+        f"CPU per event: ingest {cpu_ingest / options.events * 1e6:.1f} us, nats-server "
+        f"{cpu_nats / options.events * 1e6:.1f} us (the machine's other load lowers events/s, not these)"
     )
     print(f"accepted {accepted}, stored in DVC_EVENTS {stored}")
     return 0 if accepted == stored == options.events else 1
