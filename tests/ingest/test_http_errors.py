@@ -155,7 +155,7 @@ async def test_invalid_batch_lists_every_error_with_index_and_field_when_nothing
     assert set(errors) == {(1, "[1].data.applicant.phone"), (2, "[2].type"), (3, "[3].time"), (4, "[4].type")}
     assert "at most 32 characters" in errors[(1, "[1].data.applicant.phone")]
     assert "'vn.gov.dvc.dossier.archived'" in errors[(2, "[2].type")]
-    assert "vn.gov.dvc.dossier.accepted" in errors[(2, "[2].type")]
+    assert "known types (vn.gov.dvc.*): document.completed, dossier.accepted," in errors[(2, "[2].type")]
     assert "timezone" in errors[(3, "[3].time")]
     assert "vn.gov.dvc.dossier.accepted" in problem["known_types"]  # type: ignore[operator]
     assert "4 invalid event(s); nothing was accepted" in str(problem["detail"])

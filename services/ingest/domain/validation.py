@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
-from services.contracts.events import EVENT_ADAPTER, AnyEvent, CloudEvent, EventType
+from services.contracts.events import EVENT_ADAPTER, EVENT_TYPE_PREFIX, AnyEvent, CloudEvent, EventType
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -182,7 +182,8 @@ def describe_errors(errors: Sequence[Mapping[str, Any]], *, batch: bool, binary:
         reason = str(error["msg"])
         if error["type"] == "union_tag_invalid":
             location = ["type"]
-            reason = f"unknown event type {error['ctx']['tag']!r}; known types: {', '.join(KNOWN_TYPES)}"
+            known = ", ".join(name.removeprefix(EVENT_TYPE_PREFIX) for name in KNOWN_TYPES)
+            reason = f"unknown event type {error['ctx']['tag']!r}; known types ({EVENT_TYPE_PREFIX}*): {known}"
         elif error["type"] == "union_tag_not_found":
             location = ["type"]
             reason = "Field required: every event names its `type`, which decides the schema of `data`"
