@@ -27,7 +27,7 @@ class UnreadableFile(Exception):
 def detect_format(path: Path, requested: str = "auto") -> Format:
     if requested != "auto":
         return Format(requested)
-    return Format.CSV if path.suffix.lower() in (".csv", ".tsv") else Format.NDJSON
+    return Format.CSV if path.suffix.lower() == ".csv" else Format.NDJSON
 
 
 @dataclass(frozen=True)
