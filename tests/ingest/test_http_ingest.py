@@ -154,3 +154,19 @@ async def test_metrics_count_events_by_type_and_outcome_when_events_are_posted(i
     assert 'dvc_ingest_publish_seconds_count{ingress="http"} 2.0' in metrics
     assert 'dvc_http_requests_total{method="POST",route="/v1/events",service="ingest",status="202"} 2.0' in metrics
     assert "Nguyễn" not in metrics
+
+
+async def test_openapi_and_asyncapi_describe_both_ingresses_when_requested(ingest: httpx.AsyncClient) -> None:
+    openapi = (await ingest.get("/openapi.json")).json()
+    asyncapi = (await ingest.get("/asyncapi.json")).json()
+    docs = await ingest.get("/docs")
+
+    operation = openapi["paths"]["/v1/events"]["post"]
+    assert set(operation["requestBody"]["content"]) == {
+        "application/cloudevents+json",
+        "application/cloudevents-batch+json",
+        "application/json",
+    }
+    assert {"202", "400", "401", "403", "413", "415", "422", "503"} <= set(operation["responses"])
+    assert [channel["address"] for channel in asyncapi["channels"].values()] == ["dvc.ingest"]
+    assert docs.status_code == 200
