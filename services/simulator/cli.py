@@ -95,7 +95,7 @@ def simulate(
         sink = HttpSender(url, read_key(key, key_file), batch_size=batch_size, concurrency=concurrency)
     reporter = Reporter(console, lambda: sink.stats)
     sink.on_sent = reporter.advance
-    run = Run(world, seed, sink, reporter)
+    run = Run(world, seed, sink, reporter, keep_truth=truth is not None or not live)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -77,6 +77,7 @@ class Run:
     seed: int
     sink: EventSink
     reporter: Reporter
+    keep_truth: bool = True  # a long live run without --truth should not grow its memory
     truth: Truth | None = None
     horizon: datetime | None = None  # every event at or before it was delivered
 
@@ -87,6 +88,8 @@ class Run:
         return self.truth.as_of(self.horizon)
 
     def remember(self, truth: Truth) -> None:
+        if not self.keep_truth:
+            return
         if self.truth is None:
             self.truth = Truth(truth.procedures, truth.published_at)
         self.truth.merge(truth)
