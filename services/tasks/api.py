@@ -68,7 +68,7 @@ def build_router(
     service: TasksService, tasks: TaskHandlers, keys: KeyStore, on_change: Callable[[], None] = lambda: None
 ) -> APIRouter:
     router = APIRouter(prefix="/v1")
-    Actor = Annotated[Principal, Depends(authenticator(keys))]  # noqa: N806
+    authenticated = Depends(authenticator(keys))
 
     @router.get("/plans", tags=["plan"], summary="Loaded plans")
     async def list_plans() -> list[out.PlanOut]:
@@ -93,7 +93,7 @@ def build_router(
         summary="Report an indicator's value (its owner unit or an admin)",
     )
     async def report_indicator(
-        number: Number, body: IndicatorReportIn, actor: Actor, plan: PlanQuery = None
+        number: Number, body: IndicatorReportIn, plan: PlanQuery = None, actor: Principal = authenticated
     ) -> out.IndicatorOut:
         indicator = await service.report_indicator(plan, number, body, actor)
         view = await service.plan_view(indicator.plan_id)
@@ -115,14 +115,16 @@ def build_router(
         return out.TaskDetailOut(**body, details=task.details, reports=[out.task_report_out(r) for r in reports])
 
     @router.post("/tasks", tags=["tasks"], status_code=201, responses=_WRITE_ERRORS, summary="Add a task")
-    async def create_task(body: TaskCreate, actor: Actor) -> out.TaskOut:
+    async def create_task(body: TaskCreate, actor: Principal = authenticated) -> out.TaskOut:
         task = await tasks.create(body, actor)
         on_change()
         view = await service.plan_view(task.plan_id)
         return out.task_out(view, task)
 
     @router.patch("/tasks/{task_id}", tags=["tasks"], responses=_WRITE_ERRORS, summary="Change a task")
-    async def patch_task(task_id: TaskIdPath, body: TaskPatch, actor: Actor, plan: PlanQuery = None) -> out.TaskOut:
+    async def patch_task(
+        task_id: TaskIdPath, body: TaskPatch, plan: PlanQuery = None, actor: Principal = authenticated
+    ) -> out.TaskOut:
         task = await tasks.patch(plan, task_id, body, actor)
         on_change()
         view = await service.plan_view(task.plan_id)
@@ -135,7 +137,9 @@ def build_router(
         responses=_WRITE_ERRORS,
         summary="Report progress on a task (appended to its history)",
     )
-    async def report_task(task_id: TaskIdPath, body: TaskReportIn, actor: Actor, plan: PlanQuery = None) -> out.TaskOut:
+    async def report_task(
+        task_id: TaskIdPath, body: TaskReportIn, plan: PlanQuery = None, actor: Principal = authenticated
+    ) -> out.TaskOut:
         task = await tasks.report(plan, task_id, body, actor)
         on_change()
         view = await service.plan_view(task.plan_id)
@@ -154,12 +158,12 @@ def build_router(
 
     @router.get("/audit", tags=["audit"], summary="Who changed what and when (any valid key)")
     async def audit(
-        _actor: Actor,
         plan: Annotated[str | None, Query()] = None,
         entity: Annotated[Literal["plan", "indicator", "task"] | None, Query()] = None,
         entity_id: Annotated[str | None, Query()] = None,
         before_id: Annotated[int | None, Query(ge=1)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        _actor: Principal = authenticated,
     ) -> list[out.AuditOut]:
         found = await service.audit(plan_id=plan, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit)
         return [out.audit_out(entry) for entry in found]

@@ -73,9 +73,9 @@ async def insert_task_report(connection: AsyncConnection, values: dict[str, Any]
 
 async def open_tasks(connection: AsyncConnection) -> list[OpenTask]:
     """Active tasks of every plan that are not done (the deadline scheduler's input)."""
-    query = sa.select(
-        t.tasks.c.plan_id, t.tasks.c.task_id, t.tasks.c.title, t.tasks.c.owner, t.tasks.c.deadline,
-        t.tasks.c.progress_percent,
-    ).where(t.tasks.c.active.is_(True) & (t.tasks.c.progress_percent < 100))  # fmt: skip
+    c = t.tasks.c
+    query = sa.select(c.plan_id, c.task_id, c.title, c.owner, c.deadline, c.progress_percent).where(
+        c.active.is_(True) & (c.progress_percent < 100)
+    )
     rows = (await connection.execute(query)).all()
     return [OpenTask(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]

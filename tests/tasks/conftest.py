@@ -1,0 +1,32 @@
+"""A migrated database with the tasks service's use cases on it (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from services.runtime.db import create_engine
+from services.tasks.adapters.migrate import upgrade
+from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE, LoadedPlan, read_plan_file
+from services.tasks.handlers import TasksService
+from tests.tasks.helpers import Clock
+
+
+@pytest.fixture(scope="session")
+def lam_thao() -> LoadedPlan:
+    return read_plan_file(DEFAULT_PLAN_FILE)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 5, 15, 3, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def service(database_url: str, clock: Clock) -> AsyncIterator[TasksService]:
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield TasksService(engine=engine, timezone="Asia/Ho_Chi_Minh", now=clock)
+    await engine.dispose()
