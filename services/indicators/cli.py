@@ -7,7 +7,10 @@ import asyncio
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from services.indicators.warning.backtest_cli import backtest_command
+
 app = typer.Typer(help="Indicators service: projections of DVC_EVENTS.", no_args_is_help=True)
+app.command("backtest")(backtest_command)  # early warning (indicators-B)
 
 
 @app.command("rebuild")

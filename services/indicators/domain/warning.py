@@ -48,18 +48,22 @@ def clock_fraction(state: DossierState, at: datetime, clock: WorkingClock) -> fl
 
 
 def observation(state: DossierState, at: datetime, clock: WorkingClock) -> Observation | None:
-    """The dossier as a survival sample at `at`: ended (its fraction, aligned with the official on-time
-    judgement) or open (censored at the fraction used so far; at least just late when already overdue)."""
+    """The dossier as a survival sample at `at`: ended (an event at the fraction it used) or open (censored
+    at the fraction used so far). The model learns lateness BY TIME: a dossier late by time counts just
+    beyond 1 even when rounding says otherwise; one made late by a second supplement request (an instant
+    rule no clock predicts, DESIGN §4) counts at the fraction it really used."""
     if state.accepted_at is None or state.accepted_at > at:
         return None
     fraction = clock_fraction(state, at, clock)
     if fraction is None:
         return None
     if state.ended_at is not None and state.ended_at <= at:
-        late = state.on_time is False
-        fraction = max(fraction, _JUST_LATE) if late else min(fraction, LATE_AFTER)
+        if state.on_time:
+            fraction = min(fraction, LATE_AFTER)
+        elif state.late_at is None:
+            fraction = max(fraction, _JUST_LATE)
         return Observation(state.procedure_code, state.agency, fraction, ended=True)
-    if is_overdue(state, at):
+    if state.late_at is None and is_overdue(state, at):
         fraction = max(fraction, _JUST_LATE)
     return Observation(state.procedure_code, state.agency, fraction, ended=False)
 
