@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from nats.js import JetStreamContext
 
 from services.contracts.alerts import IndicatorSnapshotTaken, IndicatorValue
+from services.contracts.streams import ALERTS
+from services.contracts.subjects import INDICATORS_SNAPSHOT
+from services.runtime.streams import apply_streams
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
 from services.tasks.domain.access import hash_key
 from services.tasks.handlers import TasksService
@@ -134,3 +139,25 @@ async def indicators_by_number(client: httpx.AsyncClient, **params: str) -> dict
     response = await client.get("/v1/plan/indicators", params=params)
     assert response.status_code == 200, response.text
     return {row["number"]: row for row in response.json()}
+
+
+@asynccontextmanager
+async def connected(url: str) -> AsyncIterator[JetStreamContext]:
+    """A NATS connection with the contract's streams applied."""
+    client = await nats.connect(url)
+    js = client.jetstream()
+    await apply_streams(js)
+    try:
+        yield js
+    finally:
+        await client.close()
+
+
+async def publish_snapshot(js: JetStreamContext, message: IndicatorSnapshotTaken, msg_id: str | None = None) -> None:
+    headers = {"Nats-Msg-Id": msg_id or message.snapshot_id}
+    await js.publish(INDICATORS_SNAPSHOT, message.model_dump_json().encode(), headers=headers)
+
+
+async def task_alert_counts(js: JetStreamContext) -> dict[str, int]:
+    info = await js.stream_info(ALERTS.name, subjects_filter="dvc.alerts.task.>")
+    return dict(info.state.subjects or {})
