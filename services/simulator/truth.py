@@ -118,13 +118,17 @@ def _ratio(rows: list[bool]) -> tuple[int, int]:
     return sum(rows), len(rows)
 
 
-def expected_indicators(truth: Truth, start: datetime, end: datetime, now: datetime, legal: LegalCalendar) -> Counts:
-    """`{code: (numerator, denominator)}` for the period [start, end), judged at `now` (DESIGN §5)."""
+def expected_indicators(
+    truth: Truth, start: datetime, end: datetime, now: datetime, legal: LegalCalendar, agency: str | None = None
+) -> Counts:
+    """`{code: (numerator, denominator)}` for the period [start, end), judged at `now` (DESIGN §5); with
+    `agency`, only the dossiers handled by it (after transfers) and the documents it completed."""
 
     def within(instant: datetime | None) -> bool:
         return instant is not None and start <= instant < end
 
-    dossiers = list(truth.dossiers.values())
+    dossiers = [d for d in truth.dossiers.values() if agency is None or d.final_agency == agency]
+    documents = [doc for doc in truth.documents if agency is None or doc.agency == agency]
     accepted = [d for d in dossiers if within(d.accepted_at)]
     partial = [d for d in accepted if d.level in ("full", "partial")]
     returned = [d for d in dossiers if within(d.returned_at)]
@@ -143,7 +147,7 @@ def expected_indicators(truth: Truth, start: datetime, end: datetime, now: datet
         "I22": _ratio([bool(d.result_electronic) for d in dossiers if within(d.processed_at)]),
         "I23": _ratio([bool(d.reused_data) for d in accepted]),
         "I24": _ratio([bool(d.paid_online) for d in dossiers if within(d.paid_at)]),
-        "I25": _ratio([doc.fully_electronic for doc in truth.documents if within(doc.completed_at)]),
+        "I25": _ratio([doc.fully_electronic for doc in documents if within(doc.completed_at)]),
     }
     ended = [bool(on_time(d, legal)) for d in dossiers if within(d.ended_at)]
     open_then = [dossier_as_of(d, at) for d in dossiers if d.accepted_at is not None and d.accepted_at < at]
