@@ -16,7 +16,6 @@ from services.ingest.domain.publishing import (
     count_raw_types,
     count_types,
     result_document,
-    short_type,
 )
 from services.ingest.domain.validation import Reason, Rejected, decode_body
 from services.ingest.metrics import IngestMetrics
@@ -95,9 +94,10 @@ class Ingest:
                 retry_after_seconds=self.retry_after_seconds,
             ) from error
         self.metrics.publish_seconds.labels(ingress).observe(time.perf_counter() - started)
-        accepted: Counter[str] = Counter()
-        duplicates: Counter[str] = Counter()
-        for event, ack in zip(events, acks, strict=True):
-            (duplicates if ack.duplicate else accepted)[short_type(event.type)] += 1
+        if any(ack.duplicate for ack in acks):
+            accepted = count_types(event for event, ack in zip(events, acks, strict=True) if not ack.duplicate)
+            duplicates = count_types(event for event, ack in zip(events, acks, strict=True) if ack.duplicate)
+        else:
+            accepted, duplicates = count_types(events), Counter()
         self.metrics.published(ingress, accepted, duplicates)
         return result_document(events, acks)

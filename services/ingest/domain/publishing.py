@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -15,8 +14,7 @@ UNKNOWN_TYPE = "unknown"
 _SHORT_NAMES = {event_type.value: event_type.short_name for event_type in EventType}
 
 
-@dataclass(frozen=True, slots=True)
-class Ack:
+class Ack(NamedTuple):
     """JetStream's acknowledgement of one event: where it is stored, or that it was already there."""
 
     stream_sequence: int
@@ -33,7 +31,8 @@ def short_type(event_type: object) -> str:
 
 
 def count_types(events: Iterable[CloudEvent]) -> Counter[str]:
-    return Counter(_SHORT_NAMES[event.type] for event in events)
+    by_type = Counter(event.type for event in events)
+    return Counter({_SHORT_NAMES[event_type]: count for event_type, count in by_type.items()})
 
 
 def count_raw_types(body: bytes) -> Counter[str]:
