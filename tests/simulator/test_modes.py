@@ -94,14 +94,14 @@ async def test_simulated_clock_stamps_events_when_accelerated(tmp_path: Path) ->
 
 async def test_live_events_stamped_near_real_now_when_live(tmp_path: Path) -> None:
     now = datetime.now(VN_TIMEZONE).replace(microsecond=0)
-    end = now + timedelta(seconds=3)
+    end = now + timedelta(seconds=2)
     async with NdjsonSink(tmp_path / "live.ndjson") as sink:
         run = Run(default_world(), 8, sink, Reporter())
-        await run_live(run, now, timedelta(days=2), 20_000.0, end, asyncio.Event())
+        await run_live(run, now, timedelta(days=1), 40_000.0, end, asyncio.Event())
     events = _lines(tmp_path / "live.ndjson")
     times = [datetime.fromisoformat(str(event["time"])) for event in events]
     after_backfill = [t for t in times if t > now]
-    assert min(times) == now - timedelta(days=2)
+    assert min(times) == now - timedelta(days=1)
     assert after_backfill
     assert max(times) <= datetime.now(VN_TIMEZONE)
     assert all(parse_event(event) for event in events)
