@@ -28,6 +28,10 @@ lint: install
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
+## Fail when docs/schemas/ drifted from the event models (regenerate: dvc-pulse ingest export-schemas).
+check-schemas: install
+	$(BIN)/dvc-pulse ingest export-schemas --check
+
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH)
 
