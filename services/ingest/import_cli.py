@@ -18,6 +18,7 @@ from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.adapters.records import Format, UnreadableFile, detect_format
 from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
+from services.runtime.gc_tuning import freeze_startup_objects
 
 EXIT_REJECTED_LINES = 3
 console = Console(stderr=True)
@@ -96,12 +97,15 @@ def import_command(
 ) -> None:
     """Import CloudEvents (NDJSON, one per line) or CSV rows into DVC_EVENTS, validated like the HTTP ingest.
 
-    Resumable: a rerun skips the lines already acknowledged. Exit 0: every line is in; 3: some lines were
-    rejected (listed with their reasons); 1: NATS unavailable (rerun to resume)."""
+    Resumable: a rerun skips the lines already acknowledged.
+
+    Exit 0: every line is in. Exit 3: some lines were rejected (listed with their reasons). Exit 1: the import
+    stopped (NATS unreachable, stream missing); rerun to resume."""
     settings = Settings()
     servers = [server.strip() for server in (nats_url or settings.nats_url).split(",") if server.strip()]
     checkpoints = CheckpointStore(settings.var_dir / "import-checkpoints")
     fmt = detect_format(file, file_format)
+    freeze_startup_objects()
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn())
     try:
         with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
