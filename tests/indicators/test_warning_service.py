@@ -1,0 +1,241 @@
+"""The early warning in the running service: real nats-server, SQLite and PostgreSQL, a controlled clock."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from nats.js import JetStreamContext
+
+from services.indicators.extensions import ExtensionFactory
+from services.indicators.main import create_app
+from services.indicators.settings import Settings
+from services.indicators.warning.wiring import extend
+from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_all
+from tests.factories import dossier_event
+from tests.indicators.app_helpers import connected, eventually, publish, settings_for
+
+pytestmark = pytest.mark.timeout(120)
+VN_MONDAY_8AM = datetime.fromisoformat("2026-03-02T08:00:00+07:00")
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def advance(self, **delta: float) -> None:
+        self.instant += timedelta(**delta)
+
+
+def warning_settings(nats_url: str, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "warning_interval_seconds": 0.05,
+        "warning_min_samples": 3,
+        "warning_refit_seconds": 0,
+        "snapshot_interval_seconds": 3600,
+    }
+    return settings_for(nats_url, database_url, **{**values, **overrides})
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, clock: Clock, factory: ExtensionFactory = extend
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, extension_factories=[factory], now=clock.now)
+    async with (
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://indicators") as client,
+    ):
+        yield client
+
+
+async def metric(api: httpx.AsyncClient, name: str) -> float | None:
+    text = (await api.get("/metrics")).text
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return None if match is None else float(match.group(1))
+
+
+async def after_sweeps(api: httpx.AsyncClient, count: int) -> None:
+    """Wait until `count` more sweeps completed (an outcome, not a duration)."""
+    start = await metric(api, "dvc_warning_sweeps_total") or 0.0
+
+    async def done() -> bool:
+        return (await metric(api, "dvc_warning_sweeps_total") or 0.0) >= start + count
+
+    await eventually(done)
+
+
+async def stream_alerts(js: JetStreamContext, dossier_code: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(subject, Nats-Msg-Id, body) of every message in DVC_ALERTS about `dossier_code`."""
+    subscription = await js.pull_subscribe("dvc.alerts.dossier.>", stream="DVC_ALERTS")
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    try:
+        while True:
+            try:
+                messages = await subscription.fetch(500, timeout=0.5)
+            except TimeoutError:  # nats-py raises asyncio.TimeoutError or its own subclass of it
+                return found
+            for message in messages:
+                body = json.loads(message.data)
+                if body["dossier_code"] == dossier_code:
+                    found.append((message.subject, (message.headers or {}).get("Nats-Msg-Id", ""), body))
+    finally:
+        await subscription.unsubscribe()
+
+
+def accepted(code: str, due_at: str, procedure: str = "1.001193", time: str = "2026-03-02T08:00:00+07:00") -> Any:
+    return dossier_event("dossier.accepted", code, time=time, due_at=due_at, procedure_code=procedure)
+
+
+async def dossier_known(api: httpx.AsyncClient, code: str) -> dict[str, Any]:
+    async def found() -> dict[str, Any] | None:
+        response = await api.get(f"/v1/dossiers/{code}")
+        return response.json() if response.status_code == 200 else None
+
+    result: dict[str, Any] = await eventually(found)
+    return result
+
+
+async def alerts(api: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
+    response = await api.get("/v1/alerts", params=params)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_overdue_alert_is_published_once_when_the_due_date_passes_without_events(
+    private_nats: EmbeddedNats, database_url: str
+) -> None:
+    clock = Clock(VN_MONDAY_8AM)
+    settings = warning_settings(private_nats.url, database_url)
+    async with connected(private_nats.url) as (_client, js):
+        async with running(settings, clock) as api:
+            await publish(js, [accepted("HS-QH-1", due_at="2026-03-02T17:00:00+07:00")])
+            await dossier_known(api, "HS-QH-1")
+            await after_sweeps(api, 2)
+            assert await alerts(api) == []
+            clock.advance(hours=24)  # Tuesday 08:00: past the due date, and no event came
+
+            async def overdue() -> list[dict[str, Any]]:
+                return [item for item in await alerts(api, kind="overdue") if item["published"]]
+
+            [alert] = await eventually(overdue)
+            await after_sweeps(api, 3)
+        async with running(settings, clock) as api:  # a restart raises nothing again
+            await after_sweeps(api, 3)
+            after_restart = await alerts(api)
+        published = await stream_alerts(js, "HS-QH-1")
+    assert (alert["alert_id"], alert["kind"], alert["kind_label"]) == ("overdue:HS-QH-1", "overdue", "Hồ sơ đã quá hạn")
+    assert alert["due_at"].startswith("2026-03-02T10:00:00")  # 17:00 in UTC+7
+    assert [item["alert_id"] for item in after_restart] == ["overdue:HS-QH-1"]
+    assert [(subject, msg_id) for subject, msg_id, _ in published] == [
+        ("dvc.alerts.dossier.overdue", "overdue:HS-QH-1")
+    ]
+    assert published[0][2]["agency"] == "UBND-LAMTHAO"
+
+
+async def test_at_risk_alert_and_dossier_risk_when_similar_dossiers_ended_late(
+    private_nats: EmbeddedNats, database_url: str
+) -> None:
+    clock = Clock(datetime.fromisoformat("2026-03-09T09:00:00+07:00"))
+    settings = warning_settings(private_nats.url, database_url)
+    history = []
+    for number in range(3):  # three dossiers of the procedure, each due Monday 17:00 and processed Tuesday
+        code = f"HS-CU-{number}"
+        history += [
+            accepted(code, due_at="2026-03-02T17:00:00+07:00"),
+            dossier_event("dossier.processed", code, time="2026-03-03T10:00:00+07:00"),
+        ]
+    fresh = accepted("HS-MOI", due_at="2026-03-11T17:00:00+07:00", time="2026-03-09T08:00:00+07:00")
+    async with connected(private_nats.url) as (_client, js):
+        async with running(settings, clock) as api:
+            await publish(js, [*history, fresh])
+            await dossier_known(api, "HS-MOI")
+
+            async def at_risk() -> list[dict[str, Any]]:
+                return [item for item in await alerts(api, kind="at_risk", agency="UBND-LAMTHAO") if item["published"]]
+
+            [alert] = await eventually(at_risk)
+            dossier = await dossier_known(api, "HS-MOI")
+            gauge = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO"}')
+        async with running(settings, clock) as api:
+            restored = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO"}')
+            none_for_other_agency = await alerts(api, agency="PHONG-KT")
+            none_in_future = await alerts(api, since="2026-03-10")
+            bad_since = await api.get("/v1/alerts", params={"since": "hôm qua"})
+        published = await stream_alerts(js, "HS-MOI")
+    assert (alert["alert_id"], alert["kind_label"]) == ("at_risk:HS-MOI", "Hồ sơ có nguy cơ quá hạn")
+    assert alert["risk"] == {"probability": 1.0, "basis": "procedure", "basis_label": "cùng thủ tục", "sample_size": 3}
+    assert dossier["risk"] == {"probability": 1.0, "basis": "procedure", "sample_size": 3}
+    assert (gauge, restored) == (1.0, 1.0)
+    assert (none_for_other_agency, none_in_future) == ([], [])
+    assert bad_since.status_code == 422
+    assert bad_since.json()["errors"][0]["field"] == "since"
+    assert [(subject, msg_id, body["risk"]) for subject, msg_id, body in published] == [
+        ("dvc.alerts.dossier.at_risk", "at_risk:HS-MOI", 1.0)
+    ]
+
+
+class FlakyPublisher:
+    """JetStream publishing that fails while `failing`: either before anything reached the stream, or after
+    the stream stored the messages (the acknowledgement is lost: the sweep cannot know they were stored)."""
+
+    def __init__(self, nats_url: str, stored_before_failing: bool) -> None:
+        self.nats_url = nats_url
+        self.stored_before_failing = stored_before_failing
+        self.failing = True
+
+    async def __call__(self, messages: Sequence[OutgoingMessage]) -> None:
+        if self.failing and not self.stored_before_failing:
+            raise PublishFailed("TimeoutError: no acknowledgement")
+        async with connected(self.nats_url) as (_client, js):
+            await publish_all(js, messages, expected_stream="DVC_ALERTS")
+        if self.failing:
+            raise PublishFailed("TimeoutError: acknowledgement lost")
+
+
+@pytest.mark.parametrize("stored_before_failing", [False, True], ids=["not-stored", "ack-lost"])
+async def test_alert_is_published_exactly_once_when_the_sweep_restarts_after_a_failed_publish(
+    private_nats: EmbeddedNats, database_url: str, stored_before_failing: bool
+) -> None:
+    clock = Clock(VN_MONDAY_8AM)
+    settings = warning_settings(private_nats.url, database_url)
+    flaky = FlakyPublisher(private_nats.url, stored_before_failing)
+    async with connected(private_nats.url) as (_client, js):
+        async with running(settings, clock, functools.partial(extend, publish=flaky)) as api:
+            await publish(js, [accepted("HS-LOI-1", due_at="2026-03-02T17:00:00+07:00")])
+            await dossier_known(api, "HS-LOI-1")
+            clock.advance(hours=24)
+
+            async def recorded() -> list[dict[str, Any]]:
+                return await alerts(api, kind="overdue")
+
+            [before] = await eventually(recorded)
+            await after_sweeps(api, 3)  # every sweep retries the publish, and fails
+            unpublished = await metric(api, "dvc_dossier_alerts_unpublished")
+            stored_while_failing = len(await stream_alerts(js, "HS-LOI-1"))
+        async with running(settings, clock) as api:  # restart with JetStream acknowledging again
+            await after_sweeps(api, 2)
+            [after] = await alerts(api)
+            unpublished_after = await metric(api, "dvc_dossier_alerts_unpublished")
+        published = await stream_alerts(js, "HS-LOI-1")
+    assert (before["published"], unpublished, stored_while_failing) == (False, 1.0, 1 if stored_before_failing else 0)
+    assert (after["alert_id"], after["published"], after["raised_at"]) == (
+        "overdue:HS-LOI-1",
+        True,
+        before["raised_at"],
+    )
+    assert unpublished_after == 0.0
+    assert [msg_id for _, msg_id, _ in published] == ["overdue:HS-LOI-1"]
