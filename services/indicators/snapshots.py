@@ -1,5 +1,7 @@
 """Publish `dvc.indicators.snapshot` at least every `interval` seconds and after applied batches, at most
-once per `min_interval` seconds (a poke during the quiet time is served when it ends)."""
+once per `min_interval` seconds (a poke during the quiet time is served when it ends). The quiet time
+also stretches to 4x the last snapshot's duration, so that on a big database snapshots never take more
+than a fifth of the time from the consumer."""
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class SnapshotLoop:
         self.min_interval = min_interval
         self._poked = asyncio.Event()
         self._last = 0.0
+        self._duration = 0.0
         self.taken = 0
 
     def poke(self) -> None:
@@ -51,7 +54,7 @@ class SnapshotLoop:
 
     async def run_once(self) -> None:
         self._poked.clear()
-        self._last = time.monotonic()
+        started = time.monotonic()
         try:
             snapshot = await self.take()
             self.taken += 1
@@ -59,12 +62,14 @@ class SnapshotLoop:
                 await self.publish(snapshot.message())
         except Exception:  # the loop survives a DB or broker hiccup; the next tick retries
             logger.warning("indicator snapshot failed", exc_info=True)
+        self._last = time.monotonic()
+        self._duration = self._last - started
 
     async def run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poked.wait(), timeout=self.interval)
-            quiet = self.min_interval - (time.monotonic() - self._last)
+            quiet = max(self.min_interval, 4 * self._duration) - (time.monotonic() - self._last)
             if quiet > 0:
                 await asyncio.sleep(quiet)
             await self.run_once()

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.indicators.adapters.migrate import upgrade
+from services.indicators.adapters.store import ProjectionStore
 from services.indicators.adapters.tables import TABLES
 from services.indicators.domain.calendar import build_calendar
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import dossier_event, envelope, procedure_published
-from tests.indicators.store_helpers import apply, dossier_rows, new_store
+from tests.indicators.store_helpers import apply, dossier_rows, incoming, new_store
 
 CALENDAR = build_calendar()
 
@@ -84,3 +85,26 @@ async def test_catalogue_keeps_the_latest_version_when_an_older_one_arrives_afte
     assert (procedure["level"], procedure["published_at"].isoformat()) == ("partial", "2026-01-05T01:00:00+00:00")
     assert documents == 1
     assert position["events_applied"] == 3
+
+
+async def test_cached_states_are_dropped_when_another_writer_or_a_rollback_intervened(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    cached, other = new_store(engine, CALENDAR), new_store(engine, CALENDAR)
+    events = history("HS-C")
+
+    async def through(store: ProjectionStore, batch: list[dict[str, object]], *, commit: bool = True) -> None:
+        async with sessions() as session, session.begin():
+            outcome = await store.apply(session, [incoming(raw) for raw in batch], "indicators")
+            if not commit:
+                await session.rollback()
+                return
+        store.committed(outcome)
+
+    await through(cached, events[:1])
+    await through(other, events[1:2])  # another writer: the first store's cache is stale now
+    await through(cached, events[2:3])
+    await through(cached, events[3:4], commit=False)  # mutated cached state, then rolled back
+    await through(cached, events[4:])
+    row = (await dossier_rows(engine))[0]
+    assert (row["event_count"], row["supplement_requests"], row["status"]) == (4, 1, "returned")
+    assert row["processed_at"] is None

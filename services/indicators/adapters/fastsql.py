@@ -42,6 +42,7 @@ class RawTable:
         self.sqlite = dialect == "sqlite"
         self._times = [index for index, kind in enumerate(self.kinds) if kind == "time"]
         self._jsons = [index for index, kind in enumerate(self.kinds) if kind == "json"]
+        self._time_texts: dict[datetime, str] = {}
         self._enums = [index for index, name in enumerate(self.columns) if name == "status"]  # StrEnum -> str
         pg_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
         self._pg_types = [column.type.compile(dialect=pg_dialect) for column in table.columns]
@@ -60,12 +61,17 @@ class RawTable:
 
     def values_to_db(self, values: list[Any]) -> list[Any]:
         if self.sqlite:  # SQLAlchemy's SQLite DATETIME text: naive UTC with microseconds
+            texts = self._time_texts
             for index in self._times:
                 value = values[index]
                 if value is not None:
-                    if value.tzinfo is not UTC:
-                        value = value.astimezone(UTC)
-                    values[index] = value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                    text = texts.get(value)  # a dossier's times repeat from one upsert to the next
+                    if text is None:
+                        if len(texts) > 200_000:
+                            texts.clear()
+                        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                        texts[value] = text
+                    values[index] = text
         for index in self._jsons:
             if values[index] is not None:
                 values[index] = orjson.dumps(values[index]).decode()

@@ -69,7 +69,8 @@ _CLOSED_BEFORE_ACCEPTANCE = frozenset({DossierStatus.REJECTED, DossierStatus.WIT
 @dataclass(frozen=True, slots=True)
 class DossierEvent:
     """One dossier.* event as the fold sees it: `type` is the short name (`dossier.accepted`) and `data`
-    the JSON-compatible payload WITHOUT personal data (the applicant is reduced to `applicant_kind`)."""
+    the payload WITHOUT personal data (the applicant is reduced to `applicant_kind`). Values are JSON
+    types, except times, which may be aware datetimes or ISO strings (as read back from storage)."""
 
     source: str
     id: str
