@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from typing import Any
 
@@ -9,7 +10,19 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
 
+def catch_pull_fetch_timeouts() -> None:
+    """Work around faststream 0.7.8 + nats-py 2.16: `fetch()` may raise a bare `asyncio.TimeoutError` (when the
+    batch deadline runs out around the no-wait probe) while FastStream's pull loop only catches
+    `nats.errors.TimeoutError`, so the pull task dies and the messages it already fetched for the batch wait
+    for `ack_wait` before redelivery. Catching the builtin TimeoutError (its base class) ends the batch instead.
+    Idempotent; called by `create_broker`."""
+    from faststream.nats.subscriber.usecases import stream_pull_subscriber
+
+    stream_pull_subscriber.__dict__["TimeoutError"] = builtins.TimeoutError
+
+
 def create_broker(servers: list[str], *, client_name: str, **kwargs: Any) -> NatsBroker:
+    catch_pull_fetch_timeouts()
     return NatsBroker(
         servers=servers,
         name=client_name,
