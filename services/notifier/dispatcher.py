@@ -76,6 +76,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._last_sweep: datetime | None = None
         self._semaphore = asyncio.Semaphore(settings.concurrency)
+        # Send results and receipts are written one at a time: a receipt that races its own send result is then
+        # either seen by the result's transaction or finds the notification already `sent`.
+        self._write_lock = asyncio.Lock()
 
     def poke(self) -> None:
         """New work (a committed batch, a receipt): run a tick now rather than at the next interval."""
@@ -166,7 +169,7 @@ class Dispatcher:
             for change in changes
             if change.status is S.SENT and change.provider and change.values.get("provider_reference")
         ]
-        async with self.sessions.begin() as session:
+        async with self._write_lock, self.sessions.begin() as session:
             await store.write_changes(session, changes, now)
             # a receipt may have come back before this transaction: apply it now
             early = await store.receipt_changes(session, sent)
@@ -176,8 +179,8 @@ class Dispatcher:
 
     async def _sweep(self, now: datetime) -> tuple[int, int]:
         older_than = now - self.settings.receipt_timeout
-        async with self.sessions.begin() as session:
-            late = await store.receipt_changes(session, await store.awaiting_pairs(session, older_than))
+        async with self._write_lock, self.sessions.begin() as session:  # receipts stored but not applied yet
+            late = await store.receipt_changes(session, await store.unapplied_receipts(session))
             await store.write_changes(session, late, now)
         async with self.sessions.begin() as session:
             expired = await store.unanswered(session, older_than)
@@ -196,7 +199,7 @@ class Dispatcher:
         """A delivery receipt (provider callback or POST /v1/receipts): stored, then applied if it matches a
         notification waiting for one; returns whether it changed a notification."""
         now = self.now()
-        async with self.sessions.begin() as session:
+        async with self._write_lock, self.sessions.begin() as session:
             await store.store_receipt(session, receipt, now)
             changes = await store.receipt_changes(session, [(receipt.provider, receipt.provider_reference)])
             await store.write_changes(session, changes, now)

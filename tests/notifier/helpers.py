@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -119,11 +120,13 @@ async def publish(js: JetStreamContext, events: Sequence[dict[str, Any]], *, msg
         await js.publish(subject, json.dumps(event, ensure_ascii=False).encode(), headers=headers)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    """Poll an async check until it returns a truthy value (the service is asynchronous by design)."""
+async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0) -> Any:
+    """Poll a check (async or not) until it returns a truthy value (the service is asynchronous by design)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        result = await check()
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:

@@ -73,3 +73,136 @@ async def test_exactly_one_correct_vietnamese_sms_when_a_dossier_is_accepted(
         assert metric_value(metrics, "dvc_notifier_notifications_total", **labels) == 1.0
         assert metric_value(metrics, "dvc_notifier_sms_segments_total", provider="outbox", encoding="UCS-2") == 2.0
         assert "912345678" not in metrics
+
+
+async def test_no_sms_when_the_applicant_did_not_consent(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-02T08:15:30"))
+    async with (
+        connected(private_nats.url) as (_client, js),
+        running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier,
+    ):
+        await publish(js, [accepted(sms_consent=False)])
+        rows = await eventually(lambda: notifier.notifications(dossier_code="HS-001"))
+        await notifier.dispatcher.run_once()
+
+        assert [(r["status"], r["reason"], r["recipient"], r["text"]) for r in rows] == [
+            ("skipped", "no_consent", None, None)
+        ]
+        assert rows[0]["reason_label"] == "Người nộp hồ sơ không đồng ý nhận tin nhắn"
+        assert notifier.outbox() == []
+
+
+async def test_sms_is_held_until_seven_when_the_event_arrives_at_two_in_the_morning(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-03T02:00:05"))
+    async with (
+        connected(private_nats.url) as (_client, js),
+        running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier,
+    ):
+        await publish(js, [accepted(time="2026-03-03T02:00:00+07:00")])
+        rows = await eventually(lambda: notifier.notifications(dossier_code="HS-001"))
+        assert (rows[0]["status"], rows[0]["send_after"]) == ("created", "2026-03-03T00:00:00Z")  # 07:00 in Vietnam
+        clock.set(vn("2026-03-03T06:59:59"))
+        await notifier.dispatcher.run_once()
+        assert notifier.outbox() == []
+
+        clock.set(vn("2026-03-03T07:00:00"))
+        notifier.dispatcher.poke()
+        sent = await eventually(notifier.outbox)
+
+        assert [line["text"] for line in sent] == [ACCEPTED_TEXT]
+
+
+async def test_no_second_sms_when_the_same_event_is_delivered_twice(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-02T08:15:30"))
+    async with (
+        connected(private_nats.url) as (_client, js),
+        running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier,
+    ):
+        event = accepted()
+        await publish(js, [event])
+        await eventually(notifier.outbox)
+        await publish(js, [event], msg_id_suffix=":resent")  # a second copy in the stream, same (source, id)
+
+        async def all_acked() -> bool:
+            info = await js.consumer_info("DVC_EVENTS", "notifier")
+            return info.delivered.stream_seq == 2 and info.num_ack_pending == 0 and info.num_pending == 0
+
+        await eventually(all_acked)
+        await notifier.dispatcher.run_once()
+
+        assert len(notifier.outbox()) == 1
+        assert len(await notifier.notifications(dossier_code="HS-001")) == 1
+
+
+async def test_no_citizen_sms_when_the_event_is_older_than_a_day(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-05T09:00:00"))
+    async with (
+        connected(private_nats.url) as (_client, js),
+        running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier,
+    ):
+        await publish(js, [accepted(time="2026-03-02T08:15:00+07:00")])  # a back-filled import
+        rows = await eventually(lambda: notifier.notifications(dossier_code="HS-001"))
+        await notifier.dispatcher.run_once()
+
+        assert [(r["status"], r["reason"]) for r in rows] == [("skipped", "stale_event")]
+        assert rows[0]["reason_label"] == "Sự kiện đã cũ (nhập bù hoặc phát lại), không nhắn tin"
+        assert notifier.outbox() == []
+
+
+async def test_opt_out_wins_when_a_message_is_waiting_and_when_a_new_event_arrives(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-03T02:00:05"))
+    async with (
+        connected(private_nats.url) as (_client, js),
+        running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier,
+    ):
+        await publish(js, [accepted(time="2026-03-03T02:00:00+07:00")])
+        await eventually(lambda: notifier.notifications(dossier_code="HS-001"))
+
+        response = await notifier.api.post("/v1/opt-outs", json={"phone": "+84 912 345 678"})
+        assert response.status_code == 201
+        assert response.json() == {"phone": "09******78", "opted_out": True, "already": False, "skipped_waiting": 1}
+
+        clock.set(vn("2026-03-03T07:05:00"))
+        await publish(js, [dossier_event("dossier.payment_requested", "HS-001", time="2026-03-03T07:04:00+07:00")])
+
+        async def two() -> list[dict[str, Any]]:
+            rows = await notifier.notifications(dossier_code="HS-001")
+            return rows if len(rows) == 2 else []
+
+        rows = await eventually(two)
+        await notifier.dispatcher.run_once()
+
+        assert sorted((r["template"], r["status"], r["reason"]) for r in rows) == [
+            ("citizen.accepted", "skipped", "opted_out"),
+            ("citizen.payment_requested", "skipped", "opted_out"),
+        ]
+        assert notifier.outbox() == []
+
+
+async def test_validation_failed_and_nothing_sent_when_the_phone_is_invalid(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-02T08:15:30"))
+    async with (
+        connected(private_nats.url) as (_client, js),
+        running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier,
+    ):
+        await publish(js, [accepted(phone="0123 45")])
+        rows = await eventually(lambda: notifier.notifications(dossier_code="HS-001"))
+        await notifier.dispatcher.run_once()
+
+        assert [(r["status"], r["reason"], r["recipient"]) for r in rows] == [
+            ("validation-failed", "invalid_phone", None)
+        ]
+        assert rows[0]["status_label"] == "Không hợp lệ, không gửi"
+        assert notifier.outbox() == []

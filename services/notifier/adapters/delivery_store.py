@@ -189,14 +189,12 @@ async def unanswered(session: AsyncSession, older_than: datetime, limit: int = 5
     ]
 
 
-async def awaiting_pairs(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[tuple[str, str]]:
+async def unapplied_receipts(session: AsyncSession, limit: int = 500) -> list[tuple[str, str]]:
+    """(provider, reference) of notifications still waiting although their receipt is stored."""
     query = (
         select(n.provider, n.provider_reference)
-        .where(
-            n.status.in_([s.value for s in AWAITING_RECEIPT]),
-            n.updated_at < older_than,
-            n.provider_reference.is_not(None),
-        )
+        .join(receipts, and_(n.provider == receipts.c.provider, n.provider_reference == receipts.c.provider_reference))
+        .where(n.status.in_([s.value for s in AWAITING_RECEIPT]))
         .limit(limit)
     )
     return [(row.provider, row.provider_reference) for row in await session.execute(query)]
