@@ -6,8 +6,6 @@ live demo, with durations divided by `Config.time_scale`); due dates always foll
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from services.contracts.events import EventType
 from services.simulator.envelopes import SimEvent
 from services.simulator.model import DossierTruth
@@ -99,7 +97,7 @@ def _overrun(life: Life, limit: float) -> None:
     paused = sum(legal.working_seconds_between(p.start, p.end) for p in truth.pauses if p.end is not None)
     extended = legal.add_working_time(truth.due_at, paused)
     overrun = max(600.0, life.rng.uniform(0.05, 0.6) * min(limit, 5 * DAY))
-    target = legal.add_working_time(extended, overrun).replace(microsecond=0) + timedelta(seconds=1)
+    target = legal.add_working_time(extended, float(round(overrun)))  # whole seconds: stays in working hours
     life.t = max(target, legal.add_working_time(life.t, 60.0))
 
 

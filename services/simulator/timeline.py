@@ -72,19 +72,17 @@ class Life:
 
     def emit(self, event_type: EventType, step: str, data: dict[str, Any], source: str | None = None) -> None:
         ctx = self.ctx
-        payload = {"dossier_code": ctx.dossier_code, "procedure_code": ctx.procedure.code}
-        payload["agency"] = self.truth.final_agency
+        payload: dict[str, Any] = {"dossier_code": ctx.dossier_code}
+        if event_type is not EventType.FEEDBACK_SUBMITTED:  # feedback carries exactly dossier_code, satisfied
+            payload.update(procedure_code=ctx.procedure.code, agency=self.truth.final_agency)
         payload.update(data)
-        subject = ctx.dossier_code
-        if event_type is EventType.FEEDBACK_SUBMITTED:
-            payload = {"dossier_code": ctx.dossier_code, **data}
         self.events.append(
             make_event(
                 event_type,
                 source=source or ctx.commune.one_stop_source,
                 event_id=f"{ctx.dossier_code}/{step}",
                 time=self.t,
-                subject=subject,
+                subject=ctx.dossier_code,
                 data=payload,
             )
         )
