@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from services.contracts.events import parse_event
 from services.simulator.calendar import VN_TIMEZONE
-from services.simulator.cli import TOP_LEVEL_COMMANDS
+from services.simulator.cli import TOP_LEVEL_COMMANDS, parse_duration
 from services.simulator.generator import default_world
 from services.simulator.progress import Reporter
 from services.simulator.runner import Run, run_accelerated, run_live
@@ -105,3 +105,16 @@ async def test_live_events_stamped_near_real_now_when_live(tmp_path: Path) -> No
     assert after_backfill
     assert max(times) <= datetime.now(VN_TIMEZONE)
     assert all(parse_event(event) for event in events)
+
+
+def test_durations_parsed_when_given_with_units() -> None:
+    assert parse_duration("365d") == timedelta(days=365)
+    assert parse_duration("1.5h") == timedelta(minutes=90)
+    assert parse_duration("2w") == timedelta(days=14)
+
+
+def test_usage_error_when_out_given_without_window(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["simulate", "--out", str(tmp_path / "x.ndjson")])
+    assert result.exit_code == 2
+    assert "--history" in result.output
+    assert not (tmp_path / "x.ndjson").exists()
