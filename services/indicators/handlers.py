@@ -75,6 +75,7 @@ class IndicatorsService:
         ontime_target: float | None = None,
         leaderboard_min_volume: int = 5,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        state_cache_size: int = 100_000,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
@@ -86,7 +87,7 @@ class IndicatorsService:
         self.ontime_target = ontime_target
         self.leaderboard_min_volume = leaderboard_min_volume
         self.now = now
-        self.store = ProjectionStore(tables, engine.dialect.name, calendar)
+        self.store = ProjectionStore(tables, engine.dialect.name, calendar, state_cache_size)
         self.after_batch: list[AfterBatch] = []
 
     async def apply(self, items: Sequence[Incoming]) -> AppliedBatch:

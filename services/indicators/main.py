@@ -70,6 +70,7 @@ def create_app(
         ontime_target=settings.ontime_target,
         leaderboard_min_volume=settings.leaderboard_min_volume,
         now=now,
+        state_cache_size=settings.state_cache_size,
     )
 
     async def get_dossier(code: str) -> DossierState | None:

@@ -57,12 +57,13 @@ async def replay(
     last_sequence: int,
     batch_size: int,
     progress: Progress | None = None,
+    cache_limit: int = 100_000,
 ) -> RebuildResult:
     """Apply stream messages [first_sequence, last_sequence] to `tables`, batch by batch."""
     result = RebuildResult(last_sequence=first_sequence - 1)
     if last_sequence < first_sequence:
         return result
-    store = ProjectionStore(tables, engine.dialect.name, calendar)
+    store = ProjectionStore(tables, engine.dialect.name, calendar, cache_limit)
     sessions = create_session_factory(engine)
     config = ConsumerConfig(
         ack_policy=AckPolicy.NONE,
@@ -145,6 +146,7 @@ async def rebuild(settings: Settings, *, batch_size: int = 1000, progress: Progr
             last_sequence=last,
             batch_size=batch_size,
             progress=progress,
+            cache_limit=settings.state_cache_size,
         )
         await swap_in(engine, shadow, shadow_metadata)
         newest = (await js.stream_info(EVENTS.name)).state.last_seq
