@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import importlib.util
 import os
+import sys
 
 import typer
 
@@ -70,8 +71,23 @@ def up(
     raise typer.Exit(Launcher(nats_port=port, simulate=simulate).run())
 
 
-def _mount_service_commands() -> None:
-    for name, module_name in _SUBCOMMAND_MODULES.items():
+# Top-level commands a service module provides, so that `dvc-pulse import ...` imports only ingest's CLI.
+_TOP_LEVEL_OWNERS = {"import": "ingest", "simulate": "simulator"}
+
+
+def _modules_for(argv: list[str]) -> dict[str, str]:
+    """Importing every service takes seconds: mount only the module the command line names, if any."""
+    first = argv[1] if len(argv) > 1 else ""
+    owner = _TOP_LEVEL_OWNERS.get(first, first)
+    if owner in _SUBCOMMAND_MODULES:
+        return {owner: _SUBCOMMAND_MODULES[owner]}
+    if first in {"serve", "up", "streams"}:
+        return {}
+    return _SUBCOMMAND_MODULES
+
+
+def _mount_service_commands(modules: dict[str, str]) -> None:
+    for name, module_name in modules.items():
         if not _module_exists(module_name):
             continue
         module = importlib.import_module(module_name)
@@ -83,7 +99,7 @@ def _mount_service_commands() -> None:
 
 
 def main() -> None:
-    _mount_service_commands()
+    _mount_service_commands(_modules_for(sys.argv))
     app()
 
 
