@@ -1,29 +1,51 @@
-"""`make up`: embedded NATS, the streams, every service that exists and the simulator, as child processes.
+"""`make up`: embedded NATS, the streams, the demo keys, every service and the simulator, as child processes.
 
-Ctrl-C (or SIGTERM) stops the children in reverse order and leaves no process behind. Data lives under
-`var/`, so a second `make up` resumes where the first stopped.
+Children run in their own session (a terminal's Ctrl-C reaches only this supervisor, which then stops them
+in order: simulator, services, NATS) and, on Linux, receive SIGTERM if the supervisor dies. A child that
+exits is restarted with backoff. Every few seconds one status line shows the live KPIs. Data lives under
+`$DVC_VAR_DIR` (default `var/`), so a second `make up` resumes where the first stopped.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from subprocess import PIPE
 from types import FrameType
 
 import httpx
+import orjson
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
 from services.runtime.embedded_nats import EmbeddedNats, port_open
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
-console = Console()
+STATUS_CODES = ("ONTIME", "I20", "I22", "I23", "I24")
+PR_SET_PDEATHSIG = 1
+# Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
+DEFAULT_SIMULATOR_SPEED = "600"
+
+
+def service_port(name: str, environ: Mapping[str, str] | None = None) -> int:
+    """The port a service listens on: `DVC_<NAME>_PORT` (read by the service's own settings too) or its default."""
+    value = (os.environ if environ is None else environ).get(f"DVC_{name.upper()}_PORT")
+    return int(value) if value else SERVICE_PORTS[name]
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -31,17 +53,45 @@ class Child:
     name: str
     args: list[str]
     log_path: Path
+    port: int | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    restart_at: float | None = None
+    done: bool = False  # exited with 0 and is not restarted (the simulator's history mode)
+
+
+def _metric_sum(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+def _percent(row: dict[str, object]) -> str:
+    value = row.get("value")
+    return "-" if not isinstance(value, int | float) else f"{value * 100:.1f}%"
 
 
 class Launcher:
-    def __init__(self, nats_port: int, simulate: bool, var_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        nats_port: int,
+        simulate: bool,
+        var_dir: Path | None = None,
+        status_interval: float = 5.0,
+        console: Console | None = None,
+    ) -> None:
         self.var_dir = (var_dir or Path(os.environ.get("DVC_VAR_DIR", "var"))).resolve()
-        self.nats = EmbeddedNats(nats_port, self.var_dir / "nats", self.var_dir / "logs" / "nats.log")
+        self.nats = EmbeddedNats(nats_port, self.var_dir / "nats", self.var_dir / "logs" / "nats.log", new_session=True)
         self.simulate = simulate
+        self.status_interval = status_interval
+        self.console = console or Console(highlight=False)
+        self.ports = {name: service_port(name) for name in SERVICE_PORTS if self._exists(name)}
         self.children: list[Child] = []
         self.stopping = False
+        self._last_events: float | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -49,107 +99,215 @@ class Launcher:
 
     def run(self) -> int:
         (self.var_dir / "logs").mkdir(parents=True, exist_ok=True)
-        if port_open("127.0.0.1", self.nats.port):
-            console.print(f"[red]Port {self.nats.port} is taken: is another `make up` running?[/red]")
+        taken = [
+            f"{name} {port}"
+            for name, port in {"NATS": self.nats.port, **self.ports}.items()
+            if port_open("127.0.0.1", port)
+        ]
+        if taken:
+            self.console.print(
+                f"[red]Port(s) in use: {', '.join(taken)}. Is another `make up` running? Choose other ports with "
+                "DVC_EMBEDDED_NATS_PORT and DVC_<SERVICE>_PORT (e.g. DVC_INGEST_PORT=9081).[/red]"
+            )
             return 1
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         try:
             self.nats.start()
-            console.print(f"NATS JetStream on {self.nats.url} (store {self.nats.store_dir})")
-            self._cli("streams", "apply")
-            if self._exists("ingest"):
-                self._cli("ingest", "demo-key")
-            for name in SERVICE_PORTS:
-                if self._exists(name):
-                    self._start(Child(name, self._cli_args("serve", name), self._log(name)))
-            self._wait_healthy()
-            self._print_urls()
-            if self.simulate and importlib.util.find_spec("services.simulator.cli") is not None:
-                self._start(Child("simulator", self._cli_args("simulate", "--live"), self._log("simulator")))
+            self.console.print(f"NATS JetStream on {self.nats.url} (store {self.nats.store_dir})")
+            if not self._setup():
+                return 1
+            for name, port in self.ports.items():
+                self._start(Child(name, self._cli_args("serve", name), self._log(name), port))
+            if not self._wait_ready():
+                return 1
+            self._print_banner()
+            if self.simulate and self._exists("simulator", "cli"):
+                self._start_simulator()
             self._supervise()
         finally:
             self._stop_all()
         return 0
 
+    def _start_simulator(self) -> None:
+        url = f"http://127.0.0.1:{self.ports.get('ingest', SERVICE_PORTS['ingest'])}"
+        speed = os.environ.get("DVC_SIMULATOR_SPEED", DEFAULT_SIMULATOR_SPEED)
+        args = self._cli_args("simulate", "--live", "--speed", speed, "--url", url)
+        self._start(Child("simulator", args, self._log("simulator")))
+        self.console.print(
+            f"Simulator: back-fills 30 days, then live traffic at {speed} x a day's volume ({self._log('simulator')})"
+        )
+
     def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.stopping:  # a second Ctrl-C: stop waiting for graceful shutdowns
+            for child in self.children:
+                if child.process is not None and child.process.poll() is None:
+                    child.process.kill()
         self.stopping = True
 
-    def _exists(self, service: str) -> bool:
-        return importlib.util.find_spec(f"services.{service}.main") is not None
+    @staticmethod
+    def _exists(name: str, module: str = "main") -> bool:
+        return importlib.util.find_spec(f"services.{name}.{module}") is not None
 
     def _log(self, name: str) -> Path:
         return self.var_dir / "logs" / f"{name}.log"
 
-    def _cli_args(self, *args: str) -> list[str]:
+    @staticmethod
+    def _cli_args(*args: str) -> list[str]:
         return [sys.executable, "-m", "services.cli", *args]
 
-    def _cli(self, *args: str) -> None:
-        subprocess.run(self._cli_args(*args), env=self.env, check=True)
+    def _setup(self) -> bool:
+        """`streams apply` and the demo keys of ingest and tasks (idempotent: the same keys on every start),
+        run at once."""
+        steps = [("streams", "apply")]
+        steps += [(name, "demo-key") for name in ("ingest", "tasks") if name in self.ports]
+        running = [
+            (step, subprocess.Popen(self._cli_args(*step), env=self.env, stdout=PIPE, stderr=PIPE, text=True))
+            for step in steps
+        ]
+        ok = True
+        for step, process in running:
+            out, err = process.communicate()
+            if process.returncode != 0:
+                self.console.print(f"[red]`dvc-pulse {' '.join(step)}` failed:[/red]\n{err.strip()}")
+                ok = False
+            elif step[0] == "streams" and out.strip():
+                self.console.print("Streams: " + "; ".join(out.strip().splitlines()))
+        return ok
 
     def _start(self, child: Child) -> None:
         with open(child.log_path, "ab") as log:
-            child.process = subprocess.Popen(child.args, env=self.env, stdout=log, stderr=log)
+            log.write(f"---- {datetime.now():%Y-%m-%d %H:%M:%S} starting {child.name}\n".encode())
+            log.flush()
+            child.process = subprocess.Popen(
+                child.args,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        child.restart_at = None
         if child not in self.children:
             self.children.append(child)
 
-    def _wait_healthy(self, timeout: float = 60.0) -> None:
+    def _wait_ready(self, timeout: float = 90.0) -> bool:
         deadline = time.monotonic() + timeout
-        for child in self.children:
-            url = f"http://127.0.0.1:{SERVICE_PORTS[child.name]}/healthz"
-            while not self.stopping and time.monotonic() < deadline:
-                if child.process is not None and child.process.poll() is not None:
-                    console.print(f"[red]{child.name} exited; see {child.log_path}[/red]")
-                    break
+        pending = [child for child in self.children if child.port is not None]
+        while pending and not self.stopping:
+            for child in list(pending):
+                assert child.process is not None
+                if child.process.poll() is not None:
+                    self.console.print(f"[red]{child.name} exited at start-up; see {child.log_path}[/red]")
+                    return False
                 try:
-                    if httpx.get(url, timeout=1.0).status_code == 200:
-                        break
+                    if httpx.get(f"http://127.0.0.1:{child.port}/readyz", timeout=2.0).status_code == 200:
+                        pending.remove(child)
                 except httpx.HTTPError:
                     pass
-                time.sleep(0.2)
+            if time.monotonic() > deadline:
+                names = ", ".join(child.name for child in pending)
+                self.console.print(f"[red]not ready after {timeout:.0f} s: {names} (see var/logs)[/red]")
+                return False
+            time.sleep(0.25)
+        return not self.stopping
 
-    def _print_urls(self) -> None:
+    def _print_banner(self) -> None:
         table = Table(title="DVC Pulse is running (Ctrl-C stops everything)")
-        table.add_column("service")
-        table.add_column("URL")
-        table.add_column("log")
+        for column in ("service", "API (OpenAPI)", "metrics", "log"):
+            table.add_column(column)
         for child in self.children:
-            port = SERVICE_PORTS[child.name]
-            table.add_row(child.name, f"http://127.0.0.1:{port}/docs", str(child.log_path))
-        console.print(table)
-        key_file = self.var_dir / "demo-ingest-key"
-        if key_file.exists():
-            console.print(f"Demo ingest key ({key_file}): [bold]{key_file.read_text().strip()}[/bold]")
+            base = f"http://127.0.0.1:{child.port}"
+            table.add_row(child.name, f"{base}/docs", f"{base}/metrics", str(child.log_path))
+        self.console.print(table)
+        for label, file in (("ingest key", "demo-ingest-key"), ("tasks admin key", "demo-tasks-admin-key")):
+            path = self.var_dir / file
+            if path.exists():
+                self.console.print(f"Demo {label}: [bold]{path.read_text(encoding='utf-8').strip()}[/bold] ({path})")
+        if "indicators" in self.ports:
+            self.console.print(f"KPIs: curl http://127.0.0.1:{self.ports['indicators']}/v1/indicators")
 
     def _supervise(self) -> None:
+        next_status = time.monotonic() + min(self.status_interval, 2.0)
         while not self.stopping:
+            now = time.monotonic()
             for child in self.children:
-                process = child.process
-                if process is None or process.poll() is None or self.stopping:
-                    continue
-                if child.name == "simulator" and process.returncode == 0:
-                    continue
-                child.restarts += 1
-                console.print(
-                    f"[yellow]{child.name} exited with {process.returncode}; restart #{child.restarts} "
-                    f"(log: {child.log_path})[/yellow]"
-                )
-                time.sleep(min(30, 2**child.restarts))
+                self._check(child, now)
+            if now >= next_status:
+                next_status = now + self.status_interval
+                self._print_status()
+            time.sleep(0.2)
+
+    def _check(self, child: Child, now: float) -> None:
+        process = child.process
+        if process is None or child.done or self.stopping:
+            return
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                self.console.print(f"[yellow]restarting {child.name}[/yellow]")
                 self._start(child)
-            time.sleep(0.5)
+            return
+        if process.poll() is None:
+            return
+        if child.name == "simulator" and process.returncode == 0:
+            child.done = True
+            return
+        child.restarts += 1
+        delay = min(30, 2 ** min(child.restarts, 5))
+        child.restart_at = now + delay
+        self.console.print(
+            f"[yellow]{child.name} exited with {process.returncode}; restart #{child.restarts} in {delay} s "
+            f"(log: {child.log_path})[/yellow]"
+        )
+
+    def _print_status(self) -> None:
+        line = self.status_line(lambda url: httpx.get(url, timeout=2.0).text)
+        if line:
+            self.console.print(line, soft_wrap=True)
+
+    def status_line(self, get: Callable[[str], str]) -> str | None:
+        """`hh:mm:ss events N (+d) | accepted N | ONTIME x% | I20 x% ... | overdue N | SMS sent N` (this year)."""
+        if "indicators" not in self.ports:
+            return None
+        base = f"http://127.0.0.1:{self.ports['indicators']}"
+        try:
+            rows = {row["code"]: row for row in orjson.loads(get(f"{base}/v1/indicators"))}
+            metrics = get(f"{base}/metrics")
+            sms = get(f"http://127.0.0.1:{self.ports['notifier']}/metrics") if "notifier" in self.ports else ""
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return f"{datetime.now():%H:%M:%S} indicators not answering yet"
+        events = _metric_sum(metrics, "dvc_indicators_events_applied_total") or _metric_sum(
+            metrics, "dvc_indicators_events_applied"
+        )
+        delta = "" if self._last_events is None else f" (+{events - self._last_events:,.0f})"
+        self._last_events = events
+        parts = [f"{datetime.now():%H:%M:%S} events {events:,.0f}{delta}"]
+        if "I20" in rows:
+            parts.append(f"accepted {rows['I20']['denominator']:,}")
+        parts.append(" ".join(f"{code} {_percent(rows[code])}" for code in STATUS_CODES if code in rows))
+        parts.append(f"overdue {_metric_sum(metrics, 'dvc_dossiers_overdue'):,.0f}")
+        if sms:
+            sent = _metric_sum(sms, "dvc_notifier_notifications_total", status="sent")
+            held = _metric_sum(sms, "dvc_notifier_queue_depth", state="scheduled")
+            parts.append(f"SMS {sent:,.0f} sent" + (f", {held:,.0f} held" if held else ""))
+        return " | ".join(parts)
 
     def _stop_all(self) -> None:
-        console.print("Stopping...")
-        for child in reversed(self.children):
-            if child.process is not None and child.process.poll() is None:
-                child.process.terminate()
-        for child in reversed(self.children):
-            if child.process is None:
-                continue
-            try:
-                child.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.process.kill()
-                child.process.wait()
+        self.console.print("Stopping...")
+        simulator = [child for child in self.children if child.name == "simulator"]
+        services = [child for child in self.children if child.name != "simulator"]
+        for group in (simulator, services):
+            for child in group:
+                if child.process is not None and child.process.poll() is None:
+                    child.process.terminate()
+            for child in group:
+                if child.process is None:
+                    continue
+                try:
+                    child.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait()
         self.nats.stop()
-        console.print("Stopped.")
+        self.console.print("Stopped.")

@@ -37,10 +37,11 @@ def port_open(host: str, port: int) -> bool:
 class EmbeddedNats:
     """A JetStream-enabled nats-server on 127.0.0.1 with its store under `store_dir`."""
 
-    def __init__(self, port: int, store_dir: Path, log_file: Path | None = None) -> None:
+    def __init__(self, port: int, store_dir: Path, log_file: Path | None = None, new_session: bool = False) -> None:
         self.port = port
         self.store_dir = store_dir
         self.log_file = log_file
+        self.new_session = new_session  # own session: a terminal's Ctrl-C does not reach it (the launcher stops it)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -51,7 +52,7 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [find_nats_server(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(args, stdout=output, stderr=output)
+        self.process = subprocess.Popen(args, stdout=output, stderr=output, start_new_session=self.new_session)
         deadline = time.monotonic() + timeout
         while not port_open("127.0.0.1", self.port):
             if self.process.poll() is not None:
