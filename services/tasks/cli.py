@@ -76,6 +76,18 @@ def load_plan(
     asyncio.run(run())
 
 
+def _plan_file_id(path: Path | None) -> str | None:
+    """The start-up plan file's plan id: the default plan, as in the running service."""
+    from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
+
+    if path is None:
+        return None
+    try:
+        return read_plan_file(path).plan.plan.id
+    except PlanFileError:
+        return None
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{value} {name}" for name, value in counts.items())
 
@@ -104,7 +116,8 @@ def report(
         engine = create_engine(settings.resolved_database_url())
         try:
             await upgrade(engine)
-            service = TasksService(engine=engine, timezone=settings.timezone, default_plan=settings.default_plan)
+            default_plan = settings.default_plan or _plan_file_id(settings.resolved_plan_file())
+            service = TasksService(engine=engine, timezone=settings.timezone, default_plan=default_plan)
             document = await service.report(plan)
         finally:
             await engine.dispose()

@@ -18,7 +18,7 @@ runner = CliRunner()
 
 
 def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    return {"DVC_VAR_DIR": str(tmp_path), "DVC_TASKS_DATABASE_URL": database_url}
+    return {"DVC_VAR_DIR": str(tmp_path), "DVC_TASKS_DATABASE_URL": database_url, "DVC_TASKS_PLAN_FILE": ""}
 
 
 def test_plan_loads_once_and_a_second_plan_alongside_when_load_plan_runs(tmp_path: Path, database_url: str) -> None:
@@ -37,6 +37,10 @@ def test_plan_loads_once_and_a_second_plan_alongside_when_load_plan_runs(tmp_pat
     assert second.stdout.startswith("plan phat-tich-2026 loaded: indicators 38 inserted")
     ambiguous = runner.invoke(app, ["report", "-f", "json"], env=env)
     assert (ambiguous.exit_code, "several plans are loaded" in ambiguous.stderr) == (1, True)
+    default_env = {key: value for key, value in env.items() if key != "DVC_TASKS_PLAN_FILE"}
+    default = runner.invoke(app, ["report", "-f", "md"], env=default_env)  # the start-up plan file's plan
+    assert default.stdout.startswith("# Báo cáo kết quả thực hiện Kế hoạch triển khai Nghị quyết số 57-NQ/TW")
+    assert "xã Lâm Thao năm 2026" in default.stdout.splitlines()[0]
     output = tmp_path / "report.json"
     written = runner.invoke(app, ["report", "-f", "json", "--plan", "phat-tich-2026", "-o", str(output)], env=env)
     assert written.exit_code == 0, written.output
