@@ -82,6 +82,11 @@ class RunningNotifier:
     def outbox(self) -> list[dict[str, Any]]:
         return read_outbox(self.outbox_path)
 
+    def outbox_of(self, count: int) -> list[dict[str, Any]] | None:
+        """The outbox once it holds `count` messages (for `eventually`)."""
+        lines = self.outbox()
+        return lines if len(lines) >= count else None
+
     async def notifications(self, **params: str) -> list[dict[str, Any]]:
         response = await self.api.get("/v1/notifications", params=params)
         assert response.status_code == 200, response.text

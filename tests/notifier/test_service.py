@@ -3,12 +3,19 @@ with an injected clock."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from services.contracts.alerts import (
+    DossierAlertKind,
+    DossierAlertRaised,
+    TaskAlertKind,
+    TaskAlertRaised,
+)
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import (
@@ -23,9 +30,7 @@ from tests.notifier.helpers import (
 )
 
 pytestmark = pytest.mark.timeout(120)
-ACCEPTED_TEXT = (
-    "UBND xã Lâm Thao: Hồ sơ HS-001 của ông/bà đã được tiếp nhận. Hẹn trả kết quả ngày 05/03/2026."
-)
+ACCEPTED_TEXT = "UBND xã Lâm Thao: Hồ sơ HS-001 của ông/bà đã được tiếp nhận. Hẹn trả kết quả ngày 05/03/2026."
 
 
 def accepted(code: str = "HS-001", time: str = "2026-03-02T08:15:00+07:00", **applicant: Any) -> dict[str, Any]:
@@ -206,3 +211,65 @@ async def test_validation_failed_and_nothing_sent_when_the_phone_is_invalid(
         ]
         assert rows[0]["status_label"] == "Không hợp lệ, không gửi"
         assert notifier.outbox() == []
+
+
+async def test_officers_are_reminded_when_dossier_and_task_alerts_arrive(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    staff = tmp_path / "staff.yaml"
+    staff.write_text('officers:\n  CB-001: "0987 654 321"\nunits:\n  VP-UBND: "0162 345 6789"\n', encoding="utf-8")
+    clock = FakeClock(vn("2026-03-04T09:00:10"))
+    settings = settings_for(private_nats.url, database_url, tmp_path, staff_directory=staff)
+    at_risk = DossierAlertRaised(
+        alert_id="at_risk:HS-001",
+        kind=DossierAlertKind.AT_RISK,
+        dossier_code="HS-001",
+        procedure_code="1.001193",
+        agency="UBND-LAMTHAO",
+        officer="CB-001",
+        due_at=vn("2026-03-05T17:00:00"),
+        risk=0.9,
+        raised_at=vn("2026-03-04T09:00:00"),
+    )
+    due_soon = TaskAlertRaised(
+        alert_id="due_soon:T-7:2026-03-06",
+        kind=TaskAlertKind.DUE_SOON,
+        task_id="T-7",
+        title="Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
+        owner_unit="VP-UBND",
+        deadline=date(2026, 3, 6),
+        progress_percent=40,
+        raised_at=vn("2026-03-04T09:00:00"),
+    )
+    async with connected(private_nats.url) as (_client, js), running_notifier(settings, clock) as notifier:
+        await js.publish("dvc.indicators.snapshot", b"{}", headers={"Nats-Msg-Id": "snapshot-1"})  # not read
+        await js.publish("dvc.alerts.dossier.overdue", b"{broken", headers={"Nats-Msg-Id": "broken-1"})
+        for subject, alert in (("dvc.alerts.dossier.at_risk", at_risk), ("dvc.alerts.task.due_soon", due_soon)):
+            await js.publish(subject, alert.model_dump_json().encode(), headers={"Nats-Msg-Id": alert.alert_id})
+
+        sent = await eventually(lambda: notifier.outbox_of(2))
+
+        assert sorted((line["to"], line["encoding"], line["segments"], line["text"]) for line in sent) == [
+            (
+                "+84323456789",
+                "GSM-7",
+                1,
+                'DVC Pulse: Nhiem vu "So hoa ho so, ket qua giai quyet thu tuc hanh chinh" (VP-UBND) den han ngay '
+                "06/03/2026, tien do 40%. De nghi hoan thanh dung han.",
+            ),
+            (
+                "+84987654321",
+                "GSM-7",
+                1,
+                "DVC Pulse: Ho so HS-001 (TTHC 1.001193) sap qua han (17:00 ngay 05/03/2026). "
+                "De nghi dong chi khan truong xu ly.",
+            ),
+        ]
+        rows = await notifier.notifications(dossier_code="HS-001")
+        assert [(r["audience"], r["recipient_ref"], r["recipient"]) for r in rows] == [
+            ("officer", "CB-001", "09******21")
+        ]
+        dead = await js.get_last_msg("DVC_DLQ", "dvc.dlq.notifier")
+        assert dead.data == b"{broken"
+        assert dead.headers is not None
+        assert dead.headers["Dvc-Error"].startswith("invalid: ")
