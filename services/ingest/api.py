@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -66,7 +67,7 @@ _REQUEST_BODY = {
 }
 
 
-def binary_attributes(headers: Any) -> dict[str, str]:
+def binary_attributes(headers: Mapping[str, str]) -> dict[str, str]:
     """`ce-*` headers -> CloudEvents attributes (values percent-decoded, as the HTTP binding says)."""
     return {name[3:]: unquote(value) for name, value in headers.items() if name.startswith("ce-") and name[3:]}
 

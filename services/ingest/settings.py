@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.contracts.subjects import INGEST_REQUEST
 from services.ingest.domain.keys import KeySpec
 from services.runtime.settings import ServiceSettings
 
@@ -24,7 +25,7 @@ class Settings(ServiceSettings):
     max_batch_events: int = Field(default=1000, gt=0)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for JetStream to ack a batch")
     retry_after_seconds: int = Field(default=2, ge=1, description="`Retry-After` of a 503 answer")
-    request_subject: str = "dvc.ingest"
+    request_subject: str = INGEST_REQUEST
     request_queue: str = "dvc-ingest"
 
     @property
