@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
 
 import orjson
 from fastapi import APIRouter, Request
@@ -17,6 +15,7 @@ from services.ingest.domain.validation import (
     STRUCTURED,
     Reason,
     Rejected,
+    ce_attributes,
     check_media_type,
     media_type_of,
 )
@@ -67,11 +66,6 @@ _REQUEST_BODY = {
 }
 
 
-def binary_attributes(headers: Mapping[str, str]) -> dict[str, str]:
-    """`ce-*` headers -> CloudEvents attributes (values percent-decoded, as the HTTP binding says)."""
-    return {name[3:]: unquote(value) for name, value in headers.items() if name.startswith("ce-") and name[3:]}
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed `limit` (Content-Length, then counted)."""
     declared = request.headers.get("content-length")
@@ -104,7 +98,7 @@ def ingest_router(ingest: Ingest, max_body_bytes: int) -> APIRouter:
         try:
             key = ingest.authenticate(request.headers.get("authorization"), INGRESS)
             try:
-                attributes = binary_attributes(request.headers)
+                attributes = ce_attributes(request.headers, percent_encoded=True)
                 content_type = request.headers.get("content-type")
                 if content_type is None:
                     raise Rejected(415, Reason.UNSUPPORTED_MEDIA_TYPE, "a Content-Type header is required")

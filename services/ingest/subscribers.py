@@ -9,7 +9,7 @@ import orjson
 from faststream.message import StreamMessage
 from faststream.nats import NatsBroker, NatsMessage, NatsResponse
 
-from services.ingest.domain.validation import Reason, Rejected, check_media_type, media_type_of
+from services.ingest.domain.validation import Reason, Rejected, ce_attributes, check_media_type, media_type_of
 from services.ingest.handlers import Ingest
 from services.ingest.replies import problem_document, to_problem
 
@@ -21,7 +21,7 @@ async def answer(ingest: Ingest, headers: Mapping[str, str], body: bytes, max_bo
     lowered = {name.lower(): value for name, value in headers.items()}
     try:
         key = ingest.authenticate(lowered.get("authorization"), INGRESS)
-        attributes = {name[3:]: value for name, value in lowered.items() if name.startswith("ce-") and name[3:]}
+        attributes = ce_attributes(lowered, percent_encoded=False)
         try:
             media_type = media_type_of(lowered.get("content-type"))
             check_media_type(media_type, binary=bool(attributes))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 import orjson
 from pydantic import Field, TypeAdapter, ValidationError
@@ -37,7 +38,7 @@ class Mode(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why a request was rejected: a bounded metric label and the problem's `reason` code."""
+    """Why a request was rejected: a bounded metric label and the problem document's `code`."""
 
     BROKEN_JSON = "broken_json"
     INVALID = "invalid"
@@ -95,6 +96,15 @@ def media_type_of(content_type: str | None) -> str | None:
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise Rejected(415, Reason.UNSUPPORTED_MEDIA_TYPE, f"only UTF-8 is accepted, not charset={value.strip()}")
     return media_type.strip().lower()
+
+
+def ce_attributes(headers: Mapping[str, str], *, percent_encoded: bool) -> dict[str, str]:
+    """Binary-mode attributes from `ce-*` headers (names lowercase), or {} without `ce-specversion`:
+    other `ce-*` headers alone do not switch a request to binary mode."""
+    attributes = {name[3:]: value for name, value in headers.items() if name.startswith("ce-") and name[3:]}
+    if "specversion" not in attributes:
+        return {}
+    return {name: unquote(value) for name, value in attributes.items()} if percent_encoded else attributes
 
 
 def check_media_type(media_type: str | None, *, binary: bool) -> None:
