@@ -38,6 +38,7 @@ class DeadlineScheduler:
         self.interval = interval
         self.processed_retention_days = processed_retention_days
         self._poked = asyncio.Event()
+        self._lock = asyncio.Lock()
         self.ticks = 0
 
     def poke(self) -> None:
@@ -45,6 +46,10 @@ class DeadlineScheduler:
         self._poked.set()
 
     async def tick(self) -> TickOutcome:
+        async with self._lock:  # a poke during a tick waits for it
+            return await self._tick()
+
+    async def _tick(self) -> TickOutcome:
         raised = await self.service.raise_due_alerts()
         error = None
         published = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ from services.tasks.domain.evaluation import IndicatorStatus
 from services.tasks.domain.requests import TaskReportIn
 from services.tasks.handlers import TasksService
 from services.tasks.handlers_tasks import TaskHandlers
-from tests.tasks.helpers import PLAN_ID, snapshot
+from tests.tasks.helpers import PLAN_ID, Clock, snapshot
 
 pytestmark = pytest.mark.postgres
 VHXH = Principal(name="vhxh", unit="VHXH", admin=False)
@@ -138,3 +139,13 @@ async def test_snapshot_is_ignored_when_no_plan_covers_its_year(service: TasksSe
     item = SnapshotItem("snapshot:2027", 1, snapshot({"I20": (1, 1)}, datetime(2027, 2, 1, tzinfo=UTC), year=2027))
     outcome = await service.apply_snapshots([item])
     assert (outcome.applied, outcome.plans, await count(service, tables.indicator_live)) == (1, frozenset(), 0)
+
+
+async def test_alerts_are_recorded_once_when_two_checks_run_at_once(
+    service: TasksService, lam_thao: LoadedPlan, clock: Clock
+) -> None:
+    await service.load_plan(lam_thao)
+    clock.moment = datetime(2027, 1, 2, 2, 0, tzinfo=UTC)
+    raised = await asyncio.gather(service.raise_due_alerts(), service.raise_due_alerts())
+    assert (sum(raised), await count(service, tables.alerts)) == (76, 76)
+    assert await service.raise_due_alerts() == 0

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.contracts.alerts import TaskAlertRaised
@@ -37,9 +38,16 @@ async def record_new(connection: AsyncConnection, alerts: Sequence[TaskAlertRais
                 "published_at": None,
             }
         )
-    if rows:
-        await connection.execute(sa.insert(t.alerts), rows)
-    return len(rows)
+    if not rows:
+        return 0
+    # another tick or instance may record the same alerts meanwhile: the key decides, nobody fails
+    insert = _insert(connection.dialect.name).on_conflict_do_nothing(index_elements=[t.alerts.c.alert_id])
+    inserted = (await connection.execute(insert.returning(t.alerts.c.alert_id), rows)).scalars().all()
+    return len(inserted)
+
+
+def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(t.alerts) if dialect == "postgresql" else sqlite.insert(t.alerts)
 
 
 async def unpublished(connection: AsyncConnection, limit: int) -> list[TaskAlertRaised]:
