@@ -31,7 +31,7 @@ class Settings(ServiceSettings):
     state_cache_size: int = Field(default=100_000, ge=0, description="Dossier states kept in memory (0: none)")
     # early warning (indicators-B, docs/indicators.md "Early warning")
     warning_interval_seconds: float = Field(default=30.0, gt=0, description="Early-warning sweep interval")
-    warning_threshold: float = Field(default=0.7, gt=0, le=1, description="Risk that raises an at-risk alert")
+    warning_threshold: float = Field(default=0.9, gt=0, le=1, description="Risk that raises an at-risk alert")
     warning_min_samples: int = Field(default=30, ge=1, description="Finished dossiers a risk curve needs")
     warning_training_days: float = Field(default=365.0, gt=0, description="Model learns from dossiers this recent")
     warning_refit_seconds: float = Field(default=300.0, ge=0, description="Refit the risk model at most this often")

@@ -31,7 +31,7 @@ from services.indicators.domain.warning import clock_fraction, observation
 @dataclass(frozen=True)
 class BacktestSettings:
     step_seconds: float = 900.0
-    threshold: float = 0.7
+    threshold: float = 0.9
     rule_fraction: float = 0.8
     min_samples: int = 30
     training_days: float = 365.0

@@ -38,7 +38,7 @@ PUBLISH_BATCH = 1000
 
 @dataclass(frozen=True)
 class WarningPolicy:
-    threshold: float = 0.7
+    threshold: float = 0.9
     min_samples: int = 30
     training_days: float = 365.0
     refit_seconds: float = 300.0
