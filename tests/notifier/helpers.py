@@ -99,6 +99,9 @@ class RunningNotifier:
 
 @asynccontextmanager
 async def running_notifier(settings: Settings, clock: FakeClock) -> AsyncIterator[RunningNotifier]:
+    """The app with its lifespan (consumers, dispatcher); the streams are applied first, as `make up` does."""
+    async with connected(settings.nats_servers[0]):
+        pass
     app = create_app(settings, now=clock)
     async with (
         LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,
