@@ -87,6 +87,10 @@ class WarningSweep:
 
     async def current_model(self, at: datetime) -> RiskModel:
         """The model fitted at most `refit_seconds` ago (of `now()` time), fitting it when stale."""
+        async with self._lock:
+            return await self._fit_if_stale(at)
+
+    async def _fit_if_stale(self, at: datetime) -> RiskModel:
         fresh = self._fitted_at is not None and abs((at - self._fitted_at).total_seconds()) < self.policy.refit_seconds
         if self.model is None or not fresh:
             since = at - timedelta(days=self.policy.training_days)
@@ -100,26 +104,24 @@ class WarningSweep:
         """Risk shown with a dossier (API); None when the dossier is closed or no model has enough data."""
         if state.ended_at is not None or state.accepted_at is None:
             return None
-        async with self._lock:
-            model = await self.current_model(at)
-        return assess(state, at, model, self.clock)
+        return assess(state, at, await self.current_model(at), self.clock)
 
     async def run_once(self) -> SweepReport:
-        async with self._lock:
-            at = self.now()
-            model = await self.current_model(at)
-            async with self.sessions.begin() as session:
-                connection = await session.connection()
-                states = await open_dossiers(connection, self.tables)
-                raised = await store.raised_ids(connection, (state.dossier_code for state in states))
-                decision = decide(states, at, model, self.clock, self.policy.threshold, raised)
-                await store.record_alerts(session, decision.alerts)
-            self.view.at_risk_by_agency = decision.at_risk_by_agency
-            published = await self.publish_pending()
-            async with self.engine.connect() as connection:
-                self.view.alerts_by_kind, self.view.unpublished = await store.alert_counts(connection)
-            self.view.sweeps += 1
-            return SweepReport(len(decision.alerts), published)
+        """One sweep; sweeps are not run concurrently (one timer), the API only reads the model."""
+        at = self.now()
+        model = await self.current_model(at)
+        async with self.sessions.begin() as session:
+            connection = await session.connection()
+            states = await open_dossiers(connection, self.tables)
+            raised = await store.raised_ids(connection, (state.dossier_code for state in states))
+            decision = decide(states, at, model, self.clock, self.policy.threshold, raised)
+            await store.record_alerts(session, decision.alerts)
+        self.view.at_risk_by_agency = decision.at_risk_by_agency
+        published = await self.publish_pending()
+        async with self.engine.connect() as connection:
+            self.view.alerts_by_kind, self.view.unpublished = await store.alert_counts(connection)
+        self.view.sweeps += 1
+        return SweepReport(len(decision.alerts), published)
 
     async def publish_pending(self) -> int:
         """Publish the recorded alerts JetStream has not acknowledged yet; returns how many were acknowledged."""
