@@ -3,7 +3,7 @@ inbound replies, templates with previews."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -93,7 +93,7 @@ class ApiDependencies:
     optouts: OptOuts
     parse_receipts: Callable[[str, bytes], list[DeliveryReceipt]]
     receipt_token_ok: Callable[[str, str | None], bool]
-    on_receipt: Callable[[DeliveryReceipt], Awaitable[bool]]
+    apply_receipts: Callable[[Sequence[DeliveryReceipt]], Awaitable[int]]
     provider_names: Callable[[], Collection[str]]
 
 
@@ -184,10 +184,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
             raise Problem(
                 422, f"{error.field}: {error.reason}", errors=[{"field": error.field, "reason": error.reason}]
             ) from None
-        applied = 0
-        for receipt in parsed:
-            applied += int(await deps.on_receipt(receipt))
-        return {"received": len(parsed), "applied": applied}
+        return {"received": len(parsed), "applied": await deps.apply_receipts(parsed)}
 
     @router.post("/opt-outs", status_code=201, summary="Stop every SMS to a phone number (always wins)")
     async def opt_out(request: OptOutRequest) -> OptOutView:

@@ -79,6 +79,8 @@ class Dispatcher:
         # Send results and receipts are written one at a time: a receipt that races its own send result is then
         # either seen by the result's transaction or finds the notification already `sent`.
         self._write_lock = asyncio.Lock()
+        self._receipts: list[tuple[DeliveryReceipt, asyncio.Future[None]]] = []
+        self._receipt_flusher: asyncio.Task[None] | None = None
 
     def poke(self) -> None:
         """New work (a committed batch, a receipt): run a tick now rather than at the next interval."""
@@ -196,17 +198,47 @@ class Dispatcher:
         return len(expired), len(late)
 
     async def on_receipt(self, receipt: DeliveryReceipt) -> bool:
-        """A delivery receipt (provider callback or POST /v1/receipts): stored, then applied if it matches a
-        notification waiting for one; returns whether it changed a notification."""
+        """One delivery receipt; returns whether it changed a notification."""
+        return await self.apply_receipts([receipt]) > 0
+
+    async def apply_receipts(self, items: Sequence[DeliveryReceipt]) -> int:
+        """Receipts are stored, then applied to the notifications waiting for them (one transaction); a receipt
+        for a reference not recorded yet is applied when the send result is. Returns the changes made."""
+        if not items:
+            return 0
         now = self.now()
         async with self._write_lock, self.sessions.begin() as session:
-            await store.store_receipt(session, receipt, now)
-            changes = await store.receipt_changes(session, [(receipt.provider, receipt.provider_reference)])
+            await store.store_receipts(session, items, now)
+            pairs = sorted({(item.provider, item.provider_reference) for item in items})
+            changes = await store.receipt_changes(session, pairs)
             await store.write_changes(session, changes, now)
         self._count(changes)
         if changes:
-            self.poke()  # publish the status event soon
-        return bool(changes)
+            self.poke()  # publish the status events soon
+        return len(changes)
+
+    async def receive(self, receipt: DeliveryReceipt) -> None:
+        """The providers' receipt callback: returns once the receipt is committed, committing together the
+        receipts that arrive meanwhile (a busy gateway sends hundreds a second)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._receipts.append((receipt, future))
+        if self._receipt_flusher is None or self._receipt_flusher.done():
+            self._receipt_flusher = asyncio.create_task(self._flush_receipts())
+        await future
+
+    async def _flush_receipts(self) -> None:
+        while self._receipts:
+            batch, self._receipts = self._receipts, []
+            try:
+                await self.apply_receipts([receipt for receipt, _ in batch])
+            except Exception as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
 
     def _count(self, changes: Sequence[store.Change]) -> None:
         if self.metrics is not None:

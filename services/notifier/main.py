@@ -105,7 +105,7 @@ def create_app(
     receipt_sink: list[Dispatcher] = []
 
     async def on_receipt(receipt: DeliveryReceipt) -> None:
-        await receipt_sink[0].on_receipt(receipt)
+        await receipt_sink[0].receive(receipt)
 
     members, failover = provider_settings(settings)
     try:
@@ -199,7 +199,7 @@ def create_app(
             optouts=optouts,
             parse_receipts=providers.parse_receipts,
             receipt_token_ok=providers.receipt_token_ok,
-            on_receipt=dispatcher.on_receipt,
+            apply_receipts=dispatcher.apply_receipts,
             provider_names=lambda: providers.settings.keys(),
         )
     )

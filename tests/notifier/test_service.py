@@ -77,6 +77,9 @@ async def test_exactly_one_correct_vietnamese_sms_when_a_dossier_is_accepted(
         labels = {"template": "citizen.accepted", "status": "delivered"}
         assert metric_value(metrics, "dvc_notifier_notifications_total", **labels) == 1.0
         assert metric_value(metrics, "dvc_notifier_sms_segments_total", provider="outbox", encoding="UCS-2") == 2.0
+        assert metric_value(metrics, "dvc_notifier_provider_send_seconds_count", provider="outbox") == 1.0
+        assert metric_value(metrics, "dvc_notifier_events_total", kind="dossier.accepted") == 1.0
+        assert metric_value(metrics, "dvc_notifier_provider_up", provider="outbox") == 1.0
         assert "912345678" not in metrics
 
 
@@ -113,6 +116,7 @@ async def test_sms_is_held_until_seven_when_the_event_arrives_at_two_in_the_morn
         clock.set(vn("2026-03-03T06:59:59"))
         await notifier.dispatcher.run_once()
         assert notifier.outbox() == []
+        assert metric_value(await notifier.metrics(), "dvc_notifier_queue_depth", state="scheduled") == 1.0
 
         clock.set(vn("2026-03-03T07:00:00"))
         notifier.dispatcher.poke()

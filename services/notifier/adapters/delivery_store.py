@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus as S
@@ -47,11 +47,22 @@ class Change:
 
 
 async def write_changes(session: AsyncSession, changes: Sequence[Change], at: datetime) -> None:
+    """Apply the changes (one executemany per set of changed columns) and queue their status events."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for change in changes:
         values = {**change.values, "status": change.status.value, "updated_at": at}
         if change.status in FINAL:
             values.setdefault("completed_at", at)
-        await session.execute(update(notifications).where(n.id == change.id).values(**values))
+        groups.setdefault(tuple(sorted(values)), []).append(
+            {"b_id": change.id, **{f"b_{name}": value for name, value in values.items()}}
+        )
+    for columns, parameters in groups.items():
+        statement = (
+            update(notifications)
+            .where(n.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in columns})
+        )
+        await session.execute(statement, parameters)
     await add_status_events(
         session,
         [
@@ -128,19 +139,30 @@ async def claim_due(
     return claimed, skipped
 
 
-async def store_receipt(session: AsyncSession, receipt: DeliveryReceipt, at: datetime) -> None:
-    statement = insert(session, receipts).values(
-        provider=receipt.provider,
-        provider_reference=receipt.provider_reference,
-        status=receipt.status.value,
-        detail=(receipt.detail or "")[:500] or None,
-        received_at=at,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["provider", "provider_reference"],
-        set_={"status": statement.excluded.status, "detail": statement.excluded.detail, "received_at": at},
-    )
-    await session.execute(statement)
+async def store_receipts(session: AsyncSession, items: Sequence[DeliveryReceipt], at: datetime) -> None:
+    """Upsert the receipts (the last one per provider reference wins: PostgreSQL refuses a key twice)."""
+    latest = {(item.provider, item.provider_reference): item for item in items}
+    rows = [
+        {
+            "provider": item.provider,
+            "provider_reference": item.provider_reference,
+            "status": item.status.value,
+            "detail": (item.detail or "")[:500] or None,
+            "received_at": at,
+        }
+        for item in latest.values()
+    ]
+    for part in chunks(rows):
+        statement = insert(session, receipts)
+        statement = statement.on_conflict_do_update(
+            index_elements=["provider", "provider_reference"],
+            set_={
+                "status": statement.excluded.status,
+                "detail": statement.excluded.detail,
+                "received_at": statement.excluded.received_at,
+            },
+        )
+        await session.execute(statement, list(part))
 
 
 async def receipt_changes(session: AsyncSession, pairs: Sequence[tuple[str, str]]) -> list[Change]:
