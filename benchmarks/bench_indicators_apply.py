@@ -85,12 +85,12 @@ def _data(kind: str, code: str, number: int) -> dict[str, Any]:
     return base
 
 
-def generate(count: int, run: str) -> list[OutgoingMessage]:
-    """`count` events, 10 per dossier, interleaved across dossiers like a working day."""
+def generate(count: int, run: str, first: int = 0, stop: int | None = None) -> list[OutgoingMessage]:
+    """Events [first, stop) of `count`: 10 per dossier, interleaved across dossiers like a working day."""
     messages = []
     start = datetime(2026, 3, 2, 8, 0, tzinfo=VN)
     dossiers = max(1, count // len(LIFECYCLE))
-    for index in range(count):
+    for index in range(first, count if stop is None else min(stop, count)):
         number, step = index % dossiers, index // dossiers
         kind = LIFECYCLE[step % len(LIFECYCLE)]
         code = f"BENCH-{run}-{number:07d}"
@@ -112,10 +112,9 @@ async def fill(url: str, count: int, run: str) -> float:
     client = await nats.connect(url)
     js = client.jetstream()
     await apply_streams(js)
-    messages = generate(count, run)
     started = time.perf_counter()
-    for offset in range(0, len(messages), 4000):
-        await publish_all(js, messages[offset : offset + 4000], timeout=30)
+    for offset in range(0, count, 4000):
+        await publish_all(js, generate(count, run, offset, offset + 4000), timeout=30)
     elapsed = time.perf_counter() - started
     await client.close()
     return elapsed
