@@ -79,6 +79,7 @@ def _consumer(settings: Settings, durable: str) -> ConsumerSettings:
         max_deliver=settings.max_deliver,
         ack_wait=settings.ack_wait_seconds,
         max_ack_pending=settings.max_ack_pending,
+        deliver_new_only=settings.start_from == "new",
     )
 
 

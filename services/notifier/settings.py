@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -16,6 +17,9 @@ class Settings(ServiceSettings):
     port: int = 8084
     events_consumer: str = Field(default="notifier", description="Durable consumer on DVC_EVENTS (dossier.*)")
     alerts_consumer: str = Field(default="notifier-alerts", description="Durable consumer on DVC_ALERTS")
+    start_from: Literal["all", "new"] = Field(
+        default="all", description="Where new consumers start: the whole stream (old events recorded as skipped)"
+    )
     batch_size: int = Field(default=100, ge=1, le=2000)
     batch_timeout: float = Field(default=0.5, gt=0)
     ack_wait_seconds: float = Field(default=60.0, gt=0)

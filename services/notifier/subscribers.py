@@ -67,6 +67,7 @@ class ConsumerSettings:
     max_deliver: int
     ack_wait: float
     max_ack_pending: int
+    deliver_new_only: bool = False  # a new consumer skips the stream's history
 
 
 def _register(
@@ -89,7 +90,7 @@ def _register(
     config = ConsumerConfig(
         durable_name=consumer.durable,
         ack_policy=JsAckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
+        deliver_policy=DeliverPolicy.NEW if consumer.deliver_new_only else DeliverPolicy.ALL,
         max_deliver=consumer.max_deliver,
         ack_wait=consumer.ack_wait,
         max_ack_pending=consumer.max_ack_pending,
