@@ -25,6 +25,7 @@ from tests.factories import dossier_event
 from tests.indicators.app_helpers import connected, eventually, publish, settings_for
 
 pytestmark = pytest.mark.timeout(120)
+PATIENCE = 60.0  # seconds; a bound for a loaded machine, never an assertion on speed
 VN_MONDAY_8AM = datetime.fromisoformat("2026-03-02T08:00:00+07:00")
 
 
@@ -74,7 +75,7 @@ async def after_sweeps(api: httpx.AsyncClient, count: int) -> None:
     async def done() -> bool:
         return (await metric(api, "dvc_warning_sweeps_total") or 0.0) >= start + count
 
-    await eventually(done)
+    await eventually(done, timeout=PATIENCE)
 
 
 async def stream_alerts(js: JetStreamContext, dossier_code: str) -> list[tuple[str, str, dict[str, Any]]]:
@@ -104,7 +105,7 @@ async def dossier_known(api: httpx.AsyncClient, code: str) -> dict[str, Any]:
         response = await api.get(f"/v1/dossiers/{code}")
         return response.json() if response.status_code == 200 else None
 
-    result: dict[str, Any] = await eventually(found)
+    result: dict[str, Any] = await eventually(found, timeout=PATIENCE)
     return result
 
 
@@ -131,7 +132,7 @@ async def test_overdue_alert_is_published_once_when_the_due_date_passes_without_
             async def overdue() -> list[dict[str, Any]]:
                 return [item for item in await alerts(api, kind="overdue") if item["published"]]
 
-            [alert] = await eventually(overdue)
+            [alert] = await eventually(overdue, timeout=PATIENCE)
             await after_sweeps(api, 3)
         async with running(settings, clock) as api:  # a restart raises nothing again
             await after_sweeps(api, 3)
@@ -167,7 +168,7 @@ async def test_at_risk_alert_and_dossier_risk_when_similar_dossiers_ended_late(
             async def at_risk() -> list[dict[str, Any]]:
                 return [item for item in await alerts(api, kind="at_risk", agency="UBND-LAMTHAO") if item["published"]]
 
-            [alert] = await eventually(at_risk)
+            [alert] = await eventually(at_risk, timeout=PATIENCE)
             dossier = await dossier_known(api, "HS-MOI")
             gauge = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO"}')
         async with running(settings, clock) as api:
@@ -222,7 +223,7 @@ async def test_alert_is_published_exactly_once_when_the_sweep_restarts_after_a_f
             async def recorded() -> list[dict[str, Any]]:
                 return await alerts(api, kind="overdue")
 
-            [before] = await eventually(recorded)
+            [before] = await eventually(recorded, timeout=PATIENCE)
             await after_sweeps(api, 3)  # every sweep retries the publish, and fails
             unpublished = await metric(api, "dvc_dossier_alerts_unpublished")
             stored_while_failing = len(await stream_alerts(js, "HS-LOI-1"))

@@ -96,7 +96,8 @@ class WarningSweep:
             since = at - timedelta(days=self.policy.training_days)
             async with self.engine.connect() as connection:
                 states = await store.training_dossiers(connection, self.tables, since)
-            self.model = RiskModel(observations(states, at, self.clock), self.policy.min_samples)
+            # ~0.65 s for 16,000 dossiers (a year of the simulated commune): off the event loop
+            self.model = await asyncio.to_thread(_fit, states, at, self.clock, self.policy.min_samples)
             self._fitted_at = at
         return self.model
 
@@ -142,6 +143,10 @@ class WarningSweep:
             done += len(batch)
             if len(batch) < PUBLISH_BATCH:
                 return done
+
+
+def _fit(states: list[DossierState], at: datetime, clock: WorkingClock, min_samples: int) -> RiskModel:
+    return RiskModel(observations(states, at, clock), min_samples)
 
 
 class SweepLoop:
