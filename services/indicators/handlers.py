@@ -75,7 +75,7 @@ class IndicatorsService:
         ontime_target: float | None = None,
         leaderboard_min_volume: int = 5,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        state_cache_size: int = 100_000,
+        state_cache_size: int = 50_000,
     ) -> None:
         self.engine = engine
         self.sessions = sessions

@@ -57,7 +57,7 @@ async def replay(
     last_sequence: int,
     batch_size: int,
     progress: Progress | None = None,
-    cache_limit: int = 100_000,
+    cache_limit: int = 50_000,
 ) -> RebuildResult:
     """Apply stream messages [first_sequence, last_sequence] to `tables`, batch by batch."""
     result = RebuildResult(last_sequence=first_sequence - 1)

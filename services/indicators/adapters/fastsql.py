@@ -67,7 +67,7 @@ class RawTable:
                 if value is not None:
                     text = texts.get(value)  # a dossier's times repeat from one upsert to the next
                     if text is None:
-                        if len(texts) > 200_000:
+                        if len(texts) > 50_000:
                             texts.clear()
                         text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
                         texts[value] = text

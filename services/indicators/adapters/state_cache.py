@@ -18,7 +18,7 @@ Token = tuple[Any, ...]
 
 
 class StateCache:
-    def __init__(self, limit: int = 100_000) -> None:
+    def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
         self.token: Token | None = None
         self._states: OrderedDict[str, DossierState] = OrderedDict()

@@ -107,7 +107,7 @@ def _event_row(item: Incoming) -> dict[str, Any]:
 
 
 class ProjectionStore:
-    def __init__(self, tables: Tables, dialect: str, clock: WorkingClock, cache_limit: int = 100_000) -> None:
+    def __init__(self, tables: Tables, dialect: str, clock: WorkingClock, cache_limit: int = 50_000) -> None:
         self.cache = StateCache(cache_limit)
         self.tables = tables
         self.dialect = dialect
