@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.tables import TABLES
 from services.indicators.domain.calendar import build_calendar
-from services.indicators.domain.indicators import IndicatorStatus
+from services.indicators.domain.indicators import IndicatorStatus, year_period
 from services.indicators.handlers import IndicatorsService
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import VN, dossier_event, envelope, procedure_published
@@ -181,3 +181,8 @@ async def test_leaderboard_ranks_only_rows_with_enough_volume_when_some_handled_
     assert rows[0].median_working_days == pytest.approx((2 + 9.5) / 2 / 7.5)  # 2 h and 9.5 h of working time
     officers = await service.leaderboard("officer", start, end)
     assert [row.key for row in officers] == ["CB-2", "CB-1", "CB-3"]
+
+
+def test_default_period_is_the_local_calendar_year_when_utc_is_still_in_the_previous_year() -> None:
+    start, end = year_period(datetime(2026, 12, 31, 18, 0, tzinfo=UTC), "Asia/Ho_Chi_Minh")
+    assert (start.isoformat(), end.isoformat()) == ("2027-01-01T00:00:00+07:00", "2028-01-01T00:00:00+07:00")
