@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,15 +23,13 @@ from subprocess import PIPE
 from types import FrameType
 
 import httpx
-import orjson
-from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
+from services.launcher_status import KpiLine
 from services.runtime.embedded_nats import EmbeddedNats, port_open
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
-STATUS_CODES = ("ONTIME", "I20", "I22", "I23", "I24")
 PR_SET_PDEATHSIG = 1
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
 DEFAULT_SIMULATOR_SPEED = "600"
@@ -60,18 +58,9 @@ class Child:
     done: bool = False  # exited with 0 and is not restarted (the simulator's history mode)
 
 
-def _metric_sum(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
-
-
-def _percent(row: dict[str, object]) -> str:
-    value = row.get("value")
-    return "-" if not isinstance(value, int | float) else f"{value * 100:.1f}%"
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it lies below it (`var/logs/ingest.log`)."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 class Launcher:
@@ -91,7 +80,8 @@ class Launcher:
         self.ports = {name: service_port(name) for name in SERVICE_PORTS if self._exists(name)}
         self.children: list[Child] = []
         self.stopping = False
-        self._last_events: float | None = None
+        indicators, notifier = self.ports.get("indicators"), self.ports.get("notifier")
+        self.status = None if indicators is None else KpiLine(indicators, notifier)
 
     @property
     def env(self) -> dict[str, str]:
@@ -114,7 +104,7 @@ class Launcher:
         signal.signal(signal.SIGINT, self._on_signal)
         try:
             self.nats.start()
-            self.console.print(f"NATS JetStream on {self.nats.url} (store {self.nats.store_dir})")
+            self.console.print(f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)})")
             if not self._setup():
                 return 1
             for name, port in self.ports.items():
@@ -135,7 +125,8 @@ class Launcher:
         args = self._cli_args("simulate", "--live", "--speed", speed, "--url", url)
         self._start(Child("simulator", args, self._log("simulator")))
         self.console.print(
-            f"Simulator: back-fills 30 days, then live traffic at {speed} x a day's volume ({self._log('simulator')})"
+            f"Simulator: back-fills 30 days, then live traffic at {speed} x a day's volume "
+            f"({_shown(self._log('simulator'))})"
         )
 
     def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
@@ -219,12 +210,14 @@ class Launcher:
             table.add_column(column)
         for child in self.children:
             base = f"http://127.0.0.1:{child.port}"
-            table.add_row(child.name, f"{base}/docs", f"{base}/metrics", str(child.log_path))
+            table.add_row(child.name, f"{base}/docs", f"{base}/metrics", _shown(child.log_path))
         self.console.print(table)
         for label, file in (("ingest key", "demo-ingest-key"), ("tasks admin key", "demo-tasks-admin-key")):
             path = self.var_dir / file
             if path.exists():
-                self.console.print(f"Demo {label}: [bold]{path.read_text(encoding='utf-8').strip()}[/bold] ({path})")
+                self.console.print(
+                    f"Demo {label}: [bold]{path.read_text(encoding='utf-8').strip()}[/bold] ({_shown(path)})"
+                )
         if "indicators" in self.ports:
             self.console.print(f"KPIs: curl http://127.0.0.1:{self.ports['indicators']}/v1/indicators")
 
@@ -262,36 +255,8 @@ class Launcher:
         )
 
     def _print_status(self) -> None:
-        line = self.status_line(lambda url: httpx.get(url, timeout=2.0).text)
-        if line:
-            self.console.print(line, soft_wrap=True)
-
-    def status_line(self, get: Callable[[str], str]) -> str | None:
-        """`hh:mm:ss events N (+d) | accepted N | ONTIME x% | I20 x% ... | overdue N | SMS sent N` (this year)."""
-        if "indicators" not in self.ports:
-            return None
-        base = f"http://127.0.0.1:{self.ports['indicators']}"
-        try:
-            rows = {row["code"]: row for row in orjson.loads(get(f"{base}/v1/indicators"))}
-            metrics = get(f"{base}/metrics")
-            sms = get(f"http://127.0.0.1:{self.ports['notifier']}/metrics") if "notifier" in self.ports else ""
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return f"{datetime.now():%H:%M:%S} indicators not answering yet"
-        events = _metric_sum(metrics, "dvc_indicators_events_applied_total") or _metric_sum(
-            metrics, "dvc_indicators_events_applied"
-        )
-        delta = "" if self._last_events is None else f" (+{events - self._last_events:,.0f})"
-        self._last_events = events
-        parts = [f"{datetime.now():%H:%M:%S} events {events:,.0f}{delta}"]
-        if "I20" in rows:
-            parts.append(f"accepted {rows['I20']['denominator']:,}")
-        parts.append(" ".join(f"{code} {_percent(rows[code])}" for code in STATUS_CODES if code in rows))
-        parts.append(f"overdue {_metric_sum(metrics, 'dvc_dossiers_overdue'):,.0f}")
-        if sms:
-            sent = _metric_sum(sms, "dvc_notifier_notifications_total", status="sent")
-            held = _metric_sum(sms, "dvc_notifier_queue_depth", state="scheduled")
-            parts.append(f"SMS {sent:,.0f} sent" + (f", {held:,.0f} held" if held else ""))
-        return " | ".join(parts)
+        if self.status is not None:
+            self.console.print(self.status.line(), soft_wrap=True)
 
     def _stop_all(self) -> None:
         self.console.print("Stopping...")
