@@ -11,10 +11,12 @@ from services.ingest.adapters.keystore import KeysFileError, read_keys, write_ke
 from services.ingest.adapters.schema_files import schema_drift, write_schemas
 from services.ingest.domain.keys import KeySpec, hash_key, new_key, with_key
 from services.ingest.import_cli import import_command
+from services.ingest.read_cli import read_command
 from services.ingest.settings import Settings
 
 app = typer.Typer(help="Ingest service: keys and event schemas.", no_args_is_help=True)
 TOP_LEVEL_COMMANDS = {"import": import_command}
+app.command("read")(read_command)
 
 DEMO_KEY_NAME = "demo"
 DEMO_SOURCES = ("urn:dvc:*",)

@@ -1,0 +1,55 @@
+"""`dvc-pulse ingest read`: show events as stored in DVC_EVENTS (the 202 response gives their sequences)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import nats
+import typer
+from nats.errors import Error as NatsError
+from nats.js.errors import NotFoundError
+
+from services.contracts.streams import EVENTS
+from services.ingest.settings import Settings
+
+
+def read_command(
+    seq: list[int] = typer.Option([], "--seq", help="Stream sequence to show (repeat the option)"),
+    last: int = typer.Option(0, "--last", min=0, help="Show the last N events instead"),
+) -> None:
+    """Print stored events exactly as consumers receive them: sequence, subject, Nats-Msg-Id and the JSON."""
+    settings = Settings()
+    try:
+        found = asyncio.run(_read(settings.nats_servers, seq, last))
+    except (NatsError, OSError) as error:
+        typer.echo(f"cannot reach NATS at {settings.nats_url}: {error}", err=True)
+        raise typer.Exit(1) from None
+    if not found:
+        typer.echo("no event at those sequences", err=True)
+        raise typer.Exit(1)
+
+
+async def _read(servers: list[str], sequences: list[int], last: int) -> int:
+    client = await nats.connect(servers, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        js = client.jetstream()
+        if last:
+            info = await js.stream_info(EVENTS.name)
+            end = info.state.last_seq
+            sequences = [*sequences, *range(max(info.state.first_seq, end - last + 1), end + 1)]
+        shown = 0
+        for sequence in sequences:
+            try:
+                message = await js.get_msg(EVENTS.name, sequence)
+            except NotFoundError:
+                typer.echo(f"#{sequence}: not in {EVENTS.name}", err=True)
+                continue
+            msg_id = (message.headers or {}).get("Nats-Msg-Id", "")
+            typer.echo(f"#{message.seq} {message.subject} Nats-Msg-Id={msg_id}")
+            sys.stdout.buffer.write((message.data or b"") + b"\n")
+            sys.stdout.flush()
+            shown += 1
+        return shown
+    finally:
+        await client.close()

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from services.ingest.cli import app
+from services.runtime.embedded_nats import EmbeddedNats
+from tests.factories import dossier_event
+from tests.ingest.conftest import headers, make_settings, running_app
+
+runner = CliRunner()
+
+
+async def test_posted_event_is_printed_byte_exact_when_read_back_by_its_sequence(
+    nats_server: EmbeddedNats, jetstream: object, tmp_path: Path
+) -> None:
+    event = dossier_event("dossier.supplement_requested", reason="Thiếu bản sao sổ hộ khẩu có chứng thực")
+    async with running_app(make_settings(nats_server.url, tmp_path)) as client:
+        response = await client.post("/v1/events", content=orjson.dumps(event), headers=headers())
+    sequence = response.json()["results"][0]["stream_sequence"]
+
+    env = {"DVC_NATS_URL": nats_server.url, "DVC_VAR_DIR": str(tmp_path)}
+    result = await asyncio.to_thread(runner.invoke, app, ["read", "--seq", str(sequence)], env=env)
+
+    assert result.exit_code == 0, result.output
+    first_line, stored = result.stdout_bytes.split(b"\n")[:2]
+    assert first_line.decode() == (
+        f"#{sequence} dvc.events.dossier.supplement_requested Nats-Msg-Id={event['source']}:{event['id']}"
+    )
+    assert orjson.loads(stored)["data"]["reason"] == "Thiếu bản sao sổ hộ khẩu có chứng thực"
+    assert "Thiếu bản sao sổ hộ khẩu có chứng thực".encode() in stored
+
+
+def test_read_fails_with_a_clear_message_when_the_sequence_is_not_stored(nats_server: EmbeddedNats) -> None:
+    env = {"DVC_NATS_URL": nats_server.url}
+
+    result = runner.invoke(app, ["read", "--seq", "999999999"], env=env)
+
+    assert result.exit_code == 1
+    assert "#999999999: not in DVC_EVENTS" in result.stderr
