@@ -36,6 +36,7 @@ class DispatchSettings:
     retry_cap: timedelta = timedelta(minutes=30)
     receipt_timeout: timedelta = timedelta(hours=72)
     sweep_interval: timedelta = timedelta(seconds=30)
+    contact_wait: timedelta = timedelta(hours=24)
     sender: str | None = None
 
 
@@ -186,6 +187,7 @@ class Dispatcher:
             await store.write_changes(session, late, now)
         async with self.sessions.begin() as session:
             expired = await store.unanswered(session, older_than)
+            expired += await store.contact_never_came(session, now - self.settings.contact_wait)
             await store.write_changes(session, expired, now)
         self._count(late)
         self._count(expired)

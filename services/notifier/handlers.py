@@ -3,27 +3,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import intake_store as store
 from services.notifier.adapters.crypto import PhoneVault
+from services.notifier.adapters.delivery_store import Change, write_changes
 from services.notifier.adapters.sql import add_status_events, status_event
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.domain.incoming import Incoming
-from services.notifier.domain.policy import Decision, Facts, Limits, QuietHours, decide, schedule
+from services.notifier.domain.policy import Decision, Limits, QuietHours, schedule
 from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused, PreparedText
 from services.notifier.domain.triggers import Trigger, Triggers
+from services.notifier.planning import Candidate, decide_all
 
 Clock = Callable[[], datetime]
 NOTIFICATION_NAMESPACE = uuid.UUID("5b0f6b8e-3c7e-4f53-9d1e-8f7a2c4d6e10")
@@ -48,19 +47,13 @@ class Contact:
     consent: bool
 
 
-@dataclass
-class Candidate:
+@dataclass(frozen=True)
+class Planned:
     item: Incoming
     trigger: Trigger
     recipient_ref: str | None
-    has_recipient: bool
-    consent: bool
-    e164: str | None
-    phone_hash: str | None
+    candidate: Candidate
     prepared: PreparedText | None
-    refused: ContentRefused | None
-    send_after: datetime
-    content_hash: str | None
 
 
 class Intake:
@@ -94,18 +87,22 @@ class Intake:
         async with self.sessions.begin() as session:
             new = await store.record_processed(session, items, now)
             if new:
-                contacts = await self._contacts(session, new, now)
-                candidates = [
-                    self._candidate(item, trigger, contacts, now)
+                contacts, arrived = await self._contacts(session, new, now)
+                transitions = await self._resolve(session, arrived, contacts, now)
+                planned = [
+                    self._planned(item, trigger, contacts, now)
                     for item in new
                     for trigger in self.triggers.for_kind(item.kind)
                 ]
-                transitions = await self._plan(session, candidates, now)
+                transitions += await self._insert(session, planned, now)
             if sequences:
                 await store.save_position(session, consumer, max(sequences), now)
         return transitions
 
-    async def _contacts(self, session: AsyncSession, new: Sequence[Incoming], now: datetime) -> dict[str, Contact]:
+    async def _contacts(
+        self, session: AsyncSession, new: Sequence[Incoming], now: datetime
+    ) -> tuple[dict[str, Contact], set[str]]:
+        """Every known contact of the batch's dossiers, and the dossiers whose contact this batch brought."""
         latest: dict[str, Incoming] = {}
         for item in new:
             if item.applicant is not None and item.dossier_code:
@@ -138,95 +135,50 @@ class Intake:
             )
         if rows:
             await store.upsert_contacts(session, rows)
-        return known
+        return known, {row["dossier_code"] for row in rows}
 
-    def _candidate(self, item: Incoming, trigger: Trigger, contacts: dict[str, Contact], now: datetime) -> Candidate:
+    def _planned(self, item: Incoming, trigger: Trigger, contacts: dict[str, Contact], now: datetime) -> Planned:
         recipient_ref: str | None = None
+        pending = False
         if trigger.audience is Audience.CITIZEN:
             contact = contacts.get(item.dossier_code or "")
+            pending = contact is None  # its submitted/accepted may still be on its way
             phone, consent = (contact.phone, contact.consent) if contact else (None, False)
         else:
             staff = self.staff.lookup(item.officer, item.unit)
             phone, consent = (staff.phone, True) if staff else (None, True)
             recipient_ref = staff.code if staff else None
         e164 = self.to_e164(phone) if phone else None
-        phone_hash = self.vault.hash(e164) if e164 else None
         prepared: PreparedText | None = None
         refused: ContentRefused | None = None
         try:
             prepared = trigger.template.render(item.values)
         except ContentRefused as error:
             refused = error
-        content_hash = None
-        if prepared is not None and phone_hash is not None:
-            digest = f"{phone_hash}\n{trigger.template.id}\n{prepared.text}".encode()
-            content_hash = hashlib.sha256(digest).hexdigest()
-        return Candidate(
-            item=item,
-            trigger=trigger,
-            recipient_ref=recipient_ref,
+        candidate = Candidate(
+            template_id=trigger.template.id,
+            audience=trigger.audience,
+            urgent=trigger.urgent,
+            dossier_code=item.dossier_code,
+            event_time=item.time,
+            arrived_at=now,
             has_recipient=phone is not None,
+            contact_pending=pending,
             consent=consent,
             e164=e164,
-            phone_hash=phone_hash,
-            prepared=prepared,
+            phone_hash=self.vault.hash(e164) if e164 else None,
+            text=prepared.text if prepared else None,
             refused=refused,
             send_after=schedule(now, trigger.urgent, self.quiet),
-            content_hash=content_hash,
         )
+        return Planned(item, trigger, recipient_ref, candidate, prepared)
 
-    def _day_bounds(self, days: set[date]) -> tuple[datetime, datetime]:
-        zone = ZoneInfo(self.quiet.timezone)
-        return datetime.combine(min(days), time(0), zone), datetime.combine(
-            max(days) + timedelta(days=1), time(0), zone
-        )
-
-    async def _plan(self, session: AsyncSession, candidates: Sequence[Candidate], now: datetime) -> list[Transition]:
-        if not candidates:
-            return []
-        hashes = {c.phone_hash for c in candidates if c.phone_hash}
-        dossiers = {c.item.dossier_code for c in candidates if c.item.dossier_code}
-        opted = await store.opted_out(session, hashes)
-        recent = await store.recent_content(
-            session, {c.content_hash for c in candidates if c.content_hash}, now - self.limits.duplicate_window
-        )
-        start, end = self._day_bounds({self.quiet.local_day(c.send_after) for c in candidates})
-        per_phone: Counter[tuple[str | None, date]] = Counter()
-        per_dossier: Counter[tuple[str | None, date]] = Counter()
-        for counted in await store.counted_between(session, hashes, dossiers, start, end):
-            day = self.quiet.local_day(counted.send_after)
-            if counted.phone_hash in hashes:
-                per_phone[(counted.phone_hash, day)] += 1
-            if counted.audience == Audience.CITIZEN.value and counted.dossier_code in dossiers:
-                per_dossier[(counted.dossier_code, day)] += 1
-        rows: list[dict[str, Any]] = []
+    async def _insert(self, session: AsyncSession, planned: Sequence[Planned], now: datetime) -> list[Transition]:
+        decisions = await decide_all(session, [p.candidate for p in planned], now, self.quiet, self.limits)
+        rows = [self._row(p, decision, now) for p, decision in zip(planned, decisions, strict=True)]
+        inserted = await store.insert_notifications(session, rows)
         events: list[dict[str, Any]] = []
         transitions: list[Transition] = []
-        for c in candidates:
-            day = self.quiet.local_day(c.send_after)
-            facts = Facts(
-                audience=c.trigger.audience,
-                urgent=c.trigger.urgent,
-                event_time=c.item.time,
-                now=now,
-                has_recipient=c.has_recipient,
-                consent=c.consent,
-                phone_valid=c.e164 is not None,
-                opted_out=c.phone_hash in opted,
-                refused=c.refused,
-                duplicate=c.content_hash is not None and c.content_hash in recent,
-                recipient_sent_that_day=per_phone[(c.phone_hash, day)],
-                dossier_sent_that_day=per_dossier[(c.item.dossier_code, day)],
-            )
-            decision = decide(facts, c.send_after, self.limits)
-            if decision.status is NotificationStatus.CREATED:
-                per_phone[(c.phone_hash, day)] += 1
-                if c.trigger.audience is Audience.CITIZEN:
-                    per_dossier[(c.item.dossier_code, day)] += 1
-                if c.content_hash:
-                    recent.add(c.content_hash)
-            rows.append(self._row(c, decision, now))
-        inserted = await store.insert_notifications(session, rows)
         for row in rows:
             if row["id"] in inserted:
                 status = NotificationStatus(row["status"])
@@ -244,10 +196,54 @@ class Intake:
         await add_status_events(session, events)
         return transitions
 
-    def _row(self, c: Candidate, decision: Decision, now: datetime) -> dict[str, Any]:
+    async def _resolve(
+        self, session: AsyncSession, codes: set[str], contacts: dict[str, Contact], now: datetime
+    ) -> list[Transition]:
+        """Messages that were waiting for these dossiers' contact are decided now, as if it had come first."""
+        waiting = await store.awaiting_contact(session, codes)
+        candidates = []
+        for row in waiting:
+            contact = contacts[row.dossier_code]
+            e164 = self.to_e164(contact.phone) if contact.phone else None
+            candidates.append(
+                Candidate(
+                    template_id=row.template_id,
+                    audience=Audience.CITIZEN,
+                    urgent=row.urgent,
+                    dossier_code=row.dossier_code,
+                    event_time=row.event_time,
+                    arrived_at=row.created_at,
+                    has_recipient=contact.phone is not None,
+                    contact_pending=False,
+                    consent=contact.consent,
+                    e164=e164,
+                    phone_hash=self.vault.hash(e164) if e164 else None,
+                    text=row.text,
+                    refused=None,
+                    send_after=schedule(now, row.urgent, self.quiet),
+                )
+            )
+        decisions = await decide_all(session, candidates, now, self.quiet, self.limits)
+        changes = []
+        for row, c, decision in zip(waiting, candidates, decisions, strict=True):
+            if decision.status is NotificationStatus.CREATED:
+                values: dict[str, Any] = {
+                    "reason": None,
+                    "phone_encrypted": self.vault.encrypt(c.e164) if c.e164 else None,
+                    "phone_hash": c.phone_hash,
+                    "content_hash": c.content_hash,
+                    "send_after": decision.send_after,
+                }
+            else:
+                values = {"reason": decision.reason, "detail": decision.detail, "text": None}
+            changes.append(Change(row.id, row.template_id, row.dossier_code, decision.status, values, decision.reason))
+        await write_changes(session, changes, now)
+        return [Transition(change.template_id, change.status) for change in changes]
+
+    def _row(self, planned: Planned, decision: Decision, now: datetime) -> dict[str, Any]:
         created = decision.status is NotificationStatus.CREATED
-        prepared = c.prepared if created else None
-        item, template = c.item, c.trigger.template
+        prepared = planned.prepared if created else None
+        item, template, c = planned.item, planned.trigger.template, planned.candidate
         return {
             "id": notification_id(item.source, item.id, template.id),
             "event_source": item.source,
@@ -256,9 +252,9 @@ class Intake:
             "template_version": template.version,
             "event_kind": item.kind,
             "event_time": item.time,
-            "audience": c.trigger.audience.value,
+            "audience": c.audience.value,
             "dossier_code": item.dossier_code,
-            "recipient_ref": c.recipient_ref,
+            "recipient_ref": planned.recipient_ref,
             "phone_encrypted": self.vault.encrypt(c.e164) if created and c.e164 else None,
             "phone_hash": c.phone_hash if created else None,
             "content_hash": c.content_hash if created else None,
@@ -266,7 +262,7 @@ class Intake:
             "encoding": prepared.length.encoding.value if prepared else None,
             "segments": prepared.length.segments if prepared else None,
             "characters": prepared.length.characters if prepared else None,
-            "urgent": c.trigger.urgent,
+            "urgent": c.urgent,
             "status": decision.status.value,
             "reason": decision.reason,
             "detail": decision.detail,

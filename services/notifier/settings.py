@@ -37,6 +37,9 @@ class Settings(ServiceSettings):
     citizen_daily_cap: int = Field(default=4, ge=1, description="Messages per citizen phone per local day")
     officer_daily_cap: int = Field(default=20, ge=1, description="Messages per officer phone per local day")
     dossier_daily_cap: int = Field(default=3, ge=1, description="Citizen messages per dossier per local day")
+    contact_wait_hours: float = Field(
+        default=24.0, gt=0, description="How long a citizen message waits for its dossier's submitted/accepted"
+    )
     duplicate_window_hours: float = Field(default=24.0, ge=0, description="Identical text to one phone: skipped")
 
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)

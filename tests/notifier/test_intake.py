@@ -247,3 +247,55 @@ async def test_stop_reply_opts_the_phone_out_when_a_citizen_answers_huy(database
         assert opted is not None
         assert (opted.phone_masked, opted.created) == ("09******78", True)
         assert [(row.status, row.reason) for row in await c.rows()] == [("skipped", "opted_out")]
+
+
+async def test_message_waits_for_the_contact_when_a_later_event_arrives_before_the_submission(
+    database_url: str,
+) -> None:
+    clock = FakeClock(vn("2026-03-02T10:00:00"))
+    async with core(database_url, clock) as c:
+        await c.take(dossier_event("dossier.payment_requested", "HS-1", time="2026-03-02T09:59:00+07:00"))
+        await c.dispatcher.run_once()
+        [waiting] = await c.rows()
+        assert (waiting.status, waiting.reason, waiting.send_after, c.provider.sent) == (
+            "created",
+            "awaiting_contact",
+            None,
+            [],
+        )
+
+        clock.advance(timedelta(minutes=5))  # the submission is redelivered later
+        await c.take(
+            dossier_event("dossier.submitted", "HS-1", time="2026-03-02T09:00:00+07:00", applicant=applicant())
+        )
+        await c.dispatcher.run_once()
+
+        [row] = await c.rows()
+        assert (row.status, row.reason) == ("sent", None)
+        assert [(m.to_e164, m.text) for m in c.provider.sent] == [
+            (
+                "+84912345678",
+                f"{CENTRE}: Hồ sơ HS-1 cần nộp phí, lệ phí 50.000 đồng. "
+                "Ông/bà có thể thanh toán trực tuyến tại dichvucong.gov.vn.",
+            )
+        ]
+
+
+async def test_waiting_message_is_skipped_when_the_late_contact_has_no_consent_or_never_comes(
+    database_url: str,
+) -> None:
+    clock = FakeClock(vn("2026-03-02T10:00:00"))
+    async with core(database_url, clock) as c:
+        await c.take(
+            dossier_event("dossier.payment_requested", "HS-1", time="2026-03-02T09:59:00+07:00"),
+            dossier_event("dossier.payment_requested", "HS-2", time="2026-03-02T09:59:00+07:00"),
+        )
+        await c.take(dossier_event("dossier.submitted", "HS-1", applicant=applicant(sms_consent=False)))
+        clock.advance(timedelta(hours=25))
+        await c.dispatcher.run_once()
+
+        assert [(row.dossier_code, row.status, row.reason) for row in await c.rows()] == [
+            ("HS-1", "skipped", "no_consent"),
+            ("HS-2", "skipped", "no_contact"),
+        ]
+        assert c.provider.sent == []

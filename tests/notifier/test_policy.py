@@ -71,6 +71,8 @@ def test_message_is_created_when_every_rule_allows_it() -> None:
     ("change", "status", "reason"),
     [
         ({"event_time": NOW - timedelta(hours=25), "consent": False}, "skipped", "stale_event"),
+        ({"contact_pending": True, "has_recipient": False, "consent": False}, "created", "awaiting_contact"),
+        ({"contact_pending": True, "refused": ContentRefused("too_long", "...")}, "validation-failed", "too_long"),
         ({"has_recipient": False, "phone_valid": False}, "skipped", "no_contact"),
         ({"consent": False, "phone_valid": False}, "skipped", "no_consent"),
         ({"phone_valid": False, "opted_out": True}, "validation-failed", "invalid_phone"),

@@ -15,7 +15,7 @@ from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters.sql import add_status_events, chunks, insert, status_event
 from services.notifier.adapters.tables import contacts, notifications, opt_outs, receipts
 from services.notifier.domain.sending import DeliveryReceipt, ReceiptStatus
-from services.notifier.domain.statuses import AWAITING_RECEIPT, FINAL, RECEIPT_STATUS, receipt_applies
+from services.notifier.domain.statuses import AWAITING_CONTACT, AWAITING_RECEIPT, FINAL, RECEIPT_STATUS, receipt_applies
 
 n = notifications.c
 
@@ -207,6 +207,20 @@ async def unanswered(session: AsyncSession, older_than: datetime, limit: int = 5
             "no_receipt",
             row.provider,
         )
+        for row in await session.execute(query)
+    ]
+
+
+async def contact_never_came(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[Change]:
+    """Citizen messages that waited since `older_than` for a dossier contact that never arrived."""
+    query = (
+        select(n.id, n.template_id, n.dossier_code)
+        .where(n.status == S.CREATED.value, n.reason == AWAITING_CONTACT, n.created_at < older_than)
+        .limit(limit)
+    )
+    values = {"reason": "no_contact", "text": None}
+    return [
+        Change(row.id, row.template_id, row.dossier_code, S.SKIPPED, dict(values), "no_contact")
         for row in await session.execute(query)
     ]
 

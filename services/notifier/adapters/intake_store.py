@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters.sql import chunks, insert
 from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
 from services.notifier.domain.incoming import Incoming
-from services.notifier.domain.statuses import COUNTED
+from services.notifier.domain.statuses import AWAITING_CONTACT, COUNTED
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,24 @@ async def insert_notifications(session: AsyncSession, rows: Sequence[dict[str, A
         )
         inserted.update((await session.execute(statement, list(part))).scalars())
     return inserted
+
+
+async def awaiting_contact(session: AsyncSession, codes: Iterable[str]) -> list[Any]:
+    """Citizen messages of these dossiers still waiting for the applicant's contact."""
+    rows: list[Any] = []
+    query = select(
+        notifications.c.id,
+        notifications.c.template_id,
+        notifications.c.dossier_code,
+        notifications.c.event_time,
+        notifications.c.created_at,
+        notifications.c.text,
+        notifications.c.urgent,
+    ).where(notifications.c.status == NotificationStatus.CREATED.value, notifications.c.reason == AWAITING_CONTACT)
+    for part in chunks(sorted(set(codes))):
+        ordered = query.where(notifications.c.dossier_code.in_(part)).order_by(notifications.c.created_at)
+        rows.extend(await session.execute(ordered))
+    return rows
 
 
 async def save_position(session: AsyncSession, consumer: str, sequence: int, at: datetime) -> None:

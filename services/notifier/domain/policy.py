@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.contracts.alerts import NotificationStatus
+from services.notifier.domain.statuses import AWAITING_CONTACT
 from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused
 
@@ -81,6 +82,7 @@ class Facts:
     duplicate: bool
     recipient_sent_that_day: int
     dossier_sent_that_day: int
+    contact_pending: bool = False  # citizen message taken in before its dossier's submitted/accepted
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ def decide(facts: Facts, send_after: datetime, limits: Limits) -> Decision:
     age = facts.now - facts.event_time
     if age > limits.max_event_age:
         return Decision(skipped, "stale_event", f"event is {int(age.total_seconds() // 3600)} h old")
+    if facts.contact_pending:  # events may arrive out of order: wait for the contact (the sweep ends the wait)
+        if facts.refused is not None:
+            return Decision(invalid, facts.refused.reason, facts.refused.detail)
+        return Decision(NotificationStatus.CREATED, AWAITING_CONTACT)
     if not facts.has_recipient:
         reason = "no_contact" if facts.audience is Audience.CITIZEN else "no_staff_phone"
         return Decision(skipped, reason)

@@ -26,6 +26,7 @@ LABELS_VI: dict[S, str] = {
 REASONS_VI: dict[str, str] = {
     "stale_event": "Sự kiện đã cũ (nhập bù hoặc phát lại), không nhắn tin",
     "no_contact": "Chưa có số điện thoại của người nộp hồ sơ",
+    "awaiting_contact": "Chờ thông tin liên hệ của người nộp hồ sơ",
     "no_staff_phone": "Không có số điện thoại cán bộ trong danh bạ",
     "no_consent": "Người nộp hồ sơ không đồng ý nhận tin nhắn",
     "invalid_phone": "Số điện thoại không hợp lệ",
@@ -43,6 +44,8 @@ REASONS_VI: dict[str, str] = {
     "phone_unreadable": "Không giải mã được số điện thoại đã lưu",
     "delivery_report": "Theo báo cáo của nhà mạng",
 }
+
+AWAITING_CONTACT = "awaiting_contact"  # reason of a `created` message whose dossier contact has not arrived
 
 FINAL: frozenset[S] = frozenset({S.DELIVERED, S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE, S.VALIDATION_FAILED, S.SKIPPED})
 AWAITING_RECEIPT: frozenset[S] = frozenset({S.SENDING, S.SENT})
