@@ -66,12 +66,11 @@ def expected_indicators(truth: Mapping[str, Any], start: datetime, end: datetime
     }
     judged_at = min(end, now)
     ended = [bool(d["on_time"]) for d in dossiers if d["accepted_at"] and within(d["ended_at"])]
-    still_open = [
-        d
-        for d in dossiers
-        if d["accepted_at"] and _at(d["accepted_at"]) < judged_at and d["ended_at"] is None  # type: ignore[operator]
+    open_then = [d for d in dossiers if d["accepted_at"] and d["ended_at"] is None]
+    still_open = [d for d in open_then if datetime.fromisoformat(d["accepted_at"]) < judged_at]
+    not_overdue = [
+        d["overdue_from"] is None or datetime.fromisoformat(d["overdue_from"]) >= judged_at for d in still_open
     ]
-    not_overdue = [d["overdue_from"] is None or _at(d["overdue_from"]) >= judged_at for d in still_open]  # type: ignore[operator]
     counts["ONTIME"] = (sum(ended) + sum(not_overdue), len(ended) + len(not_overdue))
     return counts
 

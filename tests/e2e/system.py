@@ -103,14 +103,20 @@ class System:
         return {row["code"]: (row["numerator"], row["denominator"]) for row in rows}
 
     def metric(self, service: str, name: str, **labels: str) -> float | None:
-        text = httpx.get(self.url(service, "/metrics"), timeout=10).text
+        """The sum of a metric's samples with these labels, None when there is none."""
         values = [
-            sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+            value for sample_labels, value in self.samples(service, name) if labels.items() <= sample_labels.items()
         ]
         return sum(values) if values else None
+
+    def samples(self, service: str, name: str) -> list[tuple[dict[str, str], float]]:
+        text = httpx.get(self.url(service, "/metrics"), timeout=10).text
+        return [
+            (sample.labels, sample.value)
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name
+        ]
 
     def consumers_idle(self) -> bool:
         """Every durable consumer on DVC_EVENTS and DVC_ALERTS has nothing pending and nothing unacknowledged."""
@@ -125,6 +131,19 @@ class System:
             return bool(infos) and all(info.num_pending == 0 and info.num_ack_pending == 0 for info in infos)
 
         return asyncio.run(check())
+
+    def dead_letters(self) -> int:
+        """Messages in DVC_DLQ (rejected or out of retries)."""
+
+        async def count() -> int:
+            connection = await nats.connect(self.nats.url)
+            try:
+                info = await connection.jetstream().stream_info("DVC_DLQ")
+            finally:
+                await connection.close()
+            return int(info.state.messages)
+
+        return asyncio.run(count())
 
     def outbox_lines(self) -> list[dict[str, Any]]:
         if not self.outbox.exists():
