@@ -1,7 +1,7 @@
 """Publish `dvc.indicators.snapshot` at least every `interval` seconds and after applied batches, at most
 once per `min_interval` seconds (a poke during the quiet time is served when it ends). The quiet time
-also stretches to 4x the last snapshot's duration, so that on a big database snapshots never take more
-than a fifth of the time from the consumer."""
+also stretches to 9x the last snapshot's duration, so that on a big database snapshots never take more
+than a tenth of the time from the consumer."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class SnapshotLoop:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poked.wait(), timeout=self.interval)
-            quiet = max(self.min_interval, 4 * self._duration) - (time.monotonic() - self._last)
+            quiet = max(self.min_interval, 9 * self._duration) - (time.monotonic() - self._last)
             if quiet > 0:
                 await asyncio.sleep(quiet)
             await self.run_once()
