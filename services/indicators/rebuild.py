@@ -15,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import nats
-from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import FetchTimeoutError
+from nats.aio.client import Client
 from sqlalchemy import MetaData, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +24,7 @@ from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.calendar_file import load_overrides
 from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.store import APPLY_LOCK_ID, ProjectionStore
+from services.indicators.adapters.stream_reader import read_range
 from services.indicators.adapters.tables import REBUILD_PREFIX, TABLES, Tables, build_tables
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.settings import Settings
@@ -47,7 +46,7 @@ class RebuildResult:
 
 
 async def replay(
-    js: JetStreamContext,
+    connection: Client,
     engine: AsyncEngine,
     tables: Tables,
     calendar: WorkingCalendar,
@@ -61,44 +60,29 @@ async def replay(
 ) -> RebuildResult:
     """Apply stream messages [first_sequence, last_sequence] to `tables`, batch by batch."""
     result = RebuildResult(last_sequence=first_sequence - 1)
-    if last_sequence < first_sequence:
-        return result
     store = ProjectionStore(tables, engine.dialect.name, calendar, cache_limit)
     sessions = create_session_factory(engine)
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.NONE,
-        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-        opt_start_seq=first_sequence,
-        inactive_threshold=120.0,
-    )
-    subscription = await js.pull_subscribe(f"{EVENTS_PREFIX}.>", stream=EVENTS.name, config=config)
-    total = last_sequence - first_sequence + 1
-    try:
-        while result.last_sequence < last_sequence:
-            try:
-                messages = await subscription.fetch(batch_size, timeout=2.0)
-            except FetchTimeoutError:
+    total = max(0, last_sequence - first_sequence + 1)
+    batches = read_range(connection, EVENTS.name, f"{EVENTS_PREFIX}.>", first_sequence, last_sequence, batch_size)
+    async for messages in batches:
+        items = []
+        for message in messages:
+            sequence = message.metadata.sequence.stream if message.metadata.sequence else 0
+            if sequence > last_sequence:
                 break
-            items = []
-            for message in messages:
-                sequence = message.metadata.sequence.stream if message.metadata.sequence else 0
-                if sequence > last_sequence:
-                    break
-                result.messages += 1
-                result.last_sequence = sequence
-                try:
-                    items.append(decode(message))
-                except InvalidMessage:
-                    result.invalid += 1
-            if items:
-                async with sessions.begin() as session:
-                    outcome = await store.apply(session, items, consumer)
-                store.committed(outcome)
-                result.applied += outcome.new_events
-            if progress is not None:
-                progress(min(result.messages, total), total)
-    finally:
-        await subscription.unsubscribe()
+            result.messages += 1
+            result.last_sequence = sequence
+            try:
+                items.append(decode(message))
+            except InvalidMessage:
+                result.invalid += 1
+        if items:
+            async with sessions.begin() as session:
+                outcome = await store.apply(session, items, consumer)
+            store.committed(outcome)
+            result.applied += outcome.new_events
+        if progress is not None:
+            progress(min(result.messages, total), total)
     return result
 
 
@@ -137,7 +121,7 @@ async def rebuild(settings: Settings, *, batch_size: int = 1000, progress: Progr
         info = await js.stream_info(EVENTS.name)
         first, last = info.state.first_seq, info.state.last_seq
         result = await replay(
-            js,
+            connection,
             engine,
             shadow,
             calendar,
@@ -151,7 +135,7 @@ async def rebuild(settings: Settings, *, batch_size: int = 1000, progress: Progr
         await swap_in(engine, shadow, shadow_metadata)
         newest = (await js.stream_info(EVENTS.name)).state.last_seq
         catch_up = await replay(
-            js,
+            connection,
             engine,
             TABLES,
             calendar,
