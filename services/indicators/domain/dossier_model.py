@@ -1,0 +1,124 @@
+"""The dossier projection's data: event order and the state row (see `dossier.py` for the rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+TYPE_ORDER = (
+    "dossier.submitted",
+    "dossier.accepted",
+    "dossier.transferred",
+    "dossier.supplement_requested",
+    "dossier.supplement_received",
+    "dossier.payment_requested",
+    "dossier.paid",
+    "dossier.rescheduled",
+    "dossier.processed",
+    "dossier.returned",
+    "dossier.rejected",
+    "dossier.withdrawn",
+    "dossier.stopped",
+)
+TYPE_RANK = {name: rank for rank, name in enumerate(TYPE_ORDER)}
+_SEPARATOR = "\x1f"
+
+EventKey = tuple[datetime, int, str, str]
+
+
+class DossierStatus(StrEnum):
+    """Lifecycle status; `paused` while a supplement or payment is awaited."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    PAUSED = "paused"
+    PROCESSED = "processed"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    STOPPED = "stopped"
+
+
+_CLOSED_BEFORE_ACCEPTANCE = frozenset({DossierStatus.REJECTED, DossierStatus.WITHDRAWN, DossierStatus.STOPPED})
+
+
+@dataclass(frozen=True, slots=True)
+class DossierEvent:
+    """One dossier.* event as the fold sees it: `type` is the short name (`dossier.accepted`) and `data`
+    the payload WITHOUT personal data (the applicant is reduced to `applicant_kind`). Values are JSON
+    types, except times, which may be aware datetimes or ISO strings (as read back from storage)."""
+
+    source: str
+    id: str
+    type: str
+    time: datetime
+    dossier_code: str
+    data: Mapping[str, Any]
+
+    @property
+    def sort_key(self) -> EventKey:
+        return event_sort_key(self.time, self.type, self.source, self.id)
+
+
+def event_sort_key(time: datetime, event_type: str, source: str, event_id: str) -> EventKey:
+    """Total order of events: time (UTC), then lifecycle rank of the type, then source and id."""
+    return (time.astimezone(UTC), TYPE_RANK.get(event_type, len(TYPE_ORDER)), source, event_id)
+
+
+def key_text(key: EventKey) -> str:
+    """A string that sorts like the key (fixed-width UTC time first); stored as `last_event_key`."""
+    time, rank, source, event_id = key
+    stamp = time.replace(tzinfo=None).isoformat(timespec="microseconds")  # fixed width, UTC
+    return f"{stamp}{_SEPARATOR}{rank:02d}{_SEPARATOR}{source}{_SEPARATOR}{event_id}"
+
+
+@dataclass(slots=True)
+class DossierState:
+    """The projection row of one dossier; every field maps to a column of `indicators_dossiers`."""
+
+    dossier_code: str
+    procedure_code: str
+    agency: str  # handling agency: the event's agency, then `to_agency` after a transfer
+    status: DossierStatus = DossierStatus.SUBMITTED
+    receiving_agency: str | None = None
+    officer: str | None = None  # handling officer: acceptor, then `to_officer`, then who processed
+    channel: str | None = None
+    applicant_kind: str | None = None
+    submitted_at: datetime | None = None
+    accepted_at: datetime | None = None
+    due_at: datetime | None = None  # original promise, used for the judgement
+    rescheduled_due_at: datetime | None = None  # latest new promise (apology slip)
+    extended_due_at: datetime | None = None  # due_at + working time paused (closed pauses)
+    paused_seconds: float = 0.0
+    paused_since: datetime | None = None
+    open_pauses: str = ""  # comma-separated pause kinds currently open: "payment", "supplement"
+    supplement_requests: int = 0
+    late_at: datetime | None = None  # second supplement request
+    transfers: int = 0
+    reschedules: int = 0
+    digitized: bool | None = None
+    reused_data: bool | None = None
+    processed_at: datetime | None = None
+    result_electronic: bool | None = None
+    result_digitized: bool | None = None
+    returned_at: datetime | None = None
+    delivery: str | None = None
+    payment_requested_at: datetime | None = None
+    paid_at: datetime | None = None
+    paid_online: bool | None = None
+    fee_amount: int | None = None
+    rejected_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_kind: str | None = None
+    elapsed_working_seconds: float | None = None  # active clock time, set when the clock ends
+    on_time: bool | None = None  # set when the clock ends
+    overdue_from: datetime | None = None  # while open: the instant it becomes (or became) overdue
+    event_count: int = 0
+    last_event_key: str = ""
+    pause_kinds: set[str] = field(default_factory=set, repr=False, compare=False)  # parsed `open_pauses`
+
+    def __post_init__(self) -> None:
+        self.pause_kinds = {kind for kind in self.open_pauses.split(",") if kind}
