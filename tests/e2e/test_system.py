@@ -129,7 +129,7 @@ def test_every_number_is_exact_when_two_services_are_killed_while_events_flow(sy
     end = datetime.now(UTC).replace(microsecond=0)
     start = end - timedelta(days=14)
     events, truth = _simulate(system, start, end)
-    assert len(truth["dossiers"]) > 100, "the window must hold working days"
+    assert len(truth["dossiers"]) > 30, "the window must hold working days"
     batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
     half = len(batches) // 2
 
