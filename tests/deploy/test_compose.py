@@ -66,3 +66,16 @@ def test_prometheus_scrapes_every_service_when_configured() -> None:
         for rule in group["rules"]:
             assert re.fullmatch(r"[A-Za-z]+", rule["alert"])
             assert rule["annotations"]["summary"]
+
+
+def test_every_file_a_service_reads_is_mounted_when_deployed() -> None:
+    compose = _compose()["services"]
+    for name in SERVICES:
+        service = compose[name]
+        mounts = [volume.split(":")[1] for volume in service.get("volumes", [])]
+        assert "/var/lib/dvc" in mounts, f"{name} keeps state in DVC_VAR_DIR without a volume"
+        for value in service["environment"].values():
+            if str(value).startswith("/run/secrets/"):
+                assert "/run/secrets" in mounts, f"{name} reads {value} but nothing is mounted there"
+                host_dir = next(v.split(":")[0] for v in service["volumes"] if ":/run/secrets" in v)
+                assert (ROOT / host_dir).is_dir()
