@@ -39,6 +39,8 @@ def _close_pause(state: DossierState, kind: str, at: datetime, clock: WorkingClo
 def _close_all_pauses(state: DossierState, at: datetime, clock: WorkingClock) -> None:
     if state.paused_since is not None:
         state.paused_seconds += max(0.0, clock.working_seconds_between(state.paused_since, at))
+        if state.due_at is not None:
+            state.extended_due_at = clock.add_working_time(state.due_at, state.paused_seconds)
     state.paused_since = None
     state.pause_kinds.clear()
     state.open_pauses = ""
@@ -66,6 +68,7 @@ def _accepted(state: DossierState, data: Mapping[str, Any], at: datetime, _clock
         return
     state.accepted_at = at
     state.due_at = _parse_time(data["due_at"])
+    state.extended_due_at = state.due_at  # no pause can have closed before acceptance
     state.channel = data.get("channel", state.channel)
     state.applicant_kind = data.get("applicant_kind", state.applicant_kind)
     state.receiving_agency = data.get("receiving_agency")
@@ -168,13 +171,12 @@ HANDLERS: dict[str, Any] = {
 
 
 def derive(state: DossierState, clock: WorkingClock) -> None:
-    """Recompute extended due date, timeliness and the overdue instant after every event."""
+    """Recompute timeliness and the overdue instant after every event (the extended due date changes only
+    when a pause closes, and is kept up to date there)."""
     if state.due_at is None:
         return
-    if state.paused_seconds:
+    if state.extended_due_at is None:
         state.extended_due_at = clock.add_working_time(state.due_at, state.paused_seconds)
-    else:
-        state.extended_due_at = state.due_at
     if state.ended_at is not None:
         state.on_time = state.late_at is None and state.ended_at <= state.extended_due_at
         state.overdue_from = None

@@ -17,7 +17,10 @@ def to_projected(event: CloudEvent) -> ProjectedEvent:
     """The domain view of one event. The applicant's name and phone never leave this function."""
     event_type = EventType(event.type)
     short = event_type.short_name
-    key = key_text(event_sort_key(event.time, short, event.source, event.id))
+
+    def key() -> str:
+        return key_text(event_sort_key(event.time, short, event.source, event.id))
+
     data = event.data
     if isinstance(data, ProcedurePublished):
         return ProcedureState(
@@ -32,12 +35,12 @@ def to_projected(event: CloudEvent) -> ProjectedEvent:
             time_limit_value=data.time_limit.value,
             time_limit_unit=data.time_limit.unit.value,
             published_at=event.time,
-            last_event_key=key,
+            last_event_key=key(),
         )
     if isinstance(data, DocumentCompleted):
-        return DocumentState(data.document_id, data.agency, data.fully_electronic, event.time, key)
+        return DocumentState(data.document_id, data.agency, data.fully_electronic, event.time, key())
     if isinstance(data, FeedbackSubmitted):
-        return FeedbackState(data.dossier_code, data.satisfied, event.time, key)
+        return FeedbackState(data.dossier_code, data.satisfied, event.time, key())
     payload: dict[str, Any] = {}
     for name, value in data.__dict__.items():  # validated values; cheaper than model_dump
         if name == "applicant":
