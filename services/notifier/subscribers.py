@@ -6,12 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from faststream import AckPolicy, Context
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import DeliverPolicy
 from pydantic import ValidationError
 
 from services.contracts.alerts import DossierAlertRaised, TaskAlertRaised
@@ -19,8 +16,8 @@ from services.contracts.events import parse_event
 from services.contracts.streams import ALERTS, EVENTS
 from services.contracts.subjects import ALERTS_PREFIX, EVENTS_PREFIX
 from services.notifier.domain.incoming import Incoming, from_dossier_alert, from_event, from_task_alert
-from services.runtime.broker import jetstream
-from services.runtime.consuming import BatchProcessor, InvalidMessage
+from services.runtime.consuming import InvalidMessage
+from services.runtime.subscribing import DurableConsumer, subscribe_batches
 
 SERVICE = "notifier"
 DOSSIER_EVENTS = f"{EVENTS_PREFIX}.dossier.>"
@@ -82,38 +79,29 @@ def _register(
     after_batch: Callable[[], None],
     description: str,
 ) -> None:
-    processor: list[BatchProcessor[Incoming]] = []
-
     async def apply_items(items: Sequence[Incoming]) -> None:
         await apply(items, consumer.durable)
 
-    config = ConsumerConfig(
-        durable_name=consumer.durable,
-        ack_policy=JsAckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.NEW if consumer.deliver_new_only else DeliverPolicy.ALL,
-        max_deliver=consumer.max_deliver,
-        ack_wait=consumer.ack_wait,
-        max_ack_pending=consumer.max_ack_pending,
-        filter_subjects=list(filter_subjects),
+    subscribe_batches(
+        broker,
+        DurableConsumer(
+            service=SERVICE,
+            durable=consumer.durable,
+            stream=stream,
+            subject=subject,
+            batch_size=consumer.batch_size,
+            batch_timeout=consumer.batch_timeout,
+            max_deliver=consumer.max_deliver,
+            ack_wait=consumer.ack_wait,
+            max_ack_pending=consumer.max_ack_pending,
+            deliver_policy=DeliverPolicy.NEW if consumer.deliver_new_only else DeliverPolicy.ALL,
+            filter_subjects=tuple(filter_subjects),
+            description=description,
+        ),
+        decode=decode,
+        apply=apply_items,
+        after_batch=lambda _messages, _outcome: after_batch(),
     )
-
-    @broker.subscriber(
-        subject,
-        stream=JStream(stream, declare=False),
-        durable=consumer.durable,
-        config=config,
-        pull_sub=PullSub(batch_size=consumer.batch_size, timeout=consumer.batch_timeout, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        title=f"notifier/{stream}",
-        description=description,
-    )
-    async def handle(message: NatsBatchMessage = Context("message")) -> None:
-        if not processor:
-            processor.append(
-                BatchProcessor(SERVICE, consumer.durable, jetstream(broker), decode, apply_items, consumer.max_deliver)
-            )
-        await processor[0].process(list(message.raw_message))
-        after_batch()
 
 
 def register_consumers(

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from faststream import AckPolicy, Context
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import DeliverPolicy
 from pydantic import ValidationError
 
 from services.contracts.alerts import IndicatorSnapshotTaken
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
-from services.runtime.broker import jetstream
-from services.runtime.consuming import BatchProcessor, InvalidMessage
+from services.runtime.consuming import InvalidMessage
+from services.runtime.subscribing import DurableConsumer, subscribe_batches
 from services.tasks.adapters.live_store import SnapshotItem
 
 SERVICE = "tasks"
@@ -43,32 +40,20 @@ def register_consumer(
     ack_wait: float,
     apply: Callable[[Sequence[SnapshotItem]], Awaitable[object]],
 ) -> None:
-    processor: list[BatchProcessor[SnapshotItem]] = []
-
-    async def apply_items(items: Sequence[SnapshotItem]) -> None:
-        await apply(items)
-
-    config = ConsumerConfig(
-        durable_name=durable,
-        ack_policy=JsAckPolicy.EXPLICIT,
-        deliver_policy=_DELIVER[replay],
-        max_deliver=max_deliver,
-        ack_wait=ack_wait,
+    subscribe_batches(
+        broker,
+        DurableConsumer(
+            service=SERVICE,
+            durable=durable,
+            stream=ALERTS.name,
+            subject=INDICATORS_SNAPSHOT,
+            batch_size=batch_size,
+            batch_timeout=batch_timeout,
+            max_deliver=max_deliver,
+            ack_wait=ack_wait,
+            deliver_policy=_DELIVER[replay],
+            description="Indicator snapshots: I15-I25 of the loaded plans, one value per indicator and day",
+        ),
+        decode=decode,
+        apply=apply,
     )
-
-    @broker.subscriber(
-        INDICATORS_SNAPSHOT,
-        stream=JStream(ALERTS.name, declare=False),
-        durable=durable,
-        config=config,
-        pull_sub=PullSub(batch_size=batch_size, timeout=batch_timeout, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        title="tasks/dvc.indicators.snapshot",
-        description="Indicator snapshots: I15-I25 of the loaded plans, one value per indicator and day",
-    )
-    async def handle(message: NatsBatchMessage = Context("message")) -> None:
-        if not processor:
-            processor.append(
-                BatchProcessor(SERVICE, durable, jetstream(broker), decode, apply_items, max_deliver=max_deliver)
-            )
-        await processor[0].process(list(message.raw_message))
