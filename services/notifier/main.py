@@ -6,7 +6,7 @@ import asyncio
 import random
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -38,7 +38,7 @@ from services.notifier.metrics import NotifierMetrics
 from services.notifier.optouts import OptOuts
 from services.notifier.settings import Settings
 from services.notifier.subscribers import ConsumerSettings, register_consumers
-from services.runtime.app import build_service_app
+from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.health import database_check, nats_check, streams_check
@@ -182,16 +182,6 @@ def create_app(
         migrated.set()
         await providers.start()
 
-    async def start_dispatcher(stack: AsyncExitStack) -> None:
-        task = asyncio.create_task(dispatcher.run(settings.dispatch_interval_seconds), name="notifier-dispatcher")
-
-        async def stop() -> None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-
-        stack.push_async_callback(stop)
-
     router = build_router(
         ApiDependencies(
             sessions=sessions,
@@ -217,7 +207,10 @@ def create_app(
             "database": database_check(engine),
         },
         routers=[router],
-        on_startup=[migrate, start_dispatcher],
+        on_startup=[
+            migrate,
+            background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),
+        ],
     )
     app.state.dispatcher = dispatcher
     app.state.intake = intake

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -95,3 +96,21 @@ def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the NATS interface")
     async def asyncapi() -> JSONResponse:
         return JSONResponse(specification.to_specification().to_jsonable())
+
+
+def background_task(
+    name: str, run: Callable[[], Coroutine[Any, Any, None]]
+) -> Callable[[AsyncExitStack], Awaitable[None]]:
+    """A start-up step running `run()` as a task for the app's lifetime, cancelled at shutdown."""
+
+    async def start(stack: AsyncExitStack) -> None:
+        task = asyncio.create_task(run(), name=name)
+
+        async def stop() -> None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+        stack.push_async_callback(stop)
+
+    return start

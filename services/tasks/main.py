@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import ALERTS, DLQ
-from services.runtime.app import build_service_app
+from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine
 from services.runtime.health import ReadinessCheck, database_check, nats_check, streams_check
@@ -105,16 +105,6 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         migrated.set()
         await service.refresh_metrics()  # gauges right after a restart, from the database
 
-    async def start_scheduler(stack: AsyncExitStack) -> None:
-        task = asyncio.create_task(scheduler.run(), name="tasks-deadlines")
-
-        async def stop() -> None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-
-        stack.push_async_callback(stop)
-
     app = build_service_app(
         service="tasks",
         title="DVC Pulse tasks",
@@ -129,7 +119,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
             "plan": plan_check(service),
         },
         routers=[build_router(service, TaskHandlers(service), keys, scheduler.poke)],
-        on_startup=[migrate_and_load, start_scheduler],
+        on_startup=[migrate_and_load, background_task("tasks-deadlines", scheduler.run)],
         connect_in_background=True,
     )
     install_error_handler(app)
