@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -32,7 +32,7 @@ from services.indicators.metrics import IndicatorsMetrics
 from services.indicators.settings import Settings
 from services.indicators.snapshots import SnapshotLoop, snapshot_publisher
 from services.indicators.subscribers import published_at, register_consumer
-from services.runtime.app import build_service_app
+from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.health import database_check, nats_check, streams_check
@@ -127,16 +127,6 @@ def create_app(
         migrated.set()
         await snapshots.run_once()  # metrics right after a restart, from the database
 
-    async def start_snapshots(stack: AsyncExitStack) -> None:
-        task = asyncio.create_task(snapshots.run(), name="indicators-snapshots")
-
-        async def stop() -> None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-
-        stack.push_async_callback(stop)
-
     app = build_service_app(
         service="indicators",
         title="DVC Pulse indicators",
@@ -149,7 +139,11 @@ def create_app(
             "database": database_check(engine),
         },
         routers=[build_router(service, settings.timezone, extensions.risk), *extensions.routers],
-        on_startup=[migrate_and_restore, start_snapshots, *extensions.on_startup],
+        on_startup=[
+            migrate_and_restore,
+            background_task("indicators-snapshots", snapshots.run),
+            *extensions.on_startup,
+        ],
     )
     app.state.indicators = service
     app.state.snapshots = snapshots

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from faststream import AckPolicy, Context
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
 from services.contracts.events import parse_event
@@ -18,8 +14,8 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
-from services.runtime.broker import jetstream
-from services.runtime.consuming import BatchProcessor, InvalidMessage
+from services.runtime.consuming import BatchOutcome, InvalidMessage
+from services.runtime.subscribing import DurableConsumer, subscribe_batches
 
 SERVICE = "indicators"
 
@@ -53,35 +49,20 @@ def register_consumer(
     on_batch: Callable[[Sequence[Msg], int], None],
 ) -> None:
     """`on_batch(messages, dead_lettered)` runs after each batch (metrics, snapshot poke)."""
-    processor: list[BatchProcessor[Incoming]] = []
-
-    async def apply_items(items: Sequence[Incoming]) -> None:
-        await apply(items)
-
-    config = ConsumerConfig(
-        durable_name=durable,
-        ack_policy=JsAckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
+    consumer = DurableConsumer(
+        service=SERVICE,
+        durable=durable,
+        stream=EVENTS.name,
+        subject=f"{EVENTS_PREFIX}.>",
+        batch_size=batch_size,
+        batch_timeout=batch_timeout,
         max_deliver=max_deliver,
         ack_wait=ack_wait,
         max_ack_pending=max_ack_pending,
-    )
-
-    @broker.subscriber(
-        f"{EVENTS_PREFIX}.>",
-        stream=JStream(EVENTS.name, declare=False),
-        durable=durable,
-        config=config,
-        pull_sub=PullSub(batch_size=batch_size, timeout=batch_timeout, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        title="indicators/DVC_EVENTS",
         description="Every validated event, folded into the indicator projections",
     )
-    async def handle(message: NatsBatchMessage = Context("message")) -> None:
-        if not processor:
-            processor.append(
-                BatchProcessor(SERVICE, durable, jetstream(broker), decode, apply_items, max_deliver=max_deliver)
-            )
-        raw: list[Msg] = list(message.raw_message)
-        outcome = await processor[0].process(raw)
-        on_batch(raw, outcome.dead_lettered)
+
+    def after_batch(messages: Sequence[Msg], outcome: BatchOutcome) -> None:
+        on_batch(messages, outcome.dead_lettered)
+
+    subscribe_batches(broker, consumer, decode=decode, apply=apply, after_batch=after_batch)
