@@ -139,6 +139,7 @@ def create_app(
             "database": database_check(engine),
         },
         routers=[build_router(service, settings.timezone, extensions.risk), *extensions.routers],
+        connect_in_background=True,  # serve /healthz and a 503 /readyz while NATS or the streams are missing
         on_startup=[
             migrate_and_restore,
             background_task("indicators-snapshots", snapshots.run),

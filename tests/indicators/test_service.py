@@ -118,3 +118,28 @@ async def test_metrics_and_snapshot_show_the_values_when_the_service_restarts(
     assert snapshot.headers is not None
     assert snapshot.headers["Nats-Msg-Id"] == body["snapshot_id"]
     assert {row["code"] for row in body["indicators"]} >= {"I15", "I25", "ONTIME"}
+
+
+async def test_service_waits_unready_then_consumes_when_the_streams_appear_late(
+    private_nats: EmbeddedNats, database_url: str
+) -> None:
+    async with running_app(settings_for(private_nats.url, database_url)) as api:
+
+        async def streams_missing() -> dict[str, object] | None:
+            response = await api.get("/readyz")
+            body = response.json()
+            missing = response.status_code == 503 and "streams missing" in body["reasons"].get("streams", "")
+            return body if missing else None
+
+        alive, unready = await api.get("/healthz"), await eventually(streams_missing)
+        async with connected(private_nats.url) as (_client, js):  # `dvc-pulse streams apply` runs now
+            await publish(js, [accepted("HS-30", "online")])
+
+            async def counted() -> bool:
+                return (await indicators(api))["I20"]["denominator"] == 1
+
+            await eventually(counted)
+            ready = await api.get("/readyz")
+    assert alive.status_code == 200
+    assert "DVC_EVENTS" in str(unready["reasons"])
+    assert ready.status_code == 200
