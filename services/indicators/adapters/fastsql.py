@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.indicators.adapters.tables import UtcDateTime
+from services.runtime.sqltypes import UtcDateTime
 
 MAX_PARAMETERS = 30_000  # below asyncpg's 32,767 and SQLite's 32,766
 

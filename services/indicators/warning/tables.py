@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, Index, Integer, LargeBinary, MetaData, String, Table
 
-from services.indicators.adapters.tables import UtcDateTime
+from services.runtime.sqltypes import UtcDateTime
 
 WARNING_METADATA = MetaData()
 
