@@ -16,7 +16,7 @@ streams_app = typer.Typer(help="JetStream streams of the contract.", no_args_is_
 app.add_typer(streams_app, name="streams")
 
 SERVICES = ("ingest", "indicators", "tasks", "notifier")
-_SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")}
+_SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")} | {"dlq": "services.dlq_cli"}
 
 
 def _module_exists(name: str) -> bool:

@@ -96,11 +96,19 @@ class BatchProcessor(Generic[T]):
         outcome.retried += 1
 
     async def dead_letter(self, message: Msg, reason: str) -> None:
-        """Publish the original bytes to DVC_DLQ with where it came from and why, then ack it."""
+        """Publish the original bytes to DVC_DLQ with where it came from and why, then ack it.
+
+        The original's own headers travel along (except `Nats-*`; its `Nats-Msg-Id` as `Dvc-Original-Msg-Id`)
+        so that `dvc-pulse dlq redrive` can re-publish it as it was."""
         metadata = message.metadata
         sequence = metadata.sequence.stream if metadata.sequence else 0
         stream = metadata.stream or "unknown"
+        original = message.headers or {}
+        carried = {name: value for name, value in original.items() if not name.startswith("Nats-")}
+        if original.get("Nats-Msg-Id"):
+            carried["Dvc-Original-Msg-Id"] = original["Nats-Msg-Id"]
         headers = {
+            **carried,
             "Dvc-Original-Subject": message.subject,
             "Dvc-Original-Stream": stream,
             "Dvc-Original-Sequence": str(sequence),
