@@ -168,6 +168,20 @@ async def test_one_copy_is_republished_when_two_consumers_gave_up_on_the_same_me
     assert await _last_seq(js, "DVC_EVENTS") == 2
 
 
+async def test_second_redrive_keeps_the_first_original_id_when_the_copy_failed_again(js: JetStreamContext) -> None:
+    _, msg_id = await _publish_original(js, "evt-again-1")
+    await _give_up(js, "notifier-events")
+    await redrive(js, service="notifier")
+    await _give_up(js, "notifier-events")  # the redriven copy (DVC_EVENTS #2) fails too: DLQ #2
+
+    report = await redrive(js, service="notifier")
+
+    assert [item.message.msg_id for item in report.planned] == [f"redrive:2:{msg_id}"]
+    copy = await js.get_msg("DVC_EVENTS", 3)
+    assert copy.headers is not None
+    assert copy.headers["Dvc-Redriven-From"] == msg_id
+
+
 async def test_original_id_is_read_from_the_stream_when_the_record_predates_it(js: JetStreamContext) -> None:
     body, msg_id = await _publish_original(js, "evt-legacy-1")
     legacy_headers = {
