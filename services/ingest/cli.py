@@ -9,10 +9,11 @@ import typer
 
 from services.ingest.adapters.keystore import KeysFileError, read_keys, write_keys
 from services.ingest.adapters.schema_files import schema_drift, write_schemas
-from services.ingest.domain.keys import KeySpec, hash_key, new_key, with_key
+from services.ingest.domain.keys import KEY_PREFIX, KeySpec
 from services.ingest.import_cli import import_command
 from services.ingest.read_cli import read_command
 from services.ingest.settings import Settings
+from services.runtime.api_keys import hash_key, new_key, with_key
 
 app = typer.Typer(help="Ingest service: keys and event schemas.", no_args_is_help=True)
 TOP_LEVEL_COMMANDS = {"import": import_command}
@@ -39,7 +40,7 @@ def demo_key() -> None:
     key_file = settings.var_dir / "demo-ingest-key"
     key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
     if not key:
-        key = new_key()
+        key = new_key(KEY_PREFIX)
     spec = KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), sources=DEMO_SOURCES, created_at=datetime.now(UTC))
     _store_key(settings, spec)
     if not key_file.exists() or key_file.read_text(encoding="utf-8").strip() != key:
@@ -58,7 +59,7 @@ def add_key(
 ) -> None:
     """Create a key bound to its sources; prints the key once (only its SHA-256 is stored)."""
     settings = Settings()
-    key = new_key()
+    key = new_key(KEY_PREFIX)
     spec = KeySpec(name=name, sha256=hash_key(key), sources=tuple(sources), created_at=datetime.now(UTC))
     _store_key(settings, spec)
     typer.echo(f"key {name!r} may send {', '.join(spec.sources)}; stored its hash in {settings.keys_path}", err=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.contracts.events import CloudEvent
-from services.ingest.domain.keys import KeyRing, KeySpec, bearer_token, forbidden_sources
+from services.ingest.domain.keys import KeySpec, forbidden_sources
 from services.ingest.domain.publishing import (
     Ack,
     Unavailable,
@@ -19,10 +19,11 @@ from services.ingest.domain.publishing import (
 )
 from services.ingest.domain.validation import Reason, Rejected, decode_body
 from services.ingest.metrics import IngestMetrics
+from services.runtime.api_keys import KeyRing, bearer_token
 
 
 class KeySource(Protocol):
-    def ring(self) -> KeyRing: ...
+    def ring(self) -> KeyRing[KeySpec]: ...
 
 
 class EventPublisher(Protocol):

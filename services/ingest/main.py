@@ -7,7 +7,7 @@ from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import EVENTS
-from services.ingest.adapters.keystore import KeyStore
+from services.ingest.adapters.keystore import key_store
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.api import ingest_router
 from services.ingest.handlers import Ingest
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return broker._connection
 
     ingest = Ingest(
-        keys=KeyStore(settings.keys_path, settings.keys, check_every=settings.keys_reload_seconds),
+        keys=key_store(settings.keys_path, settings.keys, check_every=settings.keys_reload_seconds),
         publisher=JetStreamPublisher(connection, timeout=settings.publish_timeout),
         metrics=IngestMetrics(registry),
         max_events=settings.max_batch_events,

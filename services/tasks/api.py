@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import Response
 
+from services.runtime.api_keys import KeyStore, bearer_token
 from services.runtime.problems import Problem
 from services.tasks import api_models as out
-from services.tasks.adapters.keys import KeyStore
 from services.tasks.adapters.xlsx import to_xlsx
-from services.tasks.domain.access import Principal, bearer_token
+from services.tasks.domain.access import KeySpec, Principal, principal_of
 from services.tasks.domain.errors import TasksError
 from services.tasks.domain.render import to_csv, to_json, to_markdown
 from services.tasks.domain.requests import IndicatorReportIn, TaskCreate, TaskPatch, TaskReportIn
@@ -50,7 +50,7 @@ def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(TasksError, on_tasks_error)
 
 
-def authenticator(keys: KeyStore) -> Callable[..., Awaitable[Principal]]:
+def authenticator(keys: KeyStore[KeySpec]) -> Callable[..., Awaitable[Principal]]:
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
         token = bearer_token(authorization)
         challenge = {"WWW-Authenticate": "Bearer"}
@@ -59,13 +59,13 @@ def authenticator(keys: KeyStore) -> Callable[..., Awaitable[Principal]]:
         found = keys.ring().authenticate(token)
         if found is None:
             raise Problem(401, "unknown key", headers=challenge)
-        return found
+        return principal_of(found)
 
     return principal
 
 
 def build_router(
-    service: TasksService, tasks: TaskHandlers, keys: KeyStore, on_change: Callable[[], None] = lambda: None
+    service: TasksService, tasks: TaskHandlers, keys: KeyStore[KeySpec], on_change: Callable[[], None] = lambda: None
 ) -> APIRouter:
     router = APIRouter(prefix="/v1")
     authenticated = Depends(authenticator(keys))

@@ -147,14 +147,15 @@ def add_key(
     plans: list[str] = typer.Option(["*"], "--plan", help="Plans the key may change (repeatable; * = all)"),
 ) -> None:
     """Create a key, store its hash in the keys file and print the key once."""
+    from services.runtime.api_keys import hash_key, new_key, with_key
     from services.tasks.adapters.keys import read_keys, write_keys
-    from services.tasks.domain.access import KeySpec, hash_key, new_key, with_key
+    from services.tasks.domain.access import KEY_PREFIX, KeySpec
     from services.tasks.settings import Settings
 
     if admin == (unit is not None):
         raise typer.BadParameter("give either --unit CODE or --admin")
     path = Settings().resolved_keys_file()
-    key = new_key()
+    key = new_key(KEY_PREFIX)
     spec = KeySpec(
         name=name, sha256=hash_key(key), unit=unit, admin=admin, plans=tuple(plans), created_at=datetime.now(UTC)
     )
@@ -165,8 +166,9 @@ def add_key(
 @app.command("demo-key")
 def demo_key() -> None:
     """Ensure a local admin key (for `make up`): written to $DVC_VAR_DIR/demo-tasks-admin-key and printed."""
+    from services.runtime.api_keys import hash_key, new_key, with_key
     from services.tasks.adapters.keys import read_keys, write_keys
-    from services.tasks.domain.access import KeySpec, hash_key, new_key, with_key
+    from services.tasks.domain.access import KEY_PREFIX, KeySpec
     from services.tasks.settings import Settings
 
     settings = Settings()
@@ -175,7 +177,7 @@ def demo_key() -> None:
     specs = read_keys(path)
     key = key_file.read_text().strip() if key_file.exists() else ""
     if not key or not any(spec.sha256 == hash_key(key) for spec in specs):
-        key = key or new_key()
+        key = key or new_key(KEY_PREFIX)
         spec = KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), admin=True, created_at=datetime.now(UTC))
         write_keys(path, with_key(specs, spec))
         key_file.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from services.runtime.health import ReadinessCheck, database_check, nats_check, 
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 from services.tasks.adapters.alert_publisher import alert_publisher
-from services.tasks.adapters.keys import KeyStore, parse_key_specs
+from services.tasks.adapters.keys import key_store, parse_key_specs
 from services.tasks.adapters.live_store import SnapshotItem, SnapshotOutcome
 from services.tasks.adapters.migrate import upgrade
 from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         due_soon_days=settings.due_soon_days,
         default_plan=settings.default_plan,
     )
-    keys = KeyStore(settings.resolved_keys_file(), parse_key_specs(settings.keys))
+    keys = key_store(settings.resolved_keys_file(), parse_key_specs(settings.keys))
     scheduler = DeadlineScheduler(
         service,
         alert_publisher(lambda: jetstream(broker)),

@@ -14,9 +14,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from nats.js import JetStreamContext
 
-from services.ingest.domain.keys import KeySpec, hash_key
+from services.ingest.domain.keys import KeySpec
 from services.ingest.main import create_app
 from services.ingest.settings import Settings
+from services.runtime.api_keys import hash_key
 from services.runtime.embedded_nats import EmbeddedNats
 
 COMMUNE_KEY = "dvcik_test-commune-key"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.ingest.domain.csv_mapping import CsvRowError, check_header, row_to_event
-from services.ingest.domain.keys import KeySpec, bearer_token, forbidden_sources, hash_key
+from services.ingest.domain.keys import KeySpec, forbidden_sources
 from services.ingest.domain.validation import Rejected, ce_attributes, decode_body, media_type_of
+from services.runtime.api_keys import bearer_token, hash_key
 
 
 def test_key_allows_exact_sources_and_prefixes_when_patterns_end_with_a_star() -> None:

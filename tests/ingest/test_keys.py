@@ -7,9 +7,9 @@ import orjson
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
-from services.ingest.adapters.keystore import KeyStore, read_keys
+from services.ingest.adapters.keystore import key_store, read_keys
 from services.ingest.cli import app
-from services.ingest.domain.keys import hash_key
+from services.runtime.api_keys import hash_key
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import STRUCTURED, make_settings, running_app
@@ -30,7 +30,7 @@ def test_demo_key_is_created_once_and_printed_again_when_run_twice(tmp_path: Pat
     stored = read_keys(tmp_path / "ingest-keys.json")
     assert [(spec.name, spec.sha256, spec.sources) for spec in stored] == [("demo", hash_key(key), ("urn:dvc:*",))]
     assert key not in (tmp_path / "ingest-keys.json").read_text()
-    spec = KeyStore(tmp_path / "ingest-keys.json").ring().authenticate(key)
+    spec = key_store(tmp_path / "ingest-keys.json").ring().authenticate(key)
     assert spec is not None
     assert spec.allows("urn:dvc:lam-thao:one-stop")
     assert not spec.allows("urn:other:system")

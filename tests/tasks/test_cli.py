@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from services.tasks.adapters.keys import KeyStore, read_keys
+from services.tasks.adapters.keys import key_store, read_keys
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
 from services.tasks.cli import app
+from services.tasks.domain.access import principal_of
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()
@@ -68,15 +69,17 @@ def test_demo_key_is_created_once_when_run_twice(tmp_path: Path) -> None:
     assert (tmp_path / "demo-tasks-admin-key").read_text().strip() == key
     assert [(spec.name, spec.admin) for spec in read_keys(tmp_path / "tasks-keys.json")] == [("demo-admin", True)]
     assert key not in (tmp_path / "tasks-keys.json").read_text()
-    principal = KeyStore(tmp_path / "tasks-keys.json").ring().authenticate(key)
-    assert principal is not None
+    spec = key_store(tmp_path / "tasks-keys.json").ring().authenticate(key)
+    assert spec is not None
+    principal = principal_of(spec)
     assert principal.may_act_for("lam-thao-2026", ["KT"])
 
 
 def test_unit_key_is_stored_hashed_when_added(tmp_path: Path) -> None:
     result = runner.invoke(app, ["add-key", "--name", "vhxh", "--unit", "VHXH"], env={"DVC_VAR_DIR": str(tmp_path)})
-    principal = KeyStore(tmp_path / "tasks-keys.json").ring().authenticate(result.stdout.strip())
-    assert principal is not None
+    spec = key_store(tmp_path / "tasks-keys.json").ring().authenticate(result.stdout.strip())
+    assert spec is not None
+    principal = principal_of(spec)
     assert (principal.unit, principal.may_act_for("p", ["VHXH"]), principal.may_act_for("p", ["KT"])) == (
         "VHXH",
         True,

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.contracts.alerts import TaskAlertKind
-from services.tasks.domain.access import KeyRing, KeySpec, hash_key
+from services.runtime.api_keys import KeyRing, hash_key
+from services.tasks.domain.access import KeySpec, principal_of
 from services.tasks.domain.alerts import OpenTask, due_alerts
 from services.tasks.domain.evaluation import IndicatorStatus, evaluate, from_ratio, value_problem
 from services.tasks.domain.plan import Comparator, Target, ValueKind
@@ -142,9 +143,10 @@ def test_key_authenticates_to_its_unit_when_presented() -> None:
             KeySpec(name="boss", sha256=hash_key("k2"), admin=True, plans=("lam-thao-2026",)),
         ]
     )
-    unit, admin = ring.authenticate("k1"), ring.authenticate("k2")
-    assert unit is not None
-    assert admin is not None
+    unit_spec, admin_spec = ring.authenticate("k1"), ring.authenticate("k2")
+    assert unit_spec is not None
+    assert admin_spec is not None
+    unit, admin = principal_of(unit_spec), principal_of(admin_spec)
     assert (unit.may_act_for("p", ["VHXH", "TYT"]), unit.may_act_for("p", ["KT"])) == (True, False)
     assert (admin.may_act_for("lam-thao-2026", ["KT"]), admin.may_act_for("other-2027", ["KT"])) == (True, False)
     assert ring.authenticate("nope") is None

@@ -1,14 +1,13 @@
 """Write access: a bearer key per unit (or admin); only a key's SHA-256 is stored.
 
 A unit key may report on the indicators and tasks its unit owns (an indicator may have several owners); an
-admin key may change anything. `plans` narrows a key to some plans (`*`: every plan).
+admin key may change anything. `plans` narrows a key to some plans (`*`: every plan). Hashing, the keys file
+and lookup by hash are shared (services.runtime.api_keys).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
@@ -65,39 +64,3 @@ SYSTEM = Principal(name="system", unit=None, admin=True)
 
 def principal_of(spec: KeySpec) -> Principal:
     return Principal(name=spec.name, unit=spec.unit, admin=spec.admin, plans=spec.plans)
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def new_key() -> str:
-    """A random key (256 bits); shown once, only its hash is kept."""
-    return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return token
-
-
-def with_key(specs: Sequence[KeySpec], spec: KeySpec) -> list[KeySpec]:
-    """`specs` with `spec` added, replacing a key of the same name or hash."""
-    return [*(s for s in specs if s.name != spec.name and s.sha256 != spec.sha256), spec]
-
-
-class KeyRing:
-    def __init__(self, specs: Iterable[KeySpec]) -> None:
-        self._by_hash = {spec.sha256: spec for spec in specs}
-
-    def __len__(self) -> int:
-        return len(self._by_hash)
-
-    def authenticate(self, key: str) -> Principal | None:
-        spec = self._by_hash.get(hash_key(key))
-        return None if spec is None else principal_of(spec)

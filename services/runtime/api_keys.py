@@ -1,0 +1,168 @@
+"""API keys shared by the services: only a key's SHA-256 is stored, in a JSON keys file (`{"keys": [...]}`)
+written atomically (mode 0600) and re-read when it changes on disk, so adding a key needs no restart.
+
+Each service keeps its own key model (the rules of what a key may do); it only needs a `name` and a `sha256`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+_default_logger = logging.getLogger("dvc_pulse.keys")
+
+
+class KeySpecLike(Protocol):
+    """What the shared code needs of a service's key model (a pydantic model)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    def model_dump(self, *, mode: str = ..., exclude_none: bool = ...) -> dict[str, Any]: ...
+
+
+S = TypeVar("S", bound=KeySpecLike)
+T = TypeVar("T")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(prefix: str) -> str:
+    """A random key (256 bits) starting with `prefix`; shown once, only its hash is kept."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header value, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def with_key(specs: Sequence[S], spec: S) -> list[S]:
+    """`specs` with `spec` added, replacing any key of the same name or hash."""
+    return [*(s for s in specs if s.name != spec.name and s.sha256 != spec.sha256), spec]
+
+
+class KeyRing(Generic[S]):
+    """Looks a presented key up by its hash."""
+
+    def __init__(self, specs: Iterable[S]) -> None:
+        self._by_hash = {spec.sha256: spec for spec in specs}
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
+    def authenticate(self, key: str) -> S | None:
+        return self._by_hash.get(hash_key(key))
+
+
+class KeysFile(BaseModel, Generic[T]):
+    """The keys file document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[T] = []
+
+
+class KeysFileError(Exception):
+    """The keys file exists but cannot be read as a list of hashed keys."""
+
+
+@cache
+def _document(spec_model: type[Any]) -> type[KeysFile[Any]]:
+    return KeysFile[spec_model]  # type: ignore[valid-type]
+
+
+def read_keys(path: Path, spec_model: type[S]) -> list[S]:
+    """Keys stored in `path` ([] when the file does not exist)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    try:
+        keys: list[S] = _document(spec_model).model_validate_json(raw).keys
+    except ValidationError as error:
+        raise KeysFileError(f"{path}: {error.error_count()} error(s): {error.errors()[0]['msg']}") from None
+    return keys
+
+
+def write_keys(path: Path, keys: Sequence[KeySpecLike], *, exclude_none: bool = False) -> None:
+    """Replace the file atomically, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"keys": [spec.model_dump(mode="json", exclude_none=exclude_none) for spec in keys]}
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class KeyStore(Generic[S]):
+    """Keys from the file plus `extra` (from settings); the file is re-read (at most once per `check_every`
+    seconds) when its mtime or size changed. A broken file keeps the last good keys."""
+
+    def __init__(
+        self,
+        path: Path,
+        spec_model: type[S],
+        extra: Sequence[S] = (),
+        check_every: float = 1.0,
+        logger: logging.Logger = _default_logger,
+    ) -> None:
+        self.path = path
+        self.spec_model = spec_model
+        self.extra = list(extra)
+        self.check_every = check_every
+        self._logger = logger
+        self._stamp: tuple[int, int] | None = None
+        self._checked_at = time.monotonic()
+        self._ring: KeyRing[S] = KeyRing(self.extra)
+        self._reload(force=True)
+
+    def ring(self) -> KeyRing[S]:
+        now = time.monotonic()
+        if now - self._checked_at >= self.check_every:
+            self._checked_at = now
+            self._reload()
+        return self._ring
+
+    def _reload(self, force: bool = False) -> None:
+        try:
+            stat = self.path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._stamp and not force:
+            return
+        try:
+            keys = read_keys(self.path, self.spec_model)
+        except (KeysFileError, OSError) as error:
+            self._logger.error("ignoring the keys file, keeping the previous keys: %s", error)
+            return
+        self._stamp = stamp
+        self._ring = KeyRing([*keys, *self.extra])
