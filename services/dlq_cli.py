@@ -35,8 +35,14 @@ def _run(nats_url: str | None, work: Callable[[JetStreamContext], Awaitable[T]])
     url = nats_url or ServiceSettings().nats_url
     servers = [server.strip() for server in url.split(",") if server.strip()]
 
+    async def quiet(error: Exception) -> None:
+        return None  # nats-py would print a traceback per attempt; the failure is reported once below
+
     async def run() -> T:
-        client = await nats.connect(servers, connect_timeout=5, max_reconnect_attempts=0)
+        # max_reconnect_attempts=0 would mean "retry forever" in nats-py: one retry, then NoServersError
+        client = await nats.connect(
+            servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet
+        )
         try:
             return await work(client.jetstream())
         finally:

@@ -26,7 +26,7 @@ from services.runtime.dead_letters import (
     read_dead_letters,
     redrive,
 )
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.embedded_nats import EmbeddedNats, free_port
 from services.runtime.publishing import OutgoingMessage, publish_all
 from services.runtime.streams import apply_streams
 from tests import factories
@@ -251,6 +251,14 @@ def test_error_summary_hides_input_values_when_the_error_was_cut_mid_value() -> 
     assert letter.error_summary() == (
         "invalid: x [type=enum, input_value=<hidden>, input_type=str] y input_value=<hidden>"
     )
+
+
+def test_list_exits_1_with_one_line_when_nats_is_unreachable() -> None:
+    result = runner.invoke(app, ["list", "--nats-url", f"nats://127.0.0.1:{free_port()}"])
+
+    assert result.exit_code == 1
+    assert result.output.startswith("cannot reach NATS at nats://127.0.0.1:")
+    assert "Traceback" not in result.output
 
 
 def test_dlq_command_imports_no_service_package_when_loaded() -> None:
