@@ -31,7 +31,13 @@ def read_command(
 
 
 async def _read(servers: list[str], sequences: list[int], last: int) -> int:
-    client = await nats.connect(servers, connect_timeout=5, max_reconnect_attempts=0)
+    async def quiet(_error: Exception) -> None:
+        return None  # nats-py would print a traceback per attempt; the failure is reported once by the caller
+
+    # max_reconnect_attempts=0 means "retry forever" in nats-py: one retry, then NoServersError.
+    client = await nats.connect(
+        servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet
+    )
     try:
         js = client.jetstream()
         if last:

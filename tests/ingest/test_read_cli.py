@@ -41,3 +41,14 @@ def test_read_fails_with_a_clear_message_when_the_sequence_is_not_stored(nats_se
 
     assert result.exit_code == 1
     assert "#999999999: not in DVC_EVENTS" in result.stderr
+
+
+def test_read_exits_with_one_line_when_nats_is_unreachable() -> None:
+    from services.runtime.embedded_nats import free_port
+
+    env = {"DVC_NATS_URL": f"nats://127.0.0.1:{free_port()}"}
+
+    result = runner.invoke(app, ["read", "--last", "1"], env=env)
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("cannot reach NATS at nats://127.0.0.1:")
