@@ -1,4 +1,5 @@
-"""DVC_EVENTS -> projections: a durable pull consumer handing raw batches to BatchProcessor (DESIGN §7)."""
+"""DVC_EVENTS -> projections: a durable pull consumer (`PullConsumer`, for its speed) handing raw batches to
+BatchProcessor (DESIGN §7)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
@@ -14,8 +16,9 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
-from services.runtime.consuming import BatchOutcome, InvalidMessage
-from services.runtime.subscribing import DurableConsumer, subscribe_batches
+from services.runtime.consuming import BatchOutcome, BatchProcessor, InvalidMessage
+from services.runtime.pulling import PullConsumer, stream_sequence
+from services.runtime.subscribing import DurableConsumer
 
 SERVICE = "indicators"
 
@@ -26,43 +29,49 @@ def decode(message: Msg) -> Incoming:
         event = parse_event(message.data)
     except (ValidationError, ValueError) as error:
         raise InvalidMessage(str(error)[:900]) from error
-    sequence = message.metadata.sequence.stream if message.metadata.sequence else None
-    return Incoming(event.source, event.id, to_projected(event), sequence)
+    return Incoming(event.source, event.id, to_projected(event), stream_sequence(message))
 
 
 def published_at(messages: Sequence[Msg]) -> datetime | None:
-    """Storage time of the newest message of a batch (for the apply-lag gauge)."""
-    stamps = [message.metadata.timestamp for message in messages if message.metadata.timestamp is not None]
-    return max(stamps).astimezone(UTC) if stamps else None
+    """Storage time of the newest message of a batch (the last one: batches come in stream order)."""
+    stamp = messages[-1].metadata.timestamp if messages else None
+    return None if stamp is None else stamp.astimezone(UTC)
 
 
-def register_consumer(
+def build_consumer(
     broker: NatsBroker,
     *,
     durable: str,
     batch_size: int,
-    batch_timeout: float,
+    idle_poll: float,
     max_deliver: int,
     ack_wait: float,
     max_ack_pending: int,
     apply: Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]],
     on_batch: Callable[[Sequence[Msg], int], None],
-) -> None:
-    """`on_batch(messages, dead_lettered)` runs after each batch (metrics, snapshot poke)."""
+) -> PullConsumer[Incoming]:
+    """The DVC_EVENTS consumer on the broker's connection, run by a background task (`PullConsumer.run`).
+    `on_batch(messages, dead_lettered)` runs after each batch (metrics, snapshot poke)."""
     consumer = DurableConsumer(
         service=SERVICE,
         durable=durable,
         stream=EVENTS.name,
         subject=f"{EVENTS_PREFIX}.>",
         batch_size=batch_size,
-        batch_timeout=batch_timeout,
+        batch_timeout=idle_poll,
         max_deliver=max_deliver,
         ack_wait=ack_wait,
         max_ack_pending=max_ack_pending,
         description="Every validated event, folded into the indicator projections",
     )
 
+    async def apply_items(items: Sequence[Incoming]) -> None:
+        await apply(items)
+
+    def processor(client: Client) -> BatchProcessor[Incoming]:
+        return BatchProcessor(SERVICE, durable, client.jetstream(), decode, apply_items, max_deliver)
+
     def after_batch(messages: Sequence[Msg], outcome: BatchOutcome) -> None:
         on_batch(messages, outcome.dead_lettered)
 
-    subscribe_batches(broker, consumer, decode=decode, apply=apply, after_batch=after_batch)
+    return PullConsumer(consumer, lambda: broker._connection, processor, after_batch, idle_wait=idle_poll)

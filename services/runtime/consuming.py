@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from nats.aio.msg import Msg
@@ -42,6 +42,15 @@ class BatchOutcome:
 
 
 @dataclass
+class Decoded(Generic[T]):
+    """A batch in stream order: every message, the decoded ones with their item, the invalid ones with why."""
+
+    messages: list[Msg]
+    items: list[tuple[Msg, T]] = field(default_factory=list)
+    invalid: list[tuple[Msg, str]] = field(default_factory=list)
+
+
+@dataclass
 class BatchProcessor(Generic[T]):
     service: str
     consumer: str
@@ -51,14 +60,24 @@ class BatchProcessor(Generic[T]):
     max_deliver: int
 
     async def process(self, messages: Sequence[Msg]) -> BatchOutcome:
-        outcome = BatchOutcome()
-        decoded: list[tuple[Msg, T]] = []
+        return await self.apply_decoded(self.decode_all(messages))
+
+    def decode_all(self, messages: Sequence[Msg]) -> Decoded[T]:
+        """Decode a batch (no I/O, so it can run while the previous batch is being applied)."""
+        result: Decoded[T] = Decoded(list(messages))
         for message in messages:
             try:
-                decoded.append((message, self.decode(message)))
+                result.items.append((message, self.decode(message)))
             except InvalidMessage as error:
-                await self.dead_letter(message, f"invalid: {error}")
-                outcome.dead_lettered += 1
+                result.invalid.append((message, str(error)))
+        return result
+
+    async def apply_decoded(self, batch: Decoded[T]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        for message, reason in batch.invalid:
+            await self.dead_letter(message, f"invalid: {reason}")
+            outcome.dead_lettered += 1
+        decoded = batch.items
         if not decoded:
             return outcome
         try:

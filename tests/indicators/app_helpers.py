@@ -25,7 +25,7 @@ def settings_for(nats_url: str, database_url: str, **overrides: Any) -> Settings
     values: dict[str, Any] = {
         "nats_url": nats_url,
         "database_url": database_url,
-        "batch_timeout": 0.1,
+        "idle_poll_seconds": 1.0,
         "snapshot_min_interval_seconds": 0.05,
         "max_deliver": 3,
     }

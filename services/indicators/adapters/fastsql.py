@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
@@ -38,6 +39,8 @@ class RawTable:
         self.name = table.name
         self.dialect = dialect
         self.columns = [column.name for column in table.columns]
+        self._attributes = attrgetter(*self.columns)
+        self._items = itemgetter(*self.columns)
         self.kinds = [_kind(column.type) for column in table.columns]
         self.sqlite = dialect == "sqlite"
         self._times = [index for index, kind in enumerate(self.kinds) if kind == "time"]
@@ -53,11 +56,11 @@ class RawTable:
         return ", ".join(f"${index}" for index in range(start + 1, start + count + 1))
 
     def to_db(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(self.values_to_db([row[name] for name in self.columns]))
+        return tuple(self.values_to_db(list(self._items(row))))
 
     def object_to_db(self, item: Any) -> tuple[Any, ...]:
         """Same as `to_db` for an object whose attributes are named like the columns."""
-        return tuple(self.values_to_db([getattr(item, name) for name in self.columns]))
+        return tuple(self.values_to_db(list(self._attributes(item))))
 
     def values_to_db(self, values: list[Any]) -> list[Any]:
         if self.sqlite:  # SQLAlchemy's SQLite DATETIME text: naive UTC with microseconds

@@ -207,7 +207,7 @@ class ProjectionStore:
         states: list[DossierState] = []
         refold: list[str] = []
         for code, new_events in events.items():
-            new_events.sort(key=lambda event: event.sort_key)
+            new_events.sort(key=lambda event: event.key)
             state = current.get(code)
             if not follows(state, new_events[0]):
                 refold.append(code)

@@ -162,7 +162,7 @@ class WorkingCalendar:
         table = self._year_table(day.year)
         index = day.timetuple().tm_yday - 1
         before = table[index - 1] if index else 0.0
-        if not self._is_working_day(day):
+        if table[index] == before:  # not a working day (the table adds nothing for it)
             return day.year, before
         second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1_000_000
         within = 0.0

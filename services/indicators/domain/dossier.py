@@ -57,14 +57,14 @@ __all__ = [
 
 def follows(state: DossierState | None, event: DossierEvent) -> bool:
     """True when `event` sorts after every event folded into `state` (incremental apply is exact)."""
-    return state is None or key_text(event.sort_key) > state.last_event_key
+    return state is None or event.key > state.last_event_key
 
 
 def fold(events: Iterable[DossierEvent], clock: WorkingClock) -> DossierState | None:
     """The state after every distinct event, applied in `event_sort_key` order (exactly once each)."""
     unique = {(event.source, event.id): event for event in events}
     state: DossierState | None = None
-    for event in sorted(unique.values(), key=lambda item: item.sort_key):
+    for event in sorted(unique.values(), key=lambda item: item.key):
         state = apply_event(state, event, clock)
     return state
 
@@ -81,7 +81,7 @@ def apply_event(state: DossierState | None, event: DossierEvent, clock: WorkingC
     if handler is not None:
         handler(state, data, at, clock)
     state.event_count += 1
-    state.last_event_key = key_text(event.sort_key)
+    state.last_event_key = event.key
     derive(state, clock)
     return state
 

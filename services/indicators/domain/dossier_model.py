@@ -57,6 +57,11 @@ class DossierEvent:
     time: datetime
     dossier_code: str
     data: Mapping[str, Any]
+    key: str = field(default="", compare=False)  # `key_text(sort_key)`, computed once (the fold compares it often)
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", key_text(self.sort_key))
 
     @property
     def sort_key(self) -> EventKey:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -45,6 +46,13 @@ def to_projected(event: CloudEvent) -> ProjectedEvent:
     for name, value in data.__dict__.items():  # validated values; cheaper than model_dump
         if name == "applicant":
             payload["applicant_kind"] = value.kind.value
+        elif isinstance(value, Enum):
+            payload[name] = value.value
+        elif isinstance(value, datetime):
+            payload[name] = value.astimezone(UTC)
         else:
-            payload[name] = value.value if isinstance(value, Enum) else value
-    return DossierEvent(event.source, event.id, short, event.time, payload["dossier_code"], payload)
+            payload[name] = value
+    # Times in UTC from here on: comparing, hashing and storing them is several times cheaper than with the
+    # parsed offset's tzinfo, and the instant is the same.
+    time = event.time.astimezone(UTC)
+    return DossierEvent(event.source, event.id, short, time, payload["dossier_code"], payload)

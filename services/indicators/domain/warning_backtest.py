@@ -179,7 +179,7 @@ def _score(
 
 def backtest(events: Iterable[DossierEvent], clock: WorkingClock, settings: BacktestSettings) -> BacktestResult:
     """Replay `events` (any order; duplicates by (source, id) dropped) and score the model and the rule."""
-    ordered = sorted({(event.source, event.id): event for event in events}.values(), key=lambda item: item.sort_key)
+    ordered = sorted({(event.source, event.id): event for event in events}.values(), key=lambda item: item.key)
     if not ordered:
         raise ValueError("the history has no dossier event")
     replay = _Replay(clock, settings, model={threshold: {} for threshold in {*settings.thresholds, settings.threshold}})

@@ -1,0 +1,179 @@
+"""`PullConsumer` on a real nats-server: order, acks, the dead-letter path, idle waits and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from services.runtime.consuming import BatchOutcome, BatchProcessor, InvalidMessage
+from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.pulling import PullConsumer, stream_sequence
+from services.runtime.streams import apply_streams
+from services.runtime.subscribing import DurableConsumer
+
+
+def _consumer(durable: str, batch_size: int = 7) -> DurableConsumer:
+    return DurableConsumer(
+        service="svc",
+        durable=durable,
+        stream="DVC_EVENTS",
+        subject="dvc.events.>",
+        batch_size=batch_size,
+        batch_timeout=0.2,
+        max_deliver=3,
+        ack_wait=30,
+    )
+
+
+def _decode(message: Msg) -> tuple[int, str]:
+    text = message.data.decode()
+    if text.startswith("garbage"):
+        raise InvalidMessage("not an event")
+    sequence = stream_sequence(message)
+    assert sequence is not None
+    return sequence, text
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.applied: list[tuple[int, str]] = []
+        self.batches: list[int] = []
+        self.dead_lettered = 0
+        self.changed = asyncio.Event()
+
+    async def apply(self, items: Sequence[tuple[int, str]]) -> None:
+        self.applied.extend(items)
+
+    def after_batch(self, messages: Sequence[Msg], outcome: BatchOutcome) -> None:
+        self.batches.append(len(messages))
+        self.dead_lettered += outcome.dead_lettered
+        self.changed.set()
+
+    async def wait_for(self, count: int) -> None:
+        while len(self.applied) + self.dead_lettered < count:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 10)
+
+
+def _pull_consumer(client: Client, durable: str, recorder: Recorder, batch_size: int = 7) -> PullConsumer[object]:
+    def processor(connected: Client) -> BatchProcessor[object]:
+        return BatchProcessor("svc", durable, connected.jetstream(), _decode, recorder.apply, 3)  # type: ignore[arg-type]
+
+    return PullConsumer(_consumer(durable, batch_size), lambda: client, processor, recorder.after_batch, idle_wait=0.5)
+
+
+async def test_every_message_is_applied_in_stream_order_and_acked_when_batches_are_prefetched(
+    private_nats: EmbeddedNats,
+) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    for number in range(50):
+        await js.publish(f"dvc.events.dossier.n{number % 3}", f"event-{number}".encode())
+    recorder = Recorder()
+    task = asyncio.create_task(_pull_consumer(client, "ordered", recorder).run())
+    await recorder.wait_for(50)
+
+    assert [text for _, text in recorder.applied] == [f"event-{number}" for number in range(50)]
+    assert [sequence for sequence, _ in recorder.applied] == list(range(1, 51))
+    assert max(recorder.batches) == 7
+    info = await js.consumer_info("DVC_EVENTS", "ordered")
+    assert (info.num_ack_pending, info.num_pending) == (0, 0)
+    task.cancel()
+    await client.close()
+
+
+async def test_invalid_message_is_dead_lettered_when_the_rest_of_its_batch_is_applied(
+    private_nats: EmbeddedNats,
+) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    for body in (b"one", b"garbage", b"two"):
+        await js.publish("dvc.events.test", body)
+    recorder = Recorder()
+    task = asyncio.create_task(_pull_consumer(client, "dlq", recorder).run())
+    await recorder.wait_for(3)
+
+    assert [text for _, text in recorder.applied] == ["one", "two"]
+    dead = await js.get_last_msg("DVC_DLQ", "dvc.dlq.svc")
+    assert dead.data == b"garbage"
+    assert dead.headers is not None
+    assert dead.headers["Dvc-Error"] == "invalid: not an event"
+    task.cancel()
+    await client.close()
+
+
+async def test_event_published_later_is_applied_when_the_consumer_was_idle(private_nats: EmbeddedNats) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    recorder = Recorder()
+    task = asyncio.create_task(_pull_consumer(client, "idle", recorder).run())
+    await asyncio.sleep(1.2)  # longer than idle_wait: the consumer has polled and found nothing, twice
+    await js.publish("dvc.events.test", b"late")
+    await recorder.wait_for(1)
+
+    assert recorder.applied == [(1, "late")]
+    task.cancel()
+    await client.close()
+
+
+async def test_consumer_resumes_after_the_last_ack_when_it_is_restarted(private_nats: EmbeddedNats) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    for number in range(10):
+        await js.publish("dvc.events.test", f"first-{number}".encode())
+    first = Recorder()
+    task = asyncio.create_task(_pull_consumer(client, "restart", first, batch_size=4).run())
+    await first.wait_for(10)
+    task.cancel()
+    for number in range(5):
+        await js.publish("dvc.events.test", f"second-{number}".encode())
+    second = Recorder()
+    task = asyncio.create_task(_pull_consumer(client, "restart", second, batch_size=4).run())
+    await second.wait_for(5)
+
+    assert [text for _, text in second.applied] == [f"second-{number}" for number in range(5)]
+    task.cancel()
+    await client.close()
+
+
+async def test_consumer_waits_without_failing_when_the_broker_is_not_connected_yet(
+    private_nats: EmbeddedNats,
+) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    await js.publish("dvc.events.test", b"waiting")
+    connection: list[Client] = []
+    recorder = Recorder()
+
+    def processor(connected: Client) -> BatchProcessor[object]:
+        return BatchProcessor("svc", "later", connected.jetstream(), _decode, recorder.apply, 3)  # type: ignore[arg-type]
+
+    consumer: PullConsumer[object] = PullConsumer(
+        _consumer("later"), lambda: connection[0] if connection else None, processor, recorder.after_batch
+    )
+    task = asyncio.create_task(consumer.run())
+    await asyncio.sleep(0.5)
+    assert recorder.applied == []
+    connection.append(client)
+    await recorder.wait_for(1)
+
+    assert recorder.applied == [(1, "waiting")]
+    task.cancel()
+    await client.close()
+
+
+def test_stream_sequence_is_read_from_both_reply_subject_forms() -> None:
+    v1 = Msg(_client=None, subject="s", reply="$JS.ACK.DVC_EVENTS.c.1.42.7.1700000000000000000.3")  # type: ignore[arg-type]
+    v2 = Msg(_client=None, subject="s", reply="$JS.ACK.hub.ACC.DVC_EVENTS.c.1.43.8.1700000000000000000.2.xyz")  # type: ignore[arg-type]
+    plain = Msg(_client=None, subject="s", reply="_INBOX.abc")  # type: ignore[arg-type]
+
+    assert (stream_sequence(v1), stream_sequence(v2), stream_sequence(plain)) == (42, 43, None)
