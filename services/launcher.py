@@ -1,4 +1,5 @@
-"""`make up`: embedded NATS, the streams, the demo keys, every service and the simulator, as child processes.
+"""`make up`: embedded NATS, the streams, the demo keys (ingest, tasks, notifier), every service and the
+simulator, as child processes.
 
 Children run in their own session (a terminal's Ctrl-C reaches only this supervisor, which then stops them
 in order: simulator, services, NATS) and, on Linux, receive SIGTERM if the supervisor dies. A child that
@@ -141,10 +142,10 @@ class Launcher:
         return [sys.executable, "-m", "services.cli", *args]
 
     def _setup(self) -> bool:
-        """`streams apply` and the demo keys of ingest and tasks (idempotent: the same keys on every start),
-        run at once."""
+        """`streams apply` and the demo keys of ingest, tasks and the notifier (idempotent: the same keys on every
+        start), run at once."""
         steps = [("streams", "apply")]
-        steps += [(name, "demo-key") for name in ("ingest", "tasks") if name in self.ports]
+        steps += [(name, "demo-key") for name in ("ingest", "tasks", "notifier") if name in self.ports]
         running = [
             (step, subprocess.Popen(self._cli_args(*step), env=self.env, stdout=PIPE, stderr=PIPE, text=True))
             for step in steps
@@ -205,7 +206,12 @@ class Launcher:
             base = f"http://127.0.0.1:{child.port}"
             table.add_row(child.name, f"{base}/docs", f"{base}/metrics", _shown(child.log_path))
         self.console.print(table)
-        for label, file in (("ingest key", "demo-ingest-key"), ("tasks admin key", "demo-tasks-admin-key")):
+        demo_keys = (
+            ("ingest key", "demo-ingest-key"),
+            ("tasks admin key", "demo-tasks-admin-key"),
+            ("notifier operator key", "demo-notifier-key"),
+        )
+        for label, file in demo_keys:
             path = self.var_dir / file
             if path.exists():
                 self.console.print(

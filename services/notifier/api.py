@@ -1,28 +1,32 @@
 """HTTP API of the notifier (thin): notifications (masked phones, Vietnamese labels), receipts, opt-outs,
-inbound replies, templates with previews."""
+inbound replies, templates with previews. Notifications and opt-outs need an operator key; receipts and inbound
+replies need the provider's token; templates are open."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import NotificationStatus
+from services.notifier.access import OPERATOR_ERRORS, PROVIDER_ERRORS, check_provider_token, operator_authenticator
 from services.notifier.adapters import queries
 from services.notifier.adapters.crypto import PhoneVault
-from services.notifier.adapters.providers import InvalidReceipt, UnknownProvider
+from services.notifier.adapters.providers import InvalidReceipt
 from services.notifier.domain import statuses
+from services.notifier.domain.operators import KeySpec
 from services.notifier.domain.phones import mask
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.domain.templates import TemplateSet
 from services.notifier.domain.triggers import Triggers
 from services.notifier.optouts import InvalidPhone, OptOuts
+from services.runtime.api_keys import KeyStore
 from services.runtime.problems import Problem
 
 
@@ -94,7 +98,7 @@ class ApiDependencies:
     parse_receipts: Callable[[str, bytes], list[DeliveryReceipt]]
     receipt_token_ok: Callable[[str, str | None], bool]
     apply_receipts: Callable[[Sequence[DeliveryReceipt]], Awaitable[int]]
-    provider_names: Callable[[], Collection[str]]
+    operator_keys: KeyStore[KeySpec]
 
 
 def _view(row: Any, vault: PhoneVault) -> NotificationView:
@@ -142,16 +146,16 @@ def _inbound_fields(body: bytes) -> tuple[str, str]:
     return sender, text
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
-
-
 def build_router(deps: ApiDependencies) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["notifier"])
+    operator = [Depends(operator_authenticator(deps.operator_keys))]
 
-    @router.get("/notifications", summary="Notifications of a dossier (or the latest), phones masked")
+    @router.get(
+        "/notifications",
+        dependencies=operator,
+        responses=OPERATOR_ERRORS,
+        summary="Notifications of a dossier (or the latest), phones masked",
+    )
     async def list_notifications(
         dossier_code: Annotated[str | None, Query(max_length=256)] = None,
         status: NotificationStatus | None = None,
@@ -163,7 +167,12 @@ def build_router(deps: ApiDependencies) -> APIRouter:
             )
         return [_view(row, deps.vault) for row in rows]
 
-    @router.get("/notifications/{notification_id}", summary="One notification, phone masked")
+    @router.get(
+        "/notifications/{notification_id}",
+        dependencies=operator,
+        responses=OPERATOR_ERRORS,
+        summary="One notification, phone masked",
+    )
     async def get_notification(notification_id: str) -> NotificationView:
         async with deps.sessions() as session:
             row = await queries.get_notification(session, notification_id)
@@ -171,22 +180,29 @@ def build_router(deps: ApiDependencies) -> APIRouter:
             raise Problem(404, f"no notification {notification_id}")
         return _view(row, deps.vault)
 
-    @router.post("/receipts/{provider}", summary="Delivery receipts from a provider (one object or an array)")
+    @router.post(
+        "/receipts/{provider}",
+        responses=PROVIDER_ERRORS,
+        summary="Delivery receipts from a provider (one object or an array)",
+    )
     async def receipts(provider: str, request: Request, token: str | None = None) -> dict[str, int]:
+        check_provider_token(deps.receipt_token_ok, provider, request, token)
         body = await request.body()
         try:
-            if not deps.receipt_token_ok(provider, _bearer(request) or token):
-                raise Problem(401, "this provider's receipts need its token (Authorization: Bearer or ?token=)")
             parsed = deps.parse_receipts(provider, body)
-        except UnknownProvider:
-            raise Problem(404, f"no SMS provider named {provider!r} is configured") from None
         except InvalidReceipt as error:
             raise Problem(
                 422, f"{error.field}: {error.reason}", errors=[{"field": error.field, "reason": error.reason}]
             ) from None
         return {"received": len(parsed), "applied": await deps.apply_receipts(parsed)}
 
-    @router.post("/opt-outs", status_code=201, summary="Stop every SMS to a phone number (always wins)")
+    @router.post(
+        "/opt-outs",
+        status_code=201,
+        dependencies=operator,
+        responses=OPERATOR_ERRORS,
+        summary="Stop every SMS to a phone number (always wins)",
+    )
     async def opt_out(request: OptOutRequest) -> OptOutView:
         try:
             result = await deps.optouts.opt_out(request.phone, "api")
@@ -194,10 +210,13 @@ def build_router(deps: ApiDependencies) -> APIRouter:
             raise Problem(422, f"phone: {error}", errors=[{"field": "phone", "reason": str(error)}]) from None
         return OptOutView(phone=result.phone_masked, already=not result.created, skipped_waiting=result.skipped_waiting)
 
-    @router.post("/inbound/{provider}", summary="A citizen's reply; STOP / HỦY / TỪ CHỐI opts the sender out")
-    async def inbound(provider: str, request: Request) -> dict[str, Any]:
-        if provider not in deps.provider_names():
-            raise Problem(404, f"no SMS provider named {provider!r} is configured")
+    @router.post(
+        "/inbound/{provider}",
+        responses=PROVIDER_ERRORS,
+        summary="A citizen's reply; STOP / HỦY / TỪ CHỐI opts the sender out (the provider's token required)",
+    )
+    async def inbound(provider: str, request: Request, token: str | None = None) -> dict[str, Any]:
+        check_provider_token(deps.receipt_token_ok, provider, request, token)
         sender, text = _inbound_fields(await request.body())
         try:
             result = await deps.optouts.inbound(provider, sender, text)

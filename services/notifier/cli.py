@@ -1,4 +1,4 @@
-"""`dvc-pulse notifier ...`: retention purge, encryption key, template check."""
+"""`dvc-pulse notifier ...`: retention purge, encryption key, operator keys, template check."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from services.notifier.adapters.crypto import new_key
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.queries import Purged, purge
 from services.notifier.domain.templates import ConfigError
+from services.notifier.keys_cli import demo_key, keys_app
 from services.notifier.settings import Settings
 from services.runtime.db import create_engine, create_session_factory
 
 app = typer.Typer(help="Notifier: personal-data retention, keys and templates.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.command("demo-key")(demo_key)
 _DURATION = re.compile(r"^\s*(\d+)\s*([dh])\s*$")
 
 

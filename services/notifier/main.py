@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from services.contracts.streams import ALERTS, DLQ, EVENTS, NOTIFY
 from services.notifier.adapters.config_files import load_templates, load_triggers
 from services.notifier.adapters.crypto import InvalidKey, PhoneVault, load_or_create_key
+from services.notifier.adapters.keys import key_store
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.providers import (
@@ -192,7 +193,9 @@ def create_app(
             parse_receipts=providers.parse_receipts,
             receipt_token_ok=providers.receipt_token_ok,
             apply_receipts=dispatcher.apply_receipts,
-            provider_names=lambda: providers.settings.keys(),
+            operator_keys=key_store(
+                settings.resolved_keys_file(), settings.keys, check_every=settings.keys_reload_seconds
+            ),
         )
     )
     app = build_service_app(

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.notifier.domain.operators import KeySpec
 from services.runtime.settings import ServiceSettings
 
 
@@ -15,6 +16,13 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DVC_NOTIFIER_", extra="ignore")
 
     port: int = 8084
+    keys_file: Path | None = Field(
+        default=None, description="Hashed operator keys (default: $DVC_VAR_DIR/notifier-keys.json)"
+    )
+    keys: list[KeySpec] = Field(
+        default_factory=list, description="Extra hashed operator keys, a JSON array of {name, sha256}"
+    )
+    keys_reload_seconds: float = Field(default=1.0, ge=0, description="How often the keys file is checked")
     events_consumer: str = Field(default="notifier", description="Durable consumer on DVC_EVENTS (dossier.*)")
     alerts_consumer: str = Field(default="notifier-alerts", description="Durable consumer on DVC_ALERTS")
     start_from: Literal["all", "new"] = Field(
@@ -54,6 +62,9 @@ class Settings(ServiceSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_default("notifier")
+
+    def resolved_keys_file(self) -> Path:
+        return self.keys_file or self.var_dir / "notifier-keys.json"
 
     @property
     def key_file(self) -> Path:

@@ -47,6 +47,7 @@ class System:
     nats: EmbeddedNats = field(init=False)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     key: str = ""
+    operator_key: str = ""
 
     @property
     def var_dir(self) -> Path:
@@ -63,6 +64,7 @@ class System:
         env = base_env(self.var_dir, self.nats.url)
         run_cli(env, "streams", "apply")
         self.key = run_cli(env, "ingest", "demo-key").strip()
+        self.operator_key = run_cli(env, "notifier", "demo-key").strip()
         for name in SERVICES:
             settings = {
                 f"DVC_{name.upper()}_PORT": str(free_port()),
@@ -153,7 +155,9 @@ class System:
     def notifications(self, **where: str) -> list[dict[str, Any]]:
         """The notifier's notifications with a status or of a dossier (texts included, phones masked)."""
         params = {**where, "limit": "1000"}
-        answer = httpx.get(self.url("notifier", "/v1/notifications"), params=params, timeout=10)
+        headers = {"Authorization": f"Bearer {self.operator_key}"}
+        answer = httpx.get(self.url("notifier", "/v1/notifications"), params=params, headers=headers, timeout=10)
+        answer.raise_for_status()
         rows: list[dict[str, Any]] = answer.json()
         return rows
 

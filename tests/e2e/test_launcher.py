@@ -97,6 +97,11 @@ def test_every_child_stops_and_the_data_stays_when_the_launcher_is_interrupted_r
     assert key in up.text()
     assert (up.var_dir / "demo-tasks-admin-key").read_text().strip() in up.text()
     assert (up.var_dir / "notifier-encryption.key").stat().st_size > 0
+    operator_key = (up.var_dir / "demo-notifier-key").read_text().strip()
+    assert operator_key in up.text()
+    notifications = f"http://127.0.0.1:{up.ports['notifier']}/v1/notifications"
+    assert httpx.get(notifications, timeout=5).status_code == 401
+    assert httpx.get(notifications, headers={"Authorization": f"Bearer {operator_key}"}, timeout=5).status_code == 200
     answer = httpx.post(
         f"http://127.0.0.1:{up.ports['ingest']}/v1/events",
         content=orjson.dumps(_accepted_event()),

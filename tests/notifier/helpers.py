@@ -24,12 +24,16 @@ from services.contracts.subjects import event_subject
 from services.notifier.adapters.crypto import new_key
 from services.notifier.adapters.providers import read_outbox
 from services.notifier.dispatcher import Dispatcher
+from services.notifier.domain.operators import KeySpec
 from services.notifier.main import create_app
 from services.notifier.settings import Settings
+from services.runtime.api_keys import hash_key
 from services.runtime.streams import apply_streams
 from tests.factories import VN
 
 KEY = new_key()
+OPERATOR_KEY = "dvcnk_test-operator-key"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 
 class FakeClock:
@@ -63,6 +67,7 @@ def settings_for(nats_url: str, database_url: str, tmp_path: Path, **overrides: 
         "dispatch_interval_seconds": 0.05,
         "max_deliver": 3,
         "sender": "UBND LamThao",
+        "keys": [KeySpec(name="test-operator", sha256=hash_key(OPERATOR_KEY))],
     }
     values.update(overrides)
     return Settings(**values)
@@ -88,7 +93,7 @@ class RunningNotifier:
         return lines if len(lines) >= count else None
 
     async def notifications(self, **params: str) -> list[dict[str, Any]]:
-        response = await self.api.get("/v1/notifications", params=params)
+        response = await self.api.get("/v1/notifications", params=params, headers=OPERATOR)
         assert response.status_code == 200, response.text
         rows: list[dict[str, Any]] = response.json()
         return rows

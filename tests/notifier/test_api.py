@@ -13,7 +13,16 @@ from services.notifier.domain.templates import ConfigError
 from services.notifier.main import create_app
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.factories import dossier_event
-from tests.notifier.helpers import FakeClock, connected, eventually, publish, running_notifier, settings_for, vn
+from tests.notifier.helpers import (
+    OPERATOR,
+    FakeClock,
+    connected,
+    eventually,
+    publish,
+    running_notifier,
+    settings_for,
+    vn,
+)
 
 pytestmark = pytest.mark.timeout(120)
 QUIET_PROVIDERS = "[{kind: outbox, immediate_receipt: false, receipt_token: s3cret}]"
@@ -54,10 +63,10 @@ async def test_opt_out_is_refused_with_the_field_when_the_phone_is_not_vietnames
 ) -> None:
     clock = FakeClock(vn("2026-03-02T08:15:30"))
     async with running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier:
-        invalid = await notifier.api.post("/v1/opt-outs", json={"phone": "024 3823 4567"})
-        missing = await notifier.api.post("/v1/opt-outs", json={})
-        first = await notifier.api.post("/v1/opt-outs", json={"phone": "0912345678"})
-        again = await notifier.api.post("/v1/opt-outs", json={"phone": "+84912345678"})
+        invalid = await notifier.api.post("/v1/opt-outs", json={"phone": "024 3823 4567"}, headers=OPERATOR)
+        missing = await notifier.api.post("/v1/opt-outs", json={}, headers=OPERATOR)
+        first = await notifier.api.post("/v1/opt-outs", json={"phone": "0912345678"}, headers=OPERATOR)
+        again = await notifier.api.post("/v1/opt-outs", json={"phone": "+84912345678"}, headers=OPERATOR)
 
         assert (invalid.status_code, invalid.json()["errors"][0]["field"]) == (422, "phone")
         assert missing.status_code == 422
@@ -95,7 +104,7 @@ async def test_every_template_is_listed_with_a_vietnamese_preview_when_templates
     async with running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier:
         response = await notifier.api.get("/v1/templates")
         templates = {item["id"]: item for item in response.json()}
-        missing = await notifier.api.get("/v1/notifications/no-such-id")
+        missing = await notifier.api.get("/v1/notifications/no-such-id", headers=OPERATOR)
         ready = await notifier.api.get("/readyz")
 
         assert len(templates) == 12

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from services.notifier.adapters.keys import read_keys
 from services.notifier.cli import app
+from services.runtime.api_keys import hash_key
 
 runner = CliRunner()
 
@@ -49,3 +51,56 @@ def test_new_key_prints_a_fernet_key_when_asked() -> None:
     result = runner.invoke(app, ["new-key"])
     assert result.exit_code == 0
     assert len(result.output.strip()) == 44
+
+
+def test_keys_add_prints_the_key_once_and_stores_only_its_hash_when_a_name_is_given(tmp_path: Path) -> None:
+    env = {"DVC_VAR_DIR": str(tmp_path)}
+    result = runner.invoke(app, ["keys", "add", "one-stop-desk"], env=env)
+
+    key = result.stdout.strip()
+    stored = read_keys(tmp_path / "notifier-keys.json")
+    assert result.exit_code == 0, result.output
+    assert key.startswith("dvcnk_")
+    assert [(spec.name, spec.sha256) for spec in stored] == [("one-stop-desk", hash_key(key))]
+    assert key not in (tmp_path / "notifier-keys.json").read_text()
+    assert (tmp_path / "notifier-keys.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_keys_list_shows_names_but_never_keys_when_keys_exist(tmp_path: Path) -> None:
+    env = {"DVC_VAR_DIR": str(tmp_path)}
+    key = runner.invoke(app, ["keys", "add", "one-stop-desk"], env=env).stdout.strip()
+    runner.invoke(app, ["keys", "add", "auditor"], env=env)
+    listed = runner.invoke(app, ["keys", "list"], env=env)
+
+    assert listed.exit_code == 0, listed.output
+    assert [line.split(":")[0] for line in listed.stdout.splitlines()] == ["one-stop-desk", "auditor"]
+    assert key not in listed.output
+
+
+def test_keys_revoke_removes_only_that_key_when_the_name_exists(tmp_path: Path) -> None:
+    env = {"DVC_VAR_DIR": str(tmp_path)}
+    runner.invoke(app, ["keys", "add", "one-stop-desk"], env=env)
+    runner.invoke(app, ["keys", "add", "auditor"], env=env)
+    revoked = runner.invoke(app, ["keys", "revoke", "one-stop-desk"], env=env)
+
+    assert revoked.exit_code == 0, revoked.output
+    assert [spec.name for spec in read_keys(tmp_path / "notifier-keys.json")] == ["auditor"]
+
+
+def test_keys_revoke_exits_1_naming_the_key_when_no_key_has_that_name(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["keys", "revoke", "nobody"], env={"DVC_VAR_DIR": str(tmp_path)})
+
+    assert result.exit_code == 1
+    assert "no operator key named 'nobody'" in result.output
+
+
+def test_demo_key_is_created_once_and_printed_again_when_run_twice(tmp_path: Path) -> None:
+    env = {"DVC_VAR_DIR": str(tmp_path)}
+    first = runner.invoke(app, ["demo-key"], env=env)
+    second = runner.invoke(app, ["demo-key"], env=env)
+
+    key = first.stdout.strip()
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert second.stdout.strip() == key
+    assert (tmp_path / "demo-notifier-key").read_text().strip() == key
+    assert [(s.name, s.sha256) for s in read_keys(tmp_path / "notifier-keys.json")] == [("demo", hash_key(key))]

@@ -19,6 +19,7 @@ from services.contracts.alerts import (
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import (
+    OPERATOR,
     FakeClock,
     connected,
     eventually,
@@ -177,7 +178,7 @@ async def test_opt_out_wins_when_a_message_is_waiting_and_when_a_new_event_arriv
         await publish(js, [accepted(time="2026-03-03T02:00:00+07:00")])
         await eventually(lambda: notifier.notifications(dossier_code="HS-001"))
 
-        response = await notifier.api.post("/v1/opt-outs", json={"phone": "+84 912 345 678"})
+        response = await notifier.api.post("/v1/opt-outs", json={"phone": "+84 912 345 678"}, headers=OPERATOR)
         assert response.status_code == 201
         assert response.json() == {"phone": "09******78", "opted_out": True, "already": False, "skipped_waiting": 1}
 
