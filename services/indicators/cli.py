@@ -20,6 +20,7 @@ def rebuild_command(
     """Replay DVC_EVENTS from the start into fresh tables and swap them in (the service may keep running)."""
     from services.indicators.rebuild import rebuild
     from services.indicators.settings import Settings
+    from services.runtime.gc_tuning import freeze_startup_objects
 
     settings = Settings()
     columns = (
@@ -35,6 +36,7 @@ def rebuild_command(
         def report(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
+        freeze_startup_objects()  # a replay allocates millions of short-lived objects
         result = asyncio.run(rebuild(settings, batch_size=batch_size, progress=report))
     typer.echo(
         f"Rebuilt from {result.messages} messages: {result.applied} events applied, "

@@ -10,12 +10,15 @@ are skipped by the dedup table), so nothing the live consumer applied meanwhile 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from sqlalchemy import MetaData, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,7 +26,7 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.calendar_file import load_overrides
 from services.indicators.adapters.migrate import upgrade
-from services.indicators.adapters.store import APPLY_LOCK_ID, ProjectionStore
+from services.indicators.adapters.store import APPLY_LOCK_ID, Incoming, ProjectionStore
 from services.indicators.adapters.stream_reader import read_range
 from services.indicators.adapters.tables import REBUILD_PREFIX, TABLES, Tables, build_tables
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
@@ -31,6 +34,7 @@ from services.indicators.settings import Settings
 from services.indicators.subscribers import decode
 from services.runtime.consuming import InvalidMessage
 from services.runtime.db import create_engine, create_session_factory
+from services.runtime.pulling import stream_sequence
 
 logger = logging.getLogger("dvc_pulse.indicators.rebuild")
 Progress = Callable[[int, int], None]  # (messages read so far, messages to read)
@@ -43,6 +47,33 @@ class RebuildResult:
     invalid: int = 0
     caught_up: int = 0
     last_sequence: int = 0
+
+
+@dataclass
+class _Batch:
+    items: list[Incoming]
+    messages: int
+    invalid: int
+    last_sequence: int
+
+
+async def _next_batch(batches: AsyncGenerator[list[Msg], None], last_sequence: int) -> _Batch | None:
+    """Read and decode the next batch (run as a task, so it overlaps the database's work on the previous one)."""
+    messages = await anext(batches, None)
+    if messages is None:
+        return None
+    batch = _Batch([], 0, 0, 0)
+    for message in messages:
+        sequence = stream_sequence(message) or 0
+        if sequence > last_sequence:
+            break
+        batch.messages += 1
+        batch.last_sequence = sequence
+        try:
+            batch.items.append(decode(message))
+        except InvalidMessage:
+            batch.invalid += 1
+    return batch
 
 
 async def replay(
@@ -64,25 +95,25 @@ async def replay(
     sessions = create_session_factory(engine)
     total = max(0, last_sequence - first_sequence + 1)
     batches = read_range(connection, EVENTS.name, f"{EVENTS_PREFIX}.>", first_sequence, last_sequence, batch_size)
-    async for messages in batches:
-        items = []
-        for message in messages:
-            sequence = message.metadata.sequence.stream if message.metadata.sequence else 0
-            if sequence > last_sequence:
-                break
-            result.messages += 1
-            result.last_sequence = sequence
-            try:
-                items.append(decode(message))
-            except InvalidMessage:
-                result.invalid += 1
-        if items:
-            async with sessions.begin() as session:
-                outcome = await store.apply(session, items, consumer)
-            store.committed(outcome)
-            result.applied += outcome.new_events
-        if progress is not None:
-            progress(min(result.messages, total), total)
+    upcoming = asyncio.create_task(_next_batch(batches, last_sequence))
+    try:
+        while (batch := await upcoming) is not None:
+            upcoming = asyncio.create_task(_next_batch(batches, last_sequence))
+            result.messages += batch.messages
+            result.invalid += batch.invalid
+            result.last_sequence = max(result.last_sequence, batch.last_sequence)
+            if batch.items:
+                async with sessions.begin() as session:
+                    outcome = await store.apply(session, batch.items, consumer)
+                store.committed(outcome)
+                result.applied += outcome.new_events
+            if progress is not None:
+                progress(min(result.messages, total), total)
+    finally:
+        upcoming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await upcoming
+        await batches.aclose()
     return result
 
 
@@ -117,6 +148,8 @@ async def rebuild(settings: Settings, *, batch_size: int = 1000, progress: Progr
         async with engine.begin() as db:
             await db.run_sync(shadow_metadata.drop_all)
             await db.run_sync(shadow_metadata.create_all)
+            for index in shadow.dossiers.indexes:  # read-side only; the live tables keep theirs through the swap
+                await db.run_sync(index.drop)
         js = connection.jetstream()
         info = await js.stream_info(EVENTS.name)
         first, last = info.state.first_seq, info.state.last_seq
@@ -130,7 +163,7 @@ async def rebuild(settings: Settings, *, batch_size: int = 1000, progress: Progr
             last_sequence=last,
             batch_size=batch_size,
             progress=progress,
-            cache_limit=settings.state_cache_size,
+            cache_limit=settings.rebuild_state_cache_size,
         )
         await swap_in(engine, shadow, shadow_metadata)
         newest = (await js.stream_info(EVENTS.name)).state.last_seq

@@ -39,16 +39,16 @@ class RawTable:
         self.name = table.name
         self.dialect = dialect
         self.columns = [column.name for column in table.columns]
-        self._attributes = attrgetter(*self.columns)
+        self.values_of = attrgetter(*self.columns)  # object -> its column values, in order
         self._items = itemgetter(*self.columns)
         self.kinds = [_kind(column.type) for column in table.columns]
         self.sqlite = dialect == "sqlite"
         self._times = [index for index, kind in enumerate(self.kinds) if kind == "time"]
         self._jsons = [index for index, kind in enumerate(self.kinds) if kind == "json"]
         self._time_texts: dict[datetime, str] = {}
-        self._enums = [index for index, name in enumerate(self.columns) if name == "status"]  # StrEnum -> str
+        self.enum_indexes = {index for index, name in enumerate(self.columns) if name == "status"}  # StrEnum -> str
         pg_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-        self._pg_types = [column.type.compile(dialect=pg_dialect) for column in table.columns]
+        self.pg_types = [column.type.compile(dialect=pg_dialect) for column in table.columns]
 
     def placeholders(self, count: int, start: int = 0) -> str:
         if self.sqlite:
@@ -60,28 +60,41 @@ class RawTable:
 
     def object_to_db(self, item: Any) -> tuple[Any, ...]:
         """Same as `to_db` for an object whose attributes are named like the columns."""
-        return tuple(self.values_to_db(list(self._attributes(item))))
+        return tuple(self.values_to_db(list(self.values_of(item))))
 
     def values_to_db(self, values: list[Any]) -> list[Any]:
         if self.sqlite:  # SQLAlchemy's SQLite DATETIME text: naive UTC with microseconds
-            texts = self._time_texts
             for index in self._times:
-                value = values[index]
-                if value is not None:
-                    text = texts.get(value)  # a dossier's times repeat from one upsert to the next
-                    if text is None:
-                        if len(texts) > 50_000:
-                            texts.clear()
-                        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-                        texts[value] = text
-                    values[index] = text
+                if values[index] is not None:
+                    values[index] = self.time_text(values[index])
         for index in self._jsons:
             if values[index] is not None:
                 values[index] = orjson.dumps(values[index]).decode()
-        for index in self._enums:
+        for index in self.enum_indexes:
             if values[index] is not None:
                 values[index] = str(values[index])
         return values
+
+    def value_to_db(self, index: int, value: Any) -> Any:
+        """One value of column `index`, converted as `values_to_db` does."""
+        if value is None:
+            return None
+        kind = self.kinds[index]
+        if kind == "time" and self.sqlite:
+            return self.time_text(value)
+        if kind == "json":
+            return orjson.dumps(value).decode()
+        return str(value) if index in self.enum_indexes else value
+
+    def time_text(self, value: datetime) -> str:
+        texts = self._time_texts
+        text = texts.get(value)  # a dossier's times repeat from one write to the next
+        if text is None:
+            if len(texts) > 10_000:
+                texts.clear()
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            texts[value] = text
+        return text
 
     def from_db(self, record: Sequence[Any]) -> dict[str, Any]:
         row = {}
@@ -148,7 +161,8 @@ def _utc(value: Any) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-async def _asyncpg(session: AsyncSession) -> Any:
+async def driver_connection(session: AsyncSession) -> Any:
+    """PostgreSQL: the session's asyncpg connection (for COPY and array parameters)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return raw.driver_connection
@@ -156,7 +170,7 @@ async def _asyncpg(session: AsyncSession) -> Any:
 
 async def _stage(session: AsyncSession, table: RawTable, rows: Sequence[tuple[Any, ...]]) -> Any:
     """PostgreSQL: binary COPY of `rows` into the transaction's staging table (emptied at commit)."""
-    driver = await _asyncpg(session)
+    driver = await driver_connection(session)
     await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table.stage} (LIKE {table.name}) ON COMMIT DELETE ROWS")
     await driver.copy_records_to_table(table.stage, records=rows, columns=table.columns)
     return driver

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.adapters import fastsql
+from services.indicators.adapters.changed_columns import ColumnUpdates
 from services.indicators.adapters.state_cache import StateCache, Token
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
@@ -62,12 +63,6 @@ async def lock_projections(session: AsyncSession) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         await session.execute(text(f"SELECT pg_advisory_xact_lock({APPLY_LOCK_ID})"))
-
-
-def state_to_row(state: DossierState) -> dict[str, Any]:
-    row = {name: getattr(state, name) for name in DOSSIER_COLUMNS}
-    row["status"] = state.status.value
-    return row
 
 
 def row_to_state(row: Any) -> DossierState:
@@ -115,6 +110,7 @@ class ProjectionStore:
         self.raw_events = fastsql.RawTable(tables.events, dialect)
         self.raw_dossiers = fastsql.RawTable(tables.dossiers, dialect)
         self.upsert_dossiers = self.raw_dossiers.upsert_sql(["dossier_code"])
+        self.dossier_updates = ColumnUpdates(self.raw_dossiers, "dossier_code")
 
     def _insert(self, table: Table) -> Any:
         module: Any = postgresql if self.dialect == "postgresql" else sqlite
@@ -204,6 +200,8 @@ class ProjectionStore:
             for record in await fastsql.fetch(session, sql, parameters):
                 row = raw.from_db(record)
                 current[row["dossier_code"]] = row_to_state(row)
+        values_of = raw.values_of
+        before = {code: values_of(state) for code, state in current.items()}  # as stored
         states: list[DossierState] = []
         refold: list[str] = []
         for code, new_events in events.items():
@@ -216,9 +214,14 @@ class ProjectionStore:
                 state = apply_event(state, event, self.clock)
             if state is not None:
                 states.append(state)
+        changes = [(before[state.dossier_code], values_of(state)) for state in states if state.dossier_code in before]
+        whole = [state for state in states if state.dossier_code not in before]
         if refold:
-            states.extend(await self._refold(session, refold))
-        await fastsql.upsert(session, raw, self.upsert_dossiers, [raw.object_to_db(state) for state in states])
+            refolded = await self._refold(session, refold)
+            whole.extend(refolded)
+            states.extend(refolded)
+        await self.dossier_updates.write(session, changes)
+        await fastsql.upsert(session, raw, self.upsert_dossiers, [raw.object_to_db(state) for state in whole])
         return len(refold), states
 
     async def _refold(self, session: AsyncSession, codes: list[str]) -> list[DossierState]:

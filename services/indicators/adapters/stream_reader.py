@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import orjson
 from nats.aio.client import Client
@@ -21,7 +21,7 @@ _END_OF_REQUEST = {"404", "408", "409"}  # no messages / request expired / consu
 
 async def read_range(
     connection: Client, stream: str, subjects: str, first: int, last: int, batch: int, timeout: float = 5.0
-) -> AsyncIterator[list[Msg]]:
+) -> AsyncGenerator[list[Msg], None]:
     """Batches of the messages with stream sequence in [first, last], in order."""
     if last < first:
         return
