@@ -14,6 +14,10 @@ from services.contracts.streams import EVENTS
 from services.ingest.settings import Settings
 
 
+class StreamMissing(Exception):
+    """The server answers but has no DVC_EVENTS stream."""
+
+
 def read_command(
     seq: list[int] = typer.Option([], "--seq", help="Stream sequence to show (repeat the option)"),
     last: int = typer.Option(0, "--last", min=0, help="Show the last N events instead"),
@@ -22,6 +26,9 @@ def read_command(
     settings = Settings()
     try:
         found = asyncio.run(_read(settings.nats_servers, seq, last))
+    except StreamMissing:
+        typer.echo(f"{EVENTS.name} does not exist on {settings.nats_url}: run `dvc-pulse streams apply`", err=True)
+        raise typer.Exit(1) from None
     except (NatsError, OSError) as error:
         typer.echo(f"cannot reach NATS at {settings.nats_url}: {error}", err=True)
         raise typer.Exit(1) from None
@@ -40,8 +47,11 @@ async def _read(servers: list[str], sequences: list[int], last: int) -> int:
     )
     try:
         js = client.jetstream()
-        if last:
+        try:
             info = await js.stream_info(EVENTS.name)
+        except NotFoundError:
+            raise StreamMissing from None
+        if last:
             end = info.state.last_seq
             sequences = [*sequences, *range(max(info.state.first_seq, end - last + 1), end + 1)]
         shown = 0

@@ -52,3 +52,12 @@ def test_read_exits_with_one_line_when_nats_is_unreachable() -> None:
 
     assert result.exit_code == 1
     assert result.stderr.startswith("cannot reach NATS at nats://127.0.0.1:")
+
+
+def test_read_names_the_missing_stream_when_the_server_has_no_dvc_events(private_nats: EmbeddedNats) -> None:
+    env = {"DVC_NATS_URL": private_nats.url}
+
+    result = runner.invoke(app, ["read", "--last", "1"], env=env)
+
+    assert result.exit_code == 1
+    assert result.stderr == f"DVC_EVENTS does not exist on {private_nats.url}: run `dvc-pulse streams apply`\n"
