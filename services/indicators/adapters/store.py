@@ -9,7 +9,7 @@ Statements go through SQLAlchemy's executemany paths, which page rows below the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,11 +51,6 @@ class AppliedBatch:
     last_sequence: int | None = None
     states: list[DossierState] = field(default_factory=list, repr=False)
     token: Token | None = None
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 async def lock_projections(session: AsyncSession) -> None:
@@ -195,7 +190,7 @@ class ProjectionStore:
                 missing.append(code)
             else:
                 current[code] = cached
-        for chunk in _chunks(missing):
+        for chunk in fastsql.chunks(missing, CHUNK):
             sql, parameters = raw.select_in_sql("dossier_code", len(chunk)), raw.select_in_parameters(chunk)
             for record in await fastsql.fetch(session, sql, parameters):
                 row = raw.from_db(record)
@@ -230,7 +225,7 @@ class ProjectionStore:
         """Out-of-order arrivals: fold every stored event of these dossiers again, in order."""
         table = self.tables.events
         history: dict[str, list[DossierEvent]] = defaultdict(list)
-        for chunk in _chunks(codes):
+        for chunk in fastsql.chunks(codes, CHUNK):
             query = select(table.c.source, table.c.id, table.c.type, table.c.time, table.c.subject_key, table.c.data)
             query = query.where(table.c.kind == "dossier", table.c.subject_key.in_(chunk))
             for row in await session.execute(query):
