@@ -68,7 +68,8 @@ class SnapshotLoop:
     async def run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poked.wait(), timeout=self.interval)
+                async with asyncio.timeout(self.interval):  # wait_for can swallow a cancel in 3.11
+                    await self._poked.wait()
             quiet = max(self.min_interval, 9 * self._duration) - (time.monotonic() - self._last)
             if quiet > 0:
                 await asyncio.sleep(quiet)

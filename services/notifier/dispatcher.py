@@ -95,7 +95,8 @@ class Dispatcher:
             except Exception:
                 logger.exception("dispatcher tick failed; retrying at the next one")
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                async with asyncio.timeout(interval):  # wait_for can swallow a cancel in 3.11
+                    await self._wake.wait()
 
     async def run_once(self) -> TickOutcome:
         outcome = TickOutcome()

@@ -87,7 +87,8 @@ class PullRequest:
             request["expires"] = int(wait * 1_000_000_000)
         await self.client.publish(self.subject, orjson.dumps(request), reply=self.inbox)
         with contextlib.suppress(TimeoutError):  # a request lost in a reconnect: what came is still good
-            await asyncio.wait_for(self._ended.wait(), (wait or 0.0) + 5.0)
+            async with asyncio.timeout((wait or 0.0) + 5.0):  # wait_for can swallow a cancel in 3.11
+                await self._ended.wait()
         return self._received
 
 

@@ -134,7 +134,8 @@ class Run:
             upcoming = queue.next_time()
             wait = tick if upcoming is None else min(tick, max(0.0, clock.real_seconds_until(upcoming)))
             try:
-                await asyncio.wait_for(stop.wait(), timeout=max(0.02, wait))
+                async with asyncio.timeout(max(0.02, wait)):  # wait_for can swallow a cancel in 3.11
+                    await stop.wait()
             except TimeoutError:
                 continue
 

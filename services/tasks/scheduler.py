@@ -71,4 +71,5 @@ class DeadlineScheduler:
             except Exception:  # a DB hiccup must not stop the timer
                 logger.warning("deadline check failed", exc_info=True)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poked.wait(), timeout=self.interval)
+                async with asyncio.timeout(self.interval):  # wait_for can swallow a cancel in 3.11
+                    await self._poked.wait()
