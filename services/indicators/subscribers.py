@@ -74,4 +74,4 @@ def build_consumer(
     def after_batch(messages: Sequence[Msg], outcome: BatchOutcome) -> None:
         on_batch(messages, outcome.dead_lettered)
 
-    return PullConsumer(consumer, lambda: broker._connection, processor, after_batch, idle_wait=idle_poll)
+    return PullConsumer(consumer, lambda: broker._connection, processor, after_batch)

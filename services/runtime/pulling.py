@@ -7,7 +7,7 @@ while the current one is applied, so the decoding overlaps the database's work. 
 request is outstanding at a time and batches are applied one after the other.
 
 Latency stays low when traffic is light: a no-wait request takes what is there now; only when nothing is
-there does a long poll for the first message wait (`idle_wait`).
+there does a long poll wait for the first message (the consumer's `batch_timeout`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -100,7 +100,6 @@ class PullConsumer(Generic[T]):
     connection: Callable[[], Client | None]  # None while the broker is not connected yet
     processor: Callable[[Client], BatchProcessor[T]]
     after_batch: Callable[[Sequence[Msg], BatchOutcome], None] | None = None
-    idle_wait: float = 5.0
     retry_seconds: float = 2.0
 
     async def run(self) -> None:
@@ -152,12 +151,7 @@ class PullConsumer(Generic[T]):
         size = self.consumer.batch_size
         messages = await request.next(size, wait=None)
         if not messages:  # nothing now: wait for the first one, then take whatever followed it
-            messages = await request.next(1, wait=self.idle_wait)
+            messages = await request.next(1, wait=self.consumer.batch_timeout)
             if messages and size > 1:
                 messages += await request.next(size - 1, wait=None)
         return processor.decode_all(messages)
-
-
-def pull_consumer_task(consumer: PullConsumer[T]) -> Callable[[], Awaitable[None]]:
-    """For `background_task`: the coroutine function running the consumer for the app's lifetime."""
-    return consumer.run

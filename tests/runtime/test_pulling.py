@@ -63,7 +63,7 @@ def _pull_consumer(client: Client, durable: str, recorder: Recorder, batch_size:
     def processor(connected: Client) -> BatchProcessor[object]:
         return BatchProcessor("svc", durable, connected.jetstream(), _decode, recorder.apply, 3)  # type: ignore[arg-type]
 
-    return PullConsumer(_consumer(durable, batch_size), lambda: client, processor, recorder.after_batch, idle_wait=0.5)
+    return PullConsumer(_consumer(durable, batch_size), lambda: client, processor, recorder.after_batch)
 
 
 async def test_every_message_is_applied_in_stream_order_and_acked_when_batches_are_prefetched(
@@ -114,7 +114,7 @@ async def test_event_published_later_is_applied_when_the_consumer_was_idle(priva
     await apply_streams(js)
     recorder = Recorder()
     task = asyncio.create_task(_pull_consumer(client, "idle", recorder).run())
-    await asyncio.sleep(1.2)  # longer than idle_wait: the consumer has polled and found nothing, twice
+    await asyncio.sleep(1.2)  # longer than batch_timeout: the consumer has polled and found nothing, several times
     await js.publish("dvc.events.test", b"late")
     await recorder.wait_for(1)
 

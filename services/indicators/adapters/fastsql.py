@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Boolean, Table
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.runtime.sqltypes import UtcDateTime
@@ -43,12 +42,14 @@ class RawTable:
         self._items = itemgetter(*self.columns)
         self.kinds = [_kind(column.type) for column in table.columns]
         self.sqlite = dialect == "sqlite"
-        self._times = [index for index, kind in enumerate(self.kinds) if kind == "time"]
-        self._jsons = [index for index, kind in enumerate(self.kinds) if kind == "json"]
         self._time_texts: dict[datetime, str] = {}
         self.enum_indexes = {index for index, name in enumerate(self.columns) if name == "status"}  # StrEnum -> str
-        pg_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-        self.pg_types = [column.type.compile(dialect=pg_dialect) for column in table.columns]
+        # columns whose values need converting for the driver (asyncpg takes datetimes as they are)
+        self._converted = [
+            index
+            for index, kind in enumerate(self.kinds)
+            if (kind == "time" and self.sqlite) or kind == "json" or index in self.enum_indexes
+        ]
 
     def placeholders(self, count: int, start: int = 0) -> str:
         if self.sqlite:
@@ -63,16 +64,9 @@ class RawTable:
         return tuple(self.values_to_db(list(self.values_of(item))))
 
     def values_to_db(self, values: list[Any]) -> list[Any]:
-        if self.sqlite:  # SQLAlchemy's SQLite DATETIME text: naive UTC with microseconds
-            for index in self._times:
-                if values[index] is not None:
-                    values[index] = self.time_text(values[index])
-        for index in self._jsons:
+        for index in self._converted:
             if values[index] is not None:
-                values[index] = orjson.dumps(values[index]).decode()
-        for index in self.enum_indexes:
-            if values[index] is not None:
-                values[index] = str(values[index])
+                values[index] = self.value_to_db(index, values[index])
         return values
 
     def value_to_db(self, index: int, value: Any) -> Any:
