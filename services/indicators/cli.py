@@ -15,7 +15,7 @@ app.command("backtest")(backtest_command)  # early warning (indicators-B)
 
 @app.command("rebuild")
 def rebuild_command(
-    batch_size: int = typer.Option(1000, min=1, max=5000, help="Events applied per transaction"),
+    batch_size: int = typer.Option(2000, min=1, max=5000, help="Events applied per transaction"),
 ) -> None:
     """Replay DVC_EVENTS from the start into fresh tables and swap them in (the service may keep running)."""
     from services.indicators.rebuild import rebuild

@@ -16,7 +16,7 @@ class Settings(ServiceSettings):
 
     port: int = 8082
     consumer: str = Field(default="indicators", description="Durable consumer name on DVC_EVENTS")
-    batch_size: int = Field(default=500, ge=1, le=5000)
+    batch_size: int = Field(default=2000, ge=1, le=5000, description="Events per pull and per transaction")
     idle_poll_seconds: float = Field(default=5.0, gt=0, description="Longest wait of one pull when no event comes")
     ack_wait_seconds: float = Field(default=60.0, gt=0)
     max_ack_pending: int = Field(default=20_000, ge=1)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 import nats
+import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
@@ -59,15 +60,23 @@ class Recorder:
             await asyncio.wait_for(self.changed.wait(), 10)
 
 
-def _pull_consumer(client: Client, durable: str, recorder: Recorder, batch_size: int = 7) -> PullConsumer[object]:
+@pytest.fixture(params=[True, False], ids=["lean", "nats-py"])
+def lean(request: pytest.FixtureRequest) -> bool:
+    """Every test runs over both transports: the lean pull connection and nats-py's own."""
+    return bool(request.param)
+
+
+def _pull_consumer(
+    client: Client, durable: str, recorder: Recorder, lean: bool, batch_size: int = 7
+) -> PullConsumer[object]:
     def processor(connected: Client) -> BatchProcessor[object]:
         return BatchProcessor("svc", durable, connected.jetstream(), _decode, recorder.apply, 3)  # type: ignore[arg-type]
 
-    return PullConsumer(_consumer(durable, batch_size), lambda: client, processor, recorder.after_batch)
+    return PullConsumer(_consumer(durable, batch_size), lambda: client, processor, recorder.after_batch, lean=lean)
 
 
 async def test_every_message_is_applied_in_stream_order_and_acked_when_batches_are_prefetched(
-    private_nats: EmbeddedNats,
+    private_nats: EmbeddedNats, lean: bool
 ) -> None:
     client = await nats.connect(private_nats.url)
     js = client.jetstream()
@@ -75,20 +84,24 @@ async def test_every_message_is_applied_in_stream_order_and_acked_when_batches_a
     for number in range(50):
         await js.publish(f"dvc.events.dossier.n{number % 3}", f"event-{number}".encode())
     recorder = Recorder()
-    task = asyncio.create_task(_pull_consumer(client, "ordered", recorder).run())
+    task = asyncio.create_task(_pull_consumer(client, "ordered", recorder, lean).run())
     await recorder.wait_for(50)
 
     assert [text for _, text in recorder.applied] == [f"event-{number}" for number in range(50)]
     assert [sequence for sequence, _ in recorder.applied] == list(range(1, 51))
     assert max(recorder.batches) == 7
-    info = await js.consumer_info("DVC_EVENTS", "ordered")
+    for _ in range(50):  # the acks travel on the pull connection, the query on another: give them a moment
+        info = await js.consumer_info("DVC_EVENTS", "ordered")
+        if (info.num_ack_pending, info.num_pending) == (0, 0):
+            break
+        await asyncio.sleep(0.05)
     assert (info.num_ack_pending, info.num_pending) == (0, 0)
     task.cancel()
     await client.close()
 
 
 async def test_invalid_message_is_dead_lettered_when_the_rest_of_its_batch_is_applied(
-    private_nats: EmbeddedNats,
+    private_nats: EmbeddedNats, lean: bool
 ) -> None:
     client = await nats.connect(private_nats.url)
     js = client.jetstream()
@@ -96,7 +109,7 @@ async def test_invalid_message_is_dead_lettered_when_the_rest_of_its_batch_is_ap
     for body in (b"one", b"garbage", b"two"):
         await js.publish("dvc.events.test", body)
     recorder = Recorder()
-    task = asyncio.create_task(_pull_consumer(client, "dlq", recorder).run())
+    task = asyncio.create_task(_pull_consumer(client, "dlq", recorder, lean).run())
     await recorder.wait_for(3)
 
     assert [text for _, text in recorder.applied] == ["one", "two"]
@@ -108,12 +121,14 @@ async def test_invalid_message_is_dead_lettered_when_the_rest_of_its_batch_is_ap
     await client.close()
 
 
-async def test_event_published_later_is_applied_when_the_consumer_was_idle(private_nats: EmbeddedNats) -> None:
+async def test_event_published_later_is_applied_when_the_consumer_was_idle(
+    private_nats: EmbeddedNats, lean: bool
+) -> None:
     client = await nats.connect(private_nats.url)
     js = client.jetstream()
     await apply_streams(js)
     recorder = Recorder()
-    task = asyncio.create_task(_pull_consumer(client, "idle", recorder).run())
+    task = asyncio.create_task(_pull_consumer(client, "idle", recorder, lean).run())
     await asyncio.sleep(1.2)  # longer than batch_timeout: the consumer has polled and found nothing, several times
     await js.publish("dvc.events.test", b"late")
     await recorder.wait_for(1)
@@ -123,20 +138,20 @@ async def test_event_published_later_is_applied_when_the_consumer_was_idle(priva
     await client.close()
 
 
-async def test_consumer_resumes_after_the_last_ack_when_it_is_restarted(private_nats: EmbeddedNats) -> None:
+async def test_consumer_resumes_after_the_last_ack_when_it_is_restarted(private_nats: EmbeddedNats, lean: bool) -> None:
     client = await nats.connect(private_nats.url)
     js = client.jetstream()
     await apply_streams(js)
     for number in range(10):
         await js.publish("dvc.events.test", f"first-{number}".encode())
     first = Recorder()
-    task = asyncio.create_task(_pull_consumer(client, "restart", first, batch_size=4).run())
+    task = asyncio.create_task(_pull_consumer(client, "restart", first, lean, batch_size=4).run())
     await first.wait_for(10)
     task.cancel()
     for number in range(5):
         await js.publish("dvc.events.test", f"second-{number}".encode())
     second = Recorder()
-    task = asyncio.create_task(_pull_consumer(client, "restart", second, batch_size=4).run())
+    task = asyncio.create_task(_pull_consumer(client, "restart", second, lean, batch_size=4).run())
     await second.wait_for(5)
 
     assert [text for _, text in second.applied] == [f"second-{number}" for number in range(5)]
@@ -145,7 +160,7 @@ async def test_consumer_resumes_after_the_last_ack_when_it_is_restarted(private_
 
 
 async def test_consumer_waits_without_failing_when_the_broker_is_not_connected_yet(
-    private_nats: EmbeddedNats,
+    private_nats: EmbeddedNats, lean: bool
 ) -> None:
     client = await nats.connect(private_nats.url)
     js = client.jetstream()
@@ -158,7 +173,7 @@ async def test_consumer_waits_without_failing_when_the_broker_is_not_connected_y
         return BatchProcessor("svc", "later", connected.jetstream(), _decode, recorder.apply, 3)  # type: ignore[arg-type]
 
     consumer: PullConsumer[object] = PullConsumer(
-        _consumer("later"), lambda: connection[0] if connection else None, processor, recorder.after_batch
+        _consumer("later"), lambda: connection[0] if connection else None, processor, recorder.after_batch, lean=lean
     )
     task = asyncio.create_task(consumer.run())
     await asyncio.sleep(0.5)

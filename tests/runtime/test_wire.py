@@ -1,0 +1,159 @@
+"""The lean pull connection (`services.runtime.wire`): protocol parsing, and pulls against a real nats-server
+giving the same messages as nats-py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.msg import Msg
+
+from services.runtime.embedded_nats import EmbeddedNats, find_nats_server, free_port, port_open
+from services.runtime.pulling import open_nats_request, open_wire_request
+from services.runtime.streams import apply_streams
+from services.runtime.wire import WireConnection, parse_headers
+from services.runtime.wire import supported as wire_supported
+
+
+class CapturingTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def _connected() -> tuple[WireConnection, CapturingTransport, list[tuple[Msg | None, str | None]]]:
+    connection = WireConnection()
+    transport = CapturingTransport()
+    connection.connection_made(transport)
+    delivered: list[tuple[Msg | None, str | None]] = []
+    connection.subscribe("_INBOX.x", lambda message, status: delivered.append((message, status)))
+    return connection, transport, delivered
+
+
+async def test_messages_are_delivered_whole_when_they_arrive_split_across_reads() -> None:
+    connection, transport, delivered = _connected()
+    headers = b"NATS/1.0\r\nNats-Msg-Id: urn:a:1\r\nCe-Type: x\r\n\r\n"
+    frames = (
+        b"HMSG dvc.events.dossier.accepted 1 $JS.ACK.DVC_EVENTS.c.1.42.7.1700000000000000000.3 "
+        + f"{len(headers)} {len(headers) + 5}\r\n".encode()
+        + headers
+        + b"hello\r\nPING\r\nMSG other 1 3\r\nabc\r\nHMSG _INBOX.x 1 28 28\r\nNATS/1.0 404 No Messages\r\n\r\n\r\n"
+    )
+    for index in range(len(frames)):  # one byte per read: the worst split there is
+        connection.data_received(frames[index : index + 1])
+
+    message, status = delivered[0]
+    assert status is None
+    assert message is not None
+    assert (message.subject, message.data) == ("dvc.events.dossier.accepted", b"hello")
+    assert message.headers == {"Nats-Msg-Id": "urn:a:1", "Ce-Type": "x"}
+    assert (message.metadata.sequence.stream, message.metadata.num_delivered, message.metadata.stream) == (
+        42,
+        1,
+        "DVC_EVENTS",
+    )
+    assert delivered[1][0] is not None
+    assert (delivered[1][0].data, delivered[1][0].reply) == (b"abc", "")
+    assert delivered[2] == (None, "404")
+    assert b"PONG\r\n" in transport.written
+
+
+async def test_acks_of_a_batch_leave_in_one_write_when_they_are_sent_in_one_loop_turn() -> None:
+    connection, transport, _ = _connected()
+    transport.written = b""
+    messages = [Msg(connection, "s", f"$JS.ACK.S.c.1.{n}.{n}.1.0", b"x") for n in range(1, 4)]  # type: ignore[arg-type]
+    for message in messages:
+        await message.ack()
+    assert transport.written == b""
+    await asyncio.sleep(0)
+
+    assert transport.written == b"".join(f"PUB $JS.ACK.S.c.1.{n}.{n}.1.0 0\r\n\r\n".encode() for n in range(1, 4))
+
+
+def test_header_block_without_status_is_parsed_into_names_and_values() -> None:
+    assert parse_headers(b"NATS/1.0\r\nA: 1\r\nB:two words \r\n\r\n") == {"A": "1", "B": "two words"}
+
+
+async def test_lean_pull_gives_the_same_messages_as_nats_py_when_both_read_the_same_stream(
+    private_nats: EmbeddedNats,
+) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    for number in range(30):
+        await js.publish("dvc.events.test", f"é-{number}".encode(), headers={"Nats-Msg-Id": f"id-{number}", "K": "v"})
+    pulled = {}
+    for name, opener in (("wire", open_wire_request), ("nats", open_nats_request)):
+        await js.add_consumer("DVC_EVENTS", durable_name=name, ack_policy="explicit")  # type: ignore[arg-type]
+        request = await opener(client, "DVC_EVENTS", name)
+        messages = await request.next(20, wait=None) + await request.next(20, wait=None)
+        pulled[name] = [(m.subject, m.data, m.headers, m.metadata.sequence.stream) for m in messages]
+        for message in messages:
+            await message.ack()
+        for _ in range(50):  # acks and this query travel on different connections
+            info = await js.consumer_info("DVC_EVENTS", name)
+            if (info.num_ack_pending, info.num_pending) == (0, 0):
+                break
+            await asyncio.sleep(0.05)
+        assert (info.num_ack_pending, info.num_pending) == (0, 0)
+        await request.close()
+
+    assert len(pulled["wire"]) == 30
+    assert pulled["wire"] == pulled["nats"]
+    await client.close()
+
+
+async def test_pull_raises_connection_error_when_the_server_stops_during_a_long_poll(tmp_path: Path) -> None:
+    server = EmbeddedNats(free_port(), tmp_path / "nats")
+    server.start()
+    client = await nats.connect(server.url, max_reconnect_attempts=0)
+    await apply_streams(client.jetstream())
+    await client.jetstream().add_consumer("DVC_EVENTS", durable_name="gone", ack_policy="explicit")  # type: ignore[arg-type]
+    request = await open_wire_request(client, "DVC_EVENTS", "gone")
+    waiting = asyncio.create_task(request.next(10, wait=30))
+    await asyncio.sleep(0.3)
+    server.kill()
+
+    with pytest.raises(ConnectionError):
+        async with asyncio.timeout(5):  # well before the 30 s poll would end
+            await waiting
+    with contextlib.suppress(asyncio.CancelledError):  # nats-py, closing after its server vanished
+        await client.close()
+
+
+@pytest.fixture
+def password_nats(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    command = [find_nats_server(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp_path / "js")]
+    process = subprocess.Popen([*command, "--user", "pulse", "--pass", "s3cret"], stdout=subprocess.DEVNULL)
+    while not port_open("127.0.0.1", port):
+        assert process.poll() is None
+    yield f"nats://pulse:s3cret@127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
+async def test_lean_connection_logs_in_with_the_url_credentials_when_the_server_requires_them(
+    password_nats: str,
+) -> None:
+    client = await nats.connect(password_nats)
+    await apply_streams(client.jetstream())
+    await client.jetstream().publish("dvc.events.test", b"secret")
+    await client.jetstream().add_consumer("DVC_EVENTS", durable_name="auth", ack_policy="explicit")  # type: ignore[arg-type]
+    assert wire_supported(client)
+    request = await open_wire_request(client, "DVC_EVENTS", "auth")
+
+    assert [message.data for message in await request.next(5, wait=None)] == [b"secret"]
+    await request.close()
+    await client.close()
