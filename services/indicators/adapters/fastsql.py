@@ -43,7 +43,8 @@ class RawTable:
         self.kinds = [_kind(column.type) for column in table.columns]
         self.sqlite = dialect == "sqlite"
         self._time_texts: dict[datetime, str] = {}
-        self.enum_indexes = {index for index, name in enumerate(self.columns) if name == "status"}  # StrEnum -> str
+        # StrEnum -> str for sqlite3; asyncpg takes a str subclass as it is
+        self.enum_indexes = {index for index, name in enumerate(self.columns) if name == "status" and self.sqlite}
         # columns whose values need converting for the driver (asyncpg takes datetimes as they are)
         self._converted = [
             index
@@ -61,6 +62,8 @@ class RawTable:
 
     def object_to_db(self, item: Any) -> tuple[Any, ...]:
         """Same as `to_db` for an object whose attributes are named like the columns."""
+        if not self._converted:
+            return self.values_of(item)
         return tuple(self.values_to_db(list(self.values_of(item))))
 
     def values_to_db(self, values: list[Any]) -> list[Any]:

@@ -105,6 +105,7 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Index(f"ix_{prefix}dossiers_returned_at", "returned_at"),
         Index(f"ix_{prefix}dossiers_processed_at", "processed_at"),
         Index(f"ix_{prefix}dossiers_paid_at", "paid_at"),
+        postgresql_with={"fillfactor": 75},  # room for HOT updates (migration 0002)
     )
     procedures = Table(
         f"{prefix}procedures",
