@@ -163,19 +163,31 @@ def measure_rebuild(nats_url: str, database_url: str) -> tuple[float, float]:
     return elapsed, peak
 
 
-async def postgres_database() -> str | None:
+def _admin_url() -> str:
     url = os.environ.get("DVC_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def postgres_database() -> str | None:
+    """A fresh database for one measurement (dropped by `drop_postgres_database`), or None if unreachable."""
     import asyncpg
 
-    admin_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"dvc_bench_{uuid.uuid4().hex[:8]}"
     try:
-        admin = await asyncpg.connect(admin_url, timeout=3)
+        admin = await asyncpg.connect(_admin_url(), timeout=3)
     except (OSError, asyncpg.PostgresError):
         return None
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
-    return make_url(url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    return make_url(_admin_url()).set(drivername="postgresql+asyncpg", database=name).render_as_string(False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(_admin_url(), timeout=3)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    await admin.close()
 
 
 def main(argv: list[str]) -> int:
@@ -201,7 +213,11 @@ def main(argv: list[str]) -> int:
                         print("postgres: unreachable, skipped")
                         continue
                     url = found
-                rate = asyncio.run(measure_apply(server.url, url, args.events))
+                try:
+                    rate = asyncio.run(measure_apply(server.url, url, args.events))
+                finally:
+                    if backend == "postgres":
+                        asyncio.run(drop_postgres_database(url))
                 verdict = "OK" if rate >= targets[backend] else "BELOW TARGET"
                 print(f"apply {backend}: {rate:,.0f} events/s (target {targets[backend]:,}) {verdict}")
                 status |= 0 if rate >= targets[backend] else 1
