@@ -66,11 +66,13 @@ def row_to_state(row: Any) -> DossierState:
     return DossierState(**values)
 
 
-def _event_row(item: Incoming) -> dict[str, Any]:
+def _event_row(raw: fastsql.RawTable, item: Incoming) -> tuple[Any, ...]:
+    """`raw.to_db` of the event's row, built in column order: source, id, kind, subject_key, type, time, data."""
     projected = item.projected
+    data: dict[str, Any] | None = None
     if isinstance(projected, DossierEvent):
         kind, key, event_type, time = "dossier", projected.dossier_code, projected.type, projected.time
-        data: dict[str, Any] | None = dict(projected.data)
+        data = projected.data if type(projected.data) is dict else dict(projected.data)
     elif isinstance(projected, ProcedureState):
         kind, key, event_type, time = (
             "procedure",
@@ -78,22 +80,11 @@ def _event_row(item: Incoming) -> dict[str, Any]:
             "procedure.published",
             projected.published_at,
         )
-        data = None
     elif isinstance(projected, DocumentState):
         kind, key, event_type, time = "document", projected.document_id, "document.completed", projected.completed_at
-        data = None
     else:
         kind, key, event_type, time = "feedback", projected.dossier_code, "feedback.submitted", projected.submitted_at
-        data = None
-    return {
-        "source": item.source,
-        "id": item.id,
-        "kind": kind,
-        "subject_key": key,
-        "type": event_type,
-        "time": time,
-        "data": data,
-    }
+    return (item.source, item.id, kind, key, event_type, raw.value_to_db(5, time), raw.value_to_db(6, data))
 
 
 class ProjectionStore:
@@ -173,7 +164,7 @@ class ProjectionStore:
 
     async def _record_events(self, session: AsyncSession, items: list[Incoming]) -> set[tuple[str, str]]:
         raw = self.raw_events
-        rows = [raw.to_db(_event_row(item)) for item in items]
+        rows = [_event_row(raw, item) for item in items]
         return {
             (source, event_id) for source, event_id in await fastsql.insert_new(session, raw, ["source", "id"], rows)
         }

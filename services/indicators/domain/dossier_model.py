@@ -25,6 +25,8 @@ TYPE_ORDER = (
 )
 TYPE_RANK = {name: rank for rank, name in enumerate(TYPE_ORDER)}
 _SEPARATOR = "\x1f"
+_RANK_TEXT = {name: f"{_SEPARATOR}{rank:02d}{_SEPARATOR}" for name, rank in TYPE_RANK.items()}
+_OTHER_RANK_TEXT = f"{_SEPARATOR}{len(TYPE_ORDER):02d}{_SEPARATOR}"
 
 EventKey = tuple[datetime, int, str, str]
 
@@ -45,7 +47,7 @@ class DossierStatus(StrEnum):
 _CLOSED_BEFORE_ACCEPTANCE = frozenset({DossierStatus.REJECTED, DossierStatus.WITHDRAWN, DossierStatus.STOPPED})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DossierEvent:
     """One dossier.* event as the fold sees it: `type` is the short name (`dossier.accepted`) and `data`
     the payload WITHOUT personal data (the applicant is reduced to `applicant_kind`). Values are JSON
@@ -61,7 +63,7 @@ class DossierEvent:
 
     def __post_init__(self) -> None:
         if not self.key:
-            object.__setattr__(self, "key", key_text(self.sort_key))
+            self.key = utc_key_text(self.time.astimezone(UTC), self.type, self.source, self.id)
 
     @property
     def sort_key(self) -> EventKey:
@@ -78,6 +80,13 @@ def key_text(key: EventKey) -> str:
     time, rank, source, event_id = key
     stamp = time.replace(tzinfo=None).isoformat(timespec="microseconds")  # fixed width, UTC
     return f"{stamp}{_SEPARATOR}{rank:02d}{_SEPARATOR}{source}{_SEPARATOR}{event_id}"
+
+
+def utc_key_text(time: datetime, event_type: str, source: str, event_id: str) -> str:
+    """`key_text(event_sort_key(...))` for a `time` whose UTC offset is zero, at a fraction of the cost."""
+    stamp = time.isoformat()  # without arguments: keyword parsing and replace() cost more than the slicing
+    stamp = stamp[:26] if time.microsecond else stamp[:19] + ".000000"  # isoformat() drops zero microseconds
+    return stamp + _RANK_TEXT.get(event_type, _OTHER_RANK_TEXT) + source + _SEPARATOR + event_id
 
 
 @dataclass(slots=True)
