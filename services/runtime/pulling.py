@@ -27,7 +27,7 @@ from nats.js.errors import Error as JetStreamError
 
 from services.runtime.consuming import BatchOutcome, BatchProcessor, Decoded
 from services.runtime.subscribing import DurableConsumer
-from services.runtime.wire import WireConnection
+from services.runtime.wire import WireConnection, WireError
 from services.runtime.wire import supported as wire_supported
 
 T = TypeVar("T")
@@ -173,8 +173,7 @@ class PullConsumer(Generic[T]):
             config.filter_subject = self.consumer.subject  # as FastStream declares it: an existing durable matches
         await js.add_consumer(self.consumer.stream, config=config)
         processor = self.processor(client)
-        opener = open_wire_request if self.lean and wire_supported(client) else open_nats_request
-        request = await opener(client, self.consumer.stream, self.consumer.durable)
+        request = await self._open_request(client)
         prefetch: asyncio.Task[Decoded[T]] | None = None
         try:
             prefetch = asyncio.create_task(self._fetch(request, processor))
@@ -191,6 +190,18 @@ class PullConsumer(Generic[T]):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await prefetch
             await request.close()
+
+    async def _open_request(self, client: Client) -> PullRequest:
+        stream, durable = self.consumer.stream, self.consumer.durable
+        if self.lean and wire_supported(client):
+            try:
+                return await open_wire_request(client, stream, durable)
+            except WireError as error:  # refused by the server (limits, permissions): nats-py still works
+                logger.warning(
+                    "lean pull connection refused (%s); %s pulls through nats-py from now on", error, durable
+                )
+                self.lean = False
+        return await open_nats_request(client, stream, durable)
 
     async def _fetch(self, request: PullRequest, processor: BatchProcessor[T]) -> Decoded[T]:
         size = self.consumer.batch_size

@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import nats
 import pytest
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from services.runtime.consuming import BatchProcessor
 from services.runtime.embedded_nats import EmbeddedNats, find_nats_server, free_port, port_open
-from services.runtime.pulling import open_nats_request, open_wire_request
+from services.runtime.pulling import PullConsumer, open_nats_request, open_wire_request
 from services.runtime.streams import apply_streams
+from services.runtime.subscribing import DurableConsumer
 from services.runtime.wire import WireConnection, parse_headers
 from services.runtime.wire import supported as wire_supported
 
@@ -156,4 +159,46 @@ async def test_lean_connection_logs_in_with_the_url_credentials_when_the_server_
 
     assert [message.data for message in await request.next(5, wait=None)] == [b"secret"]
     await request.close()
+    await client.close()
+
+
+@pytest.fixture
+def one_connection_nats(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    config = tmp_path / "nats.conf"
+    config.write_text(f'max_connections: 1\njetstream {{ store_dir: "{tmp_path / "js"}" }}\n')
+    process = subprocess.Popen([find_nats_server(), "-a", "127.0.0.1", "-p", str(port), "-c", str(config)])
+    while not port_open("127.0.0.1", port):
+        assert process.poll() is None
+    yield f"nats://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
+async def test_consumer_pulls_through_nats_py_when_the_server_refuses_a_second_connection(
+    one_connection_nats: str,
+) -> None:
+    client = await nats.connect(one_connection_nats)
+    js = client.jetstream()
+    await apply_streams(js)
+    await js.publish("dvc.events.test", b"still-flows")
+    applied: list[bytes] = []
+    arrived = asyncio.Event()
+
+    async def apply(items: Sequence[bytes]) -> None:
+        applied.extend(items)
+        arrived.set()
+
+    def processor(connected: Client) -> BatchProcessor[bytes]:
+        return BatchProcessor("svc", "fallback", connected.jetstream(), lambda message: message.data, apply, 3)
+
+    consumer = DurableConsumer("svc", "fallback", "DVC_EVENTS", "dvc.events.>", 10, 0.2, 3, 30)
+    pulling = PullConsumer(consumer, lambda: client, processor)
+    task = asyncio.create_task(pulling.run())
+    async with asyncio.timeout(10):
+        await arrived.wait()
+
+    assert applied == [b"still-flows"]
+    assert pulling.lean is False
+    task.cancel()
     await client.close()
