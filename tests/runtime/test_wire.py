@@ -135,16 +135,26 @@ async def test_pull_raises_connection_error_when_the_server_stops_during_a_long_
         await client.close()
 
 
+@contextlib.contextmanager
+def _nats_server(tmp_path: Path, config: str, url_auth: str = "") -> Iterator[str]:
+    """A nats-server with JetStream and extra configuration `config` (nats-server's configuration syntax)."""
+    port = free_port()
+    path = tmp_path / "nats.conf"
+    path.write_text(f'{config}\njetstream {{ store_dir: "{tmp_path / "js"}" }}\n')
+    process = subprocess.Popen([find_nats_server(), "-a", "127.0.0.1", "-p", str(port), "-c", str(path)])
+    try:
+        while not port_open("127.0.0.1", port):
+            assert process.poll() is None
+        yield f"nats://{url_auth}127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 @pytest.fixture
 def password_nats(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    command = [find_nats_server(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp_path / "js")]
-    process = subprocess.Popen([*command, "--user", "pulse", "--pass", "s3cret"], stdout=subprocess.DEVNULL)
-    while not port_open("127.0.0.1", port):
-        assert process.poll() is None
-    yield f"nats://pulse:s3cret@127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    with _nats_server(tmp_path, 'authorization { user: pulse, password: "s3cret" }', "pulse:s3cret@") as url:
+        yield url
 
 
 async def test_lean_connection_logs_in_with_the_url_credentials_when_the_server_requires_them(
@@ -164,15 +174,8 @@ async def test_lean_connection_logs_in_with_the_url_credentials_when_the_server_
 
 @pytest.fixture
 def one_connection_nats(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    config = tmp_path / "nats.conf"
-    config.write_text(f'max_connections: 1\njetstream {{ store_dir: "{tmp_path / "js"}" }}\n')
-    process = subprocess.Popen([find_nats_server(), "-a", "127.0.0.1", "-p", str(port), "-c", str(config)])
-    while not port_open("127.0.0.1", port):
-        assert process.poll() is None
-    yield f"nats://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    with _nats_server(tmp_path, "max_connections: 1") as url:
+        yield url
 
 
 async def test_consumer_pulls_through_nats_py_when_the_server_refuses_a_second_connection(
