@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import nats
 import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
 
 from services.runtime.consuming import BatchOutcome, BatchProcessor, InvalidMessage
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.embedded_nats import EmbeddedNats, free_port
 from services.runtime.pulling import PullConsumer, stream_sequence
 from services.runtime.streams import apply_streams
 from services.runtime.subscribing import DurableConsumer
@@ -192,3 +195,35 @@ def test_stream_sequence_is_read_from_both_reply_subject_forms() -> None:
     plain = Msg(_client=None, subject="s", reply="_INBOX.abc")  # type: ignore[arg-type]
 
     assert (stream_sequence(v1), stream_sequence(v2), stream_sequence(plain)) == (42, 43, None)
+
+
+async def test_consumer_carries_on_when_the_nats_server_restarts(tmp_path: Path, lean: bool) -> None:
+    server = EmbeddedNats(free_port(), tmp_path / "nats")
+    server.start()
+    client = await nats.connect(server.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1)
+    js = client.jetstream()
+    await apply_streams(js)
+    for number in range(5):
+        await js.publish("dvc.events.test", f"before-{number}".encode())
+    recorder = Recorder()
+    consumer = _pull_consumer(client, "restarted", recorder, lean)
+    consumer.retry_seconds = 0.2
+    task = asyncio.create_task(consumer.run())
+    await recorder.wait_for(5)
+    server.stop()
+    server.start()  # same port, same store: the stream and the durable consumer survive
+    for number in range(5):  # a publish lost while nats-py reconnects is sent again (same id: stored once)
+        for _ in range(10):
+            with contextlib.suppress(NatsTimeoutError):
+                await js.publish(
+                    "dvc.events.test", f"after-{number}".encode(), timeout=2, headers={"Nats-Msg-Id": str(number)}
+                )
+                break
+    await recorder.wait_for(10)
+
+    assert [text for _, text in recorder.applied] == [f"before-{n}" for n in range(5)] + [
+        f"after-{n}" for n in range(5)
+    ]
+    task.cancel()
+    await client.close()
+    server.stop()
