@@ -84,7 +84,12 @@ async def test_live_indicators_fill_when_snapshots_arrive_on_the_stream(
             ("2026-05-15", 95.0),
             ("2026-05-16", 100.0),
         ]
-        metrics = (await api.get("/metrics")).text
+        gauge = 'dvc_plan_indicator_value{indicator="20",plan="lam-thao-2026"} 100.0'
+
+        async def refreshed() -> str | None:  # the gauges are refreshed from the database after the commit
+            text = (await api.get("/metrics")).text
+            return text if gauge in text else None
+
+        metrics = await eventually(refreshed)
         assert "dvc_tasks_snapshots_applied_total 2.0" in metrics
         assert "dvc_tasks_snapshots_duplicate_total 1.0" in metrics
-        assert 'dvc_plan_indicator_value{indicator="20",plan="lam-thao-2026"} 100.0' in metrics
