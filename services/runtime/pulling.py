@@ -51,11 +51,10 @@ class PullRequest:
     """Collects the replies of this consumer's pull requests; one request at a time. `deliver` is fed by the
     transport: nats-py's subscription callback (`open_nats_request`) or the lean reader (`open_wire_request`)."""
 
-    def __init__(self, publish: Publish, stream: str, durable: str, inbox: str, *, strict: bool) -> None:
+    def __init__(self, publish: Publish, stream: str, durable: str, inbox: str) -> None:
         self.publish = publish
         self.subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self.inbox = inbox
-        self.strict = strict  # a request that never ends means a broken connection: raise instead of retrying
         self.closers: list[Callable[[], Awaitable[None]]] = []
         self._received: list[Msg] = []
         self._wanted = 0
@@ -94,9 +93,10 @@ class PullRequest:
             async with asyncio.timeout((wait or 0.0) + 5.0):  # wait_for can swallow a cancel in 3.11
                 await self._ended.wait()
         except TimeoutError:
-            if self.strict:  # the server always ends a request (404/408): silence means the link is dead
-                raise ConnectionError("pull request unanswered") from None
-            # nats-py reconnects by itself: a request lost in a reconnect; what came is still good
+            # The server ends every request (404/408). Silence: a request lost in a reconnect (what came is still
+            # good) or a consumer that no longer exists (nothing comes: the caller re-creates it).
+            if not self._received:
+                raise ConnectionError("pull request unanswered (consumer deleted or connection lost)") from None
         if self._lost:
             raise ConnectionError("connection lost while pulling")
         return self._received
@@ -108,7 +108,7 @@ async def open_nats_request(client: Client, stream: str, durable: str) -> PullRe
     async def publish(subject: str, payload: bytes, reply: str) -> None:
         await client.publish(subject, payload, reply=reply)
 
-    request = PullRequest(publish, stream, durable, client.new_inbox(), strict=False)
+    request = PullRequest(publish, stream, durable, client.new_inbox())
 
     async def collect(message: Msg) -> None:
         status = (message.headers or {}).get("Status")
@@ -126,7 +126,7 @@ async def open_wire_request(client: Client, stream: str, durable: str) -> PullRe
     async def publish(subject: str, payload: bytes, reply: str) -> None:
         await connection.publish(subject, payload, reply)
 
-    request = PullRequest(publish, stream, durable, connection.new_inbox(), strict=True)
+    request = PullRequest(publish, stream, durable, connection.new_inbox())
     connection.subscribe(request.inbox, request.deliver)
 
     async def close() -> None:

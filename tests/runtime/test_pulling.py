@@ -227,3 +227,28 @@ async def test_consumer_carries_on_when_the_nats_server_restarts(tmp_path: Path,
     task.cancel()
     await client.close()
     server.stop()
+
+
+async def test_consumer_is_created_again_when_someone_deletes_it(private_nats: EmbeddedNats, lean: bool) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    await js.publish("dvc.events.test", b"first")
+    recorder = Recorder()
+    consumer = _pull_consumer(client, "deleted", recorder, lean)
+    consumer.retry_seconds = 0.2
+    task = asyncio.create_task(consumer.run())
+    await recorder.wait_for(1)
+    await js.delete_consumer("DVC_EVENTS", "deleted")
+    await asyncio.sleep(0.5)
+    await js.publish("dvc.events.test", b"second")
+    async with asyncio.timeout(30):  # a pull to a missing consumer goes unanswered for ~5 s first
+        while "second" not in [text for _, text in recorder.applied]:
+            recorder.changed.clear()
+            await recorder.changed.wait()
+
+    # the new durable starts from the stream's first message: services skip what they already applied
+    assert [text for _, text in recorder.applied][-2:] == ["first", "second"]
+    assert (await js.consumer_info("DVC_EVENTS", "deleted")).config.durable_name == "deleted"
+    task.cancel()
+    await client.close()
