@@ -252,3 +252,29 @@ async def test_consumer_is_created_again_when_someone_deletes_it(private_nats: E
     assert (await js.consumer_info("DVC_EVENTS", "deleted")).config.durable_name == "deleted"
     task.cancel()
     await client.close()
+
+
+async def test_events_are_applied_after_a_delayed_redelivery_when_the_database_was_down(
+    private_nats: EmbeddedNats, lean: bool
+) -> None:
+    client = await nats.connect(private_nats.url)
+    js = client.jetstream()
+    await apply_streams(js)
+    await js.publish("dvc.events.test", b"survives")
+    recorder = Recorder()
+    failures = [RuntimeError("database unavailable")]  # the first attempt fails, as a dropped connection would
+    record = recorder.apply
+
+    async def apply(items: Sequence[tuple[int, str]]) -> None:
+        if failures:
+            raise failures.pop()
+        await record(items)
+
+    recorder.apply = apply  # type: ignore[method-assign]
+    task = asyncio.create_task(_pull_consumer(client, "recovers", recorder, lean).run())
+    await recorder.wait_for(1)
+
+    assert recorder.applied == [(1, "survives")]
+    assert recorder.dead_lettered == 0
+    task.cancel()
+    await client.close()
