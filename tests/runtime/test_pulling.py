@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import nats
@@ -63,6 +63,15 @@ class Recorder:
             await asyncio.wait_for(self.changed.wait(), 10)
 
 
+@pytest.fixture
+async def client(private_nats: EmbeddedNats) -> AsyncIterator[Client]:
+    """A connection to a fresh nats-server whose streams exist."""
+    connection = await nats.connect(private_nats.url)
+    await apply_streams(connection.jetstream())
+    yield connection
+    await connection.close()
+
+
 @pytest.fixture(params=[True, False], ids=["lean", "nats-py"])
 def lean(request: pytest.FixtureRequest) -> bool:
     """Every test runs over both transports: the lean pull connection and nats-py's own."""
@@ -79,11 +88,9 @@ def _pull_consumer(
 
 
 async def test_every_message_is_applied_in_stream_order_and_acked_when_batches_are_prefetched(
-    private_nats: EmbeddedNats, lean: bool
+    client: Client, lean: bool
 ) -> None:
-    client = await nats.connect(private_nats.url)
     js = client.jetstream()
-    await apply_streams(js)
     for number in range(50):
         await js.publish(f"dvc.events.dossier.n{number % 3}", f"event-{number}".encode())
     recorder = Recorder()
@@ -100,15 +107,12 @@ async def test_every_message_is_applied_in_stream_order_and_acked_when_batches_a
         await asyncio.sleep(0.05)
     assert (info.num_ack_pending, info.num_pending) == (0, 0)
     task.cancel()
-    await client.close()
 
 
 async def test_invalid_message_is_dead_lettered_when_the_rest_of_its_batch_is_applied(
-    private_nats: EmbeddedNats, lean: bool
+    client: Client, lean: bool
 ) -> None:
-    client = await nats.connect(private_nats.url)
     js = client.jetstream()
-    await apply_streams(js)
     for body in (b"one", b"garbage", b"two"):
         await js.publish("dvc.events.test", body)
     recorder = Recorder()
@@ -121,15 +125,10 @@ async def test_invalid_message_is_dead_lettered_when_the_rest_of_its_batch_is_ap
     assert dead.headers is not None
     assert dead.headers["Dvc-Error"] == "invalid: not an event"
     task.cancel()
-    await client.close()
 
 
-async def test_event_published_later_is_applied_when_the_consumer_was_idle(
-    private_nats: EmbeddedNats, lean: bool
-) -> None:
-    client = await nats.connect(private_nats.url)
+async def test_event_published_later_is_applied_when_the_consumer_was_idle(client: Client, lean: bool) -> None:
     js = client.jetstream()
-    await apply_streams(js)
     recorder = Recorder()
     task = asyncio.create_task(_pull_consumer(client, "idle", recorder, lean).run())
     await asyncio.sleep(1.2)  # longer than batch_timeout: the consumer has polled and found nothing, several times
@@ -138,13 +137,10 @@ async def test_event_published_later_is_applied_when_the_consumer_was_idle(
 
     assert recorder.applied == [(1, "late")]
     task.cancel()
-    await client.close()
 
 
-async def test_consumer_resumes_after_the_last_ack_when_it_is_restarted(private_nats: EmbeddedNats, lean: bool) -> None:
-    client = await nats.connect(private_nats.url)
+async def test_consumer_resumes_after_the_last_ack_when_it_is_restarted(client: Client, lean: bool) -> None:
     js = client.jetstream()
-    await apply_streams(js)
     for number in range(10):
         await js.publish("dvc.events.test", f"first-{number}".encode())
     first = Recorder()
@@ -159,15 +155,10 @@ async def test_consumer_resumes_after_the_last_ack_when_it_is_restarted(private_
 
     assert [text for _, text in second.applied] == [f"second-{number}" for number in range(5)]
     task.cancel()
-    await client.close()
 
 
-async def test_consumer_waits_without_failing_when_the_broker_is_not_connected_yet(
-    private_nats: EmbeddedNats, lean: bool
-) -> None:
-    client = await nats.connect(private_nats.url)
+async def test_consumer_waits_without_failing_when_the_broker_is_not_connected_yet(client: Client, lean: bool) -> None:
     js = client.jetstream()
-    await apply_streams(js)
     await js.publish("dvc.events.test", b"waiting")
     connection: list[Client] = []
     recorder = Recorder()
@@ -186,7 +177,6 @@ async def test_consumer_waits_without_failing_when_the_broker_is_not_connected_y
 
     assert recorder.applied == [(1, "waiting")]
     task.cancel()
-    await client.close()
 
 
 def test_stream_sequence_is_read_from_both_reply_subject_forms() -> None:
@@ -229,10 +219,8 @@ async def test_consumer_carries_on_when_the_nats_server_restarts(tmp_path: Path,
     server.stop()
 
 
-async def test_consumer_is_created_again_when_someone_deletes_it(private_nats: EmbeddedNats, lean: bool) -> None:
-    client = await nats.connect(private_nats.url)
+async def test_consumer_is_created_again_when_someone_deletes_it(client: Client, lean: bool) -> None:
     js = client.jetstream()
-    await apply_streams(js)
     await js.publish("dvc.events.test", b"first")
     recorder = Recorder()
     consumer = _pull_consumer(client, "deleted", recorder, lean)
@@ -251,15 +239,12 @@ async def test_consumer_is_created_again_when_someone_deletes_it(private_nats: E
     assert [text for _, text in recorder.applied][-2:] == ["first", "second"]
     assert (await js.consumer_info("DVC_EVENTS", "deleted")).config.durable_name == "deleted"
     task.cancel()
-    await client.close()
 
 
 async def test_events_are_applied_after_a_delayed_redelivery_when_the_database_was_down(
-    private_nats: EmbeddedNats, lean: bool
+    client: Client, lean: bool
 ) -> None:
-    client = await nats.connect(private_nats.url)
     js = client.jetstream()
-    await apply_streams(js)
     await js.publish("dvc.events.test", b"survives")
     recorder = Recorder()
     failures = [RuntimeError("database unavailable")]  # the first attempt fails, as a dropped connection would
@@ -277,4 +262,3 @@ async def test_events_are_applied_after_a_delayed_redelivery_when_the_database_w
     assert recorder.applied == [(1, "survives")]
     assert recorder.dead_lettered == 0
     task.cancel()
-    await client.close()
