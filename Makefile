@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install up test lint check-schemas bench clean
+.PHONY: install up test lint check-schemas bench clean tools
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
@@ -27,6 +27,10 @@ lint: install
 ## Static checks, then every test (PostgreSQL too when DVC_TEST_POSTGRES_URL is set).
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
+
+## Optional tools, as root with apt-get (`.ci/run` installs them too): promtool for tests/deploy/test_promtool.py.
+tools:
+	.ci/run tools
 
 ## Fail when docs/schemas/ drifted from the event models (regenerate: dvc-pulse ingest export-schemas).
 check-schemas: install

@@ -1,0 +1,56 @@
+"""deploy/prometheus checked by Prometheus's own `promtool` (Debian package `prometheus`; `.ci/run` installs it).
+
+The config, the alert rules, and the alerts' behaviour (tests/deploy/alerts_test.yml: each alert fires when its
+condition holds for its `for:` and stays silent when it does not).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMETHEUS_DIR = ROOT / "deploy/prometheus"
+ALERT_TESTS = Path(__file__).with_name("alerts_test.yml")
+PROMTOOL = shutil.which("promtool")
+
+pytestmark = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool not on PATH (apt-get install prometheus, or `make tools` as root)"
+)
+
+
+def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None
+    return subprocess.run([PROMTOOL, *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _assert_succeeded(result: subprocess.CompletedProcess[str]) -> None:
+    command = " ".join(result.args[1:])
+    assert result.returncode == 0, f"promtool {command} exited {result.returncode}:\n{result.stdout}{result.stderr}"
+
+
+def test_config_is_valid_when_checked_with_its_rule_files() -> None:
+    # rule_files are relative to prometheus.yml, as in the container where deploy/prometheus is /etc/prometheus.
+    _assert_succeeded(_promtool("check", "config", "--lint=all", "--lint-fatal", "deploy/prometheus/prometheus.yml"))
+
+
+def test_alert_rules_are_valid_when_checked_and_linted() -> None:
+    _assert_succeeded(_promtool("check", "rules", "--lint=all", "--lint-fatal", "deploy/prometheus/alerts.yml"))
+
+
+def test_alerts_fire_or_stay_silent_as_specified_when_unit_tested() -> None:
+    _assert_succeeded(_promtool("test", "rules", str(ALERT_TESTS.relative_to(ROOT))))
+
+
+def test_every_alert_has_a_firing_and_a_silent_case_when_unit_tests_are_read() -> None:
+    rules = yaml.safe_load((PROMETHEUS_DIR / "alerts.yml").read_text())
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule}
+    cases = [case for test in yaml.safe_load(ALERT_TESTS.read_text())["tests"] for case in test["alert_rule_test"]]
+    firing = {case["alertname"] for case in cases if case.get("exp_alerts")}
+    silent = {case["alertname"] for case in cases if not case.get("exp_alerts")}
+    assert alerts - firing == set(), "alerts without a firing case in alerts_test.yml"
+    assert alerts - silent == set(), "alerts without a silent case in alerts_test.yml"
