@@ -126,8 +126,13 @@ async def open_wire_request(client: Client, stream: str, durable: str) -> PullRe
     async def publish(subject: str, payload: bytes, reply: str) -> None:
         await connection.publish(subject, payload, reply)
 
-    request = PullRequest(publish, stream, durable, connection.new_inbox())
+    request = PullRequest(publish, stream, durable, client.new_inbox())  # nats-py's: its configured prefix
     connection.subscribe(request.inbox, request.deliver)
+    try:
+        await connection.ping()  # a subscription the server refuses (permissions) fails here, not later
+    except BaseException:
+        connection.close()
+        raise
 
     async def close() -> None:
         connection.close()

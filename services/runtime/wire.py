@@ -13,7 +13,7 @@ URL or the client's options); anything else (TLS, nkeys) keeps using nats-py (`s
 from __future__ import annotations
 
 import asyncio
-import secrets
+from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import ParseResult
@@ -68,7 +68,7 @@ class WireConnection(asyncio.Protocol):
         self._flush_scheduled = False
         self._sid = b"1"
         self._deliver: Delivery | None = None
-        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pongs: deque[asyncio.Future[None]] = deque()  # one per PING sent, in order
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     @classmethod
@@ -83,21 +83,25 @@ class WireConnection(asyncio.Protocol):
         connect: dict[str, object] = {"verbose": False, "pedantic": False, "headers": True, "protocol": 1}
         connect |= {"no_responders": True, "lang": "python-wire", "version": "1", "name": name}
         connect |= _credentials(url, client.options)
-        connection._write(b"CONNECT " + orjson.dumps(connect) + _CRLF + b"PING" + _CRLF)
+        connection._write(b"CONNECT " + orjson.dumps(connect) + _CRLF)
         try:
-            async with asyncio.timeout(timeout):  # PONG means CONNECT was accepted
-                await asyncio.shield(connection._ready)
+            await connection.ping(timeout)  # PONG means CONNECT was accepted
         except BaseException:
             transport.close()
             raise
         return connection
 
+    async def ping(self, timeout: float = 5.0) -> None:
+        """Round trip to the server: everything written before was accepted (a refusal raises WireError)."""
+        pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pongs.append(pong)
+        self._write(b"PING" + _CRLF)
+        async with asyncio.timeout(timeout):
+            await asyncio.shield(pong)
+
     def subscribe(self, subject: str, deliver: Delivery) -> None:
         self._deliver = deliver
         self._write(b"SUB " + subject.encode() + b" " + self._sid + _CRLF)
-
-    def new_inbox(self) -> str:
-        return f"_INBOX.{secrets.token_hex(11)}"
 
     async def publish(self, subject: str, payload: bytes = b"", reply: str = "", headers: object = None) -> None:
         """As nats-py's `Client.publish` (so that `Msg.ack`/`nak` work); headers are not supported."""
@@ -168,8 +172,8 @@ class WireConnection(asyncio.Protocol):
         if line == b"PING":
             self._write(b"PONG" + _CRLF)
         elif line == b"PONG":
-            if not self._ready.done():
-                self._ready.set_result(None)
+            if self._pongs and not self._pongs[0].done():
+                self._pongs.popleft().set_result(None)
         elif line.startswith(b"-ERR"):
             self._fail(WireError(f"server error: {line[5:].decode(errors='replace').strip()}"))
             if self._transport is not None:
@@ -177,7 +181,8 @@ class WireConnection(asyncio.Protocol):
         # INFO and +OK need nothing: the server's INFO only matters for TLS and nkeys, which we do not speak
 
     def _fail(self, error: WireError) -> None:
-        for future in (self._ready, self.lost):
+        waiting, self._pongs = [*self._pongs, self.lost], deque()
+        for future in waiting:
             if not future.done():
                 future.set_exception(error)
                 future.exception()  # marks it retrieved: nobody may be waiting on it

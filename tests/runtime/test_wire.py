@@ -19,7 +19,7 @@ from services.runtime.embedded_nats import EmbeddedNats, find_nats_server, free_
 from services.runtime.pulling import PullConsumer, open_nats_request, open_wire_request
 from services.runtime.streams import apply_streams
 from services.runtime.subscribing import DurableConsumer
-from services.runtime.wire import WireConnection, parse_headers
+from services.runtime.wire import WireConnection, WireError, parse_headers
 from services.runtime.wire import supported as wire_supported
 
 
@@ -204,4 +204,39 @@ async def test_consumer_pulls_through_nats_py_when_the_server_refuses_a_second_c
     assert applied == [b"still-flows"]
     assert pulling.lean is False
     task.cancel()
+    await client.close()
+
+
+@pytest.fixture
+def own_inbox_nats(tmp_path: Path) -> Iterator[str]:
+    user = '{user: pulse, password: s3cret, permissions: {subscribe: {allow: ["_DVC_INBOX.>"]}, publish: ">"}}'
+    with _nats_server(tmp_path, f"authorization {{ users: [{user}] }}", "pulse:s3cret@") as url:
+        yield url
+
+
+async def test_lean_pull_uses_the_client_inbox_prefix_when_the_server_allows_only_that_prefix(
+    own_inbox_nats: str,
+) -> None:
+    client = await nats.connect(own_inbox_nats, inbox_prefix="_DVC_INBOX")
+    await apply_streams(client.jetstream())
+    await client.jetstream().publish("dvc.events.test", b"allowed")
+    await client.jetstream().add_consumer("DVC_EVENTS", durable_name="inbox", ack_policy="explicit")  # type: ignore[arg-type]
+    request = await open_wire_request(client, "DVC_EVENTS", "inbox")
+
+    assert request.inbox.startswith("_DVC_INBOX.")
+    assert [message.data for message in await request.next(5, wait=None)] == [b"allowed"]
+    await request.close()
+    await client.close()
+
+
+async def test_lean_pull_is_refused_at_once_when_the_server_forbids_its_subscription(own_inbox_nats: str) -> None:
+    client = await nats.connect(own_inbox_nats, inbox_prefix="_DVC_INBOX")
+    await apply_streams(client.jetstream())
+    await client.jetstream().add_consumer("DVC_EVENTS", durable_name="forbidden", ack_policy="explicit")  # type: ignore[arg-type]
+    connection = await WireConnection.open(client, name="forbidden")
+    connection.subscribe("_INBOX.not-allowed", lambda message, status: None)
+
+    with pytest.raises(WireError, match="Permissions Violation"):
+        await connection.ping()
+    connection.close()
     await client.close()
