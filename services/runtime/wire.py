@@ -7,7 +7,8 @@ through a queue and a task, one `publish` per ack); for the indicators projectio
 budget. This reader parses a whole network read in one pass, builds each `Msg` directly, and writes the acks
 of a batch in one write: ~3 µs per message. The `Msg` objects are nats-py's, so acks, naks and metadata
 behave exactly as they do with nats-py. Plain `nats://` connections only (user/password or token from the
-URL or the client's options); anything else (TLS, nkeys) keeps using nats-py (`supported`).
+URL or the client's options); anything else (TLS, nkeys) keeps using nats-py (`supported`), and so does a
+consumer whose lean connection the server refuses (`services.runtime.pulling`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 _CRLF = b"\r\n"
-_STATUS_LINE = b"NATS/1.0"
 Delivery = Callable[[Msg | None, str | None], None]  # (message, None) or (None, status code)
 
 
@@ -93,6 +93,8 @@ class WireConnection(asyncio.Protocol):
 
     async def ping(self, timeout: float = 5.0) -> None:
         """Round trip to the server: everything written before was accepted (a refusal raises WireError)."""
+        if self.lost.done():
+            raise WireError("connection lost")
         pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pongs.append(pong)
         self._write(b"PING" + _CRLF)
