@@ -2,7 +2,8 @@
 
 FastStream's `PullSub(batch=True)` uses nats-py's `fetch`, which awaits each message of a batch; it tops out
 around 18,000 messages/s here, below what the indicators projection applies. This loop sends the JetStream
-pull request itself, collects the batch in a subscription callback, and fetches (and decodes) the next batch
+pull request itself, collects the batch as it arrives (over a lean connection of its own,
+`services.runtime.wire`, or nats-py's when that cannot be used), and fetches (and decodes) the next batch
 while the current one is applied, so the decoding overlaps the database's work. Order is kept: one pull
 request is outstanding at a time and batches are applied one after the other.
 
@@ -150,7 +151,8 @@ class PullConsumer(Generic[T]):
     processor: Callable[[Client], BatchProcessor[T]]
     after_batch: Callable[[Sequence[Msg], BatchOutcome], None] | None = None
     retry_seconds: float = 2.0
-    lean: bool = True  # pull through `services.runtime.wire` when the connection allows it
+    lean: bool = True  # try `services.runtime.wire` first each time the consumer (re)starts
+    transport: str = ""  # what the current session pulls through: "lean" or "nats-py"
 
     async def run(self) -> None:
         while True:
@@ -198,14 +200,15 @@ class PullConsumer(Generic[T]):
 
     async def _open_request(self, client: Client) -> PullRequest:
         stream, durable = self.consumer.stream, self.consumer.durable
+        self.transport = "nats-py"
         if self.lean and wire_supported(client):
             try:
-                return await open_wire_request(client, stream, durable)
-            except WireError as error:  # refused by the server (limits, permissions): nats-py still works
-                logger.warning(
-                    "lean pull connection refused (%s); %s pulls through nats-py from now on", error, durable
-                )
-                self.lean = False
+                request = await open_wire_request(client, stream, durable)
+            except WireError as error:  # refused (connection limits, permissions) or cut during the handshake
+                logger.warning("lean pull connection failed (%s); %s pulls through nats-py", error, durable)
+            else:
+                self.transport = "lean"
+                return request
         return await open_nats_request(client, stream, durable)
 
     async def _fetch(self, request: PullRequest, processor: BatchProcessor[T]) -> Decoded[T]:

@@ -94,9 +94,11 @@ async def test_every_message_is_applied_in_stream_order_and_acked_when_batches_a
     for number in range(50):
         await js.publish(f"dvc.events.dossier.n{number % 3}", f"event-{number}".encode())
     recorder = Recorder()
-    task = asyncio.create_task(_pull_consumer(client, "ordered", recorder, lean).run())
+    consumer = _pull_consumer(client, "ordered", recorder, lean)
+    task = asyncio.create_task(consumer.run())
     await recorder.wait_for(50)
 
+    assert consumer.transport == ("lean" if lean else "nats-py")
     assert [text for _, text in recorder.applied] == [f"event-{number}" for number in range(50)]
     assert [sequence for sequence, _ in recorder.applied] == list(range(1, 51))
     assert max(recorder.batches) == 7

@@ -202,7 +202,7 @@ async def test_consumer_pulls_through_nats_py_when_the_server_refuses_a_second_c
         await arrived.wait()
 
     assert applied == [b"still-flows"]
-    assert pulling.lean is False
+    assert pulling.transport == "nats-py"
     task.cancel()
     await client.close()
 
