@@ -1,1 +1,2 @@
-"""The contract between services: event schemas, subjects and stream definitions (data, no logic)."""
+"""The contract between services: event schemas, subjects, stream definitions and the stored form of an API key
+(data, no logic)."""

@@ -13,7 +13,7 @@ from services.ingest.domain.keys import KEY_PREFIX, KeySpec
 from services.ingest.import_cli import import_command
 from services.ingest.read_cli import read_command
 from services.ingest.settings import Settings
-from services.runtime.api_keys import hash_key, new_key, with_key
+from services.runtime.api_keys import ensure_demo_key, hash_key, new_key, with_key
 
 app = typer.Typer(help="Ingest service: keys and event schemas.", no_args_is_help=True)
 TOP_LEVEL_COMMANDS = {"import": import_command}
@@ -23,31 +23,25 @@ DEMO_KEY_NAME = "demo"
 DEMO_SOURCES = ("urn:dvc:*",)
 
 
-def _store_key(settings: Settings, spec: KeySpec) -> None:
+def _read(path: Path) -> list[KeySpec]:
     try:
-        keys = read_keys(settings.keys_path)
+        return read_keys(path)
     except KeysFileError as error:
         typer.echo(f"cannot update the keys file: {error}", err=True)
         raise typer.Exit(1) from None
-    if not any(existing.sha256 == spec.sha256 and existing.sources == spec.sources for existing in keys):
-        write_keys(settings.keys_path, with_key(keys, spec))
 
 
 @app.command("demo-key")
 def demo_key() -> None:
     """Print the local demo key (allowed sources: urn:dvc:*), creating it on first use; idempotent."""
     settings = Settings()
+    path = settings.keys_path
+
+    def spec_of(key: str) -> KeySpec:
+        return KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), sources=DEMO_SOURCES, created_at=datetime.now(UTC))
+
     key_file = settings.var_dir / "demo-ingest-key"
-    key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
-    if not key:
-        key = new_key(KEY_PREFIX)
-    spec = KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), sources=DEMO_SOURCES, created_at=datetime.now(UTC))
-    _store_key(settings, spec)
-    if not key_file.exists() or key_file.read_text(encoding="utf-8").strip() != key:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(key + "\n", encoding="utf-8")
-        key_file.chmod(0o600)
-    typer.echo(key)
+    typer.echo(ensure_demo_key(key_file, _read(path), KEY_PREFIX, spec_of, lambda keys: write_keys(path, keys)))
 
 
 @app.command("add-key")
@@ -61,7 +55,7 @@ def add_key(
     settings = Settings()
     key = new_key(KEY_PREFIX)
     spec = KeySpec(name=name, sha256=hash_key(key), sources=tuple(sources), created_at=datetime.now(UTC))
-    _store_key(settings, spec)
+    write_keys(settings.keys_path, with_key(_read(settings.keys_path), spec))
     typer.echo(f"key {name!r} may send {', '.join(spec.sources)}; stored its hash in {settings.keys_path}", err=True)
     typer.echo("this is the only time the key is shown:", err=True)
     typer.echo(key)

@@ -11,7 +11,7 @@ import typer
 from services.notifier.adapters.keys import KeysFileError, read_keys, write_keys
 from services.notifier.domain.operators import KEY_PREFIX, KeySpec
 from services.notifier.settings import Settings
-from services.runtime.api_keys import hash_key, new_key, with_key
+from services.runtime.api_keys import ensure_demo_key, hash_key, new_key, with_key
 
 keys_app = typer.Typer(help="Operator keys for /v1/notifications and /v1/opt-outs.", no_args_is_help=True)
 DEMO_KEY_NAME = "demo"
@@ -70,14 +70,9 @@ def demo_key() -> None:
     """Print the local demo operator key (for `make up`), creating it on first use; idempotent."""
     settings = Settings()
     path = settings.resolved_keys_file()
+
+    def spec_of(key: str) -> KeySpec:
+        return KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), created_at=datetime.now(UTC))
+
     key_file = settings.var_dir / DEMO_KEY_FILE
-    keys = _read(path)
-    key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
-    if not key or not any(spec.sha256 == hash_key(key) for spec in keys):
-        key = key or new_key(KEY_PREFIX)
-        spec = KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), created_at=datetime.now(UTC))
-        write_keys(path, with_key(keys, spec))
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(key + "\n", encoding="utf-8")
-        key_file.chmod(0o600)
-    typer.echo(key)
+    typer.echo(ensure_demo_key(key_file, _read(path), KEY_PREFIX, spec_of, lambda keys: write_keys(path, keys)))

@@ -1,7 +1,8 @@
 """API keys shared by the services: only a key's SHA-256 is stored, in a JSON keys file (`{"keys": [...]}`)
 written atomically (mode 0600) and re-read when it changes on disk, so adding a key needs no restart.
 
-Each service keeps its own key model (the rules of what a key may do); it only needs a `name` and a `sha256`.
+Each service keeps its own key model (the rules of what a key may do, on services.contracts.keys.StoredKey); the
+code here only needs a `name` and a `sha256`. A service binds its model once with `KeyFiles`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -32,7 +33,9 @@ class KeySpecLike(Protocol):
     @property
     def sha256(self) -> str: ...
 
-    def model_dump(self, *, mode: str = ..., exclude_none: bool = ...) -> dict[str, Any]: ...
+    def model_dump(
+        self, *, mode: str = ..., exclude: set[str] | None = ..., exclude_none: bool = ...
+    ) -> dict[str, Any]: ...
 
 
 S = TypeVar("S", bound=KeySpecLike)
@@ -166,3 +169,46 @@ class KeyStore(Generic[S]):
             return
         self._stamp = stamp
         self._ring = KeyRing([*keys, *self.extra])
+
+
+class KeyFiles(Generic[S]):
+    """One service's keys files: its key model, how it writes them and where it logs."""
+
+    def __init__(self, spec_model: type[S], *, exclude_none: bool, logger: logging.Logger) -> None:
+        self.spec_model = spec_model
+        self.exclude_none = exclude_none
+        self.logger = logger
+
+    def read(self, path: Path) -> list[S]:
+        """Keys stored in `path` ([] when the file does not exist)."""
+        return read_keys(path, self.spec_model)
+
+    def write(self, path: Path, keys: Sequence[S]) -> None:
+        """Replace the file atomically, readable by its owner only."""
+        write_keys(path, keys, exclude_none=self.exclude_none)
+
+    def store(self, path: Path, extra: Sequence[S] = (), check_every: float = 1.0) -> KeyStore[S]:
+        """Keys from the file plus `extra` (from settings); a broken file keeps the last good keys."""
+        return KeyStore(path, self.spec_model, extra, check_every=check_every, logger=self.logger)
+
+
+def ensure_demo_key(
+    key_file: Path,
+    stored: Sequence[S],
+    prefix: str,
+    spec_of: Callable[[str], S],
+    write: Callable[[list[S]], None],
+) -> str:
+    """The local demo key kept in `key_file` (created on first use), its spec `spec_of(key)` stored with
+    `write` unless `stored` already holds that key with the same rights; idempotent."""
+    key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
+    key = key or new_key(prefix)
+    spec = spec_of(key)
+    rights = spec.model_dump(exclude={"name", "created_at"})
+    if not any(existing.model_dump(exclude={"name", "created_at"}) == rights for existing in stored):
+        write(with_key(stored, spec))
+    if not key_file.exists() or key_file.read_text(encoding="utf-8").strip() != key:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key + "\n", encoding="utf-8")
+        key_file.chmod(0o600)
+    return key

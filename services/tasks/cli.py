@@ -166,21 +166,16 @@ def add_key(
 @app.command("demo-key")
 def demo_key() -> None:
     """Ensure a local admin key (for `make up`): written to $DVC_VAR_DIR/demo-tasks-admin-key and printed."""
-    from services.runtime.api_keys import hash_key, new_key, with_key
+    from services.runtime.api_keys import ensure_demo_key, hash_key
     from services.tasks.adapters.keys import read_keys, write_keys
     from services.tasks.domain.access import KEY_PREFIX, KeySpec
     from services.tasks.settings import Settings
 
     settings = Settings()
     path = settings.resolved_keys_file()
+
+    def spec_of(key: str) -> KeySpec:
+        return KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), admin=True, created_at=datetime.now(UTC))
+
     key_file = settings.var_dir / "demo-tasks-admin-key"
-    specs = read_keys(path)
-    key = key_file.read_text().strip() if key_file.exists() else ""
-    if not key or not any(spec.sha256 == hash_key(key) for spec in specs):
-        key = key or new_key(KEY_PREFIX)
-        spec = KeySpec(name=DEMO_KEY_NAME, sha256=hash_key(key), admin=True, created_at=datetime.now(UTC))
-        write_keys(path, with_key(specs, spec))
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(key + "\n")
-        key_file.chmod(0o600)
-    typer.echo(key)
+    typer.echo(ensure_demo_key(key_file, read_keys(path), KEY_PREFIX, spec_of, lambda keys: write_keys(path, keys)))

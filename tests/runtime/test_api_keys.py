@@ -1,4 +1,4 @@
-"""The shared API-key file: atomic 0600 writes, reload on change, last good keys kept, any key model."""
+"""The shared API-key file: atomic 0600 writes, reload on change, last good keys kept, any key model, demo keys."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
+from services.contracts.keys import StoredKey
 from services.runtime.api_keys import (
+    KeyFiles,
     KeysFileError,
     KeyStore,
     bearer_token,
+    ensure_demo_key,
     hash_key,
     new_key,
     read_keys,
@@ -106,3 +109,38 @@ def test_helpers_parse_and_generate_keys_when_asked() -> None:
     assert new_key("dvcxk_").startswith("dvcxk_")
     assert len(hash_key("k")) == 64
     assert (bearer_token("bearer  abc "), bearer_token("Basic abc"), bearer_token(None)) == ("abc", None, None)
+
+
+class ScopedKey(StoredKey):
+    scope: str = "all"
+
+
+def test_file_written_before_the_shared_key_model_loads_when_its_fields_are_in_the_old_order(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    sha = hash_key("k")
+    path.write_text(f'{{"keys": [{{"name": "a", "sha256": "{sha}", "scope": "x", "created_at": null}}]}}\n')
+    files = KeyFiles(ScopedKey, exclude_none=True, logger=logging.getLogger("test"))
+    assert files.read(path) == [ScopedKey(name="a", sha256=sha, scope="x")]
+    assert files.store(path, check_every=0).ring().authenticate("k") == ScopedKey(name="a", sha256=sha, scope="x")
+
+
+def test_demo_key_is_kept_when_stored_and_stored_again_when_its_rights_changed(tmp_path: Path) -> None:
+    key_file, path = tmp_path / "var" / "demo-key", tmp_path / "keys.json"
+    files = KeyFiles(ScopedKey, exclude_none=True, logger=logging.getLogger("test"))
+    scope = "all"
+
+    def spec_of(key: str) -> ScopedKey:
+        return ScopedKey(name="demo", sha256=hash_key(key), scope=scope)
+
+    def ensure() -> str:
+        return ensure_demo_key(key_file, files.read(path), "dvcxk_", spec_of, lambda keys: files.write(path, keys))
+
+    key = ensure()
+    written = path.stat().st_ino
+    assert key.startswith("dvcxk_")
+    assert ensure() == key
+    assert path.stat().st_ino == written
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    scope = "some"
+    assert ensure() == key
+    assert files.read(path) == [ScopedKey(name="demo", sha256=hash_key(key), scope="some")]

@@ -4,28 +4,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from pathlib import Path
 
 from services.ingest.domain.keys import KeySpec
-from services.runtime import api_keys
-from services.runtime.api_keys import KeysFileError, KeyStore
+from services.runtime.api_keys import KeyFiles, KeysFileError
 
 __all__ = ["KeysFileError", "key_store", "read_keys", "write_keys"]
 
-logger = logging.getLogger("dvc_pulse.ingest.keys")
-
-
-def read_keys(path: Path) -> list[KeySpec]:
-    """Keys stored in `path` ([] when the file does not exist)."""
-    return api_keys.read_keys(path, KeySpec)
-
-
-def write_keys(path: Path, keys: Sequence[KeySpec]) -> None:
-    """Replace the file atomically, readable by its owner only."""
-    api_keys.write_keys(path, keys)
-
-
-def key_store(path: Path, extra: Sequence[KeySpec] = (), check_every: float = 1.0) -> KeyStore[KeySpec]:
-    """Keys from the file and from settings; a broken file keeps the last good keys."""
-    return KeyStore(path, KeySpec, extra, check_every=check_every, logger=logger)
+# Ingest has always written `created_at: null` for keys without a creation time; kept so its files do not change.
+_files = KeyFiles(KeySpec, exclude_none=False, logger=logging.getLogger("dvc_pulse.ingest.keys"))
+read_keys = _files.read
+write_keys = _files.write
+key_store = _files.store

@@ -1,30 +1,26 @@
 """Ingest keys: only a key's SHA-256 is stored, and each key is bound to the CloudEvents sources it may send.
 
-Hashing, the keys file and lookup by hash are shared (services.runtime.api_keys); here: what a key may send.
+The name, hash and creation time are the shared stored key (services.contracts.keys); hashing, the keys file
+and lookup by hash are shared too (services.runtime.api_keys); here: what a key may send.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from services.contracts.keys import StoredKey
 
 KEY_PREFIX = "dvcik_"
-Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 SourcePattern = Annotated[str, StringConstraints(min_length=1, max_length=512, strip_whitespace=True)]
 
 
-class KeySpec(BaseModel):
+class KeySpec(StoredKey):
     """One stored key: `sources` are exact sources or prefixes ending in `*` (`urn:dvc:*`; `*` alone: any)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    sha256: Sha256Hex
     sources: Annotated[tuple[SourcePattern, ...], Field(min_length=1)]
-    created_at: datetime | None = None
 
     def allows(self, source: str) -> bool:
         return any(source_matches(pattern, source) for pattern in self.sources)

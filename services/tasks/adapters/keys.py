@@ -5,18 +5,18 @@ or admin. The file is re-read when it changes on disk, so `dvc-pulse tasks add-k
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from services.runtime import api_keys
-from services.runtime.api_keys import KeysFileError, KeyStore
+from services.runtime.api_keys import KeyFiles, KeysFileError
 from services.tasks.domain.access import KeySpec
 
 __all__ = ["KeysFileError", "key_store", "parse_key_specs", "read_keys", "write_keys"]
 
-logger = logging.getLogger("dvc_pulse.tasks.keys")
+_files = KeyFiles(KeySpec, exclude_none=True, logger=logging.getLogger("dvc_pulse.tasks.keys"))
+read_keys = _files.read
+write_keys = _files.write
+key_store = _files.store
 _SPECS = TypeAdapter(list[KeySpec])
 
 
@@ -28,17 +28,3 @@ def parse_key_specs(text: str) -> list[KeySpec]:
         return _SPECS.validate_json(text)
     except ValidationError as error:
         raise KeysFileError(f"DVC_TASKS_KEYS: {error.errors()[0]['msg']}") from None
-
-
-def read_keys(path: Path) -> list[KeySpec]:
-    return api_keys.read_keys(path, KeySpec)
-
-
-def write_keys(path: Path, keys: Sequence[KeySpec]) -> None:
-    """Replace the file atomically, readable by its owner only."""
-    api_keys.write_keys(path, keys, exclude_none=True)
-
-
-def key_store(path: Path, extra: Sequence[KeySpec] = (), check_every: float = 1.0) -> KeyStore[KeySpec]:
-    """Keys from the file plus `extra` (from settings); a broken file keeps the last good keys."""
-    return KeyStore(path, KeySpec, extra, check_every=check_every, logger=logger)

@@ -1,33 +1,28 @@
 """Write access: a bearer key per unit (or admin); only a key's SHA-256 is stored.
 
 A unit key may report on the indicators and tasks its unit owns (an indicator may have several owners); an
-admin key may change anything. `plans` narrows a key to some plans (`*`: every plan). Hashing, the keys file
-and lookup by hash are shared (services.runtime.api_keys).
+admin key may change anything. `plans` narrows a key to some plans (`*`: every plan). The name, hash and
+creation time are the shared stored key (services.contracts.keys); hashing, the keys file and lookup by hash are
+shared too (services.runtime.api_keys).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.contracts.keys import StoredKey
 from services.tasks.domain.plan import UnitCode
 
 KEY_PREFIX = "dvctk_"
-Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
-class KeySpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    sha256: Sha256Hex
+class KeySpec(StoredKey):
     unit: UnitCode | None = None
     admin: bool = False
     plans: Annotated[tuple[str, ...], Field(min_length=1)] = ("*",)
-    created_at: datetime | None = None
 
     @model_validator(mode="after")
     def _unit_or_admin(self) -> KeySpec:
