@@ -6,7 +6,6 @@ than a tenth of the time from the consumer."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
 from services.indicators.handlers import Snapshot
 from services.runtime.publishing import OutgoingMessage, publish_all
+from services.runtime.waiting import wait_event
 
 logger = logging.getLogger("dvc_pulse.indicators.snapshots")
 
@@ -67,9 +67,7 @@ class SnapshotLoop:
 
     async def run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):  # wait_for can swallow a cancel in 3.11
-                    await self._poked.wait()
+            await wait_event(self._poked, self.interval)
             quiet = max(self.min_interval, 9 * self._duration) - (time.monotonic() - self._last)
             if quiet > 0:
                 await asyncio.sleep(quiet)

@@ -9,7 +9,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +21,7 @@ from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.domain.policy import QuietHours, retry_delay
 from services.notifier.domain.sending import DeliveryReceipt, Encoding, OutgoingSms, SendResult, SmsProvider
 from services.notifier.metrics import NotifierMetrics
+from services.runtime.waiting import wait_event
 
 logger = logging.getLogger("dvc_pulse.notifier")
 Clock = Callable[[], datetime]
@@ -94,9 +94,7 @@ class Dispatcher:
                 await self.run_once()
             except Exception:
                 logger.exception("dispatcher tick failed; retrying at the next one")
-            with suppress(TimeoutError):
-                async with asyncio.timeout(interval):  # wait_for can swallow a cancel in 3.11
-                    await self._wake.wait()
+            await wait_event(self._wake, interval)
 
     async def run_once(self) -> TickOutcome:
         outcome = TickOutcome()

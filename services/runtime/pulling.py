@@ -28,6 +28,7 @@ from nats.js.errors import Error as JetStreamError
 
 from services.runtime.consuming import BatchOutcome, BatchProcessor, Decoded
 from services.runtime.subscribing import DurableConsumer
+from services.runtime.waiting import wait_event
 from services.runtime.wire import WireConnection, WireError
 from services.runtime.wire import supported as wire_supported
 
@@ -90,14 +91,10 @@ class PullRequest:
         else:
             request["expires"] = int(wait * 1_000_000_000)
         await self.publish(self.subject, orjson.dumps(request), self.inbox)
-        try:
-            async with asyncio.timeout((wait or 0.0) + 5.0):  # wait_for can swallow a cancel in 3.11
-                await self._ended.wait()
-        except TimeoutError:
-            # The server ends every request (404/408). Silence: a request lost in a reconnect (what came is still
-            # good) or a consumer that no longer exists (nothing comes: the caller re-creates it).
-            if not self._received:
-                raise ConnectionError("pull request unanswered (consumer deleted or connection lost)") from None
+        # The server ends every request (404/408). Silence: a request lost in a reconnect (what came is still
+        # good) or a consumer that no longer exists (nothing comes: the caller re-creates it).
+        if not await wait_event(self._ended, (wait or 0.0) + 5.0) and not self._received:
+            raise ConnectionError("pull request unanswered (consumer deleted or connection lost)")
         if self._lost:
             raise ConnectionError("connection lost while pulling")
         return self._received

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from services.contracts.events import EventType
+from services.runtime.waiting import wait_event
 from services.simulator.envelopes import SimEvent
 from services.simulator.generator import (
     FAR_FUTURE,
@@ -133,11 +134,7 @@ class Run:
                 return
             upcoming = queue.next_time()
             wait = tick if upcoming is None else min(tick, max(0.0, clock.real_seconds_until(upcoming)))
-            try:
-                async with asyncio.timeout(max(0.02, wait)):  # wait_for can swallow a cancel in 3.11
-                    await stop.wait()
-            except TimeoutError:
-                continue
+            await wait_event(stop, max(0.02, wait))
 
     def day_planner(self, start: datetime) -> Callable[[datetime], list[SimEvent]]:
         """Plans whole local days on the legal calendar (dossiers submitted from `start` on)."""

@@ -7,12 +7,12 @@ NATS outage only delays them, and each is published once per task, kind and dead
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from services.contracts.alerts import TaskAlertRaised
+from services.runtime.waiting import wait_event
 from services.tasks.handlers import TasksService
 
 logger = logging.getLogger("dvc_pulse.tasks.scheduler")
@@ -70,6 +70,4 @@ class DeadlineScheduler:
                 await self.tick()
             except Exception:  # a DB hiccup must not stop the timer
                 logger.warning("deadline check failed", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):  # wait_for can swallow a cancel in 3.11
-                    await self._poked.wait()
+            await wait_event(self._poked, self.interval)

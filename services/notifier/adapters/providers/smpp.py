@@ -11,7 +11,6 @@ their own id and are unknown to the notifier.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import OrderedDict
@@ -31,6 +30,7 @@ from services.notifier.adapters.providers.smpp_codec import (
 )
 from services.notifier.adapters.providers.smpp_session import SmppError, SmppSession, status_text
 from services.notifier.domain.sending import DeliveryReceipt, OutgoingSms, ReceiptStatus, SendResult
+from services.runtime.waiting import wait_event
 
 log = logging.getLogger(__name__)
 MAX_RECONNECT_DELAY = 60.0
@@ -149,9 +149,7 @@ class SmppProvider:
     async def _bound_session(self) -> SmppSession | None:
         await self.start()
         if not self._attempted.is_set():  # the first connection attempt: wait for it once
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.response_timeout_seconds):
-                    await self._attempted.wait()
+            await wait_event(self._attempted, self.settings.response_timeout_seconds)
         session = self._session
         return session if session is not None and not session.closed else None
 
