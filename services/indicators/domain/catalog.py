@@ -1,4 +1,4 @@
-"""Projections of procedures, documents and feedback: the latest event (by `event_sort_key`) wins.
+"""Projections of procedures, documents and feedback: the latest event (by `utc_key_text`) wins.
 
 These are last-writer-wins registers keyed by procedure code, document id and dossier code, so any
 arrival order converges; a procedure keeps the time it was FIRST published.

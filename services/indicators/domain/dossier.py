@@ -11,12 +11,12 @@ Clock rules:
 - on time: ended at or before the extended due date and never made late; overdue: open past it.
 
 Convergence: events may arrive late, twice or out of order. `fold` de-duplicates by (source, id) and
-sorts by `event_sort_key` (time, type rank, source, id), so any arrival order gives the same state.
+sorts by `DossierEvent.key` (time, type rank, source, id), so any arrival order gives the same state.
 The adapter applies an event incrementally with `apply_event` only when it sorts after every event
 already folded (`follows`), and otherwise refolds the dossier's stored events with `fold`.
 
 Stable API (indicators-B builds on it): `DossierEvent`, `DossierState` (fields), `fold`, `apply_event`,
-`follows`, `is_open`, `is_overdue`, `elapsed_working_seconds`, `event_sort_key`, `key_text`.
+`follows`, `is_open`, `is_overdue`, `elapsed_working_seconds`, `utc_key_text`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ from services.indicators.domain.dossier_model import (
     DossierEvent,
     DossierState,
     DossierStatus,
-    EventKey,
-    event_sort_key,
-    key_text,
+    utc_key_text,
 )
 from services.indicators.domain.dossier_rules import HANDLERS, derive
 
@@ -43,15 +41,13 @@ __all__ = [
     "DossierEvent",
     "DossierState",
     "DossierStatus",
-    "EventKey",
     "apply_event",
     "elapsed_working_seconds",
-    "event_sort_key",
     "fold",
     "follows",
     "is_open",
     "is_overdue",
-    "key_text",
+    "utc_key_text",
 ]
 
 
@@ -61,7 +57,7 @@ def follows(state: DossierState | None, event: DossierEvent) -> bool:
 
 
 def fold(events: Iterable[DossierEvent], clock: WorkingClock) -> DossierState | None:
-    """The state after every distinct event, applied in `event_sort_key` order (exactly once each)."""
+    """The state after every distinct event, applied in `DossierEvent.key` order (exactly once each)."""
     unique = {(event.source, event.id): event for event in events}
     state: DossierState | None = None
     for event in sorted(unique.values(), key=lambda item: item.key):

@@ -28,8 +28,6 @@ _SEPARATOR = "\x1f"
 _RANK_TEXT = {name: f"{_SEPARATOR}{rank:02d}{_SEPARATOR}" for name, rank in TYPE_RANK.items()}
 _OTHER_RANK_TEXT = f"{_SEPARATOR}{len(TYPE_ORDER):02d}{_SEPARATOR}"
 
-EventKey = tuple[datetime, int, str, str]
-
 
 class DossierStatus(StrEnum):
     """Lifecycle status; `paused` while a supplement or payment is awaited."""
@@ -59,31 +57,18 @@ class DossierEvent:
     time: datetime
     dossier_code: str
     data: Mapping[str, Any]
-    key: str = field(default="", compare=False)  # `key_text(sort_key)`, computed once (the fold compares it often)
+    key: str = field(
+        default="", compare=False
+    )  # `utc_key_text` of the event, computed once (the fold compares it often)
 
     def __post_init__(self) -> None:
         if not self.key:
             self.key = utc_key_text(self.time.astimezone(UTC), self.type, self.source, self.id)
 
-    @property
-    def sort_key(self) -> EventKey:
-        return event_sort_key(self.time, self.type, self.source, self.id)
-
-
-def event_sort_key(time: datetime, event_type: str, source: str, event_id: str) -> EventKey:
-    """Total order of events: time (UTC), then lifecycle rank of the type, then source and id."""
-    return (time.astimezone(UTC), TYPE_RANK.get(event_type, len(TYPE_ORDER)), source, event_id)
-
-
-def key_text(key: EventKey) -> str:
-    """A string that sorts like the key (fixed-width UTC time first); stored as `last_event_key`."""
-    time, rank, source, event_id = key
-    stamp = time.replace(tzinfo=None).isoformat(timespec="microseconds")  # fixed width, UTC
-    return f"{stamp}{_SEPARATOR}{rank:02d}{_SEPARATOR}{source}{_SEPARATOR}{event_id}"
-
 
 def utc_key_text(time: datetime, event_type: str, source: str, event_id: str) -> str:
-    """`key_text(event_sort_key(...))` for a `time` whose UTC offset is zero, at a fraction of the cost."""
+    """The event's total order as a string, stored as `last_event_key`: time in UTC (fixed width, so text order
+    is time order), then the lifecycle rank of the type, then source and id. `time` must be in UTC."""
     stamp = time.isoformat()  # without arguments: keyword parsing and replace() cost more than the slicing
     stamp = stamp[:26] if time.microsecond else stamp[:19] + ".000000"  # isoformat() drops zero microseconds
     return stamp + _RANK_TEXT.get(event_type, _OTHER_RANK_TEXT) + source + _SEPARATOR + event_id
