@@ -53,8 +53,9 @@ class PullRequest:
     """Collects the replies of this consumer's pull requests; one request at a time. `deliver` is fed by the
     transport: nats-py's subscription callback (`open_nats_request`) or the lean reader (`open_wire_request`)."""
 
-    def __init__(self, publish: Publish, stream: str, durable: str, inbox: str) -> None:
+    def __init__(self, publish: Publish, stream: str, durable: str, inbox: str, transport: str) -> None:
         self.publish = publish
+        self.transport = transport  # "lean" or "nats-py"
         self.subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self.inbox = inbox
         self.closers: list[Callable[[], Awaitable[None]]] = []
@@ -106,7 +107,7 @@ async def open_nats_request(client: Client, stream: str, durable: str) -> PullRe
     async def publish(subject: str, payload: bytes, reply: str) -> None:
         await client.publish(subject, payload, reply=reply)
 
-    request = PullRequest(publish, stream, durable, client.new_inbox())
+    request = PullRequest(publish, stream, durable, client.new_inbox(), "nats-py")
 
     async def collect(message: Msg) -> None:
         status = (message.headers or {}).get("Status")
@@ -124,7 +125,7 @@ async def open_wire_request(client: Client, stream: str, durable: str) -> PullRe
     async def publish(subject: str, payload: bytes, reply: str) -> None:
         await connection.publish(subject, payload, reply)
 
-    request = PullRequest(publish, stream, durable, client.new_inbox())  # nats-py's: its configured prefix
+    request = PullRequest(publish, stream, durable, client.new_inbox(), "lean")  # nats-py's inbox: its prefix
     connection.subscribe(request.inbox, request.deliver)
     try:
         await connection.ping()  # a subscription the server refuses (permissions) fails here, not later
@@ -137,6 +138,17 @@ async def open_wire_request(client: Client, stream: str, durable: str) -> PullRe
 
     request.closers.append(close)
     return request
+
+
+async def open_request(client: Client, stream: str, durable: str, *, lean: bool = True) -> PullRequest:
+    """Pull requests over the lean connection when `lean` and the connection allow it, else over nats-py's; any
+    failure of the lean handshake (refused: connection limits, permissions; or cut) falls back to nats-py."""
+    if lean and wire_supported(client):
+        try:
+            return await open_wire_request(client, stream, durable)
+        except WireError as error:
+            logger.warning("lean pull connection failed (%s); %s pulls through nats-py", error, durable)
+    return await open_nats_request(client, stream, durable)
 
 
 @dataclass
@@ -177,7 +189,8 @@ class PullConsumer(Generic[T]):
             config.filter_subject = self.consumer.subject  # as FastStream declares it: an existing durable matches
         await js.add_consumer(self.consumer.stream, config=config)
         processor = self.processor(client)
-        request = await self._open_request(client)
+        request = await open_request(client, self.consumer.stream, self.consumer.durable, lean=self.lean)
+        self.transport = request.transport
         prefetch: asyncio.Task[Decoded[T]] | None = None
         try:
             prefetch = asyncio.create_task(self._fetch(request, processor))
@@ -194,19 +207,6 @@ class PullConsumer(Generic[T]):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await prefetch
             await request.close()
-
-    async def _open_request(self, client: Client) -> PullRequest:
-        stream, durable = self.consumer.stream, self.consumer.durable
-        self.transport = "nats-py"
-        if self.lean and wire_supported(client):
-            try:
-                request = await open_wire_request(client, stream, durable)
-            except WireError as error:  # refused (connection limits, permissions) or cut during the handshake
-                logger.warning("lean pull connection failed (%s); %s pulls through nats-py", error, durable)
-            else:
-                self.transport = "lean"
-                return request
-        return await open_nats_request(client, stream, durable)
 
     async def _fetch(self, request: PullRequest, processor: BatchProcessor[T]) -> Decoded[T]:
         size = self.consumer.batch_size

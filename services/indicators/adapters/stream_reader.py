@@ -12,8 +12,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.runtime.pulling import open_nats_request, open_wire_request
-from services.runtime.wire import supported as wire_supported
+from services.runtime.pulling import open_request
 
 
 async def read_range(
@@ -32,8 +31,7 @@ async def read_range(
         max_waiting=1,
     )
     consumer = (await js.add_consumer(stream, config=config)).name
-    opener = open_wire_request if wire_supported(connection) else open_nats_request
-    request = await opener(connection, stream, consumer)
+    request = await open_request(connection, stream, consumer)
     try:
         position = first
         while position <= last:
