@@ -72,7 +72,7 @@ def up(
 
 
 # Top-level commands a service module provides, so that `dvc-pulse import ...` imports only ingest's CLI.
-_TOP_LEVEL_OWNERS = {"import": "ingest", "simulate": "simulator"}
+_TOP_LEVEL_OWNERS = {"import": "ingest", "simulate": "simulator", "calendar": "indicators"}
 
 
 def _modules_for(argv: list[str]) -> dict[str, str]:
@@ -96,6 +96,8 @@ def _mount_service_commands(modules: dict[str, str]) -> None:
             app.add_typer(sub_app, name=name)
         for command_name, command in getattr(module, "TOP_LEVEL_COMMANDS", {}).items():
             app.command(command_name)(command)
+        for group_name, group in getattr(module, "TOP_LEVEL_GROUPS", {}).items():
+            app.add_typer(group, name=group_name)
 
 
 def main() -> None:
