@@ -67,7 +67,17 @@ class DossierOut(BaseModel):
     overdue: bool
     elapsed_working_seconds: float | None
     elapsed_working_days: float | None
+    anomalies: int
+    last_anomaly: str | None
     risk: RiskView | None
+
+
+class AnomalyOut(BaseModel):
+    dossier_code: str
+    status: str
+    ended_at: datetime | None
+    anomalies: int
+    last_anomaly: str | None
 
 
 RANKING_RULE = (
@@ -176,7 +186,26 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             overdue=view.overdue,
             elapsed_working_seconds=view.elapsed_working_seconds,
             elapsed_working_days=view.elapsed_working_days,
+            anomalies=state.anomalies,
+            last_anomaly=state.last_anomaly,
             risk=score,
         )
+
+    @router.get(
+        "/anomalies",
+        response_model=list[AnomalyOut],
+        summary="Dossiers that received events after their terminal status (recorded, never counted)",
+    )
+    async def anomalies(limit: int = Query(100, ge=1, le=1000)) -> list[AnomalyOut]:
+        return [
+            AnomalyOut(
+                dossier_code=state.dossier_code,
+                status=state.status.value,
+                ended_at=state.ended_at,
+                anomalies=state.anomalies,
+                last_anomaly=state.last_anomaly,
+            )
+            for state in await service.anomalous_dossiers(limit)
+        ]
 
     return router

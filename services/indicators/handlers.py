@@ -127,6 +127,10 @@ class IndicatorsService:
         overdue = state.ended_at is None and state.overdue_from is not None and state.overdue_from < now
         return DossierView(state, elapsed, days, overdue and state.accepted_at is not None)
 
+    async def anomalous_dossiers(self, limit: int) -> list[DossierState]:
+        async with self.engine.connect() as connection:
+            return await queries.anomalous_dossiers(connection, self.tables, limit)
+
     async def open_dossiers(self) -> list[DossierState]:
         async with self.engine.connect() as connection:
             return await queries.open_dossiers(connection, self.tables)

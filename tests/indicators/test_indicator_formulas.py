@@ -186,3 +186,32 @@ async def test_leaderboard_ranks_only_rows_with_enough_volume_when_some_handled_
 def test_default_period_is_the_local_calendar_year_when_utc_is_still_in_the_previous_year() -> None:
     start, end = year_period(datetime(2026, 12, 31, 18, 0, tzinfo=UTC), "Asia/Ho_Chi_Minh")
     assert (start.isoformat(), end.isoformat()) == ("2027-01-01T00:00:00+07:00", "2028-01-01T00:00:00+07:00")
+
+
+async def test_events_after_the_end_change_no_count_when_a_dossier_was_refused_or_withdrawn(
+    service: IndicatorsService,
+) -> None:
+    refused = [
+        dossier_event("dossier.submitted", "R1", time="2026-03-02T08:00:00+07:00"),
+        dossier_event("dossier.rejected", "R1", time="2026-03-02T09:00:00+07:00", officer="CB-1", reason="Thiếu hồ sơ"),
+        dossier_event("dossier.processed", "R1", time="2026-03-03T09:00:00+07:00", officer="CB-1"),
+        dossier_event("dossier.returned", "R1", time="2026-03-04T09:00:00+07:00", delivery="electronic"),
+    ]
+    withdrawn = [
+        *lifecycle("W1", "UBND", "CB-1", channel="online", electronic=True),
+        dossier_event("dossier.withdrawn", "W1", time="2026-03-02T10:00:00+07:00", reason="Công dân rút hồ sơ"),
+        dossier_event("dossier.paid", "W1", time="2026-03-02T11:00:00+07:00", paid_online=True),
+        dossier_event("dossier.returned", "W1", time="2026-03-03T09:00:00+07:00", delivery="electronic"),
+    ]
+    # Arrival order is not time order: the late events come first for W1.
+    await service.apply([incoming(raw) for raw in [*refused, *reversed(withdrawn)]])
+    start, end = datetime(2026, 1, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN)
+    counts = {row.code: (row.numerator, row.denominator) for row in await service.indicators(start, end)}
+    assert counts["I17"] == (0, 0)
+    assert counts["I18"] == (0, 0)
+    assert counts["I22"] == (0, 0)
+    assert counts["I24"] == (0, 0)
+    listed = {state.dossier_code: state for state in await service.anomalous_dossiers(10)}
+    assert (listed["R1"].anomalies, listed["R1"].last_anomaly, listed["R1"].returned_at) == (2, "dossier.returned", None)
+    assert (listed["W1"].anomalies, listed["W1"].last_anomaly, listed["W1"].paid_at) == (2, "dossier.returned", None)
+    assert listed["W1"].status.value == "withdrawn"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -133,6 +133,13 @@ async def open_dossiers(connection: AsyncConnection, tables: Tables) -> list[Dos
     return [row_to_state(row) for row in (await connection.execute(query)).mappings()]
 
 
+async def anomalous_dossiers(connection: AsyncConnection, tables: Tables, limit: int) -> list[DossierState]:
+    """Dossiers that received events after their terminal status, most anomalies first."""
+    d = tables.dossiers.c
+    query = select(tables.dossiers).where(d.anomalies > 0).order_by(d.anomalies.desc(), d.dossier_code).limit(limit)
+    return [row_to_state(row) for row in (await connection.execute(query)).mappings()]
+
+
 @dataclass
 class MetricAggregates:
     received: dict[tuple[str, str], int]  # (agency, channel)
@@ -144,6 +151,7 @@ class MetricAggregates:
     processing_sum: float
     events_applied: int
     last_event_time: datetime | None
+    anomalies: dict[str, int] = field(default_factory=dict)  # type of the latest anomaly -> dossiers
 
 
 async def metric_aggregates(
@@ -174,6 +182,8 @@ async def metric_aggregates(
         func.count(), func.coalesce(func.sum(seconds), 0.0), *[_count(seconds <= bound) for bound in buckets]
     )
     row = (await connection.execute(histogram.where(_within(d.ended_at, start, end), seconds.is_not(None)))).one()
+    anomaly_query = select(d.last_anomaly, func.count()).where(d.anomalies > 0).group_by(d.last_anomaly)
+    anomalies = {str(kind): int(n) for kind, n in await connection.execute(anomaly_query)}
     state = tables.consumer_state.c
     position = (await connection.execute(select(func.sum(state.events_applied), func.max(state.last_event_time)))).one()
     return MetricAggregates(
@@ -186,4 +196,5 @@ async def metric_aggregates(
         processing_sum=float(row[1]),
         events_applied=int(position[0] or 0),
         last_event_time=position[1],
+        anomalies=anomalies,
     )

@@ -100,6 +100,8 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("overdue_from", UtcDateTime()),
         Column("event_count", Integer, nullable=False),
         Column("last_event_key", String(1200), nullable=False),
+        Column("anomalies", Integer, nullable=False, server_default="0"),  # migration 0003
+        Column("last_anomaly", String(64)),
         Index(f"ix_{prefix}dossiers_accepted_at", "accepted_at"),
         Index(f"ix_{prefix}dossiers_ended_at", "ended_at"),
         Index(f"ix_{prefix}dossiers_returned_at", "returned_at"),

@@ -43,6 +43,8 @@ class DossierStatus(StrEnum):
 
 
 _CLOSED_BEFORE_ACCEPTANCE = frozenset({DossierStatus.REJECTED, DossierStatus.WITHDRAWN, DossierStatus.STOPPED})
+# After these nothing can happen to a dossier: a later dossier event is an anomaly, recorded and not counted.
+TERMINAL = frozenset({DossierStatus.RETURNED, DossierStatus.REJECTED, DossierStatus.WITHDRAWN, DossierStatus.STOPPED})
 
 
 @dataclass(slots=True)
@@ -116,6 +118,8 @@ class DossierState:
     on_time: bool | None = None  # set when the clock ends
     overdue_from: datetime | None = None  # while open: the instant it becomes (or became) overdue
     event_count: int = 0
+    anomalies: int = 0  # dossier events timed after a terminal status: recorded, never counted
+    last_anomaly: str | None = None  # type of the latest such event, e.g. "dossier.processed"
     last_event_key: str = ""
     pause_kinds: set[str] = field(default_factory=set, repr=False, compare=False)  # parsed `open_pauses`
 
