@@ -212,6 +212,15 @@ async def test_events_after_the_end_change_no_count_when_a_dossier_was_refused_o
     assert counts["I22"] == (0, 0)
     assert counts["I24"] == (0, 0)
     listed = {state.dossier_code: state for state in await service.anomalous_dossiers(10)}
-    assert (listed["R1"].anomalies, listed["R1"].last_anomaly, listed["R1"].returned_at) == (2, "dossier.returned", None)
-    assert (listed["W1"].anomalies, listed["W1"].last_anomaly, listed["W1"].paid_at) == (2, "dossier.returned", None)
-    assert listed["W1"].status.value == "withdrawn"
+    refused_state, withdrawn_state = listed["R1"], listed["W1"]
+    assert (refused_state.anomalies, refused_state.last_anomaly, refused_state.returned_at) == (
+        2,
+        "dossier.returned",
+        None,
+    )
+    assert (withdrawn_state.anomalies, withdrawn_state.last_anomaly, withdrawn_state.paid_at) == (
+        2,
+        "dossier.returned",
+        None,
+    )
+    assert withdrawn_state.status.value == "withdrawn"
