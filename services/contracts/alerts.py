@@ -60,7 +60,7 @@ class IndicatorValue(ContractModel):
     denominator: int
     value: Ratio | None
     target: Ratio | None = None
-    comparator: Literal[">=", "="] = ">="
+    comparator: Literal[">=", "=", "<="] = ">="
 
 
 class IndicatorSnapshotTaken(ContractModel):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from services.indicators.domain.indicators import Scope
 from services.indicators.extensions import RiskLookup, RiskView
 from services.indicators.handlers import IndicatorsService
 from services.runtime.problems import Problem
@@ -23,6 +24,12 @@ class IndicatorOut(BaseModel):
     target: float | None
     unit: str
     status: str
+
+
+class FieldOut(BaseModel):
+    field: str
+    procedures: int
+    accepted: int
 
 
 class LeaderboardRowOut(BaseModel):
@@ -112,14 +119,18 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             raise Problem(422, f"to: {reason}", errors=[{"field": "to", "reason": reason}])
         return chosen_start, chosen_end
 
-    @router.get("/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25 and ONTIME")
+    @router.get(
+        "/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25, ONTIME, SAT, LATE_NO_APOLOGY"
+    )
     async def indicators(
         start: str | None = Query(None, alias="from", description="Period start (default: 1 January)"),
         end: str | None = Query(None, alias="to", description="Period end, exclusive (default: next 1 January)"),
         agency: str | None = Query(None, max_length=256, description="Agency code"),
+        field: str | None = Query(None, max_length=300, description="Field (lĩnh vực), as GET /v1/fields names it"),
+        procedure: str | None = Query(None, max_length=256, description="Procedure code"),
     ) -> list[IndicatorOut]:
         chosen_start, chosen_end = period(start, end)
-        results = await service.indicators(chosen_start, chosen_end, agency)
+        results = await service.indicators(chosen_start, chosen_end, Scope(agency, field, procedure))
         return [
             IndicatorOut(
                 code=result.code,
@@ -139,9 +150,11 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
         by: Literal["agency", "officer"] = Query("agency"),
         start: str | None = Query(None, alias="from"),
         end: str | None = Query(None, alias="to"),
+        field: str | None = Query(None, max_length=300, description="Field (lĩnh vực)"),
+        procedure: str | None = Query(None, max_length=256, description="Procedure code"),
     ) -> LeaderboardOut:
         chosen_start, chosen_end = period(start, end)
-        rows = await service.leaderboard(by, chosen_start, chosen_end)
+        rows = await service.leaderboard(by, chosen_start, chosen_end, Scope(field=field, procedure=procedure))
         return LeaderboardOut(
             by=by,
             period_from=chosen_start,
@@ -160,6 +173,15 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
                 for row in rows
             ],
         )
+
+    @router.get("/fields", response_model=list[FieldOut], summary="Fields (lĩnh vực) with their counts")
+    async def fields(
+        start: str | None = Query(None, alias="from"),
+        end: str | None = Query(None, alias="to"),
+    ) -> list[FieldOut]:
+        chosen_start, chosen_end = period(start, end)
+        rows = await service.fields(chosen_start, chosen_end)
+        return [FieldOut(field=row.field, procedures=row.procedures, accepted=row.accepted) for row in rows]
 
     @router.get("/dossiers/{code}", response_model=DossierOut, summary="One dossier's state, due dates and risk")
     async def dossier(code: str) -> DossierOut:

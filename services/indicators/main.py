@@ -69,6 +69,7 @@ def create_app(
         timezone=settings.timezone,
         metrics=metrics,
         ontime_target=settings.ontime_target,
+        sat_target=settings.sat_target,
         leaderboard_min_volume=settings.leaderboard_min_volume,
         now=now,
         state_cache_size=settings.state_cache_size,

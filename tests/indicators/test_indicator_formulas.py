@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.tables import TABLES
 from services.indicators.domain.calendar import build_calendar
-from services.indicators.domain.indicators import IndicatorStatus, year_period
+from services.indicators.domain.indicators import IndicatorStatus, Scope, year_period
 from services.indicators.handlers import IndicatorsService
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import VN, dossier_event, envelope, procedure_published
@@ -85,7 +85,12 @@ async def test_every_indicator_counts_its_rows_when_the_history_mixes_cases(serv
     raws = [
         procedure_published("1.001193", level="full", boundary_free=True, business_related=True),
         procedure_published(
-            "2.000001", level="none", eligible_full_online=True, boundary_free=False, business_related=True
+            "2.000001",
+            field="Đất đai",
+            level="none",
+            eligible_full_online=True,
+            boundary_free=False,
+            business_related=True,
         ),
         *lifecycle(
             "A1",
@@ -129,6 +134,19 @@ async def test_every_indicator_counts_its_rows_when_the_history_mixes_cases(serv
             {"document_id": "VB-2", "agency": "UBND", "fully_electronic": False},
             time="2026-03-05T10:00:00+07:00",
         ),
+        # A2 will be late and got its apology slip before the due time; B2 is late without one.
+        dossier_event(
+            "dossier.rescheduled",
+            "A2",
+            agency="UBND",
+            time="2026-03-04T09:00:00+07:00",
+            officer="CB-1",
+            new_due_at="2026-03-06T17:00:00+07:00",
+            reason="Chờ xác minh",
+        ),
+        envelope("feedback.submitted", {"dossier_code": "A1", "satisfied": True}, time="2026-03-04T10:00:00+07:00"),
+        envelope("feedback.submitted", {"dossier_code": "A2", "satisfied": False}, time="2026-03-07T10:00:00+07:00"),
+        envelope("feedback.submitted", {"dossier_code": "B1", "satisfied": True}, time="2026-03-05T10:00:00+07:00"),
     ]
     await service.apply([incoming(raw) for raw in raws])
     start, end = datetime(2026, 1, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN)
@@ -147,11 +165,32 @@ async def test_every_indicator_counts_its_rows_when_the_history_mixes_cases(serv
         "I24": (1, 2),  # paid online / paid
         "I25": (1, 2),  # fully electronic documents / completed
         "ONTIME": (2, 4),  # A1, B1 on time; A2 late; B2 open and overdue on 20 March
+        "SAT": (2, 3),  # satisfied / answered: A1 and B1 satisfied, A2 not
+        "LATE_NO_APOLOGY": (1, 2),  # late: A2 (apology before its due time) and B2 (none)
     }
     assert rows["I20"].status is IndicatorStatus.NOT_MET
     assert rows["ONTIME"].status is IndicatorStatus.NO_TARGET
-    by_agency = {row.code: (row.numerator, row.denominator) for row in await service.indicators(start, end, "UBND")}
-    assert (by_agency["I20"], by_agency["I25"]) == ((1, 2), (1, 2))
+    assert rows["SAT"].status is IndicatorStatus.NO_TARGET
+    assert (rows["LATE_NO_APOLOGY"].target, rows["LATE_NO_APOLOGY"].status) == (0.0, IndicatorStatus.NOT_MET)
+    by_agency = {
+        row.code: (row.numerator, row.denominator) for row in await service.indicators(start, end, Scope(agency="UBND"))
+    }
+    assert (by_agency["I20"], by_agency["I25"], by_agency["SAT"]) == ((1, 2), (1, 2), (1, 2))
+    land = {
+        row.code: (row.numerator, row.denominator)
+        for row in await service.indicators(start, end, Scope(field="Đất đai"))
+    }
+    assert (land["I15"], land["I16"], land["I20"], land["SAT"], land["LATE_NO_APOLOGY"]) == (
+        (0, 1),
+        (0, 1),
+        (1, 2),
+        (1, 1),
+        (1, 1),
+    )
+    one_procedure = await service.indicators(start, end, Scope(procedure="1.001193"))
+    assert {row.code: row.denominator for row in one_procedure}["I20"] == 2
+    fields = await service.fields(start, end)
+    assert [(row.field, row.procedures, row.accepted) for row in fields] == [("Hộ tịch", 1, 2), ("Đất đai", 1, 2)]
     empty = await service.indicators(datetime(2025, 1, 1, tzinfo=VN), datetime(2025, 2, 1, tzinfo=VN))
     assert all(row.value is None and row.status is IndicatorStatus.NO_DATA for row in empty if row.code != "I15")
 

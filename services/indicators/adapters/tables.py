@@ -102,6 +102,7 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("last_event_key", String(1200), nullable=False),
         Column("anomalies", Integer, nullable=False, server_default="0"),  # migration 0003
         Column("last_anomaly", String(64)),
+        Column("rescheduled_at", UtcDateTime()),
         Index(f"ix_{prefix}dossiers_accepted_at", "accepted_at"),
         Index(f"ix_{prefix}dossiers_ended_at", "ended_at"),
         Index(f"ix_{prefix}dossiers_returned_at", "returned_at"),

@@ -92,6 +92,7 @@ class DossierState:
     accepted_at: datetime | None = None
     due_at: datetime | None = None  # original promise, used for the judgement
     rescheduled_due_at: datetime | None = None  # latest new promise (apology slip)
+    rescheduled_at: datetime | None = None  # when the first apology slip was issued
     extended_due_at: datetime | None = None  # due_at + working time paused (closed pauses)
     paused_seconds: float = 0.0
     paused_since: datetime | None = None
