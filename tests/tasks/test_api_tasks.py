@@ -52,7 +52,7 @@ async def test_progress_history_builds_up_when_the_owner_reports(api: httpx.Asyn
     finished = (await api.get("/v1/tasks", params={"status": "done"})).json()
     assert [task["id"] for task in finished] == ["PL2.NV1"]
     mine = (await api.get("/v1/tasks", params={"owner": "CAX"})).json()
-    assert [task["id"] for task in mine] == ["III.7.1.g", "III.8", "III.8.a", "III.8.b"]
+    assert [task["id"] for task in mine] == ["III.7.1.g", "III.8", "III.8.a", "III.8.b", "V.3.a"]
     audit = (await api.get("/v1/audit", params={"entity": "task", "entity_id": "PL2.NV1"}, headers=auth("VHXH"))).json()
     assert [
         (entry["action"], entry["before"]["progress_percent"], entry["after"]["progress_percent"]) for entry in audit

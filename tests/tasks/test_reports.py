@@ -65,8 +65,8 @@ async def test_xlsx_report_has_38_indicator_rows_when_opened_with_openpyxl(
         f"A{header_at + 2}",
     )
     tasks = list(workbook["Nhiệm vụ"].iter_rows(values_only=True))
-    task_rows = {row[0]: row for row in tasks if isinstance(row[0], str) and row[0].startswith(("III.", "PL2."))}
-    assert len(task_rows) == 76
+    task_rows = {row[0]: row for row in tasks if isinstance(row[0], str) and row[0].startswith(("III.", "V", "PL2."))}
+    assert len(task_rows) == 84
     assert task_rows["PL2.NV3"][5:8] == ("Đang thực hiện", 60, "Đã mua sắm 20 máy tính cho các thôn")
     assert task_rows["PL2.NV3"][4] == datetime(2026, 12, 31)
 
@@ -88,7 +88,7 @@ async def test_text_reports_carry_the_same_rows_when_csv_md_and_json_are_asked(
     assert "| ≥ 1,1 và không thấp hơn chỉ tiêu tỉnh giao | ≥ 1,5 | 0,9 | Chưa đạt |" in as_md.text
     assert "## II. Tiến độ thực hiện nhiệm vụ" in as_md.text
     document = as_json.json()
-    assert (len(document["indicators"]), len(document["tasks"])) == (38, 76)
+    assert (len(document["indicators"]), len(document["tasks"])) == (38, 84)
     assert document["summary"]["indicators"] == {"met": 2, "not_met": 1, "no_data": 35, "no_target": 0}
     assert document["indicators"][4]["result"]["value"] == 100.0
     assert document["tasks"][-1]["latest_report"]["summary"] == "Đã mua sắm 20 máy tính cho các thôn"
@@ -122,5 +122,5 @@ async def test_metrics_come_back_from_the_database_when_the_service_restarts(
     assert _sample(text, "dvc_plan_indicator_met", 'indicator="20",plan="lam-thao-2026"') is None
     assert _sample(text, "dvc_plan_indicators", 'plan="lam-thao-2026",status="no_data"') == 35
     vhxh = 'owner_unit="VHXH",plan="lam-thao-2026",status="overdue"'
-    assert _sample(text, "dvc_plan_tasks", vhxh) == 56  # all 56 VHXH tasks (one at 60%) are past 31/12/2026
-    assert _sample(text, "dvc_plan_tasks", 'owner_unit="CAX",plan="lam-thao-2026",status="overdue"') == 4
+    assert _sample(text, "dvc_plan_tasks", vhxh) == 59  # all 59 VHXH tasks (one at 60%) are past 31/12/2026
+    assert _sample(text, "dvc_plan_tasks", 'owner_unit="CAX",plan="lam-thao-2026",status="overdue"') == 5  # with V.3.a
