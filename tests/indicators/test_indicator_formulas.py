@@ -263,3 +263,40 @@ async def test_events_after_the_end_change_no_count_when_a_dossier_was_refused_o
         None,
     )
     assert withdrawn_state.status.value == "withdrawn"
+
+
+async def test_closed_quarter_keeps_its_values_when_a_procedure_is_republished_later(
+    service: IndicatorsService,
+) -> None:
+    first = procedure_published("9.000001", level="none", business_related=True, eligible_full_online=True)
+    first["time"] = "2026-01-05T08:00:00+07:00"
+    republished = procedure_published("9.000001", level="full", business_related=True, eligible_full_online=True)
+    republished["time"] = "2026-04-10T08:00:00+07:00"
+    in_q1 = dossier_event(
+        "dossier.accepted",
+        "Q1-1",
+        time="2026-02-10T08:00:00+07:00",
+        channel="online",
+        due_at="2026-02-12T17:00:00+07:00",
+        procedure_code="9.000001",
+    )
+    in_q2 = dossier_event(
+        "dossier.accepted",
+        "Q2-1",
+        time="2026-04-20T08:00:00+07:00",
+        channel="online",
+        due_at="2026-04-22T17:00:00+07:00",
+        procedure_code="9.000001",
+    )
+    q1 = datetime(2026, 1, 1, tzinfo=VN), datetime(2026, 4, 1, tzinfo=VN)
+    q2 = datetime(2026, 4, 1, tzinfo=VN), datetime(2026, 7, 1, tzinfo=VN)
+
+    async def counts(period: tuple[datetime, datetime]) -> dict[str, tuple[int, int]]:
+        rows = await service.indicators(*period, Scope(procedure="9.000001"))
+        return {row.code: (row.numerator, row.denominator) for row in rows if row.code in ("I16", "I19", "I21")}
+
+    await service.apply([incoming(first), incoming(in_q1)])
+    before = await counts(q1)
+    await service.apply([incoming(republished), incoming(in_q2)])  # the catalogue changes in April
+    assert before == await counts(q1) == {"I16": (0, 1), "I19": (0, 1), "I21": (0, 0)}
+    assert await counts(q2) == {"I16": (1, 1), "I19": (1, 1), "I21": (1, 1)}

@@ -1,6 +1,7 @@
 """Numerators and denominators of the plan's indicators for a period and a scope (SQL aggregates).
 
-The counting rules are those of `domain/indicators.py`; each function here counts one family of rows."""
+The counting rules are those of `domain/indicators.py`; each function here counts one family of rows. The
+procedure settings are those in force at the time (`procedure_versions.py`), never today's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.indicators.adapters.procedure_versions import in_force, level_at_acceptance
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.indicators import Scope
 
@@ -38,16 +40,6 @@ def dossier_scope(tables: Tables, scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def procedure_scope(tables: Tables, scope: Scope) -> list[ColumnElement[bool]]:
-    p = tables.procedures.c
-    conditions: list[ColumnElement[bool]] = []
-    if scope.procedure is not None:
-        conditions.append(p.procedure_code == scope.procedure)
-    if scope.field is not None:
-        conditions.append(p.field == scope.field)
-    return conditions
-
-
 def timely_at(tables: Tables, at: datetime) -> ColumnElement[bool]:
     """Timely at instant `at`: ended on time, or open at `at` and not yet overdue then."""
     d = tables.dossiers.c
@@ -71,16 +63,16 @@ async def indicator_counts(
 async def _accepted(
     connection: AsyncConnection, tables: Tables, start: datetime, end: datetime, scope: Scope
 ) -> Counts:
-    d, p = tables.dossiers.c, tables.procedures.c
+    d = tables.dossiers.c
     online = d.channel == "online"
-    level_ok = p.level.in_(FULL_OR_PARTIAL)
+    level_ok = level_at_acceptance(tables).in_(FULL_OR_PARTIAL)
     query = select(
         func.count(),
         count_where(online),
         count_where(d.reused_data.is_(True)),
         count_where(level_ok),
         count_where(and_(level_ok, online)),
-    ).select_from(tables.dossiers.outerjoin(tables.procedures, p.procedure_code == d.procedure_code))
+    )
     row = (
         await connection.execute(query.where(within(d.accepted_at, start, end), *dossier_scope(tables, scope)))
     ).one()
@@ -115,16 +107,23 @@ async def _processed_and_paid(
 async def _procedures(
     connection: AsyncConnection, tables: Tables, _start: datetime, end: datetime, scope: Scope
 ) -> Counts:
-    p = tables.procedures.c
-    business, eligible = p.business_related.is_(True), p.eligible_full_online.is_(True)
-    query = select(
+    """The catalogue as it stood at the period's end: each procedure's version in force then."""
+    v = tables.procedure_versions.c
+    business, eligible = v.business_related.is_(True), v.eligible_full_online.is_(True)
+    query = in_force(
+        tables,
+        end,
         func.count(),
-        count_where(p.boundary_free.is_(True)),
+        count_where(v.boundary_free.is_(True)),
         count_where(business),
-        count_where(and_(business, p.level.in_(FULL_OR_PARTIAL))),
+        count_where(and_(business, v.level.in_(FULL_OR_PARTIAL))),
         count_where(eligible),
-        count_where(and_(eligible, p.level == "full")),
-    ).where(p.published_at < end, *procedure_scope(tables, scope))
+        count_where(and_(eligible, v.level == "full")),
+    )
+    if scope.procedure is not None:
+        query = query.where(v.procedure_code == scope.procedure)
+    if scope.field is not None:
+        query = query.where(v.field == scope.field)
     row = (await connection.execute(query)).one()
     return {"I15": (row[1], row[0]), "I16": (row[3], row[2]), "I19": (row[5], row[4])}
 
