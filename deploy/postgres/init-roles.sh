@@ -4,6 +4,7 @@
 # come from the compose environment (DVC_<SERVICE>_DB_PASSWORD, required there). On an existing volume run it by
 # hand: docker compose exec postgres sh /docker-entrypoint-initdb.d/10-init-roles.sh (docs/operations.md).
 set -eu
+prefix="${DVC_DB_NAME_PREFIX:-dvc_}"  # role and database names: dvc_indicators, ... (tests use another prefix)
 
 create_service_role() {
     service="$1"
@@ -14,7 +15,7 @@ create_service_role() {
     fi
     # psql variables (:"name" quotes an identifier, :'password' a literal): no shell quoting of the secret
     psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname postgres \
-        -v name="dvc_$service" -v password="$password" <<'SQL'
+        -v name="$prefix$service" -v password="$password" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'name') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'name')
 \gexec
 ALTER ROLE :"name" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'password';
