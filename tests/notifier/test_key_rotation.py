@@ -17,9 +17,10 @@ from services.notifier.domain.templates import ConfigError
 from services.notifier.keyring import HashKeyChanged, check_hash_key
 from services.notifier.main import create_app
 from services.notifier.rotation import rotate_keys
+from services.runtime.embedded_nats import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core
-from tests.notifier.helpers import FakeClock, settings_for, vn
+from tests.notifier.helpers import FakeClock, running_notifier, settings_for, vn
 
 OLD, NEW, HASH = new_key(), new_key(), new_key()
 
@@ -117,3 +118,17 @@ async def test_notifier_reads_its_keys_from_files_when_the_settings_name_them(tm
 
     assert vault.encryption_keys == (NEW, OLD)
     assert vault.hash("+84912345678") == PhoneVault([OLD], HASH).hash("+84912345678")
+
+
+async def test_service_refuses_to_start_when_the_stored_hashes_came_from_another_hash_key(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-02T08:15:30"))
+    async with core(database_url, clock, vault=_legacy_vault(OLD)) as legacy:
+        await legacy.optouts.opt_out("0912345678", "api")
+    settings = settings_for(private_nats.url, database_url, tmp_path)
+    settings = settings.model_copy(update={"encryption_key": SecretStr(OLD), "hash_key": SecretStr(HASH)})
+
+    with pytest.raises(HashKeyChanged, match="run `dvc-pulse notifier rotate-key`"):
+        async with running_notifier(settings, clock):
+            pass
