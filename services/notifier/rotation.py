@@ -66,7 +66,15 @@ class _Rekeyer:
             name, _ = self.reencrypt(row.name_encrypted)
             self.learn(plain)
             if phone != row.phone_encrypted or name != row.name_encrypted:
-                updates.append({"key": row.dossier_code, "phone": phone, "name": name})
+                updates.append(
+                    {
+                        "key": row.dossier_code,
+                        "phone": phone,
+                        "name": name,
+                        "old_phone": row.phone_encrypted,
+                        "old_name": row.name_encrypted,
+                    }
+                )
         return updates
 
     def notification_updates(self, rows: Sequence[tuple[Any, bytes | None, str | None]]) -> list[dict[str, Any]]:
@@ -80,7 +88,16 @@ class _Rekeyer:
                 if row.text is not None and new_hash is not None:
                     content = content_hash_of(new_hash, row.template_id, row.text)
             if token != row.phone_encrypted or new_hash != row.phone_hash:
-                updates.append({"key": row.id, "phone": token, "hash": new_hash, "content": content})
+                updates.append(
+                    {
+                        "key": row.id,
+                        "phone": token,
+                        "hash": new_hash,
+                        "content": content,
+                        "old_phone": row.phone_encrypted,
+                        "old_hash": row.phone_hash,
+                    }
+                )
         return updates
 
     def opt_out_changes(

@@ -53,9 +53,15 @@ async def opt_out_rows(session: AsyncSession) -> list[Any]:
 
 
 async def update_contacts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Only rows still holding what was read (`old_phone`, `old_name`): the service may have changed them since."""
+    c = contacts.c
     statement = (
         update(contacts)
-        .where(contacts.c.dossier_code == bindparam("key"))
+        .where(
+            c.dossier_code == bindparam("key"),
+            c.phone_encrypted.is_not_distinct_from(bindparam("old_phone")),
+            c.name_encrypted.is_not_distinct_from(bindparam("old_name")),
+        )
         .values(phone_encrypted=bindparam("phone"), name_encrypted=bindparam("name"))
     )
     for part in chunks(list(rows)):
@@ -63,9 +69,15 @@ async def update_contacts(session: AsyncSession, rows: Sequence[dict[str, Any]])
 
 
 async def update_notifications(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Only rows whose phone is still the one read (an opt-out or a purge may have cleared it since)."""
+    n = notifications.c
     statement = (
         update(notifications)
-        .where(notifications.c.id == bindparam("key"))
+        .where(
+            n.id == bindparam("key"),
+            n.phone_encrypted.is_not_distinct_from(bindparam("old_phone")),
+            n.phone_hash.is_not_distinct_from(bindparam("old_hash")),
+        )
         .values(phone_encrypted=bindparam("phone"), phone_hash=bindparam("hash"), content_hash=bindparam("content"))
     )
     for part in chunks(list(rows)):
