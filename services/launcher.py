@@ -9,6 +9,7 @@ exits is restarted with backoff. Every few seconds one status line shows the liv
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 import signal
@@ -32,6 +33,29 @@ from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_o
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
 DEFAULT_SIMULATOR_SPEED = "600"
+
+
+def write_new_secret(path: Path) -> bool:
+    """32 random bytes, url-safe base64 (a Fernet key), into `path` with mode 0600 unless it already holds one.
+    Returns whether it was created."""
+    if path.exists() and path.read_text(encoding="ascii").strip():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(base64.urlsafe_b64encode(os.urandom(32)).decode("ascii") + "\n")
+    return True
+
+
+def ensure_notifier_secrets(var_dir: Path) -> bool:
+    """The notifier's encryption key and phone hash key for `make up`, generated under var/ when absent (the
+    notifier itself never generates one: without them it refuses to start). True when the hash key is new beside
+    an older encryption key: an installation from before the separate hash key, which `rotate-key` migrates."""
+    had_encryption_key = (var_dir / "notifier-encryption.key").exists()
+    write_new_secret(var_dir / "notifier-encryption.key")
+    created_hash_key = write_new_secret(var_dir / "notifier-hash.key")
+    return had_encryption_key and created_hash_key
 
 
 def service_port(name: str, environ: Mapping[str, str] | None = None) -> int:
@@ -142,10 +166,12 @@ class Launcher:
         return [sys.executable, "-m", "services.cli", *args]
 
     def _setup(self) -> bool:
-        """`streams apply` and the demo keys of ingest, tasks and the notifier (idempotent: the same keys on every
-        start), run at once."""
+        """`streams apply`, the demo keys of ingest, tasks and the notifier and the notifier's secrets (idempotent:
+        the same keys on every start), run at once."""
         steps = [("streams", "apply")]
         steps += [(name, "demo-key") for name in ("ingest", "tasks", "notifier") if name in self.ports]
+        if "notifier" in self.ports and ensure_notifier_secrets(self.var_dir):
+            steps.append(("notifier", "rotate-key"))
         running = [
             (step, subprocess.Popen(self._cli_args(*step), env=self.env, stdout=PIPE, stderr=PIPE, text=True))
             for step in steps

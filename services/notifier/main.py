@@ -14,7 +14,6 @@ from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import ALERTS, DLQ, EVENTS, NOTIFY
 from services.notifier.adapters.config_files import load_templates, load_triggers
-from services.notifier.adapters.crypto import InvalidKey, PhoneVault, load_or_create_key
 from services.notifier.adapters.keys import key_store
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
@@ -35,8 +34,10 @@ from services.notifier.domain.policy import Limits, QuietHours
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.domain.templates import ConfigError
 from services.notifier.handlers import Intake
+from services.notifier.keyring import check_hash_key, vault_from
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.optouts import OptOuts
+from services.notifier.retention import Purger
 from services.notifier.settings import Settings
 from services.notifier.subscribers import ConsumerSettings, register_consumers
 from services.runtime.app import background_task, build_service_app
@@ -62,16 +63,6 @@ def provider_settings(
         raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
 
 
-def _vault(settings: Settings) -> PhoneVault:
-    key = (
-        settings.encryption_key.get_secret_value() if settings.encryption_key else load_or_create_key(settings.key_file)
-    )
-    try:
-        return PhoneVault(key)
-    except InvalidKey as error:
-        raise ConfigError(str(error)) from None
-
-
 def _consumer(settings: Settings, durable: str) -> ConsumerSettings:
     return ConsumerSettings(
         durable=durable,
@@ -89,7 +80,7 @@ def create_app(
     now: Clock = lambda: datetime.now(UTC),
     uniform: Callable[[float, float], float] = random.uniform,
 ) -> FastAPI:
-    """Raises ConfigError (templates, triggers, providers, key, quiet hours) before anything starts."""
+    """Raises ConfigError (templates, triggers, providers, keys, quiet hours) before anything starts."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
     templates = load_templates(settings.templates_file)
@@ -99,7 +90,7 @@ def create_app(
     except (ValueError, LookupError) as error:
         raise ConfigError(f"DVC_NOTIFIER_QUIET_HOURS / DVC_TIMEZONE: {error}") from None
     staff = StaffDirectory.load(settings.staff_directory)
-    vault = _vault(settings)
+    vault = vault_from(settings)
     broker = create_broker(settings.nats_servers, client_name="notifier")
     engine = create_engine(settings.resolved_database_url())
     sessions = create_session_factory(engine)
@@ -157,6 +148,7 @@ def create_app(
     optouts = OptOuts(
         sessions=sessions, vault=vault, to_e164=to_e164, now=now, metrics=metrics, on_change=dispatcher.poke
     )
+    purger = Purger(sessions, timedelta(days=settings.retention_days), now)
     migrated = asyncio.Event()
 
     async def apply(items: Sequence[Incoming], consumer: str) -> None:
@@ -180,6 +172,7 @@ def create_app(
         stack.push_async_callback(engine.dispose)
         stack.push_async_callback(providers.close)
         await upgrade(engine)
+        await check_hash_key(sessions, vault, now())
         migrated.set()
         await providers.start()
 
@@ -213,11 +206,14 @@ def create_app(
         on_startup=[
             migrate,
             background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),
+            background_task("notifier-purge", lambda: purger.run(settings.purge_interval_hours * 3600)),
         ],
     )
     app.state.dispatcher = dispatcher
     app.state.intake = intake
     app.state.metrics = metrics
+    app.state.purger = purger
+    app.state.vault = vault
     return app
 
 

@@ -18,6 +18,7 @@ import nats
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.launcher import ensure_notifier_secrets
 from services.runtime.embedded_nats import EmbeddedNats, free_port
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli
 
@@ -63,6 +64,7 @@ class System:
         self.nats.start()
         env = base_env(self.var_dir, self.nats.url)
         run_cli(env, "streams", "apply")
+        ensure_notifier_secrets(self.var_dir)  # as `make up` does: the notifier refuses to start without them
         self.key = run_cli(env, "ingest", "demo-key").strip()
         self.operator_key = run_cli(env, "notifier", "demo-key").strip()
         for name in SERVICES:

@@ -28,7 +28,7 @@ from services.notifier.domain.sending import OutgoingSms, SendResult
 from services.notifier.handlers import Intake
 from services.notifier.optouts import OptOuts
 from services.runtime.db import create_engine, create_session_factory
-from tests.notifier.helpers import KEY, FakeClock
+from tests.notifier.helpers import HASH_KEY, KEY, FakeClock
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 _references = itertools.count(1)
@@ -88,11 +88,12 @@ async def core(
     limits: Limits | None = None,
     dispatch: DispatchSettings | None = None,
     quiet_hours: str = "21:00-07:00",
+    vault: PhoneVault | None = None,
 ) -> AsyncIterator[Core]:
     engine = create_engine(database_url)
     await upgrade(engine)
     sessions = create_session_factory(engine)
-    vault = PhoneVault(KEY)
+    vault = vault or PhoneVault([KEY], HASH_KEY)
     quiet = QuietHours.parse(quiet_hours, TIMEZONE)
     templates = load_templates()
     provider = FakeProvider()

@@ -32,6 +32,7 @@ from services.runtime.streams import apply_streams
 from tests.factories import VN
 
 KEY = new_key()
+HASH_KEY = new_key()
 OPERATOR_KEY = "dvcnk_test-operator-key"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
@@ -63,6 +64,7 @@ def settings_for(nats_url: str, database_url: str, tmp_path: Path, **overrides: 
         "database_url": database_url,
         "var_dir": tmp_path / "var",
         "encryption_key": KEY,
+        "hash_key": HASH_KEY,
         "batch_timeout": 0.1,
         "dispatch_interval_seconds": 0.05,
         "max_deliver": 3,

@@ -32,9 +32,14 @@ async def get_notification(session: AsyncSession, notification_id: str) -> Any |
     return (await session.execute(select(notifications).where(n.id == notification_id))).first()
 
 
-async def add_opt_out(session: AsyncSession, phone_hash: str, source: str, at: datetime) -> tuple[bool, list[Change]]:
-    """Record the opt-out (idempotent) and skip every message still waiting for that phone."""
-    statement = insert(session, opt_outs).values(phone_hash=phone_hash, source=source[:64], created_at=at)
+async def add_opt_out(
+    session: AsyncSession, phone_hash: str, source: str, at: datetime, phone_encrypted: bytes | None = None
+) -> tuple[bool, list[Change]]:
+    """Record the opt-out (idempotent) and skip every message still waiting for that phone. The encrypted
+    phone is kept so that a new hash key can re-hash the opt-out (`rotate-key`)."""
+    statement = insert(session, opt_outs).values(
+        phone_hash=phone_hash, source=source[:64], created_at=at, phone_encrypted=phone_encrypted
+    )
     result = await session.execute(
         statement.on_conflict_do_nothing(index_elements=["phone_hash"]).returning(opt_outs.c.phone_hash)
     )

@@ -58,6 +58,15 @@ opt_outs = Table(
     Column("phone_hash", String(64), primary_key=True),
     Column("source", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("phone_encrypted", LargeBinary, nullable=True),  # to re-hash it under a new hash key
+)
+
+key_state = Table(
+    "notifier_key_state",
+    METADATA,
+    Column("name", String(32), primary_key=True),  # "hash_key"
+    Column("fingerprint", String(64), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 notifications = Table(
