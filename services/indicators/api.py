@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from services.contracts.timebounds import parse_local_instant
 from services.indicators.extensions import RiskLookup, RiskView
 from services.indicators.handlers import IndicatorsService
 from services.runtime.problems import Problem
@@ -77,17 +77,13 @@ RANKING_RULE = (
 
 
 def parse_instant(value: str, field: str, timezone: str) -> datetime:
-    """ISO date (local midnight) or datetime (local time when it has no offset); 422 problem otherwise."""
-    zone = ZoneInfo(timezone)
+    """ISO date (local midnight) or datetime (local time when it has no offset) in the years 2000-2100; a 422
+    problem naming the parameter otherwise (never an overflow further on)."""
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, tzinfo=zone)
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        reason = "not an ISO 8601 date or date-time"
+        return parse_local_instant(value, timezone)
+    except ValueError as error:
+        reason = str(error)
         raise Problem(422, f"{field}: {reason}", errors=[{"field": field, "reason": reason}]) from None
-    return instant if instant.tzinfo is not None else instant.replace(tzinfo=zone)
 
 
 def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | None = None) -> APIRouter:
