@@ -261,9 +261,11 @@ def event_too_large(sizes: Mapping[int, int], limit: int, max_payload: int, *, b
         FieldError(index, f"[{index}]" if batch else "(event)", f"{size} bytes as stored; at most {limit}")
         for index, size in sorted(sizes.items())
     ]
+    names = [f"event {error.field}" if batch else "the event" for error in errors[:3]]
+    listing = "; ".join(f"{name} is {sizes[error.index]} bytes" for name, error in zip(names, errors, strict=False))
     detail = (
-        f"{'; '.join(f'{error.field}: {error.reason}' for error in errors[:3])}: an event may be at most {limit} "
-        f"bytes (the NATS server's max_payload of {max_payload} bytes, less room for headers); nothing was accepted"
+        f"{listing} as stored: an event may be at most {limit} bytes (the NATS server's "
+        f"max_payload of {max_payload} bytes, less room for headers); nothing was accepted"
     )
     extensions = {"max_event_bytes": limit, "max_payload": max_payload}
     return Rejected(413, Reason.EVENT_TOO_LARGE, detail, errors, extensions=extensions)
