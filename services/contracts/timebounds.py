@@ -31,9 +31,6 @@ def check_year(value: Moment) -> Moment:
 
 
 BoundedDate = Annotated[date, AfterValidator(check_year), Field(description=f"A date in {FIRST_YEAR}-{LAST_YEAR}")]
-BoundedDateTime = Annotated[
-    AwareDatetime, AfterValidator(check_year), Field(description=f"A date-time with offset in {FIRST_YEAR}-{LAST_YEAR}")
-]
 
 
 def parse_local_instant(text: str, timezone: str) -> datetime:
