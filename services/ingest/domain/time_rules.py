@@ -11,24 +11,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import get_args
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, NaiveDatetime
 
 from services.contracts.events import CloudEvent
 from services.contracts.timebounds import EARLIEST_EVENT_TIME, Promised
 
 Location = tuple[str, ...]
+_SHORTEST_YEAR = 365 * 86_400.0  # seconds; any `years` calendar years last at least `years` times this
 
 
 @dataclass(frozen=True)
 class TimeWindow:
-    """The rules at one reading of the clock."""
+    """The rules at one reading of the clock; the bounds also as POSIX timestamps, for fast comparisons."""
 
     earliest: datetime
     latest: datetime
     tolerance: timedelta
     horizon_years: int
+
+    @cached_property
+    def bounds(self) -> tuple[float, float]:
+        return self.earliest.timestamp(), self.latest.timestamp()
 
 
 @dataclass(frozen=True)
@@ -42,40 +48,45 @@ class TimeRules:
 
 
 def time_errors(event: CloudEvent, window: TimeWindow) -> list[tuple[Location, str]]:
-    """(location, reason) of every date of `event` outside the window; [] when all are plausible."""
+    """(location, reason) of every date of `event` outside the window; [] when all are plausible.
+
+    Dates are compared as timestamps: one `utcoffset()` per date, where an aware comparison calls it on both
+    sides (slow with pydantic's tzinfo), and no overflow near year 1 or 9999."""
     errors: list[tuple[Location, str]] = []
-    time_reason = _instant_error(event.time, window, "an event's time is when it happened")
-    if time_reason is not None:
-        errors.append((("time",), time_reason))
+    earliest, latest = window.bounds
+    time_stamp = event.time.timestamp()
+    time_accepted = earliest <= time_stamp <= latest
+    if not time_accepted:
+        errors.append((("time",), _instant_error(event.time, window, "an event's time is when it happened")))
+    if not _plan(type(event.data)):
+        return errors
     for location, value, promised in _dates(event.data, ("data",)):
+        stamp = value.timestamp()
         if not promised:
-            reason = _instant_error(value, window, "a date in `data` is one that has passed")
-        elif time_reason is None:
-            reason = _promise_error(value, event.time, window.horizon_years)
-        else:
-            continue  # a promise is judged against the event's time, which is already refused
-        if reason is not None:
-            errors.append((location, reason))
+            if not earliest <= stamp <= latest:
+                errors.append((location, _instant_error(value, window, "a date in `data` is one that has passed")))
+        elif time_accepted:  # a promise is judged against the event's time, only once that is accepted
+            reason = _promise_error(value, stamp, event.time, time_stamp, window.horizon_years)
+            if reason is not None:
+                errors.append((location, reason))
     return errors
 
 
-def _instant_error(value: datetime, window: TimeWindow, meaning: str) -> str | None:
+def _instant_error(value: datetime, window: TimeWindow, meaning: str) -> str:
     if value < window.earliest:
         return f"is before {_text(window.earliest)}, the earliest date accepted"
-    if value > window.latest:
-        tolerance = int(window.tolerance.total_seconds())
-        return (
-            f"is after {_text(window.latest)} (the ingest's clock plus {tolerance} s): {meaning}, never in the future"
-        )
-    return None
+    tolerance = int(window.tolerance.total_seconds())
+    return f"is after {_text(window.latest)} (the ingest's clock plus {tolerance} s): {meaning}, never in the future"
 
 
-def _promise_error(value: datetime, time: datetime, horizon_years: int) -> str | None:
-    if value < time:
+def _promise_error(value: datetime, stamp: float, time: datetime, time_stamp: float, years: int) -> str | None:
+    if stamp < time_stamp:
         return f"is before the event's time {_text(time)}: a due date is promised at or after the event"
-    latest = add_years(time, horizon_years)
+    if stamp <= time_stamp + years * _SHORTEST_YEAR:
+        return None
+    latest = add_years(time, years)
     if value > latest:
-        return f"is more than {horizon_years} years after the event's time (at most {_text(latest)})"
+        return f"is more than {years} years after the event's time (at most {_text(latest)})"
     return None
 
 
@@ -89,22 +100,28 @@ def add_years(moment: datetime, years: int) -> datetime:
 
 
 def _dates(model: BaseModel, location: Location) -> Iterator[tuple[Location, datetime, bool]]:
-    promised = _promised_fields(type(model))
-    for name in type(model).model_fields:
+    for name, promised, nested in _plan(type(model)):
         value = getattr(model, name)
-        if isinstance(value, datetime):
-            yield (*location, name), value, name in promised
-        elif isinstance(value, BaseModel):
-            yield from _dates(value, (*location, name))
+        if nested:
+            if isinstance(value, BaseModel):
+                yield from _dates(value, (*location, name))
+        elif isinstance(value, datetime):
+            yield (*location, name), value, promised
 
 
 @lru_cache(maxsize=128)
-def _promised_fields(model: type[BaseModel]) -> frozenset[str]:
-    return frozenset(
-        name
-        for name, info in model.model_fields.items()
-        if any(isinstance(metadata, Promised) for metadata in info.metadata)
-    )
+def _plan(model: type[BaseModel]) -> tuple[tuple[str, bool, bool], ...]:
+    """(field, promised, nested model) of the fields that hold or may contain a date; () for most models."""
+    plan = []
+    for name, info in model.model_fields.items():
+        kinds = get_args(info.annotation) or (info.annotation,)
+        if any(isinstance(kind, type) and issubclass(kind, BaseModel) and _plan(kind) for kind in kinds):
+            plan.append((name, False, True))
+        elif any(
+            isinstance(kind, type) and issubclass(kind, datetime | AwareDatetime | NaiveDatetime) for kind in kinds
+        ):
+            plan.append((name, any(isinstance(metadata, Promised) for metadata in info.metadata), False))
+    return tuple(plan)
 
 
 def _text(moment: datetime) -> str:
