@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+from pydantic import AwareDatetime
 
-from services.contracts.events import message_id
-from services.contracts.timebounds import parse_local_instant
-from services.ingest.domain.time_rules import TimeRules, add_years
+from services.contracts._base import ContractModel
+from services.contracts.events import CloudEvent, EventType, message_id
+from services.contracts.timebounds import DueDate, parse_local_instant
+from services.ingest.domain.time_rules import TimeRules, add_years, time_errors
 from services.ingest.domain.validation import Mode, Rejected, check_times, decode_body
 from tests.factories import dossier_event
 
@@ -128,3 +130,31 @@ def test_query_instant_is_refused_with_the_years_rule_when_outside_2000_to_2100(
 
 def test_query_instant_is_local_midnight_when_given_as_a_date() -> None:
     assert parse_local_instant("2100-12-31", "Asia/Ho_Chi_Minh").isoformat() == "2100-12-31T00:00:00+07:00"
+
+
+class _Signature(ContractModel):
+    signed_at: AwareDatetime
+
+
+class _WithPastDates(ContractModel):
+    dossier_code: str
+    signature: _Signature
+    appointment_at: DueDate
+
+
+def test_other_dates_in_data_follow_the_rule_of_time_when_a_type_carries_them() -> None:
+    """Every date of `data` is bounded: past ones like `time`, promised ones by `time` + 10 years (any type
+    added later is covered without touching the rules)."""
+    data = _WithPastDates(
+        dossier_code="HS-1",
+        signature=_Signature(signed_at=NOW + timedelta(days=1)),
+        appointment_at=NOW + timedelta(days=365 * 11),
+    )
+    event = CloudEvent(
+        specversion="1.0", id="evt-1", source="urn:dvc:test", type=EventType.DOSSIER_PAID, time=NOW, data=data
+    )
+
+    errors = time_errors(event, WINDOW)
+
+    assert [location for location, _ in errors] == [("data", "signature", "signed_at"), ("data", "appointment_at")]
+    assert errors[1][1] == "is more than 10 years after the event's time (at most 2036-12-04T07:00:00Z)"
