@@ -76,6 +76,9 @@ RANKING_RULE = (
 )
 
 
+_DATES = "ISO date (local midnight) or date-time (local time without an offset), years 2000-2100"
+
+
 def parse_instant(value: str, field: str, timezone: str) -> datetime:
     """ISO date (local midnight) or datetime (local time when it has no offset) in the years 2000-2100; a 422
     problem naming the parameter otherwise (never an overflow further on)."""
@@ -100,8 +103,10 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
 
     @router.get("/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25 and ONTIME")
     async def indicators(
-        start: str | None = Query(None, alias="from", description="Period start (default: 1 January)"),
-        end: str | None = Query(None, alias="to", description="Period end, exclusive (default: next 1 January)"),
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(
+            None, alias="to", description=f"Period end, exclusive (default: next 1 January); {_DATES}"
+        ),
         agency: str | None = Query(None, max_length=256, description="Agency code"),
     ) -> list[IndicatorOut]:
         chosen_start, chosen_end = period(start, end)
@@ -123,8 +128,8 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
     @router.get("/leaderboard", response_model=LeaderboardOut, summary="Ranking of agencies or officers")
     async def leaderboard(
         by: Literal["agency", "officer"] = Query("agency"),
-        start: str | None = Query(None, alias="from"),
-        end: str | None = Query(None, alias="to"),
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
     ) -> LeaderboardOut:
         chosen_start, chosen_end = period(start, end)
         rows = await service.leaderboard(by, chosen_start, chosen_end)

@@ -65,7 +65,9 @@ def build_alerts_router(engine: AsyncEngine, timezone: str) -> APIRouter:
     async def list_alerts(
         kind: DossierAlertKind | None = Query(None, description="at_risk (có nguy cơ quá hạn) or overdue (quá hạn)"),
         agency: str | None = Query(None, max_length=256, description="Handling agency code"),
-        since: str | None = Query(None, description="Raised at or after (ISO date or date-time, local time)"),
+        since: str | None = Query(
+            None, description="Raised at or after (ISO date or date-time, local time; years 2000-2100)"
+        ),
         limit: int = Query(200, ge=1, le=5000),
     ) -> AlertsOut:
         start = None if since is None else parse_instant(since, "since", timezone)
