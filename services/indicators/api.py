@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from services.contracts.timebounds import parse_local_instant
 from services.indicators.domain.indicators import Scope
 from services.indicators.extensions import RiskLookup, RiskView
 from services.indicators.handlers import IndicatorsService
@@ -93,18 +93,17 @@ RANKING_RULE = (
 )
 
 
+_DATES = "ISO date (local midnight) or date-time (local time without an offset), years 2000-2100"
+
+
 def parse_instant(value: str, field: str, timezone: str) -> datetime:
-    """ISO date (local midnight) or datetime (local time when it has no offset); 422 problem otherwise."""
-    zone = ZoneInfo(timezone)
+    """ISO date (local midnight) or datetime (local time when it has no offset) in the years 2000-2100; a 422
+    problem naming the parameter otherwise (never an overflow further on)."""
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, tzinfo=zone)
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        reason = "not an ISO 8601 date or date-time"
+        return parse_local_instant(value, timezone)
+    except ValueError as error:
+        reason = str(error)
         raise Problem(422, f"{field}: {reason}", errors=[{"field": field, "reason": reason}]) from None
-    return instant if instant.tzinfo is not None else instant.replace(tzinfo=zone)
 
 
 def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | None = None) -> APIRouter:
@@ -123,8 +122,10 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
         "/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25, ONTIME, SAT, LATE_NO_APOLOGY"
     )
     async def indicators(
-        start: str | None = Query(None, alias="from", description="Period start (default: 1 January)"),
-        end: str | None = Query(None, alias="to", description="Period end, exclusive (default: next 1 January)"),
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(
+            None, alias="to", description=f"Period end, exclusive (default: next 1 January); {_DATES}"
+        ),
         agency: str | None = Query(None, max_length=256, description="Agency code"),
         field: str | None = Query(None, max_length=300, description="Field (lĩnh vực), as GET /v1/fields names it"),
         procedure: str | None = Query(None, max_length=256, description="Procedure code"),
@@ -148,8 +149,8 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
     @router.get("/leaderboard", response_model=LeaderboardOut, summary="Ranking of agencies or officers")
     async def leaderboard(
         by: Literal["agency", "officer"] = Query("agency"),
-        start: str | None = Query(None, alias="from"),
-        end: str | None = Query(None, alias="to"),
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
         field: str | None = Query(None, max_length=300, description="Field (lĩnh vực)"),
         procedure: str | None = Query(None, max_length=256, description="Procedure code"),
     ) -> LeaderboardOut:
@@ -176,8 +177,8 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
 
     @router.get("/fields", response_model=list[FieldOut], summary="Fields (lĩnh vực) with their counts")
     async def fields(
-        start: str | None = Query(None, alias="from"),
-        end: str | None = Query(None, alias="to"),
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
     ) -> list[FieldOut]:
         chosen_start, chosen_end = period(start, end)
         rows = await service.fields(chosen_start, chosen_end)

@@ -49,9 +49,17 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON (line and column given)", "content": _PROBLEM},
     401: {"description": "No key, or an unknown key", "content": _PROBLEM},
     403: {"description": "The key may not send events from this source", "content": _PROBLEM},
-    413: {"description": "Body over the size limit, or more events than a batch may hold", "content": _PROBLEM},
+    413: {
+        "description": "Body over the size limit, more events than a batch may hold, or an event larger than the "
+        "NATS server's max_payload allows (`event_too_large`)",
+        "content": _PROBLEM,
+    },
     415: {"description": "Unsupported content type", "content": _PROBLEM},
-    422: {"description": "Invalid events: `errors` lists every one with index and field", "content": _PROBLEM},
+    422: {
+        "description": "Invalid events (contract, time rules, control characters in source or id): `errors` lists "
+        "every one with index and field",
+        "content": _PROBLEM,
+    },
     503: {"description": "The event log is unavailable; retry after `Retry-After` seconds", "content": _PROBLEM},
 }
 _REQUEST_BODY = {

@@ -16,6 +16,7 @@ from services.contracts.streams import EVENTS
 from services.ingest.adapters.checkpoint import CheckpointStore
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.adapters.records import Format, UnreadableFile, detect_format
+from services.ingest.domain.time_rules import TimeRules
 from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -47,6 +48,7 @@ async def import_file(
     restart: bool = False,
     on_progress: ProgressCallback | None = None,
     connect_timeout: float = 10.0,
+    time_rules: TimeRules | None = None,
 ) -> ImportReport:
     try:
         client = await connect(servers, connect_timeout)
@@ -58,7 +60,7 @@ async def import_file(
         except NotFoundError:
             raise ImportAborted(f"stream {EVENTS.name} does not exist: run `dvc-pulse streams apply`") from None
         publisher = JetStreamPublisher(lambda: client, timeout=10.0)
-        importer = Importer(publisher, checkpoints, batch_size)
+        importer = Importer(publisher, checkpoints, batch_size, time_rules=time_rules or TimeRules())
         if on_progress is not None:
             importer.on_progress = on_progress
         return await importer.run(path, file_format, restart=restart)
@@ -124,6 +126,7 @@ def import_command(
                     batch_size=batch_size,
                     restart=restart,
                     on_progress=on_progress,
+                    time_rules=settings.time_rules,
                 )
             )
     except (ImportAborted, UnreadableFile) as error:

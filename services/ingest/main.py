@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=IngestMetrics(registry),
         max_events=settings.max_batch_events,
         retry_after_seconds=settings.retry_after_seconds,
+        time_rules=settings.time_rules,
     )
     register_ingress(broker, ingest, settings.request_subject, settings.request_queue, settings.max_body_bytes)
     return build_service_app(

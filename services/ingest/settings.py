@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import SettingsConfigDict
 
 from services.contracts.subjects import INGEST_REQUEST
+from services.contracts.timebounds import EARLIEST_EVENT_TIME
 from services.ingest.domain.keys import KeySpec
+from services.ingest.domain.time_rules import TimeRules
 from services.runtime.settings import ServiceSettings
 
 MIB = 1024 * 1024
@@ -25,8 +28,21 @@ class Settings(ServiceSettings):
     max_batch_events: int = Field(default=1000, gt=0)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for JetStream to ack a batch")
     retry_after_seconds: int = Field(default=2, ge=1, description="`Retry-After` of a 503 answer")
+    earliest_time: AwareDatetime = Field(
+        default=EARLIEST_EVENT_TIME, description="No event time or date in `data` before this instant"
+    )
+    future_tolerance_seconds: float = Field(
+        default=300.0, ge=0, le=86_400, description="How far after the ingest's clock an event time may lie"
+    )
+    due_horizon_years: int = Field(
+        default=10, ge=1, le=50, description="How far after the event's time a due date may lie"
+    )
     request_subject: str = INGEST_REQUEST
     request_queue: str = "dvc-ingest"
+
+    @property
+    def time_rules(self) -> TimeRules:
+        return TimeRules(self.earliest_time, timedelta(seconds=self.future_tolerance_seconds), self.due_horizon_years)
 
     @property
     def keys_path(self) -> Path:

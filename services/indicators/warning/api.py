@@ -69,7 +69,9 @@ def build_alerts_router(engine: AsyncEngine, tables: Tables, timezone: str) -> A
         agency: str | None = Query(None, max_length=256, description="Handling agency code"),
         field: str | None = Query(None, max_length=300, description="Field (lĩnh vực) of the dossier's procedure"),
         procedure: str | None = Query(None, max_length=256, description="Procedure code"),
-        since: str | None = Query(None, description="Raised at or after (ISO date or date-time, local time)"),
+        since: str | None = Query(
+            None, description="Raised at or after (ISO date or date-time, local time; years 2000-2100)"
+        ),
         limit: int = Query(200, ge=1, le=5000),
     ) -> AlertsOut:
         start = None if since is None else parse_instant(since, "since", timezone)
