@@ -57,6 +57,9 @@ class Settings(ServiceSettings):
     retry_base_seconds: float = Field(default=30.0, gt=0)
     retry_cap_seconds: float = Field(default=1800.0, gt=0)
     receipt_timeout_hours: float = Field(default=72.0, gt=0, description="sending/sent without receipt -> failed")
+    unknown_review_hours: float = Field(
+        default=24.0, gt=0, description="unknown outcome without a settling receipt -> listed for the operator"
+    )
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     retention_days: int = Field(default=90, ge=1, description="Default of `dvc-pulse notifier purge`")
 

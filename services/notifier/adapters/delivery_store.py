@@ -29,7 +29,6 @@ from services.notifier.domain.superseding import SUPERSEDED_BY, SUPERSEDED_REASO
 
 logger = logging.getLogger("dvc_pulse.notifier")
 n = notifications.c
-QUEUE_STATES = ("due", "scheduled", "sending", "awaiting_receipt", "unknown", "needs_review")
 
 
 @dataclass(frozen=True)
@@ -257,7 +256,7 @@ async def unknown_overdue(session: AsyncSession, older_than: datetime, limit: in
 async def queue_depth(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Notifications waiting: due now, scheduled later (quiet hours, retry backoff), sending, awaiting receipt,
     outcome unknown (awaiting a receipt that settles it) and unknown past the review window (needs_review)."""
-    depth = dict.fromkeys(QUEUE_STATES, 0)
+    depth = {"due": 0, "scheduled": 0, "sending": 0, "awaiting_receipt": 0, "unknown": 0, "needs_review": 0}
     created = S.CREATED.value
     due = func.sum(case((n.send_after <= now, 1), else_=0))
     review = func.sum(case((n.reason == NEEDS_REVIEW, 1), else_=0))
