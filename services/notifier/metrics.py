@@ -11,7 +11,6 @@ from prometheus_client.registry import Collector
 
 from services.contracts.alerts import NotificationStatus
 
-
 QUEUE_STATES = ("due", "scheduled", "sending", "awaiting_receipt", "unknown", "needs_review")
 
 

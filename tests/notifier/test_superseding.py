@@ -14,6 +14,7 @@ import pytest
 
 from services.notifier.adapters.dossier_steps import Step, record_steps
 from services.notifier.adapters.providers import OutboxSettings, build_providers, read_outbox
+from services.notifier.domain.superseding import superseded_by
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core
 from tests.notifier.helpers import FakeClock, vn
@@ -157,3 +158,39 @@ async def test_a_late_older_message_still_counts_as_stale_when_it_is_a_replay(
 
         assert read_outbox(outbox) == []
         assert {status for status, _ in (await statuses(c)).values()} == {"skipped"}
+
+
+T = vn("2026-03-02T10:00:00")
+
+
+@pytest.mark.parametrize(
+    ("waiting", "newer", "superseded"),
+    [
+        ("dossier.accepted", "dossier.processed", True),
+        ("dossier.accepted", "dossier.rescheduled", True),
+        ("dossier.accepted", "dossier.supplement_requested", False),  # the receipt does not contradict it
+        ("dossier.accepted", "dossier.payment_requested", False),
+        ("dossier.supplement_requested", "dossier.supplement_received", True),
+        ("dossier.supplement_requested", "dossier.returned", True),
+        ("dossier.supplement_requested", "dossier.payment_requested", False),
+        ("dossier.payment_requested", "dossier.paid", True),
+        ("dossier.processed", "dossier.returned", True),
+        ("dossier.returned", "dossier.stopped", False),  # the last word about a dossier is never superseded
+        ("alerts.dossier.overdue", "dossier.processed", True),
+        ("alerts.task.overdue", "dossier.processed", False),
+    ],
+)
+def test_the_rule_decides_by_the_kind_of_the_newer_step_when_one_is_known(
+    waiting: str, newer: str, superseded: bool
+) -> None:
+    later = {newer: T + timedelta(seconds=1)}
+    earlier = {newer: T - timedelta(seconds=1)}
+
+    assert (superseded_by(waiting, T, later) == newer) is superseded
+    assert superseded_by(waiting, T, earlier) is None  # an older step never supersedes
+
+
+def test_a_step_of_the_same_time_supersedes_only_when_it_is_another_kind() -> None:
+    assert superseded_by("dossier.supplement_requested", T, {"dossier.processed": T}) == "dossier.processed"
+    assert superseded_by("dossier.rescheduled", T, {"dossier.rescheduled": T}) is None  # itself
+    assert superseded_by("dossier.rescheduled", T, {"dossier.rescheduled": T + timedelta(seconds=1)}) is not None
