@@ -15,9 +15,10 @@ import pytest
 from services.notifier.adapters.dossier_steps import Step, record_steps
 from services.notifier.adapters.providers import OutboxSettings, build_providers, read_outbox
 from services.notifier.domain.superseding import superseded_by
+from services.runtime.embedded_nats import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core
-from tests.notifier.helpers import FakeClock, vn
+from tests.notifier.helpers import FakeClock, connected, eventually, publish, running_notifier, settings_for, vn
 
 pytestmark = pytest.mark.timeout(60)
 CENTRE = "UBND xã Lâm Thao"
@@ -83,6 +84,37 @@ async def test_only_the_result_is_sent_when_the_steps_arrive_one_by_one_in_any_o
 
         assert [line["text"] for line in read_outbox(outbox)] == [PROCESSED]
         assert (await statuses(c))["dossier.supplement_requested"][0] == "superseded"
+
+
+async def test_only_the_result_is_sent_at_seven_when_a_finished_dossiers_burst_arrived_at_night(
+    private_nats: EmbeddedNats, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(vn("2026-03-02T22:00:05"))
+    settings = settings_for(private_nats.url, database_url, tmp_path)
+    async with connected(private_nats.url) as (_client, js), running_notifier(settings, clock) as notifier:
+        await publish(js, burst(vn("2026-03-02T22:00:00"), STEPS))
+
+        async def held() -> list[dict[str, Any]]:
+            rows = await notifier.notifications(dossier_code="HS-1")
+            return rows if {row["event_kind"] for row in rows} == {*STEPS} - {"dossier.supplement_received"} else []
+
+        await eventually(held)
+        clock.set(vn("2026-03-03T07:00:00"))
+        notifier.dispatcher.poke()
+
+        async def settled() -> dict[str, dict[str, Any]]:
+            rows = {row["event_kind"]: row for row in await notifier.notifications(dossier_code="HS-1")}
+            return rows if rows["dossier.processed"]["status"] == "delivered" else {}
+
+        rows = await eventually(settled)
+
+        assert [line["text"] for line in notifier.outbox()] == [PROCESSED]
+        assert {kind: row["status"] for kind, row in rows.items()} == {
+            "dossier.accepted": "superseded",
+            "dossier.supplement_requested": "superseded",
+            "dossier.processed": "delivered",
+        }
+        assert rows["dossier.accepted"]["status_label"] == "Không gửi vì hồ sơ đã có bước mới hơn"
 
 
 async def test_receipt_is_sent_and_the_answered_request_is_not_when_messages_were_held_through_quiet_hours(
