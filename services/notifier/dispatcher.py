@@ -37,6 +37,7 @@ class DispatchSettings:
     retry_cap: timedelta = timedelta(minutes=30)
     receipt_timeout: timedelta = timedelta(hours=72)
     unknown_review: timedelta = timedelta(hours=24)  # an unknown outcome unsettled this long: needs_review
+    sending_timeout: timedelta = timedelta(minutes=15)  # `sending` with no answer recorded this long: unknown
     sweep_interval: timedelta = timedelta(seconds=30)
     contact_wait: timedelta = timedelta(hours=24)
     sender: str | None = None
@@ -198,6 +199,7 @@ class Dispatcher:
         async with self.sessions.begin() as session:
             expired = await store.unanswered(session, older_than)
             expired += await store.contact_never_came(session, now - self.settings.contact_wait)
+            expired += await store.stuck_sending(session, now - self.settings.sending_timeout)
             expired = await store.write_changes(session, expired, now)
             review = await store.unknown_overdue(session, now - self.settings.unknown_review)
             await store.write_changes(session, review, now)

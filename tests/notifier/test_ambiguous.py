@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from services.notifier.adapters.delivery_store import claim_due
 from services.notifier.adapters.providers import Providers, build_providers, parse_provider_settings, read_outbox
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.metrics import NotifierMetrics
@@ -159,3 +160,19 @@ async def test_operator_lists_unknown_messages_and_a_receipt_settles_them_when_t
             assert [r["status"] for r in rows] == ["delivered"]
             assert await notifier.notifications(status="unknown") == []
             assert len(gateway.requests) == 1
+
+
+async def test_a_message_left_sending_by_a_crash_becomes_unknown_and_is_never_resent(database_url: str) -> None:
+    clock = FakeClock(vn("2026-03-02T08:15:30"))
+    async with core(database_url, clock) as c:
+        await c.take(dossier_event("dossier.accepted", "HS-1"))
+        async with c.sessions.begin() as session:  # claimed, then the process died before the provider answered
+            [claimed], _ = await claim_due(session, clock(), 10, urgent_only=False)
+        clock.advance(timedelta(minutes=16))
+        await c.dispatcher.run_once()
+        clock.advance(timedelta(hours=1))
+        await c.dispatcher.run_once()
+
+        [row] = await c.rows()
+        assert (row.id, row.status, row.reason, row.attempts) == (claimed.id, "unknown", "no_send_result", 1)
+        assert c.provider.sent == []

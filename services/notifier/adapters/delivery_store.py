@@ -19,7 +19,6 @@ from services.notifier.adapters.sql import add_status_events, chunks, status_eve
 from services.notifier.adapters.tables import contacts, notifications, opt_outs
 from services.notifier.domain.statuses import (
     AWAITING_CONTACT,
-    AWAITING_RECEIPT,
     FINAL,
     NEEDS_REVIEW,
     sources_of,
@@ -203,22 +202,30 @@ async def claim_due(
 
 
 async def unanswered(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[Change]:
-    """`sending` / `sent` rows without a receipt since `older_than` -> temporary-failure (never resent)."""
+    """`sent` rows without a receipt since `older_than` -> temporary-failure (never resent)."""
     query = (
         select(n.id, n.template_id, n.dossier_code, n.provider)
-        .where(n.status.in_([s.value for s in AWAITING_RECEIPT]), n.updated_at < older_than)
+        .where(n.status == S.SENT.value, n.updated_at < older_than)
         .limit(limit)
     )
+    values = {"reason": "no_receipt"}
     return [
-        Change(
-            row.id,
-            row.template_id,
-            row.dossier_code,
-            S.TEMPORARY_FAILURE,
-            {"reason": "no_receipt"},
-            "no_receipt",
-            row.provider,
-        )
+        Change(row.id, row.template_id, row.dossier_code, S.TEMPORARY_FAILURE, dict(values), "no_receipt", row.provider)
+        for row in await session.execute(query)
+    ]
+
+
+async def stuck_sending(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[Change]:
+    """`sending` rows with no provider answer recorded since `older_than` (the notifier stopped while sending):
+    the provider may have them -> unknown, never resent."""
+    query = (
+        select(n.id, n.template_id, n.dossier_code)
+        .where(n.status == S.SENDING.value, n.updated_at < older_than)
+        .limit(limit)
+    )
+    values = {"reason": "no_send_result"}
+    return [
+        Change(row.id, row.template_id, row.dossier_code, S.UNKNOWN, dict(values), "no_send_result")
         for row in await session.execute(query)
     ]
 

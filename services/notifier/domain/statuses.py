@@ -5,7 +5,8 @@ created -> sending -> sent -> delivered | temporary-failure | permanent-failure
 created -> sending -> created (provider unavailable: retried later) ... -> technical-failure (retries exhausted)
 created -> superseded (a newer step of the same dossier made it obsolete before it was sent)
 sending -> unknown (the provider may have taken it: never resent) -> delivered | *-failure by a receipt
-sending | sent without a receipt for too long -> temporary-failure (never resent: a citizen never gets two)
+sending with no provider answer recorded for too long (a crash while sending) -> unknown
+sent without a receipt for too long -> temporary-failure (never resent: a citizen never gets two)
 validation-failed and skipped are decided when the event arrives (or, for opt-out and consent, before sending).
 """
 
@@ -53,6 +54,7 @@ REASONS_VI: dict[str, str] = {
     "connection_lost": "Mất kết nối sau khi gửi yêu cầu, có thể nhà mạng đã nhận tin",
     "partly_sent": "Nhà mạng mới nhận một phần tin nhắn dài",
     "needs_review": "Quá thời gian chờ báo cáo, cần cán bộ kiểm tra với nhà mạng",
+    "no_send_result": "Dịch vụ dừng khi đang gửi, chưa rõ nhà mạng đã nhận tin hay chưa",
 }
 
 AWAITING_CONTACT = "awaiting_contact"  # reason of a `created` message whose dossier contact has not arrived
@@ -84,6 +86,7 @@ TRANSITIONS: frozenset[tuple[S, S]] = frozenset(
         *((S.SENT, outcome) for outcome in _RECEIPT_OUTCOMES),
         *((S.UNKNOWN, outcome) for outcome in _RECEIPT_OUTCOMES),
         (S.UNKNOWN, S.UNKNOWN),  # listed for the operator (reason needs_review) after the review window
+        (S.UNKNOWN, S.SENT),  # the provider's acceptance came after the sweep gave up waiting for it
         (S.TEMPORARY_FAILURE, S.DELIVERED),
     }
 )
