@@ -119,6 +119,8 @@ def create_app(
             retry_base=timedelta(seconds=settings.retry_base_seconds),
             retry_cap=timedelta(seconds=settings.retry_cap_seconds),
             receipt_timeout=timedelta(hours=settings.receipt_timeout_hours),
+            unknown_review=timedelta(hours=settings.unknown_review_hours),
+            sending_timeout=timedelta(seconds=settings.sending_timeout_seconds),
             sweep_interval=timedelta(seconds=settings.sweep_interval_seconds),
             contact_wait=timedelta(hours=settings.contact_wait_hours),
             sender=settings.sender,

@@ -68,7 +68,13 @@ class Settings(ServiceSettings):
     max_attempts: int = Field(default=8, ge=1, description="Provider attempts before technical-failure")
     retry_base_seconds: float = Field(default=30.0, gt=0)
     retry_cap_seconds: float = Field(default=1800.0, gt=0)
-    receipt_timeout_hours: float = Field(default=72.0, gt=0, description="sending/sent without receipt -> failed")
+    receipt_timeout_hours: float = Field(default=72.0, gt=0, description="sent without receipt -> failed")
+    sending_timeout_seconds: float = Field(
+        default=900.0, gt=0, description="sending with no provider answer recorded (a crash) -> unknown"
+    )
+    unknown_review_hours: float = Field(
+        default=24.0, gt=0, description="unknown outcome without a settling receipt -> listed for the operator"
+    )
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     retention_days: int = Field(default=90, ge=1, description="Phones, names and texts older than this are purged")
     purge_interval_hours: float = Field(default=1.0, gt=0, description="How often the service runs the purge")

@@ -104,9 +104,9 @@ def _live(counts: dict[str, tuple[int, int]], codes: tuple[str, ...] = LIVE_CODE
 
 
 def _check_outbox(system: System, expected: list[Sms], consent: dict[str, bool]) -> None:
-    """The outbox holds each expected message once, to the applicant's phone, never without consent. A message
-    the kill caught after its claim ("sending") but before the outbox write stays "sending": at most once, never
-    twice; it is accounted for as in doubt."""
+    """The outbox holds each expected message once, to the applicant's phone, never without consent, unless it
+    was superseded. A message the kill caught after its claim ("sending") but before the outbox write stays
+    "sending": at most once, never twice; it is accounted for as in doubt."""
     lines = system.outbox_lines()
     assert len({line["notification_id"] for line in lines}) == len(lines), "an SMS was sent twice"
     assert len({(line["to"], line["text"]) for line in lines}) == len(lines), "the same text went twice"
@@ -120,9 +120,20 @@ def _check_outbox(system: System, expected: list[Sms], consent: dict[str, bool])
     wanted = Counter((message.dossier_code, message.kind) for message in expected)
     got = Counter(sent) + Counter(in_doubt)
     assert got - wanted == Counter(), "SMS that should not have been sent"
-    missing = wanted - got
+    superseded = _superseded(system, wanted - got)
+    missing = wanted - got - superseded
     assert missing == Counter(), f"{sum(missing.values())} SMS missing, e.g. {sorted(missing)[:5]}"
-    assert Counter(kind for _, kind in got.elements()) == per_kind(expected)
+    assert Counter(kind for _, kind in (got + superseded).elements()) == per_kind(expected)
+
+
+def _superseded(system: System, unsent: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """Expected messages not sent because a newer step of their dossier arrived first (docs/notifier.md, No stale
+    SMS): events of days are posted within seconds, so which ones depends on the dispatcher's timing."""
+    found: Counter[tuple[str, str]] = Counter()
+    for code in sorted({code for code, _ in unsent}):
+        for row in system.notifications(dossier_code=code, status="superseded"):
+            found[(code, row["event_kind"].removeprefix("dossier."))] += 1
+    return found & unsent
 
 
 def test_every_number_is_exact_when_two_services_are_killed_while_events_flow(system: System) -> None:

@@ -24,7 +24,7 @@ from services.notifier.adapters.tables import notifications
 from services.notifier.dispatcher import Dispatcher, DispatchSettings
 from services.notifier.domain.incoming import Incoming, from_event
 from services.notifier.domain.policy import Limits, QuietHours
-from services.notifier.domain.sending import OutgoingSms, SendResult
+from services.notifier.domain.sending import OutgoingSms, SendResult, SmsProvider
 from services.notifier.handlers import Intake
 from services.notifier.optouts import OptOuts
 from services.runtime.db import create_engine, create_session_factory
@@ -89,7 +89,9 @@ async def core(
     dispatch: DispatchSettings | None = None,
     quiet_hours: str = "21:00-07:00",
     vault: PhoneVault | None = None,
+    sender: SmsProvider | None = None,
 ) -> AsyncIterator[Core]:
+    """`sender`: a real provider to send through (default: the FakeProvider in `Core.provider`)."""
     engine = create_engine(database_url)
     await upgrade(engine)
     sessions = create_session_factory(engine)
@@ -109,7 +111,7 @@ async def core(
     )
     dispatcher = Dispatcher(
         sessions=sessions,
-        provider=provider,
+        provider=sender or provider,
         vault=vault,
         quiet=quiet,
         settings=dispatch or DispatchSettings(sweep_interval=timedelta(0)),

@@ -23,11 +23,14 @@ def _accepted(code: str, time: str) -> dict[str, Any]:
 
 
 async def _personal_data(database_url: str) -> dict[str, tuple[bool, bool]]:
-    """Per dossier: (its contact is stored, its notification still holds a phone or a text)."""
+    """Per dossier: (its contact is stored or its steps are, its notification still holds a phone or a text)."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
             contacts = set((await connection.execute(text("SELECT dossier_code FROM notifier_contacts"))).scalars())
+            contacts |= set(
+                (await connection.execute(text("SELECT dossier_code FROM notifier_dossier_steps"))).scalars()
+            )
             rows = await connection.execute(
                 text("SELECT dossier_code, phone_encrypted IS NOT NULL OR text IS NOT NULL FROM notifier_notifications")
             )

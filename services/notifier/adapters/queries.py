@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters.delivery_store import Change, write_changes
 from services.notifier.adapters.sql import insert
-from services.notifier.adapters.tables import contacts, notifications, opt_outs, receipts
+from services.notifier.adapters.tables import contacts, dossier_steps, notifications, opt_outs, receipts
 
 n = notifications.c
 
@@ -74,6 +74,8 @@ async def purge(session: AsyncSession, cutoff: datetime) -> Purged:
     )
     removed_contacts = await session.execute(delete(contacts).where(contacts.c.updated_at < cutoff))
     removed_receipts = await session.execute(delete(receipts).where(receipts.c.received_at < cutoff))
+    # No personal data, but no use either: an event older than the cutoff is long past the age limit for SMS.
+    await session.execute(delete(dossier_steps).where(dossier_steps.c.updated_at < cutoff))
     return Purged(
         int(getattr(cleared, "rowcount", 0) or 0),
         int(getattr(removed_contacts, "rowcount", 0) or 0),
