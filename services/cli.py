@@ -38,10 +38,14 @@ def streams_apply(
     """Declare or update DVC_EVENTS, DVC_ALERTS, DVC_NOTIFY and DVC_DLQ; prints what changed."""
     import nats
 
+    from services.runtime.settings import ServiceSettings
     from services.runtime.streams import apply_streams
 
+    servers = (nats_url or _default_nats_url()).split(",")
+    auth = ServiceSettings().cli_nats_options(servers)  # the admin user: the only one that may declare streams
+
     async def run() -> None:
-        connection = await nats.connect((nats_url or _default_nats_url()).split(","), connect_timeout=5)
+        connection = await nats.connect(servers, connect_timeout=5, **auth)
         try:
             for change in await apply_streams(connection.jetstream(), replicas=replicas):
                 typer.echo(change.describe())
