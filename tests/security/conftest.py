@@ -3,7 +3,7 @@ starts it (`secured_nats`), and clients connected as one of its users."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +34,7 @@ class SecuredNats:
 
     def settings(self, user: str) -> dict[str, str]:
         """Service settings that connect as `user` (what the launcher passes through the environment)."""
-        return {"nats_url": self.url, "nats_user": user, "nats_password": self.secrets.passwords[user]}
+        return {"nats_user": user, "nats_password": self.secrets.passwords[user]}
 
     @asynccontextmanager
     async def connected(self, user: str) -> AsyncIterator[Client]:
@@ -62,7 +62,10 @@ async def secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sec
 
 
 @pytest.fixture
-def fresh_secured(tmp_path: Path) -> Iterator[SecuredNats]:
+async def fresh_secured(tmp_path: Path) -> AsyncIterator[SecuredNats]:
+    """As `secured`, for a test that needs streams nobody else wrote to."""
     running = start_secured(tmp_path / "var")
+    async with running.connected(ADMIN) as admin:
+        await apply_streams(admin.jetstream())
     yield running
     running.server.stop()
