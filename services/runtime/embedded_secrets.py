@@ -8,7 +8,6 @@ Losing the file makes the encrypted store `var/nats` unreadable: keep it with th
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ import orjson
 
 from services.contracts.nats_users import USERS
 from services.runtime.embedded_nats import EmbeddedNats
-from services.runtime.nats_config import render_embedded
+from services.runtime.nats_config import new_secret, render_embedded
 
 SECRETS_FILE = "nats-secrets.json"
 CONFIG_FILE = "nats.conf"
@@ -49,8 +48,8 @@ class EmbeddedSecrets:
         document = orjson.loads(path.read_bytes()) if path.exists() else {}
         passwords = {str(name): str(value) for name, value in document.get("passwords", {}).items()}
         missing = [user.name for user in USERS if user.name not in passwords]
-        passwords |= {name: secrets.token_urlsafe(24) for name in missing}
-        loaded = cls(passwords, str(document.get("jetstream_key") or secrets.token_urlsafe(32)), path=path)
+        passwords |= {name: new_secret() for name in missing}
+        loaded = cls(passwords, str(document.get("jetstream_key") or new_secret(48)), path=path)
         loaded.url = str(document.get("url", ""))
         if missing or not document.get("jetstream_key"):
             loaded.save()

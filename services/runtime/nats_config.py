@@ -7,6 +7,8 @@ passwords and the JetStream encryption key written in (the file is private to it
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +23,7 @@ USERS_HEADER = (
     "# e.g. $DVC_NATS_INGEST_PASSWORD (a missing variable stops the server).\n"
 )
 JETSTREAM_CIPHER = "chachapoly"
+JETSTREAM_KEY_VARIABLE = "DVC_NATS_JETSTREAM_KEY"
 
 
 def quoted(value: str) -> str:
@@ -28,8 +31,10 @@ def quoted(value: str) -> str:
     return orjson.dumps(value).decode()
 
 
-def _list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(quoted(value) for value in values) + "]"
+def _list(values: Sequence[str], indent: str) -> str:
+    if len(values) <= 2:
+        return "[" + ", ".join(quoted(value) for value in values) + "]"
+    return "[\n" + "".join(f"{indent}  {quoted(value)},\n" for value in values) + indent + "]"
 
 
 def _user_block(user: NatsUser, password: str) -> list[str]:
@@ -37,8 +42,8 @@ def _user_block(user: NatsUser, password: str) -> list[str]:
     if user.publish != (">",) or user.subscribe != (">",):
         lines += [
             "    permissions: {",
-            f"      publish: {{ allow: {_list(user.publish)} }}",
-            f"      subscribe: {{ allow: {_list(user.subscribe)} }}",
+            f"      publish: {{ allow: {_list(user.publish, '      ')} }}",
+            f"      subscribe: {{ allow: {_list(user.subscribe, '      ')} }}",
         ]
         if user.allow_responses:
             lines.append("      allow_responses: true")
@@ -69,3 +74,18 @@ def render_embedded(port: int, store_dir: Path, passwords: Mapping[str, str], je
         "}\n"
         "authorization {\n" + render_users(passwords) + "}\n"
     )
+
+
+def new_secret(length: int = 40) -> str:
+    """A random password or key that nats-server reads back as the same string from an environment variable:
+    it parses a variable's value like config text, so `-x...` or `12k` would become a number or a size.
+    Letters and digits only, starting with a letter."""
+    alphabet = string.ascii_letters + string.digits
+    return secrets.choice(string.ascii_letters) + "".join(secrets.choice(alphabet) for _ in range(length - 1))
+
+
+def render_env_file(passwords: Mapping[str, str], jetstream_key: str) -> str:
+    """The deployed servers' environment (`env_file` of the nats-N containers): every user's password and the
+    JetStream encryption key."""
+    lines = [f"{password_variable(user.name)}={passwords[user.name]}" for user in USERS]
+    return "\n".join([*lines, f"{JETSTREAM_KEY_VARIABLE}={jetstream_key}"]) + "\n"
