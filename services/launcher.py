@@ -151,7 +151,10 @@ class Launcher:
         steps = [("streams", "apply")]
         steps += [(name, "demo-key") for name in ("ingest", "tasks", "notifier") if name in self.ports]
         running = [
-            (step, subprocess.Popen(self._cli_args(*step), env=self._env_of(step[0]), stdout=PIPE, stderr=PIPE, text=True))
+            (
+                step,
+                subprocess.Popen(self._cli_args(*step), env=self._env_of(step[0]), stdout=PIPE, stderr=PIPE, text=True),
+            )
             for step in steps
         ]
         ok = True

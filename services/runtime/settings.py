@@ -21,7 +21,9 @@ class ServiceSettings(BaseSettings):
 
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=AliasChoices("DVC_NATS_URL", "nats_url"))
     nats_user: str = Field(
-        default="", validation_alias=AliasChoices("DVC_NATS_USER", "nats_user"), description="NATS user (none: anonymous)"
+        default="",
+        validation_alias=AliasChoices("DVC_NATS_USER", "nats_user"),
+        description="NATS user (none: anonymous)",
     )
     nats_password: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("DVC_NATS_PASSWORD", "nats_password")

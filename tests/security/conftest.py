@@ -38,7 +38,9 @@ class SecuredNats:
 
     @asynccontextmanager
     async def connected(self, user: str) -> AsyncIterator[Client]:
-        client = await nats.connect(self.url, connect_timeout=2, max_reconnect_attempts=0, **self.auth(user).connect_options())
+        client = await nats.connect(
+            self.url, connect_timeout=2, max_reconnect_attempts=0, **self.auth(user).connect_options()
+        )
         try:
             yield client
         finally:

@@ -52,7 +52,16 @@ class DeployedNode:
         return f"tls://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> None:
-        command = [find_nats_server(), "-c", str(self.config), "-p", str(self.port), "-m", str(self.monitor_port), *self.args]
+        command = [
+            find_nats_server(),
+            "-c",
+            str(self.config),
+            "-p",
+            str(self.port),
+            "-m",
+            str(self.monitor_port),
+            *self.args,
+        ]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, env=dict(self.env), stdout=log, stderr=log)
         deadline = time.monotonic() + timeout

@@ -27,21 +27,27 @@ DURABLE_SETTINGS = {
 
 
 def test_deployed_users_match_the_permissions_table_when_rendered() -> None:
-    assert (DEPLOY / "users.conf").read_text() == render_users(), "run: dvc-pulse nats users-conf > deploy/nats/users.conf"
+    assert (DEPLOY / "users.conf").read_text() == render_users(), (
+        "run: dvc-pulse nats users-conf > deploy/nats/users.conf"
+    )
 
 
 @pytest.mark.parametrize("config", ["server.conf", "cluster.conf"])
 def test_deployed_config_has_users_tls_and_encryption_when_read(config: str) -> None:
     text = (DEPLOY / config).read_text()
     assert "include ./users.conf" in text
-    assert "cipher: chachapoly" in text and "key: $DVC_NATS_JETSTREAM_KEY" in text
-    assert 'cert_file: "/etc/nats/tls/server.pem"' in text and 'ca_file: "/etc/nats/tls/ca.pem"' in text
-    assert "no_auth_user" not in text and "allow_non_tls" not in text
+    assert "cipher: chachapoly" in text
+    assert "key: $DVC_NATS_JETSTREAM_KEY" in text
+    assert 'cert_file: "/etc/nats/tls/server.pem"' in text
+    assert 'ca_file: "/etc/nats/tls/ca.pem"' in text
+    assert "no_auth_user" not in text
+    assert "allow_non_tls" not in text
 
 
 def test_cluster_routes_authenticate_by_certificate_when_deployed() -> None:
     cluster = (DEPLOY / "cluster.conf").read_text().split("cluster {", 1)[1]
-    assert 'cert_file: "/etc/nats/tls/route.pem"' in cluster and "verify: true" in cluster
+    assert 'cert_file: "/etc/nats/tls/route.pem"' in cluster
+    assert "verify: true" in cluster
 
 
 @pytest.mark.parametrize(("service", "setting"), list(DURABLE_SETTINGS))
@@ -58,7 +64,8 @@ def test_only_admin_may_touch_streams_when_the_table_is_read() -> None:
         if candidate.name == ADMIN:
             assert candidate.publish == (">",)
             continue
-        assert ">" not in candidate.publish and "$JS.API.>" not in allowed
+        assert ">" not in candidate.publish
+        assert "$JS.API.>" not in allowed
         for forbidden in ("STREAM.DELETE", "STREAM.PURGE", "STREAM.CREATE", "STREAM.UPDATE", "_INBOX.>"):
             assert forbidden not in allowed
     assert {service.name for service in SERVICE_USERS} == {"ingest", "indicators", "tasks", "notifier"}

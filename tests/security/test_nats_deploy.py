@@ -59,7 +59,9 @@ async def test_deployed_server_serves_each_user_over_tls_when_it_has_the_ca(
     indicators = await nats.connect(single.url, **auth(single.env, authority, "indicators").connect_options())
     try:
         await apply_streams(admin.jetstream())
-        ack = await ingest.jetstream().publish("dvc.events.dossier.accepted", b"0912345678", headers={"Nats-Msg-Id": "1"})
+        ack = await ingest.jetstream().publish(
+            "dvc.events.dossier.accepted", b"0912345678", headers={"Nats-Msg-Id": "1"}
+        )
         assert ack.stream == "DVC_EVENTS"
         await admin.jetstream().add_consumer("DVC_EVENTS", durable_name="indicators", filter_subject="dvc.events.>")
         request = await open_request(indicators, "DVC_EVENTS", "indicators")  # TLS: the lean reader steps aside
@@ -83,7 +85,9 @@ async def test_cluster_forms_over_mutual_tls_routes_when_started_from_the_deploy
     urls = ",".join(f"nats://127.0.0.1:{port}" for port in routes)
     nodes = []
     for index, route in enumerate(routes, start=1):
-        config = copy_config("cluster.conf", tmp_path / f"conf-{index}", authority.directory, tmp_path / f"store-{index}")
+        config = copy_config(
+            "cluster.conf", tmp_path / f"conf-{index}", authority.directory, tmp_path / f"store-{index}"
+        )
         args = ["--name", f"nats-{index}", "--cluster", f"nats://127.0.0.1:{route}", "--routes", urls]
         nodes.append(DeployedNode(config, env, tmp_path / f"nats-{index}.log", args))
     try:
@@ -95,7 +99,8 @@ async def test_cluster_forms_over_mutual_tls_routes_when_started_from_the_deploy
             assert [change.action for change in changes] == ["created"] * 4
             info = await admin.jetstream().stream_info("DVC_EVENTS")
             assert info.config.num_replicas == 3
-            assert info.cluster is not None and len(info.cluster.replicas or []) == 2
+            assert info.cluster is not None
+            assert len(info.cluster.replicas or []) == 2
         finally:
             await admin.close()
         rogue = _rogue_node(tmp_path, env, urls)  # a node whose route certificate another CA signed

@@ -120,7 +120,10 @@ async def running_notifier(settings: Any, clock: FakeClock) -> AsyncIterator[htt
 async def test_notifier_consumes_events_when_it_connects_as_its_own_user(secured: SecuredNats, tmp_path: Path) -> None:
     settings = notifier_settings(secured.url, sqlite(tmp_path, "notifier"), tmp_path, **secured.settings("notifier"))
     event = dossier_event("dossier.accepted", "SEC-NOT-1", time="2026-03-02T08:15:00+07:00")
-    async with secured.connected("ingest") as ingest, running_notifier(settings, FakeClock(vn("2026-03-02T08:15:30"))) as api:
+    async with (
+        secured.connected("ingest") as ingest,
+        running_notifier(settings, FakeClock(vn("2026-03-02T08:15:30"))) as api,
+    ):
         await publish(ingest.jetstream(), [event], msg_id_suffix=":notifier")
 
         async def planned() -> list[dict[str, Any]]:
