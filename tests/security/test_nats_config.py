@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nats
 import pytest
+import yaml
 
 from services.contracts.nats_users import ADMIN, SERVICE_USERS, USERS, user
 from services.runtime.embedded_nats import EmbeddedNats, free_port
@@ -115,3 +116,18 @@ async def test_existing_store_is_kept_and_encrypted_when_make_up_adds_users_and_
 
 def _stored(store: Path) -> bytes:
     return b"".join(path.read_bytes() for path in store.rglob("*") if path.is_file())
+
+
+def test_every_compose_client_connects_as_its_own_user_over_tls_when_deployed() -> None:
+    compose = yaml.safe_load((DEPLOY.parents[1] / "docker-compose.yml").read_text())["services"]
+    clients = {name: name for name in ("ingest", "indicators", "tasks", "notifier")} | {"streams": ADMIN}
+    for service, nats_user in clients.items():
+        environment = compose[service]["environment"]
+        assert environment["DVC_NATS_USER"] == nats_user
+        assert environment["DVC_NATS_PASSWORD_FILE"] == f"/run/secrets/nats-{nats_user}.password"
+        assert environment["DVC_NATS_CA_FILE"] == "/run/secrets/nats-tls/ca.pem"
+        assert "./deploy/secrets:/run/secrets:ro" in compose[service]["volumes"]
+    for node in ("nats-1", "nats-2", "nats-3"):
+        assert compose[node]["env_file"] == "./deploy/secrets/nats.env"
+        assert "./deploy/nats/users.conf:/etc/nats/users.conf:ro" in compose[node]["volumes"]
+        assert "./deploy/secrets/nats-tls:/etc/nats/tls:ro" in compose[node]["volumes"]
