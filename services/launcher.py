@@ -29,7 +29,7 @@ from rich.table import Table
 from services.launcher_nats import child_environment, secure_embedded_nats
 from services.launcher_status import KpiLine
 from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
-from services.runtime.embedded_secrets import EmbeddedSecrets
+from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
@@ -102,7 +102,10 @@ class Launcher:
         try:
             self._secure_nats()
             self.nats.start()
-            self.console.print(f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)})")
+            self.console.print(
+                f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)}, encrypted; "
+                f"users in {_shown(self.var_dir / SECRETS_FILE)})"
+            )
             if not self._setup():
                 return 1
             for name, port in self.ports.items():
