@@ -29,7 +29,7 @@ from rich.table import Table
 from services.launcher_nats import child_environment, secure_embedded_nats
 from services.launcher_status import KpiLine
 from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
-from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets
+from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets, LostNatsKey
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
@@ -100,7 +100,8 @@ class Launcher:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         try:
-            self._secure_nats()
+            if not self._secure_nats():
+                return 1
             self.nats.start()
             self.console.print(
                 f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)}, encrypted; "
@@ -170,8 +171,13 @@ class Launcher:
                 self.console.print("Streams: " + "; ".join(out.strip().splitlines()))
         return ok
 
-    def _secure_nats(self) -> None:
-        self.nats_secrets = secure_embedded_nats(self.nats, self.var_dir)
+    def _secure_nats(self) -> bool:
+        try:
+            self.nats_secrets = secure_embedded_nats(self.nats, self.var_dir)
+        except LostNatsKey as error:
+            self.console.print(f"[red]{error}[/red]")
+            return False
+        return True
 
     def _env_of(self, name: str) -> dict[str, str]:
         return child_environment(self.env, self.nats_secrets, name)

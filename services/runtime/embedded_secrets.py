@@ -7,6 +7,7 @@ Losing the file makes the encrypted store `var/nats` unreadable: keep it with th
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,11 @@ from services.runtime.nats_config import new_secret, render_embedded
 
 SECRETS_FILE = "nats-secrets.json"
 CONFIG_FILE = "nats.conf"
+KEY_CHECK_FILE = "dvc-key-check"  # in the store directory, beside nats-server's `jetstream/`
+
+
+class LostNatsKey(RuntimeError):
+    """The store is encrypted but the file with its key is gone: generating a new key would not read it."""
 
 
 def write_private(path: Path, text: str) -> None:
@@ -45,6 +51,11 @@ class EmbeddedSecrets:
     def load_or_create(cls, var_dir: Path) -> EmbeddedSecrets:
         """The secrets of `var_dir`; users added to the table since get a password, nothing else changes."""
         path = var_dir / SECRETS_FILE
+        if not path.exists() and any((var_dir / "nats").rglob("meta.key")):  # nats-server's per-stream key file
+            raise LostNatsKey(
+                f"{var_dir / 'nats'} is encrypted but {path} (its key) is missing: restore that file, "
+                f"or delete {var_dir / 'nats'} to start with empty streams"
+            )
         document = orjson.loads(path.read_bytes()) if path.exists() else {}
         passwords = {str(name): str(value) for name, value in document.get("passwords", {}).items()}
         missing = [user.name for user in USERS if user.name not in passwords]
@@ -64,8 +75,22 @@ class EmbeddedSecrets:
         document = {"url": self.url, "passwords": self.passwords, "jetstream_key": self.jetstream_key}
         write_private(self.path, orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
 
+    def check_store_key(self, store_dir: Path) -> None:
+        """Refuse a key the store was not encrypted with. nats-server started with another key cannot load the
+        streams, and `streams apply` would then re-create them, overwriting their key files (the data would be
+        lost for good); so the store remembers a fingerprint of its key."""
+        fingerprint = hashlib.sha256(f"dvc-pulse nats store:{self.jetstream_key}".encode()).hexdigest()
+        check = store_dir / KEY_CHECK_FILE
+        if check.exists() and check.read_text(encoding="utf-8").strip() != fingerprint:
+            raise LostNatsKey(
+                f"{store_dir} was encrypted with another key than the one in {self.path}: restore the "
+                f"{SECRETS_FILE} that belongs to it, or delete {store_dir} to start with empty streams"
+            )
+        write_private(check, fingerprint + "\n")
+
     def write_server_config(self, config: Path, port: int, store_dir: Path) -> None:
         """The embedded server's config (0600: it holds the passwords and the key); remembers its URL."""
+        self.check_store_key(store_dir)
         self.url = f"nats://127.0.0.1:{port}"
         self.save()
         write_private(config, render_embedded(port, store_dir.resolve(), self.passwords, self.jetstream_key))

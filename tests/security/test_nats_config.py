@@ -13,7 +13,7 @@ import yaml
 
 from services.contracts.nats_users import ADMIN, SERVICE_USERS, USERS, user
 from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.embedded_secrets import CONFIG_FILE, SECRETS_FILE, EmbeddedSecrets, secured_nats
+from services.runtime.embedded_secrets import CONFIG_FILE, SECRETS_FILE, EmbeddedSecrets, LostNatsKey, secured_nats
 from services.runtime.nats_auth import MissingNatsSecret, NatsAuth
 from services.runtime.nats_config import render_users
 from services.runtime.streams import apply_streams
@@ -131,3 +131,22 @@ def test_every_compose_client_connects_as_its_own_user_over_tls_when_deployed() 
         assert compose[node]["env_file"] == "./deploy/secrets/nats.env"
         assert "./deploy/nats/users.conf:/etc/nats/users.conf:ro" in compose[node]["volumes"]
         assert "./deploy/secrets/nats-tls:/etc/nats/tls:ro" in compose[node]["volumes"]
+
+
+def test_make_up_refuses_to_start_when_the_store_key_is_missing_or_another(tmp_path: Path) -> None:
+    """nats-server with another key cannot load the streams, and `streams apply` would re-create them over the
+    old ones: the data would be lost. So the launcher refuses before starting the server."""
+    secrets = EmbeddedSecrets.load_or_create(tmp_path)
+    secrets.write_server_config(tmp_path / CONFIG_FILE, free_port(), tmp_path / "nats")
+    stream = tmp_path / "nats" / "jetstream" / "$G" / "streams" / "DVC_EVENTS"
+    stream.mkdir(parents=True)
+    (stream / "meta.key").write_bytes(b"encrypted")
+    (tmp_path / SECRETS_FILE).rename(tmp_path / "kept.json")
+    with pytest.raises(LostNatsKey, match="is missing"):
+        EmbeddedSecrets.load_or_create(tmp_path)
+    (stream / "meta.key").unlink()
+    other = EmbeddedSecrets.load_or_create(tmp_path)  # a new key for a store that has one already
+    with pytest.raises(LostNatsKey, match="another key"):
+        other.write_server_config(tmp_path / CONFIG_FILE, free_port(), tmp_path / "nats")
+    (tmp_path / "kept.json").replace(tmp_path / SECRETS_FILE)
+    EmbeddedSecrets.load_or_create(tmp_path).write_server_config(tmp_path / CONFIG_FILE, free_port(), tmp_path / "nats")
