@@ -18,7 +18,7 @@ from services.contracts.nats_users import USERS, NatsUser, password_variable
 
 USERS_HEADER = (
     "# GENERATED from services/contracts/nats_users.py by `dvc-pulse nats users-conf`: do not edit by hand\n"
-    "# (tests/security/test_nats_permissions.py fails when this file and the table disagree).\n"
+    "# (tests/security/test_nats_config.py fails when this file and the table disagree).\n"
     "# Included inside `authorization { }`; each password comes from the server's environment,\n"
     "# e.g. $DVC_NATS_INGEST_PASSWORD (a missing variable stops the server).\n"
 )
