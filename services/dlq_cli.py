@@ -34,8 +34,10 @@ SERVICE = typer.Option(None, "--service", help="Only the dead letters of this se
 
 
 def _run(nats_url: str | None, work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
-    url = nats_url or ServiceSettings().nats_url
+    settings = ServiceSettings()
+    url = nats_url or settings.nats_url
     servers = [server.strip() for server in url.split(",") if server.strip()]
+    auth = settings.cli_nats_options(servers)  # the admin user: redrive publishes to any stream
 
     async def quiet(error: Exception) -> None:
         return None  # nats-py would print a traceback per attempt; the failure is reported once below
@@ -43,7 +45,7 @@ def _run(nats_url: str | None, work: Callable[[JetStreamContext], Awaitable[T]])
     async def run() -> T:
         # max_reconnect_attempts=0 would mean "retry forever" in nats-py: one retry, then NoServersError
         client = await nats.connect(
-            servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet
+            servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet, **auth
         )
         try:
             return await work(client.jetstream())

@@ -27,8 +27,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from services.launcher_nats import child_environment, secure_embedded_nats
 from services.launcher_status import KpiLine
 from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
+from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets, LostNatsKey
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
@@ -98,6 +100,7 @@ class Launcher:
         self.ports = {name: service_port(name) for name in SERVICE_PORTS if self._exists(name)}
         self.children: list[Child] = []
         self.stopping = False
+        self.nats_secrets: EmbeddedSecrets | None = None
         indicators, notifier = self.ports.get("indicators"), self.ports.get("notifier")
         self.status = None if indicators is None else KpiLine(indicators, notifier)
 
@@ -121,8 +124,13 @@ class Launcher:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         try:
+            if not self._secure_nats():
+                return 1
             self.nats.start()
-            self.console.print(f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)})")
+            self.console.print(
+                f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)}, encrypted; "
+                f"users in {_shown(self.var_dir / SECRETS_FILE)})"
+            )
             if not self._setup():
                 return 1
             for name, port in self.ports.items():
@@ -173,7 +181,10 @@ class Launcher:
         if "notifier" in self.ports and ensure_notifier_secrets(self.var_dir):
             steps.append(("notifier", "rotate-key"))
         running = [
-            (step, subprocess.Popen(self._cli_args(*step), env=self.env, stdout=PIPE, stderr=PIPE, text=True))
+            (
+                step,
+                subprocess.Popen(self._cli_args(*step), env=self._env_of(step[0]), stdout=PIPE, stderr=PIPE, text=True),
+            )
             for step in steps
         ]
         ok = True
@@ -186,13 +197,24 @@ class Launcher:
                 self.console.print("Streams: " + "; ".join(out.strip().splitlines()))
         return ok
 
+    def _secure_nats(self) -> bool:
+        try:
+            self.nats_secrets = secure_embedded_nats(self.nats, self.var_dir)
+        except LostNatsKey as error:
+            self.console.print(f"[red]{error}[/red]")
+            return False
+        return True
+
+    def _env_of(self, name: str) -> dict[str, str]:
+        return child_environment(self.env, self.nats_secrets, name)
+
     def _start(self, child: Child) -> None:
         with open(child.log_path, "ab") as log:
             log.write(f"---- {datetime.now():%Y-%m-%d %H:%M:%S} starting {child.name}\n".encode())
             log.flush()
             child.process = subprocess.Popen(
                 child.args,
-                env=self.env,
+                env=self._env_of(child.name),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

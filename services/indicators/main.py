@@ -49,7 +49,7 @@ def create_app(
     """`extension_factories=None` discovers `services.indicators.warning.wiring` (indicators-B)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    broker = create_broker(settings.nats_servers, client_name="indicators")
+    broker = create_broker(settings.nats_servers, client_name="indicators", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     sessions = create_session_factory(engine)
     registry = CollectorRegistry()

@@ -29,7 +29,7 @@ Start-up does not wait for NATS: until the broker is connected, /readyz and POST
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     registry = CollectorRegistry()
-    broker = create_broker(settings.nats_servers, client_name="dvc-ingest")
+    broker = create_broker(settings.nats_servers, client_name="dvc-ingest", **settings.nats_connect_options())
 
     def connection() -> Client | None:
         return broker._connection

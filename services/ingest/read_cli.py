@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 import nats
 import orjson
@@ -32,7 +33,7 @@ def read_command(
     with --show-personal-data; otherwise names and phones are masked)."""
     settings = Settings()
     try:
-        found = asyncio.run(_read(settings.nats_servers, seq, last, show_personal_data))
+        found = asyncio.run(_read(settings.nats_servers, seq, last, show_personal_data, settings.cli_nats_options()))
     except StreamMissing:
         typer.echo(f"{EVENTS.name} does not exist on {settings.nats_url}: run `dvc-pulse streams apply`", err=True)
         raise typer.Exit(1) from None
@@ -59,13 +60,15 @@ def _same_json(masked: bytes, payload: bytes) -> bool:
         return masked == payload
 
 
-async def _read(servers: list[str], sequences: list[int], last: int, show_personal_data: bool) -> int:
+async def _read(
+    servers: list[str], sequences: list[int], last: int, show_personal_data: bool, auth: dict[str, Any]
+) -> int:
     async def quiet(_error: Exception) -> None:
         return None  # nats-py would print a traceback per attempt; the failure is reported once by the caller
 
     # max_reconnect_attempts=0 means "retry forever" in nats-py: one retry, then NoServersError.
     client = await nats.connect(
-        servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet
+        servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet, **auth
     )
     try:
         js = client.jetstream()

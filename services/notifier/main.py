@@ -91,7 +91,7 @@ def create_app(
         raise ConfigError(f"DVC_NOTIFIER_QUIET_HOURS / DVC_TIMEZONE: {error}") from None
     staff = StaffDirectory.load(settings.staff_directory)
     vault = vault_from(settings)
-    broker = create_broker(settings.nats_servers, client_name="notifier")
+    broker = create_broker(settings.nats_servers, client_name="notifier", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     sessions = create_session_factory(engine)
     registry = CollectorRegistry()

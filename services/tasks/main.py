@@ -63,7 +63,7 @@ def plan_check(service: TasksService) -> ReadinessCheck:
 def create_app(settings: Settings | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    broker = create_broker(settings.nats_servers, client_name="tasks")
+    broker = create_broker(settings.nats_servers, client_name="tasks", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     registry = CollectorRegistry()
     service = TasksService(
