@@ -18,6 +18,7 @@ import nats
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.launcher import ensure_outbox_callback_token
 from services.runtime.embedded_nats import EmbeddedNats, free_port
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli
 
@@ -48,6 +49,7 @@ class System:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     key: str = ""
     operator_key: str = ""
+    tasks_key: str = ""
 
     @property
     def var_dir(self) -> Path:
@@ -65,6 +67,8 @@ class System:
         run_cli(env, "streams", "apply")
         self.key = run_cli(env, "ingest", "demo-key").strip()
         self.operator_key = run_cli(env, "notifier", "demo-key").strip()
+        self.tasks_key = run_cli(env, "tasks", "demo-key").strip()
+        ensure_outbox_callback_token(self.var_dir)  # as `make up` does: the notifier refuses to start without it
         for name in SERVICES:
             settings = {
                 f"DVC_{name.upper()}_PORT": str(free_port()),
@@ -162,7 +166,8 @@ class System:
         return rows
 
     def plan_indicators(self) -> dict[str, tuple[int | None, int | None]]:
-        rows = httpx.get(self.url("tasks", "/v1/plan/indicators"), timeout=10).json()
+        headers = {"Authorization": f"Bearer {self.tasks_key}"}
+        rows = httpx.get(self.url("tasks", "/v1/plan/indicators"), headers=headers, timeout=10).json()
         return {
             row["live_code"]: (row["latest"]["numerator"], row["latest"]["denominator"])
             for row in rows

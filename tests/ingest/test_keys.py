@@ -58,7 +58,10 @@ async def test_added_key_is_accepted_without_restart_when_the_running_app_reread
     async with running_app(settings) as client:
         before = await client.post("/v1/events", content=body, headers={"content-type": STRUCTURED})
         result = await asyncio.to_thread(
-            runner.invoke, app, ["keys", "add", "--name", "documents", "--source", "urn:dvc:lam-thao:document-*"], env=env
+            runner.invoke,
+            app,
+            ["keys", "add", "--name", "documents", "--source", "urn:dvc:lam-thao:document-*"],
+            env=env,
         )
         key = result.stdout.strip()
         headers = {"content-type": STRUCTURED, "authorization": f"Bearer {key}"}

@@ -34,6 +34,8 @@ from tests.factories import VN
 KEY = new_key()
 OPERATOR_KEY = "dvcnk_test-operator-key"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+OUTBOX_TOKEN = "test-outbox-callback-token"
+PROVIDER = {"Authorization": f"Bearer {OUTBOX_TOKEN}"}
 
 
 class FakeClock:
@@ -68,6 +70,7 @@ def settings_for(nats_url: str, database_url: str, tmp_path: Path, **overrides: 
         "max_deliver": 3,
         "sender": "UBND LamThao",
         "keys": [KeySpec(name="test-operator", sha256=hash_key(OPERATOR_KEY))],
+        "providers": f"[{{kind: outbox, receipt_token: {OUTBOX_TOKEN}}}]",  # callbacks need a token (fail closed)
     }
     values.update(overrides)
     return Settings(**values)

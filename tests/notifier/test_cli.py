@@ -85,7 +85,10 @@ def test_keys_revoke_marks_only_that_key_revoked_when_the_name_exists(tmp_path: 
 
     assert revoked.exit_code == 0, revoked.output
     stored = read_keys(tmp_path / "notifier-keys.json")
-    assert [(spec.name, spec.revoked_at is not None) for spec in stored] == [("one-stop-desk", True), ("auditor", False)]
+    assert [(spec.name, spec.revoked_at is not None) for spec in stored] == [
+        ("one-stop-desk", True),
+        ("auditor", False),
+    ]
 
 
 def test_keys_revoke_exits_1_naming_the_key_when_no_key_has_that_name(tmp_path: Path) -> None:
