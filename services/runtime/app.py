@@ -62,7 +62,11 @@ def build_service_app(
     app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(
-        LimitsMiddleware, max_body_bytes=max_body_bytes, body_limits=body_limits, rate_limit=rate_limit
+        LimitsMiddleware,
+        routes=[route for router in routers for route in router.routes],
+        max_body_bytes=max_body_bytes,
+        body_limits=body_limits,
+        rate_limit=rate_limit,
     )  # added first: inside the metrics middleware, which then counts its 401/413/429 too
     app.add_middleware(HttpMetricsMiddleware, registry=registry, service=service)
     app.include_router(ops_router(checks, registry))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,25 +73,28 @@ def _guard_of(route: BaseRoute) -> KeyGuard | None:
 
 
 class LimitsMiddleware:
-    """`body_limits` maps a route's path template (`/v1/events`) to its own cap; others get `max_body_bytes`."""
+    """`routes` are the service's API routes (with their full paths), matched here to find the route's guard
+    and cap; `body_limits` maps a route's path template (`/v1/events`) to its own cap, others get `max_body_bytes`.
+    Routes are matched here rather than through the app's router, whose included routers are internal to FastAPI."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
+        routes: Sequence[BaseRoute],
         max_body_bytes: int,
         body_limits: Mapping[str, int] | None = None,
         rate_limit: RateLimit | None = None,
     ) -> None:
         self.app = app
+        self.routes = list(routes)
         self.max_body_bytes = max_body_bytes
         self.body_limits = dict(body_limits or {})
         self.buckets = None if rate_limit is None else TokenBuckets(rate_limit)
         self._guards: dict[int, KeyGuard | None] = {}
 
     def _route(self, scope: Scope) -> tuple[BaseRoute | None, dict[str, Any]]:
-        router = getattr(scope.get("app"), "router", None)
-        for route in getattr(router, "routes", ()):
+        for route in self.routes:
             match, child = route.matches(scope)
             if match is Match.FULL:
                 return route, child.get("path_params", {})
