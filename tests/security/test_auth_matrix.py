@@ -116,7 +116,9 @@ async def test_every_keyed_route_refuses_missing_wrong_revoked_and_expired_keys_
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://matrix") as client:
         for (method, path), _scheme in keyed:
-            answers = {case: await client.request(**_request(name, method, path, keys.headers[case])) for case in REFUSED}
+            answers = {}
+            for case in REFUSED:
+                answers[case] = await client.request(**_request(name, method, path, keys.headers[case]))
             right = await client.request(**_request(name, method, path, keys.headers["right"]))
 
             for case, answer in answers.items():

@@ -34,7 +34,12 @@ def _client(app: object) -> httpx.AsyncClient:
 
 @pytest.mark.parametrize(
     ("service", "path"),
-    [("tasks", "/v1/tasks"), ("notifier", "/v1/opt-outs"), ("notifier", "/v1/inbound/outbox"), ("ingest", "/v1/events")],
+    [
+        ("tasks", "/v1/tasks"),
+        ("notifier", "/v1/opt-outs"),
+        ("notifier", "/v1/inbound/outbox"),
+        ("ingest", "/v1/events"),
+    ],
 )
 async def test_broken_json_gets_401_not_422_when_no_key_is_sent(service: str, path: str, tmp_path: Path) -> None:
     app, _keys = BUILDERS[service](tmp_path)
