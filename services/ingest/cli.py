@@ -13,7 +13,7 @@ from services.ingest.domain.keys import KEY_PREFIX, KeySpec, unknown_sources
 from services.ingest.import_cli import import_command
 from services.ingest.read_cli import read_command
 from services.ingest.settings import Settings
-from services.runtime.api_keys import ensure_demo_key, hash_key
+from services.runtime.api_keys import ensure_demo_key, hash_key, usage_file_in
 from services.runtime.keys_cli import EXPIRES_HELP, KeysCli, register_lifecycle
 
 app = typer.Typer(help="Ingest service: keys and event schemas.", no_args_is_help=True)
@@ -36,6 +36,7 @@ def _keys_cli() -> KeysCli[KeySpec]:
     settings = Settings()
     return KeysCli(
         service="ingest",
+        usage_file=lambda: usage_file_in(settings.var_dir, "ingest"),
         prefix=KEY_PREFIX,
         files=key_files,
         path=lambda: settings.keys_path,

@@ -14,6 +14,7 @@ from services.ingest.handlers import Ingest
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import Settings
 from services.ingest.subscribers import register_ingress
+from services.runtime.api_keys import usage_file_in
 from services.runtime.app import build_service_app
 from services.runtime.broker import create_broker
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -36,7 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return broker._connection
 
     ingest = Ingest(
-        keys=key_store(settings.keys_path, settings.keys, check_every=settings.keys_reload_seconds),
+        keys=key_store(
+            settings.keys_path,
+            settings.keys,
+            check_every=settings.keys_reload_seconds,
+            usage_file=usage_file_in(settings.var_dir, "ingest"),
+        ),
         publisher=JetStreamPublisher(connection, timeout=settings.publish_timeout),
         metrics=IngestMetrics(registry),
         max_events=settings.max_batch_events,

@@ -12,7 +12,7 @@ import typer
 from services.notifier.adapters.keys import KeysFileError, key_files, read_keys, write_keys
 from services.notifier.domain.operators import KEY_PREFIX, KeySpec
 from services.notifier.settings import Settings
-from services.runtime.api_keys import ensure_demo_key, hash_key
+from services.runtime.api_keys import ensure_demo_key, hash_key, usage_file_in
 from services.runtime.keys_cli import EXPIRES_HELP, KeysCli, register_lifecycle
 
 keys_app = typer.Typer(help="Operator keys for /v1/notifications and /v1/opt-outs.", no_args_is_help=True)
@@ -32,6 +32,7 @@ def _keys_cli() -> KeysCli[KeySpec]:
     settings = Settings()
     return KeysCli(
         service="notifier",
+        usage_file=lambda: usage_file_in(settings.var_dir, "notifier"),
         prefix=KEY_PREFIX,
         files=key_files,
         path=settings.resolved_keys_file,

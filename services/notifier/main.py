@@ -40,6 +40,7 @@ from services.notifier.metrics import NotifierMetrics
 from services.notifier.optouts import OptOuts
 from services.notifier.settings import Settings
 from services.notifier.subscribers import ConsumerSettings, register_consumers
+from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine, create_session_factory
@@ -197,7 +198,10 @@ def create_app(
             callback_tokens=callback_tokens,
             apply_receipts=dispatcher.apply_receipts,
             operator_keys=key_store(
-                settings.resolved_keys_file(), settings.keys, check_every=settings.keys_reload_seconds
+                settings.resolved_keys_file(),
+                settings.keys,
+                check_every=settings.keys_reload_seconds,
+                usage_file=usage_file_in(settings.var_dir, "notifier"),
             ),
         )
     )

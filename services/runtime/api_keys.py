@@ -253,14 +253,24 @@ class KeyFiles(Generic[S]):
         """Replace the file atomically, readable by its owner only."""
         write_keys(path, keys, exclude_none=self.exclude_none)
 
-    def store(self, path: Path, extra: Sequence[S] = (), check_every: float = 1.0) -> KeyStore[S]:
-        """Keys from the file plus `extra` (from settings); a broken file keeps the last good keys."""
-        return KeyStore(path, self.spec_model, extra, check_every=check_every, logger=self.logger)
+    def store(
+        self, path: Path, extra: Sequence[S] = (), check_every: float = 1.0, usage_file: Path | None = None
+    ) -> KeyStore[S]:
+        """Keys from the file plus `extra` (from settings); a broken file keeps the last good keys. Last uses go
+        to `usage_file` (default: beside the keys file, which may be read-only: services pass `usage_file_in`)."""
+        usage = KeyUsage(usage_file or usage_path(path), logger=self.logger)
+        return KeyStore(path, self.spec_model, extra, check_every=check_every, logger=self.logger, usage=usage)
 
 
 def usage_path(keys_path: Path) -> Path:
-    """Where the last use of each key is kept: `var/tasks-keys.json` -> `var/tasks-keys.usage.json`."""
+    """Beside a keys file: `keys.json` -> `keys.usage.json` (when no var directory is known)."""
     return keys_path.with_name(f"{keys_path.stem}.usage.json")
+
+
+def usage_file_in(var_dir: Path, service: str) -> Path:
+    """Where a service records when its keys were last used: `var/tasks-keys.usage.json` (the keys file itself
+    may be a read-only secret)."""
+    return var_dir / f"{service}-keys.usage.json"
 
 
 def ensure_demo_key(

@@ -51,8 +51,11 @@ class KeyUsage:
         self._logger = logger or logging.getLogger("dvc_pulse.keys")
         self._pending: dict[str, datetime] = {}
         self._flushed_at: float | None = None
+        self._failed = False
 
     def touch(self, name: str) -> None:
+        if self._failed:
+            return
         self._pending[name] = self._clock()
         now = time.monotonic()
         if self._flushed_at is None or now - self._flushed_at >= self.flush_every:
@@ -75,7 +78,8 @@ class KeyUsage:
                 file.write(orjson.dumps(document, option=orjson.OPT_INDENT_2))
             os.chmod(temporary, 0o600)
             os.replace(temporary, self.path)
-        except OSError as error:  # a read-only var/ must not fail requests
-            self._logger.warning("cannot record key usage in %s: %s", self.path, error)
+        except OSError as error:  # a read-only directory must not fail requests: stop recording, say so once
+            self._logger.warning("cannot record when keys were last used in %s: %s", self.path, error)
+            self._failed = True
             return
         self._pending.clear()

@@ -60,6 +60,7 @@ class KeysCli(Generic[S]):
     env_keys: Callable[[], Sequence[S]]
     env_var: str
     rights: Callable[[S], str]
+    usage_file: Callable[[], Path] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def read(self, path: Path) -> list[S]:
@@ -90,7 +91,7 @@ class KeysCli(Generic[S]):
     def show(self) -> None:
         path = self.path()
         stored, now = self.read(path), self.clock()
-        used = read_usage(usage_path(path))
+        used = read_usage(self.usage_file() if self.usage_file else usage_path(path))
         for spec in stored:
             state = key_state(spec, now)
             status = "active" if state is None else state.value

@@ -148,6 +148,7 @@ app.add_typer(keys_app, name="keys")
 
 
 def _keys_cli() -> KeysCli[KeySpec]:
+    from services.runtime.api_keys import usage_file_in
     from services.runtime.keys_cli import KeysCli
     from services.tasks.adapters.keys import key_files, parse_key_specs
     from services.tasks.domain.access import KEY_PREFIX
@@ -156,6 +157,7 @@ def _keys_cli() -> KeysCli[KeySpec]:
     settings = Settings()
     return KeysCli(
         service="tasks",
+        usage_file=lambda: usage_file_in(settings.var_dir, "tasks"),
         prefix=KEY_PREFIX,
         files=key_files,
         path=settings.resolved_keys_file,

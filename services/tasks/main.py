@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import ALERTS, DLQ
+from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine
@@ -75,7 +76,11 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         due_soon_days=settings.due_soon_days,
         default_plan=settings.default_plan,
     )
-    keys = key_store(settings.resolved_keys_file(), parse_key_specs(settings.keys))
+    keys = key_store(
+        settings.resolved_keys_file(),
+        parse_key_specs(settings.keys),
+        usage_file=usage_file_in(settings.var_dir, "tasks"),
+    )
     scheduler = DeadlineScheduler(
         service,
         alert_publisher(lambda: jetstream(broker)),

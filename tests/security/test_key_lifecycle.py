@@ -222,3 +222,20 @@ def test_a_keys_file_written_before_expiry_and_revocation_existed_still_works_wh
     path.write_bytes(orjson.dumps(document))
 
     assert keys.store(path).ring().authenticate("k") is not None
+
+
+async def test_the_service_records_the_last_use_in_var_when_a_request_is_admitted(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.security.apps import tasks_app
+
+    app, keys = tasks_app(tmp_path)
+    assert keys is not None
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://usage") as client:
+        await client.get("/v1/audit", headers=keys.headers["right"])
+        await client.get("/v1/audit", headers=keys.headers["revoked"])
+
+    used = read_usage(tmp_path / "tasks-keys.usage.json")
+    assert set(used) == {"right"}
+    assert used["right"] > datetime.now(UTC) - timedelta(minutes=1)
