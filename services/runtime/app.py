@@ -16,7 +16,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from services.runtime.health import ReadinessCheck, ops_router
-from services.runtime.http_limits import LimitsMiddleware, RateLimit
+from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
 from services.runtime.http_metrics import HttpMetricsMiddleware
 from services.runtime.problems import install_problem_handlers
 
@@ -61,6 +61,7 @@ def build_service_app(
 
     app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    install_limit_handlers(app)
     app.add_middleware(
         LimitsMiddleware,
         routes=[route for router in routers for route in router.routes],

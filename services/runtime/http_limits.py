@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -170,4 +172,14 @@ class LimitsMiddleware:
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, f"the body exceeds {limit} bytes", max_bytes=limit)
+    return Problem(413, f"the body exceeds {limit} bytes", code="too_large", max_bytes=limit)
+
+
+def install_limit_handlers(app: FastAPI) -> None:
+    """A body that passed the cap while a handler read it: the same 413 document as at `Content-Length`."""
+
+    async def on_body_too_large(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BodyTooLarge)
+        return _too_large(exc.limit).to_response()
+
+    app.add_exception_handler(BodyTooLarge, on_body_too_large)
