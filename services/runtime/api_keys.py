@@ -283,7 +283,9 @@ def ensure_demo_key(
     """The local demo key kept in `key_file` (created on first use), its spec `spec_of(key)` stored with
     `write` unless `stored` already holds that key with the same rights; idempotent."""
     key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
-    key = key or new_key(prefix)
+    retired = {spec.sha256 for spec in stored if key_state(spec, datetime.now(UTC)) is not None}
+    if not key or hash_key(key) in retired:  # a revoked or expired demo key is replaced, never revived
+        key = new_key(prefix)
     spec = spec_of(key)
     rights = spec.model_dump(exclude={"name", "created_at"})
     if not any(existing.model_dump(exclude={"name", "created_at"}) == rights for existing in stored):

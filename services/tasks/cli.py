@@ -174,6 +174,8 @@ def _rights(spec: KeySpec) -> str:
 
 def _known_units(settings: Settings) -> set[str]:
     """Units of the start-up plan file and of every plan loaded in the database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from services.runtime.db import create_engine
     from services.tasks.adapters.migrate import upgrade
     from services.tasks.handlers import TasksService
@@ -192,7 +194,11 @@ def _known_units(settings: Settings) -> set[str]:
             await engine.dispose()
         return {unit.code for plan in plans for unit in plan.units}
 
-    return units | asyncio.run(loaded())
+    try:
+        return units | asyncio.run(loaded())
+    except (OSError, SQLAlchemyError) as error:  # the plan file alone still says which units exist
+        typer.echo(f"cannot read the loaded plans ({error}); checking the units of the plan file only", err=True)
+        return units
 
 
 @keys_app.command("add")

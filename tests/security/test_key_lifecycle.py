@@ -239,3 +239,19 @@ async def test_the_service_records_the_last_use_in_var_when_a_request_is_admitte
     used = read_usage(tmp_path / "tasks-keys.usage.json")
     assert set(used) == {"right"}
     assert used["right"] > datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_a_revoked_demo_key_is_replaced_not_revived_when_make_up_runs_again(tmp_path: Path) -> None:
+    from services.notifier.adapters.keys import key_store
+    from services.notifier.cli import app
+
+    env = {"DVC_VAR_DIR": str(tmp_path)}
+    first = runner.invoke(app, ["demo-key"], env=env).stdout.strip()
+    runner.invoke(app, ["keys", "revoke", "demo"], env=env)
+    second = runner.invoke(app, ["demo-key"], env=env).stdout.strip()
+    store = key_store(tmp_path / "notifier-keys.json")
+
+    assert second != first
+    assert _refusal(store, first) is not None
+    assert _refusal(store, second) is None
+    assert (tmp_path / "demo-notifier-key").read_text().strip() == second
