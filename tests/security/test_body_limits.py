@@ -20,7 +20,7 @@ import pytest
 
 from services.runtime.embedded_nats import free_port
 from tests.e2e.processes import wait_for
-from tests.security.apps import BUILDERS, UNREACHABLE_NATS, Keys, tasks_app
+from tests.security.apps import BUILDERS, OUTBOX_TOKEN, UNREACHABLE_NATS, Keys, tasks_app
 
 MIB = 1024 * 1024
 CHUNK = b"x" * (64 * 1024)
@@ -172,3 +172,24 @@ def test_a_200_mib_streamed_body_is_refused_at_once_and_the_server_grows_under_2
     assert status == expected
     assert sent < 20 * MIB, f"the server answered only after {sent / MIB:.0f} MiB"
     assert after - before < 20 * MIB, f"server RSS grew by {(after - before) / MIB:.1f} MiB"
+
+
+@pytest.mark.parametrize("path", ["/v1/receipts/outbox", "/v1/inbound/outbox"])
+async def test_a_provider_callback_body_over_the_cap_gets_413_when_streamed_with_the_right_token(
+    path: str, tmp_path: Path
+) -> None:
+    app, _keys = BUILDERS["notifier"](tmp_path, max_body_bytes=1000)
+    sent: list[int] = []
+
+    async def chunks() -> object:
+        for _ in range(100):
+            sent.append(len(CHUNK))
+            yield CHUNK
+
+    headers = {"Authorization": f"Bearer {OUTBOX_TOKEN}", "content-type": "application/json"}
+    async with _client(app) as client:
+        answer = await client.post(path, content=chunks(), headers=headers)  # type: ignore[arg-type]
+
+    assert answer.status_code == 413
+    assert answer.json()["max_bytes"] == 1000
+    assert sum(sent) <= 2 * len(CHUNK)
