@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -64,6 +65,22 @@ def service_port(name: str, environ: Mapping[str, str] | None = None) -> int:
     """The port a service listens on: `DVC_<NAME>_PORT` (read by the service's own settings too) or its default."""
     value = (os.environ if environ is None else environ).get(f"DVC_{name.upper()}_PORT")
     return int(value) if value else SERVICE_PORTS[name]
+
+
+OUTBOX_TOKEN_FILE = "notifier-outbox-token"  # read by the notifier's outbox provider (callback_auth.py)
+
+
+def ensure_outbox_callback_token(var_dir: Path) -> Path:
+    """The token the embedded outbox provider's receipt and inbound callbacks must present, created once (random,
+    mode 0600) and kept, so a restart keeps the same token; the notifier refuses to start without it."""
+    path = var_dir / OUTBOX_TOKEN_FILE
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+    path.chmod(0o600)
+    return path
 
 
 @dataclass
@@ -176,6 +193,8 @@ class Launcher:
     def _setup(self) -> bool:
         """`streams apply`, the demo keys of ingest, tasks and the notifier and the notifier's secrets (idempotent:
         the same keys on every start), run at once."""
+        if "notifier" in self.ports:
+            ensure_outbox_callback_token(self.var_dir)
         steps = [("streams", "apply")]
         steps += [(name, "demo-key") for name in ("ingest", "tasks", "notifier") if name in self.ports]
         if "notifier" in self.ports and ensure_notifier_secrets(self.var_dir):

@@ -37,6 +37,7 @@ from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import database_check, nats_check, streams_check
+from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 
@@ -141,6 +142,8 @@ def create_app(
             "database": database_check(engine),
         },
         routers=[build_router(service, settings.timezone, extensions.risk), *extensions.routers],
+        max_body_bytes=settings.max_body_bytes,
+        rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,  # serve /healthz and a 503 /readyz while NATS or the streams are missing
         on_startup=[
             migrate_and_restore,

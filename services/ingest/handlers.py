@@ -22,7 +22,7 @@ from services.ingest.domain.publishing import (
 from services.ingest.domain.time_rules import TimeRules
 from services.ingest.domain.validation import Mode, Reason, Rejected, check_times, decode_body, event_too_large
 from services.ingest.metrics import IngestMetrics
-from services.runtime.api_keys import KeyRing, bearer_token
+from services.runtime.api_keys import KeyRefused, KeyRing, Refusal, bearer_token
 
 
 class KeySource(Protocol):
@@ -46,17 +46,19 @@ class Ingest:
     def authenticate(self, authorization: str | None, ingress: str) -> KeySpec:
         token = bearer_token(authorization)
         ring = self.keys.ring()
-        spec = ring.authenticate(token) if token else None
-        if spec is not None:
-            return spec
-        self.metrics.rejected(ingress, Reason.UNAUTHORIZED, {})
-        if not len(ring):
-            detail = "no ingest key is configured: create one with `dvc-pulse ingest add-key`"
-        elif not token:
-            detail = "missing credentials: send `Authorization: Bearer <key>`"
-        else:
-            detail = "unknown ingest key"
-        raise Rejected(401, Reason.UNAUTHORIZED, detail)
+        try:
+            return ring.check(token)
+        except KeyRefused as refused:
+            self.metrics.rejected(ingress, Reason.UNAUTHORIZED, {})
+            if not len(ring):
+                detail = "no ingest key is configured: create one with `dvc-pulse ingest keys add`"
+            elif refused.reason is Refusal.MISSING:
+                detail = "missing credentials: send `Authorization: Bearer <key>`"
+            elif refused.reason is Refusal.UNKNOWN:
+                detail = "unknown ingest key"
+            else:
+                detail = f"ingest key {refused.name!r} is {refused.reason.value}"
+            raise Rejected(401, Reason.UNAUTHORIZED, detail) from None
 
     def rejected_early(self, rejection: Rejected, ingress: str) -> Rejected:
         """Count a refusal that happened before the body was decoded (415, 413); returns it to raise."""

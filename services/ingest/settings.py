@@ -24,7 +24,13 @@ class Settings(ServiceSettings):
     keys_file: Path | None = Field(default=None, description="Hashed keys (default: $DVC_VAR_DIR/ingest-keys.json)")
     keys: list[KeySpec] = Field(default_factory=list, description="Extra hashed keys, a JSON array (DVC_INGEST_KEYS)")
     keys_reload_seconds: float = Field(default=1.0, ge=0, description="How often the keys file is checked")
+    known_sources: list[str] = Field(
+        default_factory=lambda: ["urn:dvc:*", "urn:pay:*"],
+        description="Sources a new key may be bound to (exact, or prefixes ending in *); `keys add` refuses others",
+    )
     max_body_bytes: int = Field(default=5 * MIB, gt=0)
+    rate_limit_per_second: float = Field(default=100.0, gt=0, description="Requests per second per key")
+    rate_limit_burst: int = Field(default=200, ge=1, description="Requests a key may send at once")
     max_batch_events: int = Field(default=1000, gt=0)
     publish_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for JetStream to ack a batch")
     retry_after_seconds: int = Field(default=2, ge=1, description="`Retry-After` of a 503 answer")

@@ -24,6 +24,7 @@ from services.notifier.adapters.providers import (
     parse_failover_settings,
     parse_provider_settings,
 )
+from services.notifier.adapters.providers.callback_auth import CallbackTokens
 from services.notifier.adapters.providers.config import HttpSettings, SmppSettings
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.status_relay import StatusRelay
@@ -40,10 +41,12 @@ from services.notifier.optouts import OptOuts
 from services.notifier.retention import Purger
 from services.notifier.settings import Settings
 from services.notifier.subscribers import ConsumerSettings, register_consumers
+from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.health import database_check, nats_check, streams_check
+from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 
@@ -103,6 +106,7 @@ def create_app(
     members, failover = provider_settings(settings)
     try:
         providers = build_providers(members, on_receipt=on_receipt, failover=failover)
+        callback_tokens = CallbackTokens.resolve(members, settings.var_dir)
     except ValueError as error:
         raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
     metrics = NotifierMetrics(registry, providers.health)
@@ -186,10 +190,13 @@ def create_app(
             triggers=triggers,
             optouts=optouts,
             parse_receipts=providers.parse_receipts,
-            receipt_token_ok=providers.receipt_token_ok,
+            callback_tokens=callback_tokens,
             apply_receipts=dispatcher.apply_receipts,
             operator_keys=key_store(
-                settings.resolved_keys_file(), settings.keys, check_every=settings.keys_reload_seconds
+                settings.resolved_keys_file(),
+                settings.keys,
+                check_every=settings.keys_reload_seconds,
+                usage_file=usage_file_in(settings.var_dir, "notifier"),
             ),
         )
     )
@@ -205,6 +212,8 @@ def create_app(
             "database": database_check(engine),
         },
         routers=[router],
+        max_body_bytes=settings.max_body_bytes,
+        rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         on_startup=[
             migrate,
             background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),

@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     log_level: str = "WARNING"
     max_deliver: int = Field(default=8, ge=2, description="Deliveries before a message goes to DVC_DLQ")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest HTTP request body (413 beyond)")
+    rate_limit_per_second: float = Field(default=10.0, gt=0, description="Write requests per second per key")
+    rate_limit_burst: int = Field(default=50, ge=1, description="Write requests a key may send at once")
 
     @property
     def nats_servers(self) -> list[str]:

@@ -20,7 +20,7 @@ from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts.nats_users import ADMIN
-from services.launcher import ensure_notifier_secrets
+from services.launcher import ensure_notifier_secrets, ensure_outbox_callback_token
 from services.runtime.embedded_nats import EmbeddedNats, free_port
 from services.runtime.embedded_secrets import EmbeddedSecrets, secured_nats
 from services.runtime.nats_auth import NatsAuth
@@ -54,6 +54,7 @@ class System:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     key: str = ""
     operator_key: str = ""
+    tasks_key: str = ""
 
     @property
     def var_dir(self) -> Path:
@@ -72,6 +73,8 @@ class System:
         ensure_notifier_secrets(self.var_dir)  # as `make up` does: the notifier refuses to start without them
         self.key = run_cli(env, "ingest", "demo-key").strip()
         self.operator_key = run_cli(env, "notifier", "demo-key").strip()
+        self.tasks_key = run_cli(env, "tasks", "demo-key").strip()
+        ensure_outbox_callback_token(self.var_dir)  # as `make up` does: the notifier refuses to start without it
         for name in SERVICES:
             settings = {
                 f"DVC_{name.upper()}_PORT": str(free_port()),
@@ -174,7 +177,8 @@ class System:
         return rows
 
     def plan_indicators(self) -> dict[str, tuple[int | None, int | None]]:
-        rows = httpx.get(self.url("tasks", "/v1/plan/indicators"), timeout=10).json()
+        headers = {"Authorization": f"Bearer {self.tasks_key}"}
+        rows = httpx.get(self.url("tasks", "/v1/plan/indicators"), headers=headers, timeout=10).json()
         return {
             row["live_code"]: (row["latest"]["numerator"], row["latest"]["denominator"])
             for row in rows

@@ -35,6 +35,8 @@ KEY = new_key()
 HASH_KEY = new_key()
 OPERATOR_KEY = "dvcnk_test-operator-key"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+OUTBOX_TOKEN = "test-outbox-callback-token"
+PROVIDER = {"Authorization": f"Bearer {OUTBOX_TOKEN}"}
 
 
 class FakeClock:
@@ -70,6 +72,7 @@ def settings_for(nats_url: str, database_url: str, tmp_path: Path, **overrides: 
         "max_deliver": 3,
         "sender": "UBND LamThao",
         "keys": [KeySpec(name="test-operator", sha256=hash_key(OPERATOR_KEY))],
+        "providers": f"[{{kind: outbox, receipt_token: {OUTBOX_TOKEN}}}]",  # callbacks need a token (fail closed)
     }
     values.update(overrides)
     return Settings(**values)

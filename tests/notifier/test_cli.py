@@ -83,21 +83,25 @@ def test_keys_list_shows_names_but_never_keys_when_keys_exist(tmp_path: Path) ->
     assert key not in listed.output
 
 
-def test_keys_revoke_removes_only_that_key_when_the_name_exists(tmp_path: Path) -> None:
+def test_keys_revoke_marks_only_that_key_revoked_when_the_name_exists(tmp_path: Path) -> None:
     env = {"DVC_VAR_DIR": str(tmp_path)}
     runner.invoke(app, ["keys", "add", "one-stop-desk"], env=env)
     runner.invoke(app, ["keys", "add", "auditor"], env=env)
     revoked = runner.invoke(app, ["keys", "revoke", "one-stop-desk"], env=env)
 
     assert revoked.exit_code == 0, revoked.output
-    assert [spec.name for spec in read_keys(tmp_path / "notifier-keys.json")] == ["auditor"]
+    stored = read_keys(tmp_path / "notifier-keys.json")
+    assert [(spec.name, spec.revoked_at is not None) for spec in stored] == [
+        ("one-stop-desk", True),
+        ("auditor", False),
+    ]
 
 
 def test_keys_revoke_exits_1_naming_the_key_when_no_key_has_that_name(tmp_path: Path) -> None:
     result = runner.invoke(app, ["keys", "revoke", "nobody"], env={"DVC_VAR_DIR": str(tmp_path)})
 
     assert result.exit_code == 1
-    assert "no operator key named 'nobody'" in result.output
+    assert "no key named 'nobody'" in result.output
 
 
 def test_demo_key_is_created_once_and_printed_again_when_run_twice(tmp_path: Path) -> None:

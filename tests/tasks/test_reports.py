@@ -34,7 +34,7 @@ async def test_xlsx_report_has_38_indicator_rows_when_opened_with_openpyxl(
 ) -> None:
     async with running_app(settings_for(nats_server.url, database_url, tmp_path), clock) as api:
         await _report_some(api)
-        response = await api.get("/v1/reports/plan", params={"format": "xlsx"})
+        response = await api.get("/v1/reports/plan", params={"format": "xlsx"}, headers=auth("KT"))
     assert response.headers["content-disposition"] == 'attachment; filename="bao-cao-lam-thao-2026-20260515.xlsx"'
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Chỉ tiêu (Phụ lục I)", "Nhiệm vụ"]
@@ -76,10 +76,10 @@ async def test_text_reports_carry_the_same_rows_when_csv_md_and_json_are_asked(
 ) -> None:
     async with running_app(settings_for(nats_server.url, database_url, tmp_path), clock) as api:
         await _report_some(api)
-        as_csv = await api.get("/v1/reports/plan", params={"format": "csv"})
-        as_md = await api.get("/v1/reports/plan", params={"format": "md"})
-        as_json = await api.get("/v1/reports/plan", params={"format": "json"})
-        wrong = await api.get("/v1/reports/plan", params={"format": "pdf"})
+        as_csv = await api.get("/v1/reports/plan", params={"format": "csv"}, headers=auth("KT"))
+        as_md = await api.get("/v1/reports/plan", params={"format": "md"}, headers=auth("KT"))
+        as_json = await api.get("/v1/reports/plan", params={"format": "json"}, headers=auth("KT"))
+        wrong = await api.get("/v1/reports/plan", params={"format": "pdf"}, headers=auth("KT"))
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert sum(1 for row in rows if row and row[0].isdigit()) == 38
     five = next(row for row in rows if row and row[0] == "5")

@@ -22,7 +22,12 @@ class _Base(BaseModel):
     name: str = ""
     test_numbers: bool = Field(default=True, description="Short-circuit the documented test numbers")
     receipt_token: str | None = Field(
-        default=None, description="Shared secret the provider's receipt callbacks must present (${VAR} expanded)"
+        default=None,
+        description="Shared secret the provider's receipt and inbound callbacks must present (${VAR} expanded); "
+        "required (the outbox's defaults to $DVC_VAR_DIR/notifier-outbox-token)",
+    )
+    receipt_token_in_query: bool = Field(
+        default=False, description="Also accept the token as ?token= (only for a gateway that cannot send a header)"
     )
 
     @model_validator(mode="before")
