@@ -105,7 +105,7 @@ def check_templates() -> None:
     """Load the configured templates and triggers as the service would; exit 1 with the reason if refused."""
     settings = Settings()
     try:
-        templates = load_templates(settings.templates_file)
+        templates = load_templates(settings.templates_file, settings.centre_name)
         triggers = load_triggers(templates, settings.triggers_file)
     except ConfigError as error:
         typer.echo(f"refused: {error}", err=True)

@@ -18,6 +18,7 @@ from services.notifier.adapters.delivery_store import Change, write_changes
 from services.notifier.adapters.dossier_steps import Steps
 from services.notifier.adapters.sql import add_status_events, status_event
 from services.notifier.adapters.staff import StaffDirectory
+from services.notifier.domain.addressing import addressed
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.policy import Decision, Limits, QuietHours, schedule
 from services.notifier.domain.templates import Audience
@@ -47,6 +48,8 @@ class Transition:
 class Contact:
     phone: str | None  # as the producer sent it
     consent: bool
+    kind: str | None = None  # citizen or business: how messages address the applicant
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class Intake:
         stored = await store.load_contacts(session, [item.dossier_code for item in new if item.dossier_code])
         rows: list[dict[str, Any]] = []
         known: dict[str, Contact] = {
-            code: Contact(self.vault.decrypt(row.phone_encrypted), row.sms_consent) for code, row in stored.items()
+            code: Contact(self.vault.decrypt(row.phone_encrypted), row.sms_consent, row.applicant_kind, row.channel)
+            for code, row in stored.items()
         }
         for code, item in latest.items():
             applicant = item.applicant
@@ -125,7 +129,7 @@ class Intake:
             if previous is not None and item.time < previous.event_time:
                 continue
             phone = applicant.phone.strip() if applicant.phone and applicant.phone.strip() else None
-            known[code] = Contact(phone, applicant.sms_consent)
+            known[code] = Contact(phone, applicant.sms_consent, applicant.kind, applicant.channel)
             rows.append(
                 {
                     "dossier_code": code,
@@ -133,6 +137,7 @@ class Intake:
                     "name_encrypted": self.vault.encrypt(applicant.name),
                     "sms_consent": applicant.sms_consent,
                     "applicant_kind": applicant.kind,
+                    "channel": applicant.channel,
                     "event_time": item.time,
                     "updated_at": now,
                 }
@@ -144,10 +149,12 @@ class Intake:
     def _planned(self, item: Incoming, trigger: Trigger, contacts: dict[str, Contact], now: datetime) -> Planned:
         recipient_ref: str | None = None
         pending = False
+        values = item.values
         if trigger.audience is Audience.CITIZEN:
             contact = contacts.get(item.dossier_code or "")
             pending = contact is None  # its submitted/accepted may still be on its way
             phone, consent = (contact.phone, contact.consent) if contact else (None, False)
+            values = addressed(values, contact.kind, contact.channel) if contact else values
         else:
             staff = self.staff.lookup(item.officer, item.unit)
             phone, consent = (staff.phone, True) if staff else (None, True)
@@ -156,7 +163,7 @@ class Intake:
         prepared: PreparedText | None = None
         refused: ContentRefused | None = None
         try:
-            prepared = trigger.template.render(item.values)
+            prepared = trigger.template.render(values)
         except ContentRefused as error:
             refused = error
         candidate = Candidate(

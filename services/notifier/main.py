@@ -86,7 +86,7 @@ def create_app(
     """Raises ConfigError (templates, triggers, providers, keys, quiet hours) before anything starts."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    templates = load_templates(settings.templates_file)
+    templates = load_templates(settings.templates_file, settings.centre_name)
     triggers = load_triggers(templates, settings.triggers_file)
     try:
         quiet = QuietHours.parse(settings.quiet_hours, settings.timezone)

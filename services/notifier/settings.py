@@ -49,6 +49,13 @@ class Settings(ServiceSettings):
         default=None, description="File with the hash key (default: $DVC_VAR_DIR/notifier-hash.key)"
     )
     templates_file: Path | None = Field(default=None, description="Templates YAML (default: packaged)")
+    centre_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="Name citizen SMS start with (the templates' `centre`; packaged: Trung tâm Phục vụ hành chính "
+        "công xã Lâm Thao); the sender name (brandname) is each provider's",
+    )
     triggers_file: Path | None = Field(default=None, description="Event kind -> templates YAML (default: packaged)")
     staff_directory: Path | None = Field(default=None, description="YAML/CSV: officer or unit code -> phone")
 

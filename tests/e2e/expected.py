@@ -101,12 +101,12 @@ TEXT_VALUES: dict[str, tuple[str, ...]] = {
 }
 # how each template's text continues after "<Hồ sơ|hồ sơ> <dossier code> "
 TEXT_MARKERS: dict[str, str] = {
-    "accepted": "của ông/bà đã được tiếp nhận",
+    "accepted": "của ",  # "của ông/bà" or "của Quý tổ chức/doanh nghiệp" "đã được tiếp nhận"
     "supplement_requested": "cần bổ sung",
     "payment_requested": "cần nộp phí",
     "rescheduled": "chưa có kết quả đúng hẹn",
     "processed": "đã có kết quả",
-    "returned": "đã trả kết quả",
+    "returned": "đã được trả kết quả",
     "rejected": "không được tiếp nhận",
     "stopped": "đã dừng xử lý",
 }

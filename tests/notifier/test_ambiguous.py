@@ -154,7 +154,7 @@ async def test_operator_lists_unknown_messages_and_a_receipt_settles_them_when_t
             assert metric_value(metrics, "dvc_notifier_notifications_total", **labels) == 1
 
             body = {"SMSID": "gw-1", "RequestId": row["id"], "SendStatus": "2"}
-            answer = await notifier.api.post("/v1/receipts/esms?token=s3cret", json=body)
+            answer = await notifier.api.post("/v1/receipts/esms", json=body, headers={"Authorization": "Bearer s3cret"})
             rows = await notifier.notifications(dossier_code="HS-1")
             assert (answer.status_code, answer.json()) == (200, {"received": 1, "applied": 1})
             assert [r["status"] for r in rows] == ["delivered"]

@@ -117,8 +117,9 @@ async def test_every_template_is_listed_with_a_vietnamese_preview_when_templates
         assert len(templates) == 12
         payment = templates["citizen.payment_requested"]
         assert payment["preview"]["text"] == (
-            "UBND xã Lâm Thao: Hồ sơ 000.00.12.H07-260302-0001 cần nộp phí, lệ phí 50.000 đồng. "
-            "Ông/bà có thể thanh toán trực tuyến tại dichvucong.gov.vn."
+            "Trung tâm Phục vụ hành chính công xã Lâm Thao: Hồ sơ 000.00.12.H07-260302-0001 "
+            "cần nộp phí, lệ phí 50.000 đồng. "
+            "Có thể thanh toán trực tuyến tại dichvucong.gov.vn."
         )
         assert (payment["policy"], payment["preview"]["encoding"], payment["triggered_by"]) == (
             "keep-diacritics",

@@ -48,7 +48,7 @@ def test_template_check_fails_with_the_reason_when_a_template_is_too_long(
     refused = runner.invoke(app, ["check-templates"])
 
     assert shipped.exit_code == 0
-    assert "citizen.accepted v1: UCS-2, 2 segment(s)" in shipped.output
+    assert "citizen.accepted v2: UCS-2, 3 segment(s)" in shipped.output
     assert refused.exit_code == 1
     assert "template officer.x v1" in refused.output
 

@@ -16,7 +16,7 @@ from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, vn
 
 pytestmark = pytest.mark.timeout(60)
-CENTRE = "UBND xã Lâm Thao"
+CENTRE = "Trung tâm Phục vụ hành chính công xã Lâm Thao"
 
 
 def applicant(**overrides: Any) -> dict[str, Any]:
@@ -54,7 +54,7 @@ async def test_each_step_that_matters_gets_its_vietnamese_message_when_later_eve
             "dossier.payment_requested",
             {"fee_amount": 1250000},
             f"{CENTRE}: Hồ sơ HS-9 cần nộp phí, lệ phí 1.250.000 đồng. "
-            "Ông/bà có thể thanh toán trực tuyến tại dichvucong.gov.vn.",
+            "Có thể thanh toán trực tuyến tại dichvucong.gov.vn.",
         ),
         ("dossier.paid", {"fee_amount": 1250000}, None),
         (
@@ -66,12 +66,13 @@ async def test_each_step_that_matters_gets_its_vietnamese_message_when_later_eve
         (
             "dossier.processed",
             {"result_electronic": False},
-            f"{CENTRE}: Hồ sơ HS-9 đã có kết quả. Mời ông/bà mang giấy hẹn đến Bộ phận Một cửa UBND xã nhận kết quả.",
+            f"{CENTRE}: Hồ sơ HS-9 đã có kết quả. "
+            "Đề nghị mang giấy hẹn trả kết quả đến Trung tâm Phục vụ hành chính công xã để nhận.",
         ),
         (
             "dossier.returned",
             {"delivery": "postal"},
-            f"{CENTRE}: Hồ sơ HS-9 đã trả kết quả qua dịch vụ bưu chính. Cảm ơn ông/bà.",
+            f"{CENTRE}: Hồ sơ HS-9 đã được trả kết quả qua dịch vụ bưu chính. Cảm ơn ông/bà.",
         ),
     ]
     day = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -100,7 +101,7 @@ async def test_refusal_and_stop_messages_name_the_reason_when_a_dossier_ends_bad
         assert sorted(message.text for message in c.provider.sent) == [
             f"{CENTRE}: Hồ sơ HS-2 không được tiếp nhận. Lý do: Hồ sơ không thuộc thẩm quyền giải quyết.",
             f"{CENTRE}: Hồ sơ HS-3 đã dừng xử lý. Lý do: Công dân không bổ sung hồ sơ đúng hạn. "
-            "Ông/bà liên hệ Bộ phận Một cửa để được hướng dẫn.",
+            "Đề nghị ông/bà liên hệ Trung tâm để được hướng dẫn.",
         ]
 
 
@@ -276,7 +277,7 @@ async def test_message_waits_for_the_contact_when_a_later_event_arrives_before_t
             (
                 "+84912345678",
                 f"{CENTRE}: Hồ sơ HS-1 cần nộp phí, lệ phí 50.000 đồng. "
-                "Ông/bà có thể thanh toán trực tuyến tại dichvucong.gov.vn.",
+                "Có thể thanh toán trực tuyến tại dichvucong.gov.vn.",
             )
         ]
 
@@ -299,3 +300,38 @@ async def test_waiting_message_is_skipped_when_the_late_contact_has_no_consent_o
             ("HS-2", "skipped", "no_contact"),
         ]
         assert c.provider.sent == []
+
+
+async def test_business_is_addressed_as_an_organisation_and_postal_result_comes_by_post_when_so_filed(
+    database_url: str,
+) -> None:
+    clock = FakeClock(vn("2026-03-02T08:15:30"))
+    company = applicant(kind="business", name="Công ty TNHH Lâm Thao Xanh", phone="0912345678")
+    async with core(database_url, clock) as c:
+        await c.take(dossier_event("dossier.accepted", "HS-B", channel="postal", applicant=company))
+        await c.dispatcher.run_once()
+        clock.advance(timedelta(days=1))
+        await c.take(
+            dossier_event(
+                "dossier.processed", "HS-B", time=(clock() - timedelta(seconds=5)).isoformat(), result_electronic=False
+            )
+        )
+        await c.dispatcher.run_once()
+
+        assert [message.text for message in c.provider.sent] == [
+            f"{CENTRE}: Hồ sơ HS-B của Quý tổ chức/doanh nghiệp đã được tiếp nhận. Hẹn trả kết quả ngày 05/03/2026.",
+            f"{CENTRE}: Hồ sơ HS-B đã có kết quả. Kết quả sẽ được gửi qua dịch vụ bưu chính đến địa chỉ đã đăng ký.",
+        ]
+
+
+def test_centre_name_comes_from_the_setting_when_a_commune_configures_its_own() -> None:
+    from services.notifier.adapters.config_files import load_templates
+
+    templates = load_templates(centre_name="Trung tâm Phục vụ hành chính công xã Phật Tích")
+    accepted = templates.get("citizen.accepted").render(
+        {"dossier_code": "HS-1", "due_date": "05/03/2026", "addressee": "addressee_citizen"}
+    )
+    assert accepted.text == (
+        "Trung tâm Phục vụ hành chính công xã Phật Tích: Hồ sơ HS-1 của ông/bà đã được tiếp nhận. "
+        "Hẹn trả kết quả ngày 05/03/2026."
+    )

@@ -31,7 +31,10 @@ from tests.notifier.helpers import (
 )
 
 pytestmark = pytest.mark.timeout(120)
-ACCEPTED_TEXT = "UBND xã Lâm Thao: Hồ sơ HS-001 của ông/bà đã được tiếp nhận. Hẹn trả kết quả ngày 05/03/2026."
+ACCEPTED_TEXT = (
+    "Trung tâm Phục vụ hành chính công xã Lâm Thao: Hồ sơ HS-001 của ông/bà đã được tiếp nhận. "
+    "Hẹn trả kết quả ngày 05/03/2026."
+)
 
 
 def accepted(code: str = "HS-001", time: str = "2026-03-02T08:15:00+07:00", **applicant: Any) -> dict[str, Any]:
@@ -267,7 +270,7 @@ async def test_officers_are_reminded_when_dossier_and_task_alerts_arrive(
                 "GSM-7",
                 1,
                 "DVC Pulse: Ho so HS-001 (TTHC 1.001193) sap qua han (17:00 ngay 05/03/2026). "
-                "De nghi dong chi khan truong xu ly.",
+                "Khan truong xu ly; neu khong kip phai lap phieu xin loi, hen lai truoc han.",
             ),
         ]
         rows = await notifier.notifications(dossier_code="HS-001")

@@ -21,11 +21,9 @@ from tests.notifier.core_helpers import Core, core
 from tests.notifier.helpers import FakeClock, connected, eventually, publish, running_notifier, settings_for, vn
 
 pytestmark = pytest.mark.timeout(60)
-CENTRE = "UBND xã Lâm Thao"
+CENTRE = "Trung tâm Phục vụ hành chính công xã Lâm Thao"
 ACCEPTED = f"{CENTRE}: Hồ sơ HS-1 của ông/bà đã được tiếp nhận. Hẹn trả kết quả ngày 05/03/2026."
-PROCESSED = (
-    f"{CENTRE}: Hồ sơ HS-1 đã có kết quả. Kết quả điện tử đã được gửi vào tài khoản của ông/bà trên Cổng Dịch vụ công."
-)
+PROCESSED = f"{CENTRE}: Hồ sơ HS-1 đã có kết quả. Kết quả điện tử được gửi theo hình thức đã đăng ký khi nộp hồ sơ."
 
 
 @asynccontextmanager

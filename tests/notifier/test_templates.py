@@ -116,3 +116,15 @@ def test_unaccented_template_is_sent_without_marks_when_rendered() -> None:
     rendered = templates.get("citizen.accepted").render({"dossier_code": "HS-1", "due_date": "05/03/2026"})
     assert rendered.text == "Ho so HS-1 cua ong/ba da duoc tiep nhan, hen tra ngay 05/03/2026."
     assert (rendered.length.encoding.value, rendered.length.segments) == ("GSM-7", 1)
+
+
+def test_docs_show_every_template_as_rendered_when_the_packaged_templates_change() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "notifier.md").read_text(encoding="utf-8")
+    for template in load_templates():
+        variants = [template.sample_values()]
+        if "addressee" in template.placeholders:
+            variants.append({**variants[0], "addressee": "addressee_business"})
+        for values in variants:
+            assert f"| {template.render(values).text} |" in docs, f"docs/notifier.md lacks {template.id}'s sample"

@@ -24,9 +24,13 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML ({error})") from None
 
 
-def load_templates(path: Path | None = None) -> TemplateSet:
+def load_templates(path: Path | None = None, centre_name: str | None = None) -> TemplateSet:
+    """`centre_name` (the setting) replaces the file's `centre` constant: the name every citizen SMS starts with."""
     source = path or DEFAULT_TEMPLATES
-    return build_template_set(read_yaml(source), str(source))
+    raw = read_yaml(source)
+    if centre_name is not None and isinstance(raw, dict):
+        raw = {**raw, "constants": {**(raw.get("constants") or {}), "centre": centre_name}}
+    return build_template_set(raw, str(source))
 
 
 def load_triggers(templates: TemplateSet, path: Path | None = None) -> Triggers:

@@ -24,6 +24,8 @@ class StoredContact:
     phone_encrypted: bytes | None
     sms_consent: bool
     event_time: datetime
+    applicant_kind: str | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,11 @@ async def record_processed(session: AsyncSession, items: Sequence[Incoming], at:
 async def load_contacts(session: AsyncSession, codes: Iterable[str]) -> dict[str, StoredContact]:
     found: dict[str, StoredContact] = {}
     for part in chunks(sorted(set(codes))):
-        query = select(
-            contacts.c.dossier_code, contacts.c.phone_encrypted, contacts.c.sms_consent, contacts.c.event_time
-        )
-        for row in await session.execute(query.where(contacts.c.dossier_code.in_(part))):
+        c = contacts.c
+        query = select(c.dossier_code, c.phone_encrypted, c.sms_consent, c.event_time, c.applicant_kind, c.channel)
+        for row in await session.execute(query.where(c.dossier_code.in_(part))):
             found[row.dossier_code] = StoredContact(
-                row.dossier_code, row.phone_encrypted, row.sms_consent, row.event_time
+                row.dossier_code, row.phone_encrypted, row.sms_consent, row.event_time, row.applicant_kind, row.channel
             )
     return found
 

@@ -49,6 +49,7 @@ contacts = Table(
     Column("applicant_kind", String(16), nullable=True),
     Column("event_time", UtcDateTime(), nullable=False),  # the newer submitted/accepted wins
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("channel", String(16), nullable=True),  # migration 0004: how the result goes back
     Index("ix_notifier_contacts_updated_at", "updated_at"),
 )
 

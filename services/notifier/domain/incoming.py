@@ -15,7 +15,7 @@ from services.contracts.events import CloudEvent, EventType
 from services.notifier.domain import formatting
 
 ALERT_SOURCE = "urn:dvc:alerts"
-_DOSSIER = ("dossier_code", "procedure_code", "agency")
+_DOSSIER = ("dossier_code", "procedure_code", "agency", "addressee")  # addressee: citizen unless known otherwise
 _DUE = ("due_date", "due_time")
 
 # Placeholders each kind always provides (a trigger may only use these, plus constants).
@@ -33,8 +33,8 @@ PROVIDED: dict[str, frozenset[str]] = {
     "dossier.returned": frozenset((*_DOSSIER, "delivery")),
     "dossier.withdrawn": frozenset((*_DOSSIER, "reason")),
     "dossier.stopped": frozenset((*_DOSSIER, "reason", "officer")),
-    "alerts.dossier.at_risk": frozenset((*_DOSSIER, *_DUE)),
-    "alerts.dossier.overdue": frozenset((*_DOSSIER, *_DUE)),
+    "alerts.dossier.at_risk": frozenset((*_DOSSIER[:3], *_DUE)),
+    "alerts.dossier.overdue": frozenset((*_DOSSIER[:3], *_DUE)),
     "alerts.task.due_soon": frozenset(("task_title", "owner_unit", "deadline", "progress")),
     "alerts.task.overdue": frozenset(("task_title", "owner_unit", "deadline", "progress")),
 }
@@ -48,6 +48,7 @@ class ApplicantContact:
     phone: str | None
     sms_consent: bool
     kind: str
+    channel: str | None = None  # how the dossier came in (direct, online, postal): how its result goes back
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,12 @@ class Incoming:
 
 
 def _dossier_values(data: d.DossierRef, timezone: str) -> dict[str, str]:
-    values = {"dossier_code": data.dossier_code, "procedure_code": data.procedure_code, "agency": data.agency}
+    values = {
+        "dossier_code": data.dossier_code,
+        "procedure_code": data.procedure_code,
+        "agency": data.agency,
+        "addressee": "addressee_citizen",  # the intake re-addresses it once the applicant is known
+    }
     officer = getattr(data, "officer", None)
     if officer:
         values["officer"] = officer
@@ -99,7 +105,7 @@ def from_event(event: CloudEvent, timezone: str, sequence: int | None = None) ->
     applicant = None
     if isinstance(data, d.DossierSubmitted | d.DossierAccepted):
         a = data.applicant
-        applicant = ApplicantContact(a.name, a.phone, a.sms_consent, a.kind.value)
+        applicant = ApplicantContact(a.name, a.phone, a.sms_consent, a.kind.value, data.channel.value)
     return Incoming(
         source=event.source,
         id=event.id,

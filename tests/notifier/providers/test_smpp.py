@@ -254,5 +254,6 @@ async def test_provider_binds_before_the_first_send_when_started(smsc: Smsc) -> 
     await providers.start()
     await _eventually(lambda: smsc.binds == 1)
     await providers.close()
+    await _eventually(lambda: smsc.unbinds == 1)  # the SMSC reads the unbind after close() returns
 
     assert (smsc.binds, smsc.submitted, smsc.unbinds) == (1, [], 1)
