@@ -65,7 +65,9 @@ def make_system(tmp_path: Path) -> Iterator[MakeSystem]:
         cluster: bool = False,
         settings: Mapping[str, Mapping[str, str]] | None = None,
         database_urls: Mapping[str, str] | None = None,
+        drop_databases: list[str] | None = None,
     ) -> FaultSystem:
+        databases.extend(drop_databases or [])
         if database_urls is not None:
             urls = dict(database_urls)
         elif backend == "sqlite":
