@@ -1,0 +1,81 @@
+"""A local SMS gateway (eSMS-like JSON API) the test switches between behaving, failing (HTTP 500), timing
+out after accepting, and answering late. Like a real aggregator it de-duplicates by RequestId: a retry of an
+accepted request is answered again but reaches the phone once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import orjson
+
+from services.runtime.embedded_nats import free_port
+
+MODES = ("ok", "fail", "timeout", "late")
+
+
+class SmsGateway:
+    def __init__(self, client_timeout: float) -> None:
+        self.port = free_port()
+        self.client_timeout = client_timeout
+        self.mode = "ok"
+        self.requests = 0
+        self.delivered: dict[str, dict[str, Any]] = {}  # RequestId -> what reached the phone
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/send"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.delivered.values())
+
+    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
+        """(HTTP status, answer, delay before answering) for one request, in the current mode."""
+        mode = self.mode
+        with self._lock:
+            self.requests += 1
+            if mode == "fail":
+                return 500, {"CodeResult": "99", "ErrorMessage": "gateway down"}, 0.0
+            request_id = str(body["RequestId"])
+            self.delivered.setdefault(
+                request_id, {"notification_id": request_id, "to": body["Phone"], "text": body["Content"]}
+            )
+        delay = {"timeout": self.client_timeout * 2, "late": self.client_timeout * 0.6}.get(mode, 0.0)
+        return 200, {"CodeResult": "100", "SMSID": f"gw-{request_id}"}, delay
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                status, answer, delay = gateway._answer(orjson.loads(self.rfile.read(length)))
+                time.sleep(delay)  # the gateway's own slowness (an accepted request answered late or never)
+                payload = orjson.dumps(answer)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the client gave up (timeout)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        return Handler
