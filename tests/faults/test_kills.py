@@ -41,6 +41,7 @@ def test_nothing_lost_or_doubled_when_consumers_are_sigkilled_at_random_points(
                 system.services[name].start()
     for service in system.services.values():
         service.wait_ready()
-    outcome = measure(system, history, sender.acknowledged, fault="SIGKILL indicators, notifier, tasks", backend=backend)
+    fault = "SIGKILL indicators, notifier, tasks"
+    outcome = measure(system, history, sender.acknowledged, fault=fault, backend=backend)
     assert_clean(outcome)
     assert system.dead_letters() == 0

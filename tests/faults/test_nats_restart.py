@@ -14,9 +14,7 @@ from tests.faults.system import RetryingSender
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 
 
-def test_nothing_lost_when_nats_server_stops_and_restarts_mid_stream(
-    make_system: MakeSystem, history: History
-) -> None:
+def test_nothing_lost_when_nats_server_stops_and_restarts_mid_stream(make_system: MakeSystem, history: History) -> None:
     system = make_system("sqlite")
     batches = history.batches(25)
     sender = RetryingSender(system, batches, pause=0.2)

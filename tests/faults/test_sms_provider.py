@@ -60,7 +60,6 @@ def test_each_sms_reaches_the_phone_once_when_the_provider_fails_times_out_and_a
         backend="sqlite",
         gateway_deliveries=gateway.deliveries(),
     )
-    outcome.details = "; ".join(
-        filter(None, [outcome.details, f"gateway took {len(gateway.deliveries())}, outbox {len(system.outbox_lines())}"])
-    )
+    routes = f"gateway took {len(gateway.deliveries())}, outbox {len(system.outbox_lines())}"
+    outcome.details = "; ".join(filter(None, [outcome.details, routes]))
     assert_clean(outcome)
