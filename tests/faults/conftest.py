@@ -15,7 +15,6 @@ from tests.faults.history import History, make_history
 from tests.faults.system import FaultSystem
 
 DB_SERVICES = ("indicators", "tasks", "notifier")
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 MakeSystem = Callable[..., FaultSystem]
 
