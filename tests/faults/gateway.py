@@ -54,7 +54,7 @@ class SmsGateway:
             self.delivered.setdefault(
                 request_id, {"notification_id": request_id, "to": body["Phone"], "text": body["Content"]}
             )
-        delay = {"timeout": self.client_timeout * 2, "late": self.client_timeout * 0.6}.get(mode, 0.0)
+        delay = {"timeout": self.client_timeout * 2, "late": self.client_timeout / 4}.get(mode, 0.0)
         return 200, {"CodeResult": "100", "SMSID": f"gw-{request_id}"}, delay
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

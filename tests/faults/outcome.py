@@ -8,7 +8,7 @@ import contextlib
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -116,9 +116,11 @@ def _tasks_disagreement(system: System) -> int:
     return 0
 
 
-def delivered_sms(system: System, extra: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+def delivered_sms(
+    system: System, extra: Callable[[], Iterable[Mapping[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
     """What reached phones: the outbox lines, plus what another provider (a test's gateway) accepted."""
-    return [*system.outbox_lines(), *extra]
+    return [*system.outbox_lines(), *(extra() if extra is not None else ())]
 
 
 def measure(
@@ -128,7 +130,7 @@ def measure(
     *,
     fault: str,
     backend: str,
-    gateway_deliveries: Iterable[Mapping[str, Any]] = (),
+    gateway_deliveries: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
     converge_timeout: float = 120.0,
 ) -> Outcome:
     """Wait until every consumer is done and the notifier sent everything due (bounded), then compare."""

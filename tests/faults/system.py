@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +60,9 @@ class FaultSystem(System):
             self.nats.start()
         env = base_env(self.var_dir, self.nats_url)
         run_cli(env, "streams", "apply", *(("--replicas", "3") if self.cluster else ()))
-        self.key = run_cli(env, "ingest", "demo-key").strip()
-        self.operator_key = run_cli(env, "notifier", "demo-key").strip()
+        with ThreadPoolExecutor(2) as pool:  # two interpreter start-ups at once
+            keys = [pool.submit(run_cli, env, service, "demo-key") for service in ("ingest", "notifier")]
+            self.key, self.operator_key = (key.result().strip() for key in keys)
         for name in SERVICES:
             prefix = f"DVC_{name.upper()}"
             port = free_port()

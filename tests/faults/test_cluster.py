@@ -25,11 +25,19 @@ def _events_leader(system: FaultSystem) -> str:
     return str(system._jetstream_call(leader))
 
 
+def _replicas(system: FaultSystem) -> int:
+    async def replicas(js: Any) -> int:
+        return int((await js.stream_info("DVC_EVENTS")).config.num_replicas)
+
+    return int(system._jetstream_call(replicas))
+
+
 def test_nothing_lost_when_a_cluster_node_is_sigkilled_and_restarted_mid_stream(
     make_system: MakeSystem, history: History
 ) -> None:
     system = make_system("sqlite", cluster=True)
     assert system.nodes is not None
+    assert _replicas(system) == 3
     batches = history.batches(25)
     sender = RetryingSender(system, batches, pause=0.25)
     with sender.running():
