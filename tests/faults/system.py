@@ -37,6 +37,20 @@ FAULT_SETTINGS: dict[str, dict[str, str]] = {
 }
 
 
+def apply_r3_streams(env: Mapping[str, str], timeout: float = 60.0) -> None:
+    """`dvc-pulse streams apply --replicas 3`, retried: the nodes elect a JetStream meta leader a moment after
+    they listen, and until then the stream API fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            run_cli(env, "streams", "apply", "--replicas", "3")
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
 @dataclass
 class FaultSystem(System):
     """`cluster`: three nats-server nodes and R3 streams instead of one server. `settings`: extra environment
@@ -59,7 +73,10 @@ class FaultSystem(System):
             self.nats = EmbeddedNats(free_port(), self.root / "nats", self.root / "logs" / "nats.log")
             self.nats.start()
         env = base_env(self.var_dir, self.nats_url)
-        run_cli(env, "streams", "apply", *(("--replicas", "3") if self.cluster else ()))
+        if self.cluster:
+            apply_r3_streams(env)
+        else:
+            run_cli(env, "streams", "apply")
         with ThreadPoolExecutor(2) as pool:  # two interpreter start-ups at once
             keys = [pool.submit(run_cli, env, service, "demo-key") for service in ("ingest", "notifier")]
             self.key, self.operator_key = (key.result().strip() for key in keys)
