@@ -1,6 +1,7 @@
-"""A local SMS gateway (eSMS-like JSON API) the test switches between behaving, failing (HTTP 500), timing
-out after accepting, and answering late. Like a real aggregator it de-duplicates by RequestId: a retry of an
-accepted request is answered again but reaches the phone once."""
+"""A local SMS gateway (eSMS-like JSON API) that follows a script of behaviours, one per request: failing
+(HTTP 500), timing out after accepting, answering late, then behaving. Scripted by request count, not by
+time, so each behaviour is met whatever the machine's speed. Like a real aggregator it de-duplicates by
+RequestId: a retry of an accepted request is answered again but reaches the phone once."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ class SmsGateway:
     def __init__(self, client_timeout: float) -> None:
         self.port = free_port()
         self.client_timeout = client_timeout
-        self.mode = "ok"
+        self.script: list[list[Any]] = []  # [[mode, requests left], ...], then "ok"
+        self.modes_seen: dict[str, int] = {}
         self.requests = 0
         self.delivered: dict[str, dict[str, Any]] = {}  # RequestId -> what reached the phone
         self._lock = threading.Lock()
@@ -43,10 +45,25 @@ class SmsGateway:
         with self._lock:
             return list(self.delivered.values())
 
-    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
-        """(HTTP status, answer, delay before answering) for one request, in the current mode."""
-        mode = self.mode
+    def follow(self, *steps: tuple[str, int]) -> None:
+        assert all(mode in MODES for mode, _ in steps)
         with self._lock:
+            self.script = [[mode, count] for mode, count in steps]
+
+    def _next_mode(self) -> str:
+        if not self.script:
+            return "ok"
+        mode = str(self.script[0][0])
+        self.script[0][1] -= 1
+        if self.script[0][1] <= 0:
+            self.script.pop(0)
+        return mode
+
+    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
+        """(HTTP status, answer, delay before answering) for one request, as the script says."""
+        with self._lock:
+            mode = self._next_mode()
+            self.modes_seen[mode] = self.modes_seen.get(mode, 0) + 1
             self.requests += 1
             if mode == "fail":
                 return 500, {"CodeResult": "99", "ErrorMessage": "gateway down"}, 0.0

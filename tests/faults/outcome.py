@@ -144,6 +144,8 @@ def measure(
     expected, _consent = expected_sms(history.events)
     with contextlib.suppress(AssertionError):  # what is still pending is named in the details below
         wait_for(lambda: not _pending(system), converge_timeout, "the notifier to send all due")
+    with contextlib.suppress(AssertionError):  # in flight; one a kill caught stays "sending" (named below)
+        wait_for(lambda: not system.notifications(status="sending"), 15, "the provider calls in flight to end")
     lines = delivered_sms(system, gateway_deliveries)
     texts = Counter((line["to"], line["text"]) for line in lines)
     duplicated = sum(count - 1 for count in texts.values())
