@@ -19,6 +19,7 @@ import nats
 import orjson
 
 from services.runtime.embedded_nats import EmbeddedNats, free_port
+from services.runtime.streams import apply_streams
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli
 from tests.e2e.system import SERVICE_SETTINGS, System
 from tests.faults.cluster import NatsCluster
@@ -37,18 +38,26 @@ FAULT_SETTINGS: dict[str, dict[str, str]] = {
 }
 
 
-def apply_r3_streams(env: Mapping[str, str], timeout: float = 60.0) -> None:
-    """`dvc-pulse streams apply --replicas 3`, retried: the nodes elect a JetStream meta leader a moment after
-    they listen, and until then the stream API fails."""
+def apply_streams_in_process(url: str, replicas: int, timeout: float = 60.0) -> None:
+    """What `dvc-pulse streams apply [--replicas N]` does, without starting an interpreter; retried, because a
+    cluster's nodes elect a JetStream meta leader a moment after they listen and until then the API fails."""
+
+    async def apply() -> None:
+        connection = await nats.connect(url.split(","), connect_timeout=2, max_reconnect_attempts=1)
+        try:
+            await apply_streams(connection.jetstream(), replicas=replicas)
+        finally:
+            await connection.close()
+
     deadline = time.monotonic() + timeout
     while True:
         try:
-            run_cli(env, "streams", "apply", "--replicas", "3")
+            asyncio.run(apply())
             return
-        except AssertionError:
+        except Exception:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(1.0)
+            time.sleep(0.5)
 
 
 @dataclass
@@ -73,10 +82,7 @@ class FaultSystem(System):
             self.nats = EmbeddedNats(free_port(), self.root / "nats", self.root / "logs" / "nats.log")
             self.nats.start()
         env = base_env(self.var_dir, self.nats_url)
-        if self.cluster:
-            apply_r3_streams(env)
-        else:
-            run_cli(env, "streams", "apply")
+        apply_streams_in_process(self.nats_url, replicas=3 if self.cluster else 1)
         with ThreadPoolExecutor(2) as pool:  # two interpreter start-ups at once
             keys = [pool.submit(run_cli, env, service, "demo-key") for service in ("ingest", "notifier")]
             self.key, self.operator_key = (key.result().strip() for key in keys)
