@@ -123,6 +123,40 @@ def delivered_sms(
     return [*system.outbox_lines(), *(extra() if extra is not None else ())]
 
 
+@dataclass
+class SmsCounts:
+    expected: int
+    duplicated: int
+    wrong: int
+    missing: int
+
+
+def _sms_counts(
+    system: System,
+    history: History,
+    gateway_deliveries: Callable[[], Iterable[Mapping[str, Any]]] | None,
+    timeout: float,
+) -> SmsCounts:
+    """Once nothing is due any more (bounded waits): what reached phones against what the truth calls for."""
+    with contextlib.suppress(AssertionError):  # what is still pending is named in the details
+        wait_for(lambda: not _pending(system), timeout, "the notifier to send all due")
+    with contextlib.suppress(AssertionError):  # in flight; one a kill caught stays "sending" (named)
+        wait_for(lambda: not system.notifications(status="sending"), 15, "the provider calls in flight to end")
+    expected, _consent = expected_sms(history.events)
+    texts = Counter((line["to"], line["text"]) for line in delivered_sms(system, gateway_deliveries))
+    wanted: Counter[tuple[str, str, str]] = Counter((sms.dossier_code, sms.kind, sms.to) for sms in expected)
+    got: Counter[tuple[str, str, str]] = Counter()
+    for to, text in texts:
+        code, kind = classify(text)
+        got[(code, kind, to)] += 1
+    return SmsCounts(
+        expected=len(expected),
+        duplicated=sum(count - 1 for count in texts.values()),
+        wrong=sum((got - wanted).values()),  # includes any message to a dossier without consent
+        missing=sum((wanted - got).values()),
+    )
+
+
 def measure(
     system: System,
     history: History,
@@ -141,38 +175,24 @@ def measure(
     below, above = _unit_differences(system.indicators(history.start, history.end), wanted)
     not_applied = len(acknowledged - applied_identities(system.database_urls["indicators"]))
     tasks_behind = _tasks_disagreement(system)
-    expected, _consent = expected_sms(history.events)
-    with contextlib.suppress(AssertionError):  # what is still pending is named in the details below
-        wait_for(lambda: not _pending(system), converge_timeout, "the notifier to send all due")
-    with contextlib.suppress(AssertionError):  # in flight; one a kill caught stays "sending" (named below)
-        wait_for(lambda: not system.notifications(status="sending"), 15, "the provider calls in flight to end")
-    lines = delivered_sms(system, gateway_deliveries)
-    texts = Counter((line["to"], line["text"]) for line in lines)
-    duplicated = sum(count - 1 for count in texts.values())
-    wanted_sms = Counter((message.dossier_code, message.kind, message.to) for message in expected)
-    got_sms: Counter[tuple[str, str, str]] = Counter()
-    for to, text in texts:
-        code, kind = classify(text)
-        got_sms[(code, kind, to)] += 1
-    wrong = sum((got_sms - wanted_sms).values())  # includes any message to a dossier without consent
-    missing = sum((wanted_sms - got_sms).values())
+    sms = _sms_counts(system, history, gateway_deliveries, converge_timeout)
     details = []
     if not_applied or below or above:
         details.append(f"{not_applied} events not applied, indicators {below} units below / {above} above")
-    if missing:
+    if sms.missing:
         counts = {status: len(system.notifications(status=status)) for status in NOT_DELIVERED}
-        details.append(f"{missing} SMS missing ({', '.join(f'{k} {v}' for k, v in counts.items() if v)})")
+        details.append(f"{sms.missing} SMS missing ({', '.join(f'{k} {v}' for k, v in counts.items() if v)})")
     if tasks_behind:
         details.append(f"tasks differ from indicators on {tasks_behind} codes")
     return Outcome(
         fault=fault,
         backend=backend,
         events_sent=len(acknowledged),
-        lost=not_applied + below + missing + tasks_behind,
+        lost=not_applied + below + sms.missing + tasks_behind,
         double_counted=above,
-        sms_expected=len(expected),
-        sms_duplicated=duplicated,
-        sms_wrong=wrong,
+        sms_expected=sms.expected,
+        sms_duplicated=sms.duplicated,
+        sms_wrong=sms.wrong,
         details="; ".join(details),
     )
 
