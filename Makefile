@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install up test lint check-schemas bench clean tools
+.PHONY: install up test lint check-schemas bench clean tools reliability
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
@@ -27,6 +27,13 @@ lint: install
 ## Static checks, then every test (PostgreSQL too when DVC_TEST_POSTGRES_URL is set).
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
+
+## The fault suite alone (tests/faults, ~5 min), then its measured table in docs/reliability.md (even when a case
+## fails: the table then shows what was lost). PostgreSQL rows need DVC_TEST_POSTGRES_URL.
+reliability: install
+	rm -f var/faults-results.json
+	status=0; $(BIN)/pytest -q -p no:cacheprovider -m faults tests/faults || status=$$?; \
+	$(BIN)/python -m tests.faults.report && exit $$status
 
 ## Optional tools, as root with apt-get (`.ci/run` installs them too): promtool for tests/deploy/test_promtool.py.
 tools:

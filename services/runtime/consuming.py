@@ -3,11 +3,14 @@
 A service supplies `decode` (bytes -> item, raising `InvalidMessage` for bad input) and `apply` (one DB
 transaction for the whole list, recording processed identities). This module acks after `apply`
 returns, nacks with backoff on failure, isolates a poison message by retrying one at a time, and sends
-invalid or exhausted messages to DVC_DLQ with the reason.
+invalid or exhausted messages to DVC_DLQ with the reason. A database that cannot be reached (refused,
+dropped, locked) is nobody's poison: the batch is held and retried until the database answers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,6 +19,7 @@ from typing import Generic, TypeVar
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from services.contracts.subjects import dlq_subject
 from services.runtime.publishing import OutgoingMessage, publish_all
@@ -32,6 +36,19 @@ def backoff_seconds(deliveries: int, base: float = 0.5, cap: float = 60.0) -> fl
     """Exponential backoff with full jitter for the n-th delivery (1-based)."""
     ceiling: float = min(cap, base * 2 ** max(0, deliveries - 1))
     return random.uniform(ceiling / 2, ceiling)
+
+
+HELD_RETRY_CAP_SECONDS = 5.0  # well under any ack_wait: each retry also resets the messages' ack timers
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """True when the database could not be reached (refused, dropped, timed out, locked): a fault of the
+    infrastructure that says nothing about the message, so it must not count towards its dead-lettering."""
+    if isinstance(error, OSError | TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    )
 
 
 @dataclass
@@ -81,7 +98,7 @@ class BatchProcessor(Generic[T]):
         if not decoded:
             return outcome
         try:
-            await self.apply([item for _, item in decoded])
+            await self._apply_held([item for _, item in decoded], [message for message, _ in decoded])
         except Exception:
             if len(decoded) == 1:
                 await self._retry_or_dead_letter(decoded[0][0], outcome)
@@ -95,9 +112,31 @@ class BatchProcessor(Generic[T]):
         outcome.applied += len(decoded)
         return outcome
 
+    async def _apply_held(self, items: list[T], messages: list[Msg]) -> None:
+        """`apply`, retried with backoff while the store is unreachable. The messages stay with us (their ack
+        timers reset at each retry), so no redelivery counts towards `max_deliver` and none is dead-lettered
+        for an outage (issue 11: the database unreachable for 20 s must lose nothing)."""
+        attempt = 0
+        while True:
+            try:
+                await self.apply(items)
+                return
+            except Exception as error:
+                if not store_unavailable(error):
+                    raise
+                attempt += 1
+                # the type only: a SQLAlchemy message carries the statement's parameters (names, phones)
+                logger.warning(
+                    "store unavailable (%s); %d messages held, retry %d", type(error).__name__, len(items), attempt
+                )
+            for message in messages:
+                with contextlib.suppress(Exception):  # NATS down too: the messages come back after ack_wait
+                    await message.in_progress()
+            await asyncio.sleep(backoff_seconds(attempt, base=0.25, cap=HELD_RETRY_CAP_SECONDS))
+
     async def _apply_one(self, message: Msg, item: T, outcome: BatchOutcome) -> None:
         try:
-            await self.apply([item])
+            await self._apply_held([item], [message])
         except Exception:
             await self._retry_or_dead_letter(message, outcome)
             return
