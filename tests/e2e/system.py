@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -215,3 +216,13 @@ class PacedSender:
             self._thread.join(timeout=120)
         if self.error is not None:
             raise self.error
+
+
+def superseded_messages(system: System, unsent: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """Expected messages not sent because a newer step of their dossier arrived first (docs/notifier.md, No stale
+    SMS): events of days are posted within seconds, so which ones depends on the dispatcher's timing."""
+    found: Counter[tuple[str, str]] = Counter()
+    for code in sorted({code for code, _ in unsent}):
+        for row in system.notifications(dossier_code=code, status="superseded"):
+            found[(code, row["event_kind"].removeprefix("dossier."))] += 1
+    return found & unsent

@@ -25,7 +25,7 @@ import pytest
 from tests.conftest import POSTGRES_URL, _postgres_admin_url
 from tests.e2e.expected import LIVE_CODES, SERVICE_CODES, VN, Sms, classify, expected_indicators, expected_sms, per_kind
 from tests.e2e.processes import base_env, run_cli, wait_for
-from tests.e2e.system import PacedSender, System
+from tests.e2e.system import PacedSender, System, superseded_messages
 
 pytestmark = pytest.mark.e2e
 
@@ -120,20 +120,10 @@ def _check_outbox(system: System, expected: list[Sms], consent: dict[str, bool])
     wanted = Counter((message.dossier_code, message.kind) for message in expected)
     got = Counter(sent) + Counter(in_doubt)
     assert got - wanted == Counter(), "SMS that should not have been sent"
-    superseded = _superseded(system, wanted - got)
+    superseded = superseded_messages(system, wanted - got)
     missing = wanted - got - superseded
     assert missing == Counter(), f"{sum(missing.values())} SMS missing, e.g. {sorted(missing)[:5]}"
     assert Counter(kind for _, kind in (got + superseded).elements()) == per_kind(expected)
-
-
-def _superseded(system: System, unsent: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
-    """Expected messages not sent because a newer step of their dossier arrived first (docs/notifier.md, No stale
-    SMS): events of days are posted within seconds, so which ones depends on the dispatcher's timing."""
-    found: Counter[tuple[str, str]] = Counter()
-    for code in sorted({code for code, _ in unsent}):
-        for row in system.notifications(dossier_code=code, status="superseded"):
-            found[(code, row["event_kind"].removeprefix("dossier."))] += 1
-    return found & unsent
 
 
 def test_every_number_is_exact_when_two_services_are_killed_while_events_flow(system: System) -> None:

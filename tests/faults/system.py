@@ -18,6 +18,7 @@ import httpx
 import nats
 import orjson
 
+from services.launcher import ensure_notifier_secrets, ensure_outbox_callback_token
 from services.runtime.embedded_nats import EmbeddedNats, free_port
 from services.runtime.streams import apply_streams
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli
@@ -83,9 +84,11 @@ class FaultSystem(System):
             self.nats.start()
         env = base_env(self.var_dir, self.nats_url)
         apply_streams_in_process(self.nats_url, replicas=3 if self.cluster else 1)
-        with ThreadPoolExecutor(2) as pool:  # two interpreter start-ups at once
-            keys = [pool.submit(run_cli, env, service, "demo-key") for service in ("ingest", "notifier")]
-            self.key, self.operator_key = (key.result().strip() for key in keys)
+        ensure_notifier_secrets(self.var_dir)  # as `make up` does: the notifier refuses to start without them
+        ensure_outbox_callback_token(self.var_dir)
+        with ThreadPoolExecutor(3) as pool:  # interpreter start-ups at once
+            keys = [pool.submit(run_cli, env, service, "demo-key") for service in ("ingest", "notifier", "tasks")]
+            self.key, self.operator_key, self.tasks_key = (key.result().strip() for key in keys)
         for name in SERVICES:
             prefix = f"DVC_{name.upper()}"
             port = free_port()

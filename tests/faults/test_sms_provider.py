@@ -70,7 +70,6 @@ def test_each_sms_reaches_the_phone_once_when_the_provider_fails_then_answers_la
     assert gateway.modes_seen.get("late") == 30
 
 
-@pytest.mark.xfail(strict=False, reason="needs w11-sms: a timeout after the gateway accepted fails over to the outbox")
 def test_each_sms_reaches_the_phone_once_when_the_provider_times_out_after_accepting(
     gateway: SmsGateway, make_system: MakeSystem, history: History
 ) -> None:
