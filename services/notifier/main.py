@@ -41,6 +41,7 @@ from services.notifier.settings import Settings
 from services.notifier.subscribers import ConsumerSettings, register_consumers
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.health import database_check, nats_check, streams_check
 from services.runtime.logging import configure_logging
@@ -115,6 +116,9 @@ def create_app(
     except ValueError as error:
         raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
     metrics = NotifierMetrics(registry, providers.health)
+    consumers = ConsumerMonitor(
+        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
+    )
     relay = StatusRelay(sessions, lambda: jetstream(broker))
     dispatcher = Dispatcher(
         sessions=sessions,
@@ -174,6 +178,7 @@ def create_app(
         timezone=settings.timezone,
         apply=apply,
         after_batch=dispatcher.poke,
+        monitor=consumers,
     )
 
     async def migrate(stack: AsyncExitStack) -> None:
@@ -214,6 +219,7 @@ def create_app(
             migrate,
             background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),
         ],
+        consumers=consumers,
     )
     app.state.dispatcher = dispatcher
     app.state.intake = intake

@@ -16,6 +16,7 @@ from services.contracts.events import parse_event
 from services.contracts.streams import ALERTS, EVENTS
 from services.contracts.subjects import ALERTS_PREFIX, EVENTS_PREFIX
 from services.notifier.domain.incoming import Incoming, from_dossier_alert, from_event, from_task_alert
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.consuming import InvalidMessage
 from services.runtime.subscribing import DurableConsumer, subscribe_batches
 
@@ -78,6 +79,7 @@ def _register(
     apply: Apply,
     after_batch: Callable[[], None],
     description: str,
+    monitor: ConsumerMonitor | None,
 ) -> None:
     async def apply_items(items: Sequence[Incoming]) -> None:
         await apply(items, consumer.durable)
@@ -101,6 +103,7 @@ def _register(
         decode=decode,
         apply=apply_items,
         after_batch=lambda _messages, _outcome: after_batch(),
+        monitor=monitor,
     )
 
 
@@ -112,8 +115,10 @@ def register_consumers(
     timezone: str,
     apply: Apply,
     after_batch: Callable[[], None],
+    monitor: ConsumerMonitor | None = None,
 ) -> None:
-    """`after_batch` runs once a batch is committed and acked (wakes the dispatcher)."""
+    """`after_batch` runs once a batch is committed and acked (wakes the dispatcher); `monitor` gets both
+    consumers' metrics and readiness."""
     _register(
         broker,
         events,
@@ -124,6 +129,7 @@ def register_consumers(
         apply=apply,
         after_batch=after_batch,
         description="Dossier events: citizen SMS per configured trigger",
+        monitor=monitor,
     )
     _register(
         broker,
@@ -135,4 +141,5 @@ def register_consumers(
         apply=apply,
         after_batch=after_batch,
         description="Dossier and task alerts: officer reminders (indicator snapshots are not read)",
+        monitor=monitor,
     )

@@ -22,6 +22,12 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     log_level: str = "WARNING"
     max_deliver: int = Field(default=8, ge=2, description="Deliveries before a message goes to DVC_DLQ")
+    unready_after_failed_batches: int = Field(
+        default=5, ge=1, description="Batches in a row one consumer fails before /readyz answers 503"
+    )
+    consumer_info_seconds: float = Field(
+        default=15.0, gt=0, description="How often the consumers' pending counts are read for /metrics"
+    )
 
     @property
     def nats_servers(self) -> list[str]:

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from services.contracts.streams import ALERTS, DLQ
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine
 from services.runtime.health import ReadinessCheck, database_check, nats_check, streams_check
 from services.runtime.logging import configure_logging
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
     broker = create_broker(settings.nats_servers, client_name="tasks")
     engine = create_engine(settings.resolved_database_url())
     registry = CollectorRegistry()
+    consumers = ConsumerMonitor(
+        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
+    )
     service = TasksService(
         engine=engine,
         timezone=settings.timezone,
@@ -96,6 +100,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         max_deliver=settings.max_deliver,
         ack_wait=settings.ack_wait_seconds,
         apply=apply,
+        monitor=consumers,
     )
 
     async def migrate_and_load(stack: AsyncExitStack) -> None:
@@ -121,6 +126,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         routers=[build_router(service, TaskHandlers(service), keys, scheduler.poke)],
         on_startup=[migrate_and_load, background_task("tasks-deadlines", scheduler.run)],
         connect_in_background=True,
+        consumers=consumers,
     )
     install_error_handler(app)
     app.state.tasks = service

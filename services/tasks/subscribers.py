@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from services.contracts.alerts import IndicatorSnapshotTaken
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.consuming import InvalidMessage
 from services.runtime.subscribing import DurableConsumer, subscribe_batches
 from services.tasks.adapters.live_store import SnapshotItem
@@ -39,6 +40,7 @@ def register_consumer(
     max_deliver: int,
     ack_wait: float,
     apply: Callable[[Sequence[SnapshotItem]], Awaitable[object]],
+    monitor: ConsumerMonitor | None = None,
 ) -> None:
     subscribe_batches(
         broker,
@@ -56,4 +58,5 @@ def register_consumer(
         ),
         decode=decode,
         apply=apply,
+        monitor=monitor,
     )
