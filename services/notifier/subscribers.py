@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
@@ -31,12 +32,20 @@ def _sequence(message: Msg) -> int | None:
     return message.metadata.sequence.stream if message.metadata.sequence else None
 
 
+def _storable(incoming: Incoming) -> Incoming:
+    """The time is stored in UTC: one outside years 1-9999 there raises OverflowError here, in decoding (the
+    message alone is dead-lettered), not in the batch's transaction."""
+    incoming.time.astimezone(UTC)
+    return incoming
+
+
 def event_decoder(timezone: str) -> Callable[[Msg], Incoming]:
     def decode(message: Msg) -> Incoming:
         try:
-            return from_event(parse_event(message.data), timezone, _sequence(message))
+            incoming = from_event(parse_event(message.data), timezone, _sequence(message))
         except (ValidationError, ValueError) as error:
             raise InvalidMessage(str(error)[:900]) from error
+        return _storable(incoming)
 
     return decode
 
@@ -45,11 +54,11 @@ def alert_decoder(timezone: str) -> Callable[[Msg], Incoming]:
     def decode(message: Msg) -> Incoming:
         try:
             if message.subject.startswith(f"{ALERTS_PREFIX}.dossier."):
-                return from_dossier_alert(
-                    DossierAlertRaised.model_validate_json(message.data), timezone, _sequence(message)
-                )
+                alert = DossierAlertRaised.model_validate_json(message.data)
+                return _storable(from_dossier_alert(alert, timezone, _sequence(message)))
             if message.subject.startswith(f"{ALERTS_PREFIX}.task."):
-                return from_task_alert(TaskAlertRaised.model_validate_json(message.data), _sequence(message))
+                task_alert = TaskAlertRaised.model_validate_json(message.data)
+                return _storable(from_task_alert(task_alert, _sequence(message)))
         except (ValidationError, ValueError) as error:
             raise InvalidMessage(str(error)[:900]) from error
         raise InvalidMessage(f"no notifier alert on {message.subject}")

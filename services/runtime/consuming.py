@@ -58,15 +58,21 @@ def delivery_count(message: Msg) -> int:
     return int(text) if text.isdigit() else 1
 
 
+def root_cause(error: BaseException) -> BaseException:
+    """The error an operator looks for: OverflowError rather than the SQLAlchemy StatementError wrapping it (whose
+    text holds the statement's parameters), the ValidationError an `InvalidMessage` was raised `from`."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
 def error_type(error: BaseException) -> str:
-    """The name an operator looks for: the underlying error of an `InvalidMessage` raised `from` one."""
-    if isinstance(error, InvalidMessage) and error.__cause__ is not None:
-        return type(error.__cause__).__name__
-    return type(error).__name__
+    return type(root_cause(error)).__name__
 
 
 def describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+    cause = root_cause(error)
+    return f"{type(cause).__name__}: {cause}"
 
 
 @dataclass(frozen=True)

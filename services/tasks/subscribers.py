@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
@@ -26,6 +27,8 @@ def decode(message: Msg) -> SnapshotItem:
         snapshot = IndicatorSnapshotTaken.model_validate_json(message.data)
     except (ValidationError, ValueError) as error:
         raise InvalidMessage(str(error)[:900]) from error
+    for moment in (snapshot.period_from, snapshot.period_to, snapshot.taken_at):
+        moment.astimezone(UTC)  # OverflowError outside years 1-9999 in UTC: dead-lettered alone (BatchProcessor)
     sequence = message.metadata.sequence.stream if message.metadata.sequence else None
     return SnapshotItem(f"snapshot:{snapshot.snapshot_id}", sequence, snapshot)
 
