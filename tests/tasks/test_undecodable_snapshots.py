@@ -25,7 +25,8 @@ async def _dead_lettered_alone(
 ) -> None:
     settings = base_settings(private_nats.url, database_url, tmp_path, snapshot_replay="all")
     good = snapshot({"I20": (19, 20)}, datetime(2026, 5, 15, 2, 0, tzinfo=UTC))
-    document: dict[str, Any] = json.loads(snapshot({"I20": (1, 20)}, datetime(2026, 5, 14, tzinfo=UTC)).model_dump_json())
+    older = snapshot({"I20": (1, 20)}, datetime(2026, 5, 14, tzinfo=UTC))
+    document: dict[str, Any] = json.loads(older.model_dump_json())
     document.update(overflowing_times)
     bad = json.dumps(document).encode()
     async with connected(private_nats.url) as js:
