@@ -20,6 +20,8 @@ from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from services.runtime.waiting import raise_if_cancelled
+
 logger = logging.getLogger("dvc_pulse.consumer_watch")
 
 
@@ -140,9 +142,11 @@ class ConsumerMonitor:
             self.metrics.ack_pending.labels(watch.consumer).set(info.num_ack_pending or 0)
 
     async def run(self, connection: Callable[[], Client | None]) -> None:
-        """Refresh every `refresh_seconds` while connected, until cancelled."""
+        """Refresh every `refresh_seconds` while connected, until cancelled. The first refresh waits too: a
+        JetStream request sent while the broker is still starting could go unanswered and hold up its drain."""
         while True:
+            await asyncio.sleep(self.refresh_seconds)
             client = connection()
             if self.watches and client is not None and client.is_connected:
                 await self.refresh(client)
-            await asyncio.sleep(self.refresh_seconds)
+                raise_if_cancelled()
