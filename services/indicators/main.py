@@ -34,6 +34,7 @@ from services.indicators.snapshots import SnapshotLoop, snapshot_publisher
 from services.indicators.subscribers import build_consumer, published_at
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import database_check, nats_check, streams_check
@@ -61,6 +62,9 @@ def create_app(
         settings.calendar_country,
     )
     metrics = IndicatorsMetrics(registry, settings.metrics_max_agencies)
+    consumers = ConsumerMonitor(
+        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
+    )
     service = IndicatorsService(
         engine=engine,
         sessions=sessions,
@@ -106,7 +110,7 @@ def create_app(
         await migrated.wait()  # the consumer may start before the migrations finished
         return await service.apply(items)
 
-    def on_batch(messages: Sequence[Msg], _dead_lettered: int) -> None:
+    def on_batch(messages: Sequence[Msg]) -> None:
         stored = published_at(messages)
         if stored is not None:
             metrics.apply_lag.set(max(0.0, (datetime.now(UTC) - stored).total_seconds()))
@@ -122,6 +126,7 @@ def create_app(
         max_ack_pending=settings.max_ack_pending,
         apply=apply,
         on_batch=on_batch,
+        monitor=consumers,
     )
 
     async def migrate_and_restore(stack: AsyncExitStack) -> None:
@@ -145,6 +150,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,  # serve /healthz and a 503 /readyz while NATS or the streams are missing
+        consumers=consumers,
         on_startup=[
             migrate_and_restore,
             background_task("indicators-snapshots", snapshots.run),

@@ -126,11 +126,6 @@ class IndicatorsMetrics:
             "Seconds between an event's storage in DVC_EVENTS and its application (latest batch)",
             registry=registry,
         )
-        self.dead_lettered = Gauge(
-            "dvc_indicators_dead_lettered_since_start",
-            "Messages sent to DVC_DLQ since the process started",
-            registry=registry,
-        )
 
     def publish_view(self, indicators: list[IndicatorResult], aggregates: MetricAggregates) -> None:
         self.view.indicators = indicators

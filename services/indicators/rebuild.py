@@ -32,7 +32,6 @@ from services.indicators.adapters.tables import REBUILD_PREFIX, TABLES, Tables, 
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.settings import Settings
 from services.indicators.subscribers import decode
-from services.runtime.consuming import InvalidMessage
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.pulling import stream_sequence
 
@@ -71,7 +70,7 @@ async def _next_batch(batches: AsyncGenerator[list[Msg], None], last_sequence: i
         batch.last_sequence = sequence
         try:
             batch.items.append(decode(message))
-        except InvalidMessage:
+        except Exception:  # what the live consumer dead-letters (OverflowError too) is skipped
             batch.invalid += 1
     return batch
 

@@ -16,6 +16,7 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.consuming import BatchOutcome, BatchProcessor, InvalidMessage
 from services.runtime.pulling import PullConsumer, stream_sequence
 from services.runtime.subscribing import DurableConsumer
@@ -24,7 +25,8 @@ SERVICE = "indicators"
 
 
 def decode(message: Msg) -> Incoming:
-    """Raw JetStream message -> Incoming; InvalidMessage (-> DVC_DLQ) for anything malformed."""
+    """Raw JetStream message -> Incoming; InvalidMessage (-> DVC_DLQ) for anything malformed. Any other error
+    (OverflowError from a date at the edge of the calendar) dead-letters the message as well (BatchProcessor)."""
     try:
         event = parse_event(message.data)
     except (ValidationError, ValueError) as error:
@@ -48,10 +50,11 @@ def build_consumer(
     ack_wait: float,
     max_ack_pending: int,
     apply: Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]],
-    on_batch: Callable[[Sequence[Msg], int], None],
+    on_batch: Callable[[Sequence[Msg]], None],
+    monitor: ConsumerMonitor | None = None,
 ) -> PullConsumer[Incoming]:
     """The DVC_EVENTS consumer on the broker's connection, run by a background task (`PullConsumer.run`).
-    `on_batch(messages, dead_lettered)` runs after each batch (metrics, snapshot poke)."""
+    `on_batch(messages)` runs after each batch (metrics, snapshot poke); `monitor` gets its consumer metrics."""
     consumer = DurableConsumer(
         service=SERVICE,
         durable=durable,
@@ -68,10 +71,12 @@ def build_consumer(
     async def apply_items(items: Sequence[Incoming]) -> None:
         await apply(items)
 
-    def processor(client: Client) -> BatchProcessor[Incoming]:
-        return BatchProcessor(SERVICE, durable, client.jetstream(), decode, apply_items, max_deliver)
+    watch = None if monitor is None else monitor.watch(durable, EVENTS.name)
 
-    def after_batch(messages: Sequence[Msg], outcome: BatchOutcome) -> None:
-        on_batch(messages, outcome.dead_lettered)
+    def processor(client: Client) -> BatchProcessor[Incoming]:
+        return BatchProcessor(SERVICE, durable, client.jetstream(), decode, apply_items, max_deliver, watch)
+
+    def after_batch(messages: Sequence[Msg], _outcome: BatchOutcome) -> None:
+        on_batch(messages)
 
     return PullConsumer(consumer, lambda: broker._connection, processor, after_batch)

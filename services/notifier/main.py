@@ -44,6 +44,7 @@ from services.notifier.subscribers import ConsumerSettings, register_consumers
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.health import database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
@@ -110,6 +111,9 @@ def create_app(
     except ValueError as error:
         raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
     metrics = NotifierMetrics(registry, providers.health)
+    consumers = ConsumerMonitor(
+        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
+    )
     relay = StatusRelay(sessions, lambda: jetstream(broker))
     dispatcher = Dispatcher(
         sessions=sessions,
@@ -172,6 +176,7 @@ def create_app(
         timezone=settings.timezone,
         apply=apply,
         after_batch=dispatcher.poke,
+        monitor=consumers,
     )
 
     async def migrate(stack: AsyncExitStack) -> None:
@@ -219,6 +224,7 @@ def create_app(
             background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),
             background_task("notifier-purge", lambda: purger.run(settings.purge_interval_hours * 3600)),
         ],
+        consumers=consumers,
     )
     app.state.dispatcher = dispatcher
     app.state.intake = intake

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
@@ -16,6 +17,7 @@ from services.contracts.events import parse_event
 from services.contracts.streams import ALERTS, EVENTS
 from services.contracts.subjects import ALERTS_PREFIX, EVENTS_PREFIX
 from services.notifier.domain.incoming import Incoming, from_dossier_alert, from_event, from_task_alert
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.consuming import InvalidMessage
 from services.runtime.subscribing import DurableConsumer, subscribe_batches
 
@@ -30,12 +32,20 @@ def _sequence(message: Msg) -> int | None:
     return message.metadata.sequence.stream if message.metadata.sequence else None
 
 
+def _storable(incoming: Incoming) -> Incoming:
+    """The time is stored in UTC: one outside years 1-9999 there raises OverflowError here, in decoding (the
+    message alone is dead-lettered), not in the batch's transaction."""
+    incoming.time.astimezone(UTC)
+    return incoming
+
+
 def event_decoder(timezone: str) -> Callable[[Msg], Incoming]:
     def decode(message: Msg) -> Incoming:
         try:
-            return from_event(parse_event(message.data), timezone, _sequence(message))
+            incoming = from_event(parse_event(message.data), timezone, _sequence(message))
         except (ValidationError, ValueError) as error:
             raise InvalidMessage(str(error)[:900]) from error
+        return _storable(incoming)
 
     return decode
 
@@ -44,11 +54,11 @@ def alert_decoder(timezone: str) -> Callable[[Msg], Incoming]:
     def decode(message: Msg) -> Incoming:
         try:
             if message.subject.startswith(f"{ALERTS_PREFIX}.dossier."):
-                return from_dossier_alert(
-                    DossierAlertRaised.model_validate_json(message.data), timezone, _sequence(message)
-                )
+                alert = DossierAlertRaised.model_validate_json(message.data)
+                return _storable(from_dossier_alert(alert, timezone, _sequence(message)))
             if message.subject.startswith(f"{ALERTS_PREFIX}.task."):
-                return from_task_alert(TaskAlertRaised.model_validate_json(message.data), _sequence(message))
+                task_alert = TaskAlertRaised.model_validate_json(message.data)
+                return _storable(from_task_alert(task_alert, _sequence(message)))
         except (ValidationError, ValueError) as error:
             raise InvalidMessage(str(error)[:900]) from error
         raise InvalidMessage(f"no notifier alert on {message.subject}")
@@ -78,6 +88,7 @@ def _register(
     apply: Apply,
     after_batch: Callable[[], None],
     description: str,
+    monitor: ConsumerMonitor | None,
 ) -> None:
     async def apply_items(items: Sequence[Incoming]) -> None:
         await apply(items, consumer.durable)
@@ -101,6 +112,7 @@ def _register(
         decode=decode,
         apply=apply_items,
         after_batch=lambda _messages, _outcome: after_batch(),
+        monitor=monitor,
     )
 
 
@@ -112,8 +124,10 @@ def register_consumers(
     timezone: str,
     apply: Apply,
     after_batch: Callable[[], None],
+    monitor: ConsumerMonitor | None = None,
 ) -> None:
-    """`after_batch` runs once a batch is committed and acked (wakes the dispatcher)."""
+    """`after_batch` runs once a batch is committed and acked (wakes the dispatcher); `monitor` gets both
+    consumers' metrics and readiness."""
     _register(
         broker,
         events,
@@ -124,6 +138,7 @@ def register_consumers(
         apply=apply,
         after_batch=after_batch,
         description="Dossier events: citizen SMS per configured trigger",
+        monitor=monitor,
     )
     _register(
         broker,
@@ -135,4 +150,5 @@ def register_consumers(
         apply=apply,
         after_batch=after_batch,
         description="Dossier and task alerts: officer reminders (indicator snapshots are not read)",
+        monitor=monitor,
     )

@@ -15,10 +15,11 @@ from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.health import ReadinessCheck, ops_router
 from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
 from services.runtime.http_metrics import HttpMetricsMiddleware
-from services.runtime.problems import install_problem_handlers
+from services.runtime.problems import UnhandledErrorMiddleware, install_problem_handlers
 
 logger = logging.getLogger("dvc_pulse.app")
 
@@ -37,6 +38,7 @@ def build_service_app(
     max_body_bytes: int = 1024 * 1024,
     body_limits: Mapping[str, int] | None = None,
     rate_limit: RateLimit | None = None,
+    consumers: ConsumerMonitor | None = None,
 ) -> FastAPI:
     """`on_startup` steps run after the broker connects; each may push its cleanup onto the exit stack.
 
@@ -45,7 +47,14 @@ def build_service_app(
 
     With `connect_in_background`, start-up does not wait for NATS: the broker connects (and keeps retrying) in a
     background task, the app serves at once, and `on_startup` steps run before the broker is connected.
+
+    `consumers` (the monitor the service's consumers report to) adds the `consumers` readiness check and the
+    task refreshing their pending gauges.
     """
+    if consumers is not None:
+        checks = {**checks, "consumers": consumers.check}
+        if broker is not None:
+            on_startup = [*on_startup, _refreshing(consumers, broker)]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +78,7 @@ def build_service_app(
         body_limits=body_limits,
         rate_limit=rate_limit,
     )  # added first: inside the metrics middleware, which then counts its 401/413/429 too
+    app.add_middleware(UnhandledErrorMiddleware)  # around the limits, inside the metrics: they count its 500
     app.add_middleware(HttpMetricsMiddleware, registry=registry, service=service)
     app.include_router(ops_router(checks, registry))
     for router in routers:
@@ -103,6 +113,10 @@ async def _started_in_background(broker: NatsBroker, retry_seconds: float = 2.0)
             connection = broker._connection
             if connection is not None:
                 await connection.close()
+
+
+def _refreshing(consumers: ConsumerMonitor, broker: NatsBroker) -> Callable[[AsyncExitStack], Awaitable[None]]:
+    return background_task("consumer-info", lambda: consumers.run(lambda: broker._connection))
 
 
 def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:

@@ -28,8 +28,9 @@ ORIGINAL_SEQUENCE = "Dvc-Original-Sequence"
 ORIGINAL_MSG_ID = "Dvc-Original-Msg-Id"
 CONSUMER = "Dvc-Consumer"
 ERROR = "Dvc-Error"
+ERROR_TYPE = "Dvc-Error-Type"
 REDRIVEN_FROM = "Dvc-Redriven-From"
-_BOOKKEEPING = {ORIGINAL_SUBJECT, ORIGINAL_STREAM, ORIGINAL_SEQUENCE, ORIGINAL_MSG_ID, CONSUMER, ERROR}
+_BOOKKEEPING = {ORIGINAL_SUBJECT, ORIGINAL_STREAM, ORIGINAL_SEQUENCE, ORIGINAL_MSG_ID, CONSUMER, ERROR, ERROR_TYPE}
 _INPUT_VALUE = re.compile(r"input_value=.*?(, input_type=|$)", re.MULTILINE)
 _NOISE = re.compile(r" for tagged-union\[[^\]]*\]|For further information visit \S+")
 PUBLISH_BATCH = 256
@@ -74,6 +75,11 @@ class DeadLetter:
     @property
     def error(self) -> str:
         return self.headers.get(ERROR, "")
+
+    @property
+    def error_type(self) -> str:
+        """The exception's class name (`OverflowError`, `ValidationError`, ...); empty in older records."""
+        return self.headers.get(ERROR_TYPE, "")
 
     def error_summary(self, width: int = 160) -> str:
         """One line, without the `input_value=...` parts of validation errors (they may hold personal data)

@@ -1,4 +1,7 @@
-"""`/healthz`, `/readyz` and `/metrics`, identical in every service."""
+"""`/healthz`, `/readyz` and `/metrics`, identical in every service.
+
+`/readyz` answers 200 `{status: ready, checks}` or 503 problem+json whose `detail` names every failing check
+(`consumers`: the stuck consumer by name) and whose `reasons` maps each to its reason."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.runtime.problems import Problem
 from services.runtime.streams import missing_streams
 
 # Returns None when ready, otherwise the reason it is not.
@@ -25,12 +29,15 @@ def ops_router(checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Broker, database and streams are reachable", response_model=None)
-    async def readyz() -> JSONResponse:
+    @router.get(
+        "/readyz", summary="Broker, database and streams are reachable, no consumer is stuck", response_model=None
+    )
+    async def readyz() -> Response:
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
         reasons = {name: reason for name, reason in zip(checks, results, strict=True) if reason}
         if reasons:
-            return JSONResponse({"status": "not ready", "reasons": reasons}, status_code=503)
+            detail = "not ready: " + "; ".join(f"{name}: {reason}" for name, reason in reasons.items())
+            return Problem(503, detail, reasons=reasons).to_response()
         return JSONResponse({"status": "ready", "checks": sorted(checks)})
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -28,7 +28,7 @@ from nats.js.errors import Error as JetStreamError
 
 from services.runtime.consuming import BatchOutcome, BatchProcessor, Decoded
 from services.runtime.subscribing import DurableConsumer
-from services.runtime.waiting import wait_event
+from services.runtime.waiting import raise_if_cancelled, wait_event
 from services.runtime.wire import WireConnection, WireError
 from services.runtime.wire import supported as wire_supported
 
@@ -188,11 +188,13 @@ class PullConsumer(Generic[T]):
         if not config.filter_subjects:
             config.filter_subject = self.consumer.subject  # as FastStream declares it: an existing durable matches
         await js.add_consumer(self.consumer.stream, config=config)
+        raise_if_cancelled()
         processor = self.processor(client)
         request = await open_request(client, self.consumer.stream, self.consumer.durable, lean=self.lean)
         self.transport = request.transport
         prefetch: asyncio.Task[Decoded[T]] | None = None
         try:
+            raise_if_cancelled()
             prefetch = asyncio.create_task(self._fetch(request, processor))
             while True:
                 decoded = await prefetch

@@ -54,6 +54,12 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest HTTP request body (413 beyond)")
     rate_limit_per_second: float = Field(default=10.0, gt=0, description="Write requests per second per key")
     rate_limit_burst: int = Field(default=50, ge=1, description="Write requests a key may send at once")
+    unready_after_failed_batches: int = Field(
+        default=5, ge=1, description="Batches in a row one consumer fails before /readyz answers 503"
+    )
+    consumer_info_seconds: float = Field(
+        default=15.0, gt=0, description="How often the consumers' pending counts are read for /metrics"
+    )
 
     @property
     def nats_servers(self) -> list[str]:

@@ -18,6 +18,7 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.runtime.broker import jetstream, pull_inbox_prefix
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.consuming import BatchOutcome, BatchProcessor
 
 T = TypeVar("T")
@@ -57,9 +58,12 @@ def subscribe_batches(
     decode: Callable[[Msg], T],
     apply: Callable[[Sequence[T]], Awaitable[object]],
     after_batch: Callable[[Sequence[Msg], BatchOutcome], None] | None = None,
+    monitor: ConsumerMonitor | None = None,
 ) -> None:
-    """`apply` is one transaction for the whole batch; `after_batch` runs once it is committed and acked."""
+    """`apply` is one transaction for the whole batch; `after_batch` runs once it is committed and acked;
+    `monitor` (the service's, see `build_service_app`) gets this consumer's metrics and readiness."""
     processors: list[BatchProcessor[T]] = []  # built on first delivery, once the broker is connected
+    watch = None if monitor is None else monitor.watch(consumer.durable, consumer.stream)
 
     async def apply_items(items: Sequence[T]) -> None:
         await apply(items)
@@ -79,7 +83,13 @@ def subscribe_batches(
         if not processors:
             processors.append(
                 BatchProcessor(
-                    consumer.service, consumer.durable, jetstream(broker), decode, apply_items, consumer.max_deliver
+                    consumer.service,
+                    consumer.durable,
+                    jetstream(broker),
+                    decode,
+                    apply_items,
+                    consumer.max_deliver,
+                    watch,
                 )
             )
         raw: list[Msg] = list(message.raw_message)

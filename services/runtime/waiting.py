@@ -16,3 +16,12 @@ async def wait_event(event: asyncio.Event, timeout: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def raise_if_cancelled() -> None:
+    """Raise CancelledError when the current task was asked to stop but the request it awaited swallowed that:
+    nats-py awaits replies with asyncio.wait_for, which on Python 3.11 returns the reply when it arrives in the
+    same turn as the cancellation (a consumer stopped at that instant would otherwise run on)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

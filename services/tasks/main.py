@@ -16,6 +16,7 @@ from services.contracts.streams import ALERTS, DLQ
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine
 from services.runtime.health import ReadinessCheck, database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
@@ -68,6 +69,9 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
     broker = create_broker(settings.nats_servers, client_name="tasks", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     registry = CollectorRegistry()
+    consumers = ConsumerMonitor(
+        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
+    )
     service = TasksService(
         engine=engine,
         timezone=settings.timezone,
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         max_deliver=settings.max_deliver,
         ack_wait=settings.ack_wait_seconds,
         apply=apply,
+        monitor=consumers,
     )
 
     async def migrate_and_load(stack: AsyncExitStack) -> None:
@@ -129,6 +134,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,
+        consumers=consumers,
     )
     install_error_handler(app)
     app.state.tasks = service

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from services.contracts.alerts import IndicatorSnapshotTaken
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
+from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.consuming import InvalidMessage
 from services.runtime.subscribing import DurableConsumer, subscribe_batches
 from services.tasks.adapters.live_store import SnapshotItem
@@ -25,6 +27,8 @@ def decode(message: Msg) -> SnapshotItem:
         snapshot = IndicatorSnapshotTaken.model_validate_json(message.data)
     except (ValidationError, ValueError) as error:
         raise InvalidMessage(str(error)[:900]) from error
+    for moment in (snapshot.period_from, snapshot.period_to, snapshot.taken_at):
+        moment.astimezone(UTC)  # OverflowError outside years 1-9999 in UTC: dead-lettered alone (BatchProcessor)
     sequence = message.metadata.sequence.stream if message.metadata.sequence else None
     return SnapshotItem(f"snapshot:{snapshot.snapshot_id}", sequence, snapshot)
 
@@ -39,6 +43,7 @@ def register_consumer(
     max_deliver: int,
     ack_wait: float,
     apply: Callable[[Sequence[SnapshotItem]], Awaitable[object]],
+    monitor: ConsumerMonitor | None = None,
 ) -> None:
     subscribe_batches(
         broker,
@@ -56,4 +61,5 @@ def register_consumer(
         ),
         decode=decode,
         apply=apply,
+        monitor=monitor,
     )

@@ -134,6 +134,11 @@ def test_every_dashboard_query_runs_and_the_main_panels_show_data_when_prometheu
     assert empty == []
     groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
-    assert sorted(rule["name"] for rule in rules) == ["DvcIngestRejectingEvents", "DvcServiceDown"]
+    assert sorted(rule["name"] for rule in rules) == [
+        "DvcConsumerStuck",
+        "DvcIngestRejectingEvents",
+        "DvcMessagesDeadLettered",
+        "DvcServiceDown",
+    ]
     assert {rule["health"] for rule in rules} == {"ok"}
     assert [rule["name"] for rule in rules if rule["state"] != "inactive"] == []

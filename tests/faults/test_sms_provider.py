@@ -45,6 +45,7 @@ def _drive(
             "timeout_seconds": CLIENT_TIMEOUT,
             "test_numbers": False,
             "body": {"phone_format": "e164"},
+            "receipt_token": "gateway-callback-token",  # every provider needs one (callbacks fail closed)
         },
         {"kind": "outbox"},
     ]

@@ -135,7 +135,7 @@ async def test_every_template_is_listed_with_a_vietnamese_preview_when_templates
         assert officer["preview"]["text"].isascii()
         assert all(item["worst_case_segments"] <= item["max_segments"] for item in templates.values())
         assert missing.status_code == 404
-        assert ready.json() == {"status": "ready", "checks": ["database", "nats", "streams"]}
+        assert ready.json() == {"status": "ready", "checks": ["consumers", "database", "nats", "streams"]}
 
 
 def test_start_up_fails_with_a_clear_message_when_a_template_is_too_long(tmp_path: Path) -> None:

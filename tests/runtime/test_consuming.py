@@ -43,6 +43,7 @@ async def test_invalid_message_goes_to_dlq_with_reason_when_others_are_applied(p
     assert dead.headers["Dvc-Original-Subject"] == "dvc.events.test"
     assert dead.headers["Dvc-Original-Sequence"] == "2"
     assert dead.headers["Dvc-Error"] == "invalid: not an event"
+    assert dead.headers["Dvc-Error-Type"] == "InvalidMessage"
     assert (await subscription.consumer_info()).num_ack_pending == 0
     await client.close()
 
@@ -78,7 +79,8 @@ async def test_poison_message_is_isolated_then_dead_lettered_when_it_keeps_faili
     dead = await js.get_last_msg("DVC_DLQ", "dvc.dlq.svc")
     assert dead.data == b"poison"
     assert dead.headers is not None
-    assert dead.headers["Dvc-Error"] == "failed 2 deliveries"
+    assert dead.headers["Dvc-Error"] == "failed 2 deliveries (last: RuntimeError: cannot apply)"
+    assert dead.headers["Dvc-Error-Type"] == "RuntimeError"
     await client.close()
 
 
