@@ -206,6 +206,8 @@ class BatchProcessor(Generic[T]):
                 logger.warning(
                     "store unavailable (%s); %d messages held, retry %d", type(error).__name__, len(items), attempt
                 )
+                if self.watch is not None:  # held is stuck for /readyz too, until the store answers
+                    self.watch.batch_failed(f"store unavailable: {type(root_cause(error)).__name__}")
             for message in messages:
                 with contextlib.suppress(Exception):  # NATS down too: the messages come back after ack_wait
                     await message.in_progress()

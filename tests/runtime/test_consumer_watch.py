@@ -171,7 +171,7 @@ async def test_readyz_names_the_consumer_when_batches_keep_failing_and_is_ready_
 
     async def apply(items: Sequence[str]) -> None:
         if not database["up"]:
-            raise ConnectionRefusedError("database unreachable")
+            raise RuntimeError("projection rejected the batch")  # not an outage: the batch is nacked
 
     processor = BatchProcessor(
         "svc", "stuck", client.jetstream(), _decode, apply, max_deliver=10, watch=monitor.watch("stuck", "DVC_EVENTS")
@@ -195,7 +195,7 @@ async def test_readyz_names_the_consumer_when_batches_keep_failing_and_is_ready_
     body = stuck.json()
     assert (body["status"], body["title"]) == (503, "Service Unavailable")
     assert "consumer stuck on DVC_EVENTS: 2 batches in a row failed" in body["detail"]
-    assert "ConnectionRefusedError: database unreachable" in body["reasons"]["consumers"]
+    assert "RuntimeError: projection rejected the batch" in body["reasons"]["consumers"]
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "checks": ["consumers"]}
     assert sample(metrics, "dvc_consumer_failed_batches", consumer="stuck") == 0.0
