@@ -21,6 +21,7 @@ from services.tasks.domain.tasks import TaskStatus
 from services.tasks.handlers import TasksService
 from services.tasks.handlers_tasks import TaskHandlers
 
+MAX_ROW_ID = 2**31 - 1  # audit ids are 32-bit integers in PostgreSQL; a larger one made the query fail (500)
 PlanQuery = Annotated[str | None, Query(alias="plan", description="Plan id (default: the default plan)")]
 Number = Annotated[int, Path(ge=1, le=999, description="Row number in Phụ lục I")]
 TaskIdPath = Annotated[str, Path(max_length=64, description="Task id, e.g. III.7.1.b or PL2.NV3")]
@@ -161,7 +162,7 @@ def build_router(
         plan: Annotated[str | None, Query()] = None,
         entity: Annotated[Literal["plan", "indicator", "task"] | None, Query()] = None,
         entity_id: Annotated[str | None, Query()] = None,
-        before_id: Annotated[int | None, Query(ge=1)] = None,
+        before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="Entries older than this id")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         _actor: Principal = authenticated,
     ) -> list[out.AuditOut]:

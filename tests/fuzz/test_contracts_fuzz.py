@@ -1,0 +1,187 @@
+"""Hypothesis against the event contract and the code that meets untrusted input first: ingest's validation (any
+body either validates or is refused with a 4xx naming a field) and the consumers' decoders (any message either
+decodes or is an InvalidMessage, which the batch rules dead-letter with the reason). Never another exception."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from nats.aio.msg import Msg
+
+from services.contracts.events import parse_event, serialize_event
+from services.indicators.subscribers import decode as indicators_decode
+from services.ingest.domain.validation import BATCH, JSON, STRUCTURED, Rejected, binary_event, decode_body
+from services.notifier.subscribers import alert_decoder, event_decoder
+from services.runtime.consuming import InvalidMessage
+from services.tasks.subscribers import decode as tasks_decode
+from tests.factories import _DATA, dossier_event, procedure_published
+from tests.fuzz.known_issues import known_decode_failure
+from tests.fuzz.settings import hypothesis_fuzz
+
+pytestmark = [pytest.mark.fuzz]
+
+DELETE = object()
+ODD_TEXT = [
+    "",
+    " ",
+    "\x00",
+    "\u202e",
+    "\ud7ff",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "2026-02-30T00:00:00Z",
+    "2026-03-02T08:15:00",
+    "=HYPERLINK(1)",
+    "x" * 3000,
+]
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | st.sampled_from(ODD_TEXT)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+VALID_EVENTS = [dossier_event(short_type) for short_type in _DATA] + [procedure_published()]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_paths(item, (*prefix, key)))
+    return found
+
+
+def _mutated(event: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    mutated = copy.deepcopy(event)
+    target = mutated
+    for key in path[:-1]:
+        target = target[key]
+    if value is DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return mutated
+
+
+@st.composite
+def mutated_events(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid event with one to three fields replaced by any JSON value (or removed)."""
+    event = draw(st.sampled_from(VALID_EVENTS))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        path = draw(st.sampled_from(_paths(event)))
+        event = _mutated(event, path, draw(st.just(DELETE) | json_values))
+    return event
+
+
+def _message(subject: str, data: bytes) -> Msg:
+    reply = f"$JS.ACK.DVC_EVENTS.fuzz.1.7.7.{int(datetime(2026, 3, 2, tzinfo=UTC).timestamp() * 1e9)}.0"
+    return Msg(_client=None, subject=subject, reply=reply, data=data)  # type: ignore[arg-type]
+
+
+EVENT_DECODERS = {"indicators": indicators_decode, "notifier": event_decoder("Asia/Ho_Chi_Minh")}
+
+
+def _assert_refused_properly(rejection: Rejected) -> None:
+    assert rejection.status in (400, 413, 415, 422), rejection
+    assert rejection.detail
+    if rejection.status == 422:
+        assert rejection.errors
+        assert all(error.field and error.reason for error in rejection.errors), rejection.errors
+
+
+def _decodes_or_dead_letters(decode: Callable[[Msg], object], message: Msg) -> None:
+    """The message decodes, or is an InvalidMessage with a reason (dead-lettered); nothing else may escape."""
+    reason = "decoded"
+    try:
+        decode(message)
+    except InvalidMessage as invalid:
+        reason = str(invalid)
+    except Exception as error:
+        if known_decode_failure(error) is None:
+            raise
+    assert reason
+
+
+def _decoded_by_consumers(stored: bytes) -> None:
+    """What ingest accepted, every event consumer decodes (or dead-letters with a reason)."""
+    for decode in EVENT_DECODERS.values():
+        _decodes_or_dead_letters(decode, _message("dvc.events.dossier.accepted", stored))
+
+
+def _validate(media_type: str | None, body: bytes, attributes: dict[str, str] | None = None) -> None:
+    try:
+        decoded = decode_body(media_type, body, attributes or {}, max_events=20)
+    except Rejected as rejection:
+        _assert_refused_properly(rejection)
+        return
+    for event in decoded.events:  # what is accepted is stored canonically, reads back the same, is consumable
+        stored = serialize_event(event)
+        assert parse_event(stored) == event
+        _decoded_by_consumers(stored)
+
+
+@hypothesis_fuzz()
+@given(value=json_values, media_type=st.sampled_from([STRUCTURED, BATCH, JSON, None]))
+def test_ingest_accepts_or_refuses_naming_a_field_when_the_body_is_any_json(value: Any, media_type: str | None) -> None:
+    _validate(media_type, json.dumps(value).encode())
+
+
+@hypothesis_fuzz()
+@given(event=mutated_events(), media_type=st.sampled_from([STRUCTURED, JSON]), as_batch=st.booleans())
+@example(event=_mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), media_type=STRUCTURED, as_batch=False)
+def test_ingest_accepts_or_refuses_naming_a_field_when_a_valid_event_is_mutated(
+    event: dict[str, Any], media_type: str, as_batch: bool
+) -> None:
+    _validate(BATCH if as_batch else media_type, json.dumps([event] if as_batch else event).encode())
+
+
+@hypothesis_fuzz()
+@given(body=st.binary(max_size=200), media_type=st.sampled_from([STRUCTURED, BATCH, JSON, None]))
+def test_ingest_refuses_with_a_4xx_when_the_body_is_any_bytes(body: bytes, media_type: str | None) -> None:
+    _validate(media_type, body)
+
+
+@hypothesis_fuzz()
+@given(event=mutated_events())
+def test_binary_mode_accepts_or_refuses_naming_a_field_when_attributes_are_mutated(event: dict[str, Any]) -> None:
+    attributes = {name: value if isinstance(value, str) else json.dumps(value) for name, value in event.items()}
+    attributes.pop("data", None)
+    attributes.pop("datacontenttype", None)
+    body = json.dumps(event.get("data")).encode()
+    try:
+        binary_event({"specversion": "1.0", **attributes}, body)
+    except Rejected as rejection:
+        _assert_refused_properly(rejection)
+
+
+@hypothesis_fuzz()
+@given(event=mutated_events() | json_values, consumer=st.sampled_from(sorted(EVENT_DECODERS)))
+@example(event=_mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), consumer="indicators")
+@example(event=_mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), consumer="notifier")
+def test_event_consumers_decode_or_dead_letter_when_the_message_is_any_json(event: Any, consumer: str) -> None:
+    message = _message("dvc.events.dossier.accepted", json.dumps(event).encode())
+    _decodes_or_dead_letters(EVENT_DECODERS[consumer], message)
+
+
+ALERT_SUBJECTS = ["dvc.alerts.dossier.overdue", "dvc.alerts.task.overdue", "dvc.alerts.indicators.snapshot"]
+
+
+@hypothesis_fuzz()
+@given(value=json_values, subject=st.sampled_from(ALERT_SUBJECTS))
+def test_alert_consumers_decode_or_dead_letter_when_the_message_is_any_json(value: Any, subject: str) -> None:
+    decoder = tasks_decode if subject.endswith("snapshot") else alert_decoder("Asia/Ho_Chi_Minh")
+    _decodes_or_dead_letters(decoder, _message(subject, json.dumps(value).encode()))
