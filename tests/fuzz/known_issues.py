@@ -24,6 +24,18 @@ KNOWN_ISSUES: tuple[KnownIssue, ...] = (
     KnownIssue("indicators", "GET /v1/indicators", _SERVER_ERROR, "w11-ingest (query dates 2000-2100)"),
     KnownIssue("indicators", "GET /v1/leaderboard", _SERVER_ERROR, "w11-ingest (query dates 2000-2100)"),
     KnownIssue("indicators", "GET /v1/alerts", _SERVER_ERROR, "w11-ingest (query dates 2000-2100)"),
+    # A write without a key but with a broken body answers 422 (the body is parsed before the key is checked).
+    # w12-access moves authentication before parsing.
+    *(
+        KnownIssue(service, operation, frozenset({"unauthenticated_is_401"}), "w12-access (auth before parsing)")
+        for service, operation in (
+            ("tasks", "POST /v1/tasks"),
+            ("tasks", "PATCH /v1/tasks/{task_id}"),
+            ("tasks", "POST /v1/tasks/{task_id}/reports"),
+            ("tasks", "POST /v1/indicators/{number}/reports"),
+            ("notifier", "POST /v1/opt-outs"),
+        )
+    ),
 )
 
 

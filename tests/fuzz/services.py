@@ -45,6 +45,7 @@ class ServedApp:
     app: FastAPI
     headers: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    client: httpx.Client = field(default_factory=httpx.Client)
 
     @property
     def url(self) -> str:
@@ -60,8 +61,10 @@ class ServedApp:
         thread.start()
         try:
             _wait_ready(self.url, ready_timeout)
+            self.client = httpx.Client(base_url=self.url, timeout=30.0)
             yield self
         finally:
+            self.client.close()
             server.should_exit = True
             thread.join(timeout=30)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 
@@ -24,7 +23,7 @@ def test_tasks_answers_without_server_error_when_fuzzed(fuzz_nats: EmbeddedNats,
     one task with control characters made every XLSX report a 500)."""
     with tasks_app(fuzz_nats.url, fuzz_var).running() as served:
         outcome = fuzz(served)
-        reports = {form: httpx.get(f"{served.url}/v1/reports/plan", params={"format": form}) for form in REPORTS}
+        reports = {form: served.client.get("/v1/reports/plan", params={"format": form}) for form in REPORTS}
     assert outcome.problems() == []
     assert {form: answer.status_code for form, answer in reports.items()} == dict.fromkeys(REPORTS, 200)
     assert load_workbook(io.BytesIO(reports["xlsx"].content)).sheetnames == ["Chỉ tiêu (Phụ lục I)", "Nhiệm vụ"]
