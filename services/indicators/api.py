@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from services.indicators.extensions import RiskLookup, RiskView
 from services.indicators.handlers import IndicatorsService
 from services.runtime.problems import Problem
+from services.runtime.query_text import PRINTABLE
 
 
 class IndicatorOut(BaseModel):
@@ -106,7 +107,7 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
     async def indicators(
         start: str | None = Query(None, alias="from", description="Period start (default: 1 January)"),
         end: str | None = Query(None, alias="to", description="Period end, exclusive (default: next 1 January)"),
-        agency: str | None = Query(None, max_length=256, description="Agency code"),
+        agency: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Agency code"),
     ) -> list[IndicatorOut]:
         chosen_start, chosen_end = period(start, end)
         results = await service.indicators(chosen_start, chosen_end, agency)
@@ -152,7 +153,7 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
         )
 
     @router.get("/dossiers/{code}", response_model=DossierOut, summary="One dossier's state, due dates and risk")
-    async def dossier(code: str) -> DossierOut:
+    async def dossier(code: Annotated[str, Path(max_length=256, pattern=PRINTABLE)]) -> DossierOut:
         view = await service.dossier(code)
         if view is None:
             raise Problem(404, f"no dossier with code {code!r}", errors=[{"field": "code", "reason": "unknown"}])

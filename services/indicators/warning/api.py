@@ -13,6 +13,7 @@ from services.indicators.api import parse_instant
 from services.indicators.domain.risk import Basis
 from services.indicators.domain.warning import KIND_LABELS
 from services.indicators.warning import store
+from services.runtime.query_text import PRINTABLE
 
 BASIS_LABELS = {
     Basis.PROCEDURE.value: "cùng thủ tục",
@@ -64,7 +65,7 @@ def build_alerts_router(engine: AsyncEngine, timezone: str) -> APIRouter:
     @router.get("/alerts", response_model=AlertsOut, summary="Dossier alerts: at risk of being late, overdue")
     async def list_alerts(
         kind: DossierAlertKind | None = Query(None, description="at_risk (có nguy cơ quá hạn) or overdue (quá hạn)"),
-        agency: str | None = Query(None, max_length=256, description="Handling agency code"),
+        agency: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Handling agency code"),
         since: str | None = Query(None, description="Raised at or after (ISO date or date-time, local time)"),
         limit: int = Query(200, ge=1, le=5000),
     ) -> AlertsOut:
