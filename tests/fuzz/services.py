@@ -1,12 +1,15 @@
 """The four services as the fuzzer meets them: each app built by its own `create_app()`, served by a real uvicorn
 on a free port (its lifespan: NATS connection, migrations, consumers) in a thread of the test process, against a
-nats-server and a SQLite file of the fuzz run's own, with a valid key of each service's kind."""
+nats-server and databases of the fuzz run's own (PostgreSQL with DVC_TEST_POSTGRES_URL, else SQLite files), with
+a valid key of each service's kind."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +19,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from services.indicators.main import create_app as create_indicators
 from services.indicators.settings import Settings as IndicatorsSettings
@@ -31,6 +35,7 @@ from services.runtime.embedded_nats import free_port
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
 from services.tasks.main import create_app as create_tasks
 from services.tasks.settings import Settings as TasksSettings
+from tests.conftest import POSTGRES_URL
 
 INGEST_KEY = "dvcik_fuzz-any-source"
 TASKS_ADMIN_KEY = "dvctk_fuzz-admin"
@@ -85,8 +90,34 @@ def _wait_ready(url: str, timeout: float) -> None:
     raise AssertionError(f"{url} not ready in {timeout} s: {last}")
 
 
-def _sqlite(var_dir: Path, name: str) -> str:
-    return f"sqlite+aiosqlite:///{var_dir / f'{name}.db'}"
+async def _postgres_admin(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@contextmanager
+def fuzz_database(var_dir: Path, name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database when DVC_TEST_POSTGRES_URL is set (PostgreSQL refuses what SQLite stores,
+    NUL in text for one), else a SQLite file."""
+    if not POSTGRES_URL:
+        yield f"sqlite+aiosqlite:///{var_dir / f'{name}.db'}"
+        return
+    database = f"dvc_fuzz_{name}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_postgres_admin(f'CREATE DATABASE "{database}"'))
+    try:
+        yield (
+            make_url(POSTGRES_URL)
+            .set(drivername="postgresql+asyncpg", database=database)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 def ingest_app(nats_url: str, var_dir: Path) -> ServedApp:
@@ -95,10 +126,10 @@ def ingest_app(nats_url: str, var_dir: Path) -> ServedApp:
     return ServedApp("ingest", create_ingest(settings), {"Authorization": f"Bearer {INGEST_KEY}"})
 
 
-def indicators_app(nats_url: str, var_dir: Path) -> ServedApp:
+def indicators_app(nats_url: str, var_dir: Path, database_url: str) -> ServedApp:
     settings = IndicatorsSettings(
         nats_url=nats_url,
-        database_url=_sqlite(var_dir, "indicators"),
+        database_url=database_url,
         var_dir=var_dir / "indicators",
         idle_poll_seconds=0.5,
         max_deliver=2,
@@ -106,11 +137,11 @@ def indicators_app(nats_url: str, var_dir: Path) -> ServedApp:
     return ServedApp("indicators", create_indicators(settings))
 
 
-def tasks_app(nats_url: str, var_dir: Path) -> ServedApp:
+def tasks_app(nats_url: str, var_dir: Path, database_url: str) -> ServedApp:
     keys: list[dict[str, Any]] = [{"name": "fuzz-admin", "sha256": hash_key(TASKS_ADMIN_KEY), "admin": True}]
     settings = TasksSettings(
         nats_url=nats_url,
-        database_url=_sqlite(var_dir, "tasks"),
+        database_url=database_url,
         var_dir=var_dir / "tasks",
         keys=json.dumps(keys),
         plan_file=DEFAULT_PLAN_FILE,
@@ -120,10 +151,10 @@ def tasks_app(nats_url: str, var_dir: Path) -> ServedApp:
     return ServedApp("tasks", create_tasks(settings), {"Authorization": f"Bearer {TASKS_ADMIN_KEY}"})
 
 
-def notifier_app(nats_url: str, var_dir: Path) -> ServedApp:
+def notifier_app(nats_url: str, var_dir: Path, database_url: str) -> ServedApp:
     settings = NotifierSettings(
         nats_url=nats_url,
-        database_url=_sqlite(var_dir, "notifier"),
+        database_url=database_url,
         var_dir=var_dir / "notifier",
         encryption_key=new_encryption_key(),
         sender="UBND LamThao",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.fuzz.checks import problem_of
 from tests.fuzz.known_issues import known_issue
-from tests.fuzz.services import ServedApp, indicators_app, ingest_app, notifier_app, tasks_app
+from tests.fuzz.services import ServedApp, fuzz_database, indicators_app, ingest_app, notifier_app, tasks_app
 from tests.fuzz.settings import TIMEOUT, hypothesis_fuzz
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(TIMEOUT)]
@@ -39,8 +39,9 @@ def unexcused(service: str, operation: str, response: httpx.Response, expected: 
 
 @pytest.fixture(scope="module")
 def indicators(fuzz_nats: EmbeddedNats, fuzz_var: Path) -> Iterator[ServedApp]:
-    with indicators_app(fuzz_nats.url, fuzz_var / "probes").running() as served:
-        yield served
+    var = fuzz_var / "probes"
+    with fuzz_database(fuzz_var, "probes") as database, indicators_app(fuzz_nats.url, var, database).running() as app:
+        yield app
 
 
 offsets = st.integers(min_value=-23 * 60, max_value=23 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
@@ -89,8 +90,10 @@ bodies = st.one_of(
 def writers(fuzz_nats: EmbeddedNats, fuzz_var: Path) -> Iterator[dict[str, ServedApp]]:
     var = fuzz_var / "writers"
     with (
-        tasks_app(fuzz_nats.url, var).running() as tasks,
-        notifier_app(fuzz_nats.url, var).running() as notifier,
+        fuzz_database(fuzz_var, "writers_tasks") as tasks_database,
+        fuzz_database(fuzz_var, "writers_notifier") as notifier_database,
+        tasks_app(fuzz_nats.url, var, tasks_database).running() as tasks,
+        notifier_app(fuzz_nats.url, var, notifier_database).running() as notifier,
         ingest_app(fuzz_nats.url, var).running() as ingest,
     ):
         yield {"tasks": tasks, "notifier": notifier, "ingest": ingest}
