@@ -31,6 +31,7 @@ from services.runtime.problems import Problem
 from services.runtime.query_text import PRINTABLE
 
 NotificationId = Annotated[str, Path(max_length=300, pattern=PRINTABLE)]
+ProviderName = Annotated[str, Path(max_length=64, pattern=PRINTABLE, examples=["outbox"], description="As configured")]
 
 
 class NotificationView(BaseModel):
@@ -188,7 +189,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
         responses=PROVIDER_ERRORS,
         summary="Delivery receipts from a provider (one object or an array)",
     )
-    async def receipts(provider: str, request: Request, token: str | None = None) -> dict[str, int]:
+    async def receipts(provider: ProviderName, request: Request, token: str | None = None) -> dict[str, int]:
         check_provider_token(deps.receipt_token_ok, provider, request, token)
         body = await request.body()
         try:
@@ -218,7 +219,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
         responses=PROVIDER_ERRORS,
         summary="A citizen's reply; STOP / HỦY / TỪ CHỐI opts the sender out (the provider's token required)",
     )
-    async def inbound(provider: str, request: Request, token: str | None = None) -> dict[str, Any]:
+    async def inbound(provider: ProviderName, request: Request, token: str | None = None) -> dict[str, Any]:
         check_provider_token(deps.receipt_token_ok, provider, request, token)
         sender, text = _inbound_fields(await request.body())
         try:

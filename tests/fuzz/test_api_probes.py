@@ -112,3 +112,26 @@ def test_writes_answer_401_when_the_key_is_missing_or_unknown_whatever_the_body(
         response = writers[service].client.request(method, path, content=body, headers=headers)
         problems += unexcused(service, operation, response, expected=401)
     assert problems == []
+
+
+provider_bodies = st.one_of(
+    bodies,
+    st.dictionaries(
+        st.sampled_from(["from", "phone", "msisdn", "text", "message", "status", "id", "reference", "RequestId"]),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.just("STOP") | st.just("0912345678"),
+        max_size=5,
+    )
+    .map(json.dumps)
+    .map(str.encode),
+)
+
+
+@hypothesis_fuzz(examples_scale=5)
+@given(body=provider_bodies, path=st.sampled_from(["/v1/receipts/outbox", "/v1/inbound/outbox"]))
+def test_provider_callbacks_answer_without_server_error_when_the_body_is_anything(
+    writers: dict[str, ServedApp], body: bytes, path: str
+) -> None:
+    """The request bodies of receipts and inbound replies are parsed by hand (no schema to fuzz from)."""
+    response = writers["notifier"].client.post(path, content=body, headers={"content-type": "application/json"})
+    operation = "POST /v1/receipts/{provider}" if "receipts" in path else "POST /v1/inbound/{provider}"
+    assert unexcused("notifier", operation, response) == []
