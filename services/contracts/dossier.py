@@ -7,16 +7,11 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from services.contracts._base import NO_CONTROL_CHARACTERS, ContractModel
+from services.contracts._base import ContractModel
 
-Code = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARACTERS)]
+Code = Annotated[str, Field(min_length=1, max_length=100)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
-OfficerCode = Annotated[
-    str,
-    Field(
-        min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS, description="Pseudonymous staff code, never a name"
-    ),
-]
+OfficerCode = Annotated[str, Field(min_length=1, max_length=64, description="Pseudonymous staff code, never a name")]
 Money = Annotated[int, Field(ge=0, description="Amount in VND")]
 
 
