@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.fuzz.checks import problem_of
+from tests.fuzz.contract_strategies import VALID_EVENTS, mutated_events
 from tests.fuzz.known_issues import known_issue
 from tests.fuzz.services import ServedApp, fuzz_database, indicators_app, ingest_app, notifier_app, tasks_app
 from tests.fuzz.settings import TIMEOUT, hypothesis_fuzz
@@ -135,3 +137,18 @@ def test_provider_callbacks_answer_without_server_error_when_the_body_is_anythin
     response = writers["notifier"].client.post(path, content=body, headers={"content-type": "application/json"})
     operation = "POST /v1/receipts/{provider}" if "receipts" in path else "POST /v1/inbound/{provider}"
     assert unexcused("notifier", operation, response) == []
+
+
+@hypothesis_fuzz(examples_scale=3)
+@given(event=mutated_events(), identity=st.text(min_size=1, max_size=30) | st.sampled_from(["a\r\nb", "ä:ö", " x "]))
+@example(event=VALID_EVENTS[0], identity="evt\r\nNats-Msg-Id: other")
+def test_ingest_stores_or_refuses_when_a_mutated_event_is_posted(
+    writers: dict[str, ServedApp], event: dict[str, Any], identity: str
+) -> None:
+    """Events near the contract, with any id, through HTTP to JetStream (Nats-Msg-Id is made of source and id)."""
+    ingest = writers["ingest"]
+    body = json.dumps({**event, "id": identity}).encode()
+    headers = {**ingest.headers, "content-type": "application/cloudevents+json"}
+    response = ingest.client.post("/v1/events", content=body, headers=headers)
+    assert response.status_code in (202, 400, 413, 415, 422), response.text
+    assert unexcused("ingest", "POST /v1/events", response) == []

@@ -4,7 +4,6 @@ decodes or is an InvalidMessage, which the batch rules dead-letter with the reas
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,70 +20,11 @@ from services.ingest.domain.validation import BATCH, JSON, STRUCTURED, Rejected,
 from services.notifier.subscribers import alert_decoder, event_decoder
 from services.runtime.consuming import InvalidMessage
 from services.tasks.subscribers import decode as tasks_decode
-from tests.factories import _DATA, dossier_event, procedure_published
+from tests.fuzz.contract_strategies import VALID_EVENTS, json_values, mutated, mutated_events
 from tests.fuzz.known_issues import known_decode_failure
 from tests.fuzz.settings import hypothesis_fuzz
 
 pytestmark = [pytest.mark.fuzz]
-
-DELETE = object()
-ODD_TEXT = [
-    "",
-    " ",
-    "\x00",
-    "\u202e",
-    "\ud7ff",
-    "0001-01-01T00:00:00+01:00",
-    "9999-12-31T23:59:59-01:00",
-    "2026-02-30T00:00:00Z",
-    "2026-03-02T08:15:00",
-    "=HYPERLINK(1)",
-    "x" * 3000,
-]
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40)
-    | st.sampled_from(ODD_TEXT)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
-    max_leaves=12,
-)
-VALID_EVENTS = [dossier_event(short_type) for short_type in _DATA] + [procedure_published()]
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found.extend(_paths(item, (*prefix, key)))
-    return found
-
-
-def _mutated(event: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    mutated = copy.deepcopy(event)
-    target = mutated
-    for key in path[:-1]:
-        target = target[key]
-    if value is DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return mutated
-
-
-@st.composite
-def mutated_events(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid event with one to three fields replaced by any JSON value (or removed)."""
-    event = draw(st.sampled_from(VALID_EVENTS))
-    for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        path = draw(st.sampled_from(_paths(event)))
-        event = _mutated(event, path, draw(st.just(DELETE) | json_values))
-    return event
 
 
 def _message(subject: str, data: bytes) -> Msg:
@@ -142,8 +82,8 @@ def test_ingest_accepts_or_refuses_naming_a_field_when_the_body_is_any_json(valu
 
 @hypothesis_fuzz()
 @given(event=mutated_events(), media_type=st.sampled_from([STRUCTURED, JSON]), as_batch=st.booleans())
-@example(event=_mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), media_type=STRUCTURED, as_batch=False)
-def test_ingest_accepts_or_refuses_naming_a_field_when_a_valid_event_is_mutated(
+@example(event=mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), media_type=STRUCTURED, as_batch=False)
+def test_ingest_accepts_or_refuses_naming_a_field_when_a_valid_event_ismutated(
     event: dict[str, Any], media_type: str, as_batch: bool
 ) -> None:
     _validate(BATCH if as_batch else media_type, json.dumps([event] if as_batch else event).encode())
@@ -157,7 +97,7 @@ def test_ingest_refuses_with_a_4xx_when_the_body_is_any_bytes(body: bytes, media
 
 @hypothesis_fuzz()
 @given(event=mutated_events())
-def test_binary_mode_accepts_or_refuses_naming_a_field_when_attributes_are_mutated(event: dict[str, Any]) -> None:
+def test_binary_mode_accepts_or_refuses_naming_a_field_when_attributes_aremutated(event: dict[str, Any]) -> None:
     attributes = {name: value if isinstance(value, str) else json.dumps(value) for name, value in event.items()}
     attributes.pop("data", None)
     attributes.pop("datacontenttype", None)
@@ -170,8 +110,8 @@ def test_binary_mode_accepts_or_refuses_naming_a_field_when_attributes_are_mutat
 
 @hypothesis_fuzz()
 @given(event=mutated_events() | json_values, consumer=st.sampled_from(sorted(EVENT_DECODERS)))
-@example(event=_mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), consumer="indicators")
-@example(event=_mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), consumer="notifier")
+@example(event=mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), consumer="indicators")
+@example(event=mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), consumer="notifier")
 def test_event_consumers_decode_or_dead_letter_when_the_message_is_any_json(event: Any, consumer: str) -> None:
     message = _message("dvc.events.dossier.accepted", json.dumps(event).encode())
     _decodes_or_dead_letters(EVENT_DECODERS[consumer], message)
