@@ -8,12 +8,15 @@ import importlib
 import importlib.util
 import os
 import sys
+from pathlib import Path
 
 import typer
 
 app = typer.Typer(help="DVC Pulse: real-time monitoring of administrative-procedure dossiers.", no_args_is_help=True)
 streams_app = typer.Typer(help="JetStream streams of the contract.", no_args_is_help=True)
 app.add_typer(streams_app, name="streams")
+nats_app = typer.Typer(help="NATS users and permissions (services/contracts/nats_users.py).", no_args_is_help=True)
+app.add_typer(nats_app, name="nats")
 
 SERVICES = ("ingest", "indicators", "tasks", "notifier")
 _SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")} | {"dlq": "services.dlq_cli"}
@@ -38,10 +41,14 @@ def streams_apply(
     """Declare or update DVC_EVENTS, DVC_ALERTS, DVC_NOTIFY and DVC_DLQ; prints what changed."""
     import nats
 
+    from services.runtime.settings import ServiceSettings
     from services.runtime.streams import apply_streams
 
+    servers = (nats_url or _default_nats_url()).split(",")
+    auth = ServiceSettings().cli_nats_options(servers)  # the admin user: the only one that may declare streams
+
     async def run() -> None:
-        connection = await nats.connect((nats_url or _default_nats_url()).split(","), connect_timeout=5)
+        connection = await nats.connect(servers, connect_timeout=5, **auth)
         try:
             for change in await apply_streams(connection.jetstream(), replicas=replicas):
                 typer.echo(change.describe())
@@ -49,6 +56,35 @@ def streams_apply(
             await connection.close()
 
     asyncio.run(run())
+
+
+@nats_app.command("users-conf")
+def nats_users_conf() -> None:
+    """Print the server's `users` block (deploy/nats/users.conf) rendered from the permissions table."""
+    from services.runtime.nats_config import render_users
+
+    typer.echo(render_users(), nl=False)
+
+
+@nats_app.command("secrets")
+def nats_secrets(
+    directory: Path = typer.Argument(..., help="Where to write them, e.g. deploy/secrets (never commit them)"),
+) -> None:
+    """New random NATS secrets for a deployment: `nats.env` (every password and the JetStream key, the servers'
+    env_file) and `nats-<user>.password` (each client's DVC_NATS_PASSWORD_FILE), all mode 0600. Refuses to
+    overwrite: a new JetStream key cannot read a store encrypted with the old one."""
+    from services.contracts.nats_users import USERS
+    from services.runtime.embedded_secrets import write_private
+    from services.runtime.nats_config import new_secret, render_env_file
+
+    env_file = directory / "nats.env"
+    if env_file.exists():
+        raise typer.BadParameter(f"{env_file} exists: keep it (the store is encrypted with its key)")
+    passwords = {user.name: new_secret() for user in USERS}
+    for name, password in passwords.items():
+        write_private(directory / f"nats-{name}.password", password + "\n")
+    write_private(env_file, render_env_file(passwords, new_secret(48)))
+    typer.echo(f"wrote {env_file} and {len(passwords)} password files to {directory}")
 
 
 @app.command("serve")
@@ -72,7 +108,7 @@ def up(
 
 
 # Top-level commands a service module provides, so that `dvc-pulse import ...` imports only ingest's CLI.
-_TOP_LEVEL_OWNERS = {"import": "ingest", "simulate": "simulator"}
+_TOP_LEVEL_OWNERS = {"import": "ingest", "simulate": "simulator", "calendar": "indicators"}
 
 
 def _modules_for(argv: list[str]) -> dict[str, str]:
@@ -81,7 +117,7 @@ def _modules_for(argv: list[str]) -> dict[str, str]:
     owner = _TOP_LEVEL_OWNERS.get(first, first)
     if owner in _SUBCOMMAND_MODULES:
         return {owner: _SUBCOMMAND_MODULES[owner]}
-    if first in {"serve", "up", "streams"}:
+    if first in {"serve", "up", "streams", "nats"}:
         return {}
     return _SUBCOMMAND_MODULES
 
@@ -96,6 +132,8 @@ def _mount_service_commands(modules: dict[str, str]) -> None:
             app.add_typer(sub_app, name=name)
         for command_name, command in getattr(module, "TOP_LEVEL_COMMANDS", {}).items():
             app.command(command_name)(command)
+        for group_name, group in getattr(module, "TOP_LEVEL_GROUPS", {}).items():
+            app.add_typer(group, name=group_name)
 
 
 def main() -> None:

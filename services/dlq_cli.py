@@ -15,6 +15,7 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
 from services.runtime.dead_letters import (
+    ERROR,
     DeadLetter,
     RedriveReport,
     count_dead_letters,
@@ -22,6 +23,7 @@ from services.runtime.dead_letters import (
     read_dead_letters,
     redrive,
 )
+from services.runtime.personal_data import mask_payload, mask_text
 from services.runtime.settings import ServiceSettings
 
 app = typer.Typer(help="Dead letters (DVC_DLQ): list them, redrive them to their original subject.")
@@ -32,8 +34,10 @@ SERVICE = typer.Option(None, "--service", help="Only the dead letters of this se
 
 
 def _run(nats_url: str | None, work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
-    url = nats_url or ServiceSettings().nats_url
+    settings = ServiceSettings()
+    url = nats_url or settings.nats_url
     servers = [server.strip() for server in url.split(",") if server.strip()]
+    auth = settings.cli_nats_options(servers)  # the admin user: redrive publishes to any stream
 
     async def quiet(error: Exception) -> None:
         return None  # nats-py would print a traceback per attempt; the failure is reported once below
@@ -41,7 +45,7 @@ def _run(nats_url: str | None, work: Callable[[JetStreamContext], Awaitable[T]])
     async def run() -> T:
         # max_reconnect_attempts=0 would mean "retry forever" in nats-py: one retry, then NoServersError
         client = await nats.connect(
-            servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet
+            servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet, **auth
         )
         try:
             return await work(client.jetstream())
@@ -77,7 +81,7 @@ def _table(letters: list[DeadLetter], now: datetime) -> list[str]:
             letter.consumer,
             f"{letter.original_stream} #{letter.original_sequence} {letter.original_subject}",
             age(letter.stored_at, now),
-            letter.error_summary(),
+            mask_text(letter.error_summary()),
         )
         for letter in letters
     ]
@@ -87,12 +91,17 @@ def _table(letters: list[DeadLetter], now: datetime) -> list[str]:
     ]
 
 
-def _show_payload(letter: DeadLetter) -> None:
-    typer.echo(f"DLQ #{letter.sequence} (service {letter.service}); it may hold personal data, do not paste it.")
+def _show_payload(letter: DeadLetter, show_personal_data: bool) -> None:
+    if show_personal_data:
+        typer.echo(f"DLQ #{letter.sequence} (service {letter.service}); it holds personal data, do not paste it.")
+    else:
+        typer.echo(f"DLQ #{letter.sequence} (service {letter.service}); names and phones masked.")
     for name, value in letter.headers.items():
+        if not show_personal_data:
+            value = mask_text(letter.error_summary(width=len(value) + 64) if name == ERROR else value)
         typer.echo(f"{name}: {value}")
     typer.echo("")
-    sys.stdout.buffer.write(letter.payload + b"\n")
+    sys.stdout.buffer.write((letter.payload if show_personal_data else mask_payload(letter.payload)) + b"\n")
     sys.stdout.flush()
 
 
@@ -102,9 +111,12 @@ def list_command(
     limit: int = typer.Option(50, "--limit", min=1, help="Show at most N (oldest first)"),
     show_payload: bool = typer.Option(False, "--show-payload", help="Print the headers and payload of --seq"),
     seq: int = typer.Option(0, "--seq", min=0, help="The DLQ sequence whose payload --show-payload prints"),
+    show_personal_data: bool = typer.Option(
+        False, "--show-personal-data", help="With --show-payload: names and phones as stored (masked by default)"
+    ),
     nats_url: str = NATS_URL,
 ) -> None:
-    """A table of dead letters (never their payloads: those may hold personal data)."""
+    """A table of dead letters (never their payloads; names and phones in the errors masked)."""
     if show_payload:
         if not seq:
             raise typer.BadParameter("--show-payload needs the --seq of one dead letter")
@@ -112,7 +124,7 @@ def list_command(
         if letter is None:
             typer.echo(f"#{seq}: not in DVC_DLQ", err=True)
             raise typer.Exit(1)
-        _show_payload(letter)
+        _show_payload(letter, show_personal_data)
         return
 
     async def read(js: JetStreamContext) -> tuple[list[DeadLetter], int]:

@@ -9,8 +9,10 @@ exits is restarted with backoff. Every few seconds one status line shows the liv
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,18 +28,59 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from services.launcher_nats import child_environment, secure_embedded_nats
 from services.launcher_status import KpiLine
 from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
+from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets, LostNatsKey
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
 DEFAULT_SIMULATOR_SPEED = "600"
 
 
+def write_new_secret(path: Path) -> bool:
+    """32 random bytes, url-safe base64 (a Fernet key), into `path` with mode 0600 unless it already holds one.
+    Returns whether it was created."""
+    if path.exists() and path.read_text(encoding="ascii").strip():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(base64.urlsafe_b64encode(os.urandom(32)).decode("ascii") + "\n")
+    return True
+
+
+def ensure_notifier_secrets(var_dir: Path) -> bool:
+    """The notifier's encryption key and phone hash key for `make up`, generated under var/ when absent (the
+    notifier itself never generates one: without them it refuses to start). True when the hash key is new beside
+    an older encryption key: an installation from before the separate hash key, which `rotate-key` migrates."""
+    had_encryption_key = (var_dir / "notifier-encryption.key").exists()
+    write_new_secret(var_dir / "notifier-encryption.key")
+    created_hash_key = write_new_secret(var_dir / "notifier-hash.key")
+    return had_encryption_key and created_hash_key
+
+
 def service_port(name: str, environ: Mapping[str, str] | None = None) -> int:
     """The port a service listens on: `DVC_<NAME>_PORT` (read by the service's own settings too) or its default."""
     value = (os.environ if environ is None else environ).get(f"DVC_{name.upper()}_PORT")
     return int(value) if value else SERVICE_PORTS[name]
+
+
+OUTBOX_TOKEN_FILE = "notifier-outbox-token"  # read by the notifier's outbox provider (callback_auth.py)
+
+
+def ensure_outbox_callback_token(var_dir: Path) -> Path:
+    """The token the embedded outbox provider's receipt and inbound callbacks must present, created once (random,
+    mode 0600) and kept, so a restart keeps the same token; the notifier refuses to start without it."""
+    path = var_dir / OUTBOX_TOKEN_FILE
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+    path.chmod(0o600)
+    return path
 
 
 @dataclass
@@ -74,6 +117,7 @@ class Launcher:
         self.ports = {name: service_port(name) for name in SERVICE_PORTS if self._exists(name)}
         self.children: list[Child] = []
         self.stopping = False
+        self.nats_secrets: EmbeddedSecrets | None = None
         indicators, notifier = self.ports.get("indicators"), self.ports.get("notifier")
         self.status = None if indicators is None else KpiLine(indicators, notifier)
 
@@ -97,8 +141,13 @@ class Launcher:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         try:
+            if not self._secure_nats():
+                return 1
             self.nats.start()
-            self.console.print(f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)})")
+            self.console.print(
+                f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)}, encrypted; "
+                f"users in {_shown(self.var_dir / SECRETS_FILE)})"
+            )
             if not self._setup():
                 return 1
             for name, port in self.ports.items():
@@ -142,12 +191,19 @@ class Launcher:
         return [sys.executable, "-m", "services.cli", *args]
 
     def _setup(self) -> bool:
-        """`streams apply` and the demo keys of ingest, tasks and the notifier (idempotent: the same keys on every
-        start), run at once."""
+        """`streams apply`, the demo keys of ingest, tasks and the notifier and the notifier's secrets (idempotent:
+        the same keys on every start), run at once."""
+        if "notifier" in self.ports:
+            ensure_outbox_callback_token(self.var_dir)
         steps = [("streams", "apply")]
         steps += [(name, "demo-key") for name in ("ingest", "tasks", "notifier") if name in self.ports]
+        if "notifier" in self.ports and ensure_notifier_secrets(self.var_dir):
+            steps.append(("notifier", "rotate-key"))
         running = [
-            (step, subprocess.Popen(self._cli_args(*step), env=self.env, stdout=PIPE, stderr=PIPE, text=True))
+            (
+                step,
+                subprocess.Popen(self._cli_args(*step), env=self._env_of(step[0]), stdout=PIPE, stderr=PIPE, text=True),
+            )
             for step in steps
         ]
         ok = True
@@ -160,13 +216,24 @@ class Launcher:
                 self.console.print("Streams: " + "; ".join(out.strip().splitlines()))
         return ok
 
+    def _secure_nats(self) -> bool:
+        try:
+            self.nats_secrets = secure_embedded_nats(self.nats, self.var_dir)
+        except LostNatsKey as error:
+            self.console.print(f"[red]{error}[/red]")
+            return False
+        return True
+
+    def _env_of(self, name: str) -> dict[str, str]:
+        return child_environment(self.env, self.nats_secrets, name)
+
     def _start(self, child: Child) -> None:
         with open(child.log_path, "ab") as log:
             log.write(f"---- {datetime.now():%Y-%m-%d %H:%M:%S} starting {child.name}\n".encode())
             log.flush()
             child.process = subprocess.Popen(
                 child.args,
-                env=self.env,
+                env=self._env_of(child.name),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -60,7 +60,7 @@ class IndicatorValue(ContractModel):
     denominator: int
     value: Ratio | None
     target: Ratio | None = None
-    comparator: Literal[">=", "="] = ">="
+    comparator: Literal[">=", "=", "<="] = ">="
 
 
 class IndicatorSnapshotTaken(ContractModel):
@@ -83,6 +83,8 @@ class NotificationStatus(StrEnum):
     TECHNICAL_FAILURE = "technical-failure"
     VALIDATION_FAILED = "validation-failed"
     SKIPPED = "skipped"
+    SUPERSEDED = "superseded"  # a newer step of the dossier made the message obsolete before it was sent
+    UNKNOWN = "unknown"  # the provider may or may not have taken it (timeout after the request was written)
 
 
 class NotificationStatusChanged(ContractModel):

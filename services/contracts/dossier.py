@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from services.contracts._base import ContractModel
+from services.contracts.timebounds import DueDate
 
 Code = Annotated[str, Field(min_length=1, max_length=100)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -57,7 +58,7 @@ class DossierAccepted(DossierRef):
     applicant: Applicant
     receiving_agency: Code
     officer: OfficerCode
-    due_at: AwareDatetime
+    due_at: DueDate
     digitized: bool
     reused_data: bool
 
@@ -93,7 +94,7 @@ class DossierPaid(DossierRef):
 
 class DossierRescheduled(DossierRef):
     officer: OfficerCode
-    new_due_at: AwareDatetime
+    new_due_at: DueDate
     reason: Text
 
 

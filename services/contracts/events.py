@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
 
@@ -9,8 +10,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, c
 
 from services.contracts import catalog, dossier
 from services.contracts._base import ContractModel
+from services.contracts.timebounds import FIRST_YEAR
 
 EVENT_TYPE_PREFIX = "vn.gov.dvc."
+# No control characters (C0 and DEL) in an identity: the ingest refuses them. Documented in the schema only, so
+# events stored before the rule still validate when a consumer reads them.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+_IDENTITY_PATTERN = {"pattern": NO_CONTROL_CHARACTERS}
 
 
 class EventType(StrEnum):
@@ -66,19 +72,52 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     specversion: Literal["1.0"]
-    id: Annotated[str, Field(min_length=1, max_length=256)]
-    source: Annotated[str, Field(min_length=1, max_length=512)]
+    id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=256,
+            description="Unique within `source`; no control characters",
+            json_schema_extra=_IDENTITY_PATTERN,
+        ),
+    ]
+    source: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=512,
+            description="The sending system; no control characters",
+            json_schema_extra=_IDENTITY_PATTERN,
+        ),
+    ]
     type: EventType
-    time: AwareDatetime
+    time: Annotated[
+        AwareDatetime,
+        Field(
+            description=f"When it happened, RFC 3339 with offset: not before {FIRST_YEAR}-01-01, not after the "
+            "ingest's clock + 5 minutes (the defaults)"
+        ),
+    ]
     subject: Annotated[str | None, Field(max_length=256)] = None
     datacontenttype: Literal["application/json"] | None = "application/json"
     dataschema: Annotated[str | None, Field(max_length=512)] = None
     data: ContractModel
 
     @property
-    def identity(self) -> str:
-        """`source:id`, used as `Nats-Msg-Id` and as the dedup key."""
-        return f"{self.source}:{self.id}"
+    def message_id(self) -> str:
+        """The `Nats-Msg-Id` of this event (JetStream's deduplication key), see `message_id`."""
+        return message_id(self.source, self.id)
+
+
+def message_id(source: str, event_id: str) -> str:
+    """`Nats-Msg-Id` of the event (`source`, `event_id`): SHA-256 (hex) of the length-prefixed pair.
+
+    The lengths make it unambiguous (`source:id` made `urn:a:b` + `1` and `urn:a` + `b:1` the same message), and
+    the hex digest carries no character a NATS header could alter.
+    """
+    source_bytes, id_bytes = source.encode(), event_id.encode()
+    pair = b"%d:%b%d:%b" % (len(source_bytes), source_bytes, len(id_bytes), id_bytes)
+    return hashlib.sha256(pair).hexdigest()
 
 
 def _typed_event_model(event_type: EventType, data_model: type[ContractModel]) -> type[CloudEvent]:

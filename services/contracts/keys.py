@@ -1,5 +1,7 @@
 """The stored form of an API key, common to the services' keys files: a name, the key's SHA-256 (never the
-key) and when it was created. Each service subclasses it with what its keys may do."""
+key), when it was created, when it expires and when it was revoked (a revoked key stays listed, refused).
+Each service subclasses it with what its keys may do. Files written before expiry and revocation existed
+lack both fields and still load."""
 
 from __future__ import annotations
 
@@ -18,3 +20,5 @@ class StoredKey(ContractModel):
     name: KeyName
     sha256: Sha256Hex
     created_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from services.contracts import subjects
 
 DAY = 86_400.0
+# Dead letters hold whole payloads (names, phones): kept long enough to be seen and redriven, no longer
+DLQ_RETENTION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ DLQ = StreamDefinition(
     name="DVC_DLQ",
     subjects=(f"{subjects.DLQ_PREFIX}.>",),
     description="Messages rejected or out of retries, with original subject, sequence, consumer and error",
-    max_age_seconds=365 * DAY,
+    max_age_seconds=DLQ_RETENTION_DAYS * DAY,
     duplicate_window_seconds=2 * 3600.0,
 )
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
+from services.contracts.timebounds import parse_local_instant
+from services.indicators.domain.indicators import Scope
 from services.indicators.extensions import RiskLookup, RiskView
 from services.indicators.handlers import IndicatorsService
 from services.runtime.problems import Problem
@@ -24,6 +25,12 @@ class IndicatorOut(BaseModel):
     target: float | None
     unit: str
     status: str
+
+
+class FieldOut(BaseModel):
+    field: str
+    procedures: int
+    accepted: int
 
 
 class LeaderboardRowOut(BaseModel):
@@ -68,7 +75,17 @@ class DossierOut(BaseModel):
     overdue: bool
     elapsed_working_seconds: float | None
     elapsed_working_days: float | None
+    anomalies: int
+    last_anomaly: str | None
     risk: RiskView | None
+
+
+class AnomalyOut(BaseModel):
+    dossier_code: str
+    status: str
+    ended_at: datetime | None
+    anomalies: int
+    last_anomaly: str | None
 
 
 RANKING_RULE = (
@@ -77,18 +94,17 @@ RANKING_RULE = (
 )
 
 
+_DATES = "ISO date (local midnight) or date-time (local time without an offset), years 2000-2100"
+
+
 def parse_instant(value: str, field: str, timezone: str) -> datetime:
-    """ISO date (local midnight) or datetime (local time when it has no offset); 422 problem otherwise."""
-    zone = ZoneInfo(timezone)
+    """ISO date (local midnight) or datetime (local time when it has no offset) in the years 2000-2100; a 422
+    problem naming the parameter otherwise (never an overflow further on)."""
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, tzinfo=zone)
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        reason = "not an ISO 8601 date or date-time"
+        return parse_local_instant(value, timezone)
+    except ValueError as error:
+        reason = str(error)
         raise Problem(422, f"{field}: {reason}", errors=[{"field": field, "reason": reason}]) from None
-    return instant if instant.tzinfo is not None else instant.replace(tzinfo=zone)
 
 
 def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | None = None) -> APIRouter:
@@ -103,14 +119,22 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             raise Problem(422, f"to: {reason}", errors=[{"field": "to", "reason": reason}])
         return chosen_start, chosen_end
 
-    @router.get("/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25 and ONTIME")
+    @router.get(
+        "/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25, ONTIME, SAT, LATE_NO_APOLOGY"
+    )
     async def indicators(
-        start: str | None = Query(None, alias="from", description="Period start (default: 1 January)"),
-        end: str | None = Query(None, alias="to", description="Period end, exclusive (default: next 1 January)"),
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(
+            None, alias="to", description=f"Period end, exclusive (default: next 1 January); {_DATES}"
+        ),
         agency: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Agency code"),
+        field: str | None = Query(
+            None, max_length=300, pattern=PRINTABLE, description="Field (lĩnh vực), as GET /v1/fields names it"
+        ),
+        procedure: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Procedure code"),
     ) -> list[IndicatorOut]:
         chosen_start, chosen_end = period(start, end)
-        results = await service.indicators(chosen_start, chosen_end, agency)
+        results = await service.indicators(chosen_start, chosen_end, Scope(agency, field, procedure))
         return [
             IndicatorOut(
                 code=result.code,
@@ -128,11 +152,13 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
     @router.get("/leaderboard", response_model=LeaderboardOut, summary="Ranking of agencies or officers")
     async def leaderboard(
         by: Literal["agency", "officer"] = Query("agency"),
-        start: str | None = Query(None, alias="from"),
-        end: str | None = Query(None, alias="to"),
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
+        field: str | None = Query(None, max_length=300, pattern=PRINTABLE, description="Field (lĩnh vực)"),
+        procedure: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Procedure code"),
     ) -> LeaderboardOut:
         chosen_start, chosen_end = period(start, end)
-        rows = await service.leaderboard(by, chosen_start, chosen_end)
+        rows = await service.leaderboard(by, chosen_start, chosen_end, Scope(field=field, procedure=procedure))
         return LeaderboardOut(
             by=by,
             period_from=chosen_start,
@@ -151,6 +177,15 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
                 for row in rows
             ],
         )
+
+    @router.get("/fields", response_model=list[FieldOut], summary="Fields (lĩnh vực) with their counts")
+    async def fields(
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
+    ) -> list[FieldOut]:
+        chosen_start, chosen_end = period(start, end)
+        rows = await service.fields(chosen_start, chosen_end)
+        return [FieldOut(field=row.field, procedures=row.procedures, accepted=row.accepted) for row in rows]
 
     @router.get("/dossiers/{code}", response_model=DossierOut, summary="One dossier's state, due dates and risk")
     async def dossier(code: Annotated[str, Path(max_length=256, pattern=PRINTABLE)]) -> DossierOut:
@@ -177,7 +212,26 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             overdue=view.overdue,
             elapsed_working_seconds=view.elapsed_working_seconds,
             elapsed_working_days=view.elapsed_working_days,
+            anomalies=state.anomalies,
+            last_anomaly=state.last_anomaly,
             risk=score,
         )
+
+    @router.get(
+        "/anomalies",
+        response_model=list[AnomalyOut],
+        summary="Dossiers that received events after their terminal status (recorded, never counted)",
+    )
+    async def anomalies(limit: int = Query(100, ge=1, le=1000)) -> list[AnomalyOut]:
+        return [
+            AnomalyOut(
+                dossier_code=state.dossier_code,
+                status=state.status.value,
+                ended_at=state.ended_at,
+                anomalies=state.anomalies,
+                last_anomaly=state.last_anomaly,
+            )
+            for state in await service.anomalous_dossiers(limit)
+        ]
 
     return router

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import IndicatorSnapshotTaken, IndicatorValue
 from services.indicators.adapters import queries
+from services.indicators.adapters.indicator_counts import indicator_counts
 from services.indicators.adapters.store import AppliedBatch, Incoming, ProjectionStore
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingCalendar
 from services.indicators.domain.dossier import DossierState, elapsed_working_seconds
-from services.indicators.domain.indicators import IndicatorResult, evaluate_all, year_period
+from services.indicators.domain.indicators import IndicatorResult, Scope, evaluate_all, year_period
 from services.indicators.domain.leaderboard import LeaderboardRow, rank
 from services.indicators.metrics import PROCESSING_BUCKETS, IndicatorsMetrics
 
@@ -73,6 +74,7 @@ class IndicatorsService:
         timezone: str,
         metrics: IndicatorsMetrics | None = None,
         ontime_target: float | None = None,
+        sat_target: float | None = None,
         leaderboard_min_volume: int = 5,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         state_cache_size: int = 50_000,
@@ -85,6 +87,7 @@ class IndicatorsService:
         self.timezone = timezone
         self.metrics = metrics
         self.ontime_target = ontime_target
+        self.sat_target = sat_target
         self.leaderboard_min_volume = leaderboard_min_volume
         self.now = now
         self.store = ProjectionStore(tables, engine.dialect.name, calendar, state_cache_size)
@@ -104,17 +107,23 @@ class IndicatorsService:
                 logger.exception("after-batch callback failed")
         return outcome
 
-    async def indicators(self, start: datetime, end: datetime, agency: str | None = None) -> list[IndicatorResult]:
+    async def indicators(self, start: datetime, end: datetime, scope: Scope = Scope()) -> list[IndicatorResult]:
         async with self.engine.connect() as connection:
-            counts = await queries.indicator_counts(connection, self.tables, start, end, agency, self.now())
-        return evaluate_all(counts, self.ontime_target)
+            counts = await indicator_counts(connection, self.tables, start, end, scope, self.now())
+        return evaluate_all(counts, self.ontime_target, self.sat_target)
 
-    async def leaderboard(self, by: str, start: datetime, end: datetime) -> list[LeaderboardRow]:
+    async def leaderboard(
+        self, by: str, start: datetime, end: datetime, scope: Scope = Scope()
+    ) -> list[LeaderboardRow]:
         async with self.engine.connect() as connection:
             rows = await queries.performances(
-                connection, self.tables, by, start, end, self.now(), self.calendar.day_seconds
+                connection, self.tables, by, start, end, self.now(), self.calendar.day_seconds, scope
             )
         return rank(rows, self.leaderboard_min_volume)
+
+    async def fields(self, start: datetime, end: datetime) -> list[queries.FieldCount]:
+        async with self.engine.connect() as connection:
+            return await queries.fields(connection, self.tables, start, end)
 
     async def dossier(self, code: str) -> DossierView | None:
         async with self.engine.connect() as connection:
@@ -126,6 +135,10 @@ class IndicatorsService:
         days = None if elapsed is None else elapsed / self.calendar.day_seconds
         overdue = state.ended_at is None and state.overdue_from is not None and state.overdue_from < now
         return DossierView(state, elapsed, days, overdue and state.accepted_at is not None)
+
+    async def anomalous_dossiers(self, limit: int) -> list[DossierState]:
+        async with self.engine.connect() as connection:
+            return await queries.anomalous_dossiers(connection, self.tables, limit)
 
     async def open_dossiers(self) -> list[DossierState]:
         async with self.engine.connect() as connection:

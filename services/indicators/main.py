@@ -37,6 +37,7 @@ from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import database_check, nats_check, streams_check
+from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 
@@ -49,7 +50,7 @@ def create_app(
     """`extension_factories=None` discovers `services.indicators.warning.wiring` (indicators-B)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    broker = create_broker(settings.nats_servers, client_name="indicators")
+    broker = create_broker(settings.nats_servers, client_name="indicators", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     sessions = create_session_factory(engine)
     registry = CollectorRegistry()
@@ -69,6 +70,7 @@ def create_app(
         timezone=settings.timezone,
         metrics=metrics,
         ontime_target=settings.ontime_target,
+        sat_target=settings.sat_target,
         leaderboard_min_volume=settings.leaderboard_min_volume,
         now=now,
         state_cache_size=settings.state_cache_size,
@@ -140,6 +142,8 @@ def create_app(
             "database": database_check(engine),
         },
         routers=[build_router(service, settings.timezone, extensions.risk), *extensions.routers],
+        max_body_bytes=settings.max_body_bytes,
+        rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,  # serve /healthz and a 503 /readyz while NATS or the streams are missing
         on_startup=[
             migrate_and_restore,

@@ -79,7 +79,15 @@ class _ProjectionCollector(Collector):
         last = GaugeMetricFamily("dvc_indicators_last_event_timestamp_seconds", "Time of the latest event applied")
         if aggregates.last_event_time is not None:
             last.add_metric([], aggregates.last_event_time.timestamp())
-        yield from (received, finished, open_family, overdue, histogram, last)
+        anomalies = GaugeMetricFamily(
+            "dvc_dossiers_with_events_after_end",
+            "Dossiers that received events after returned/rejected/withdrawn/stopped (not counted), by the latest "
+            "such event's type",
+            labels=["type"],
+        )
+        for kind, count in sorted(aggregates.anomalies.items()):
+            anomalies.add_metric([kind], count)
+        yield from (received, finished, open_family, overdue, histogram, last, anomalies)
 
     def _merge(self, values: Iterable[tuple[tuple[str, ...], int]]) -> dict[tuple[str, ...], int]:
         merged: dict[tuple[str, ...], int] = {}

@@ -140,7 +140,7 @@ async def rebuild(settings: Settings, *, batch_size: int = 1000, progress: Progr
         load_overrides(settings.calendar_overrides),
         settings.calendar_country,
     )
-    connection = await nats.connect(settings.nats_servers, connect_timeout=5)
+    connection = await nats.connect(settings.nats_servers, connect_timeout=5, **settings.cli_nats_options())
     try:
         await upgrade(engine)
         shadow_metadata = MetaData()

@@ -25,6 +25,7 @@ class Settings(ServiceSettings):
     calendar_country: str = "VN"
     leaderboard_min_volume: int = Field(default=5, ge=1, description="Rows handling fewer dossiers are not ranked")
     ontime_target: float | None = Field(default=None, ge=0, le=1, description="Optional ONTIME target (no plan one)")
+    sat_target: float | None = Field(default=None, ge=0, le=1, description="Optional SAT target (no plan one)")
     snapshot_interval_seconds: float = Field(default=60.0, gt=0, description="Snapshot at least this often")
     snapshot_min_interval_seconds: float = Field(default=1.0, ge=0, description="Snapshot at most this often")
     metrics_max_agencies: int = Field(default=100, ge=1, description="Agency label values before 'other'")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from services.ingest.domain.keys import KeySpec
 from services.ingest.domain.validation import (
     BATCH,
     JSON,
@@ -21,8 +22,10 @@ from services.ingest.domain.validation import (
 )
 from services.ingest.handlers import Ingest
 from services.ingest.replies import to_problem
+from services.runtime.guard import Admitted, KeyGuard
 
 INGRESS = "http"
+EVENTS_PATH = "/v1/events"
 
 
 class EventResult(BaseModel):
@@ -47,11 +50,20 @@ every event; resending the same events is safe (deduplicated by `source` and `id
 _PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON (line and column given)", "content": _PROBLEM},
-    401: {"description": "No key, or an unknown key", "content": _PROBLEM},
+    401: {"description": "No key, or an unknown, revoked or expired key", "content": _PROBLEM},
     403: {"description": "The key may not send events from this source", "content": _PROBLEM},
-    413: {"description": "Body over the size limit, or more events than a batch may hold", "content": _PROBLEM},
+    413: {
+        "description": "Body over the size limit, more events than a batch may hold, or an event larger than the "
+        "NATS server's max_payload allows (`event_too_large`)",
+        "content": _PROBLEM,
+    },
     415: {"description": "Unsupported content type", "content": _PROBLEM},
-    422: {"description": "Invalid events: `errors` lists every one with index and field", "content": _PROBLEM},
+    429: {"description": "Too many requests with this key; retry after `Retry-After` seconds", "content": _PROBLEM},
+    422: {
+        "description": "Invalid events (contract, time rules, control characters in source or id): `errors` lists "
+        "every one with index and field",
+        "content": _PROBLEM,
+    },
     503: {"description": "The event log is unavailable; retry after `Retry-After` seconds", "content": _PROBLEM},
 }
 _REQUEST_BODY = {
@@ -82,11 +94,29 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def producer_guard(ingest: Ingest) -> KeyGuard:
+    """A producer key, checked before the body is read (its sources are checked once the events are known)."""
+
+    def check(request: Request) -> Admitted:
+        try:
+            key = ingest.authenticate(request.headers.get("authorization"), INGRESS)
+        except Rejected as rejection:
+            raise to_problem(rejection) from None
+        return Admitted(f"ingest:{key.name}", key)
+
+    return KeyGuard(
+        check,
+        scheme_name="producerKey",
+        description="A producer key from `dvc-pulse ingest keys add`, as `Authorization: Bearer <key>`",
+    )
+
+
 def ingest_router(ingest: Ingest, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["events"])
+    producer = Depends(producer_guard(ingest))
 
     @router.post(
-        "/v1/events",
+        EVENTS_PATH,
         status_code=202,
         summary="Send CloudEvents (one, a batch, or binary mode)",
         description=_DESCRIPTION,
@@ -94,9 +124,8 @@ def ingest_router(ingest: Ingest, max_body_bytes: int) -> APIRouter:
         responses=_RESPONSES,
         openapi_extra=_REQUEST_BODY,
     )
-    async def post_events(request: Request) -> Response:
+    async def post_events(request: Request, key: KeySpec = producer) -> Response:
         try:
-            key = ingest.authenticate(request.headers.get("authorization"), INGRESS)
             try:
                 attributes = ce_attributes(request.headers, percent_encoded=True)
                 content_type = request.headers.get("content-type")

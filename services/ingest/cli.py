@@ -7,13 +7,14 @@ from pathlib import Path
 
 import typer
 
-from services.ingest.adapters.keystore import KeysFileError, read_keys, write_keys
+from services.ingest.adapters.keystore import KeysFileError, key_files, read_keys, write_keys
 from services.ingest.adapters.schema_files import schema_drift, write_schemas
-from services.ingest.domain.keys import KEY_PREFIX, KeySpec
+from services.ingest.domain.keys import KEY_PREFIX, KeySpec, unknown_sources
 from services.ingest.import_cli import import_command
 from services.ingest.read_cli import read_command
 from services.ingest.settings import Settings
-from services.runtime.api_keys import ensure_demo_key, hash_key, new_key, with_key
+from services.runtime.api_keys import ensure_demo_key, hash_key, usage_file_in
+from services.runtime.keys_cli import EXPIRES_HELP, KeysCli, register_lifecycle
 
 app = typer.Typer(help="Ingest service: keys and event schemas.", no_args_is_help=True)
 TOP_LEVEL_COMMANDS = {"import": import_command}
@@ -21,6 +22,28 @@ app.command("read")(read_command)
 
 DEMO_KEY_NAME = "demo"
 DEMO_SOURCES = ("urn:dvc:*",)
+
+
+keys_app = typer.Typer(help="Producer keys: add, list, revoke, rotate.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _rights(spec: KeySpec) -> str:
+    return f"may send {', '.join(spec.sources)}"
+
+
+def _keys_cli() -> KeysCli[KeySpec]:
+    settings = Settings()
+    return KeysCli(
+        service="ingest",
+        usage_file=lambda: usage_file_in(settings.var_dir, "ingest"),
+        prefix=KEY_PREFIX,
+        files=key_files,
+        path=lambda: settings.keys_path,
+        env_keys=lambda: settings.keys,
+        env_var="DVC_INGEST_KEYS",
+        rights=_rights,
+    )
 
 
 def _read(path: Path) -> list[KeySpec]:
@@ -44,29 +67,35 @@ def demo_key() -> None:
     typer.echo(ensure_demo_key(key_file, _read(path), KEY_PREFIX, spec_of, lambda keys: write_keys(path, keys)))
 
 
-@app.command("add-key")
+@keys_app.command("add")
 def add_key(
     name: str = typer.Option(..., "--name", help="Who uses the key (a key of the same name is replaced)"),
     sources: list[str] = typer.Option(
         ..., "--source", help="A source the key may send: exact, or a prefix ending in * (repeat the option)"
     ),
+    expires: str = typer.Option(None, "--expires", help=EXPIRES_HELP),
 ) -> None:
-    """Create a key bound to its sources; prints the key once (only its SHA-256 is stored)."""
-    settings = Settings()
-    key = new_key(KEY_PREFIX)
-    spec = KeySpec(name=name, sha256=hash_key(key), sources=tuple(sources), created_at=datetime.now(UTC))
-    write_keys(settings.keys_path, with_key(_read(settings.keys_path), spec))
-    typer.echo(f"key {name!r} may send {', '.join(spec.sources)}; stored its hash in {settings.keys_path}", err=True)
-    typer.echo("this is the only time the key is shown:", err=True)
-    typer.echo(key)
+    """Create a key bound to known sources (DVC_INGEST_KNOWN_SOURCES); prints it once (only its SHA-256 is kept)."""
+    known = Settings().known_sources
+    unknown = unknown_sources(sources, known)
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown source {', '.join(map(repr, unknown))}: known sources are {', '.join(known)} "
+            "(DVC_INGEST_KNOWN_SOURCES)",
+            param_hint="--source",
+        )
+    cli = _keys_cli()
+    cli.add(name, lambda key: KeySpec(name=name, sha256=hash_key(key), sources=tuple(sources)), expires)
 
 
-@app.command("list-keys")
+register_lifecycle(keys_app, _keys_cli)
+app.command("add-key", hidden=True, help="Old name of `keys add`.")(add_key)
+
+
+@app.command("list-keys", hidden=True)
 def list_keys() -> None:
-    """Names and allowed sources of the stored keys (never the keys)."""
-    settings = Settings()
-    for spec in [*read_keys(settings.keys_path), *settings.keys]:
-        typer.echo(f"{spec.name}: {', '.join(spec.sources)}")
+    """Old name of `keys list`."""
+    _keys_cli().show()
 
 
 @app.command("export-schemas")

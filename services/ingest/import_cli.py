@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import nats
 import typer
@@ -12,10 +14,12 @@ from nats.js.errors import NotFoundError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from services.contracts.nats_users import INGEST
 from services.contracts.streams import EVENTS
 from services.ingest.adapters.checkpoint import CheckpointStore
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.adapters.records import Format, UnreadableFile, detect_format
+from services.ingest.domain.time_rules import TimeRules
 from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -28,9 +32,10 @@ async def _quiet(*_args: object) -> None:
     return None
 
 
-async def connect(servers: list[str], timeout: float) -> Client:
-    """Connect (retrying) for at most `timeout` s; once connected, reconnect forever like the services."""
-    options = {"error_cb": _quiet, "disconnected_cb": _quiet, "reconnected_cb": _quiet}
+async def connect(servers: list[str], timeout: float, auth: Mapping[str, Any] | None = None) -> Client:
+    """Connect (retrying) for at most `timeout` s; once connected, reconnect forever like the services. `auth`:
+    the NATS user's connect options (`ServiceSettings.cli_nats_options`: the ingest user's permissions suffice)."""
+    options = {"error_cb": _quiet, "disconnected_cb": _quiet, "reconnected_cb": _quiet, **(auth or {})}
     connecting = nats.connect(
         servers, name="dvc-import", connect_timeout=2, max_reconnect_attempts=-1, reconnect_time_wait=1, **options
     )
@@ -47,9 +52,11 @@ async def import_file(
     restart: bool = False,
     on_progress: ProgressCallback | None = None,
     connect_timeout: float = 10.0,
+    time_rules: TimeRules | None = None,
+    auth: Mapping[str, Any] | None = None,
 ) -> ImportReport:
     try:
-        client = await connect(servers, connect_timeout)
+        client = await connect(servers, connect_timeout, auth)
     except TimeoutError:
         raise ImportAborted(f"cannot reach NATS at {', '.join(servers)} within {connect_timeout:.0f} s") from None
     try:
@@ -58,7 +65,7 @@ async def import_file(
         except NotFoundError:
             raise ImportAborted(f"stream {EVENTS.name} does not exist: run `dvc-pulse streams apply`") from None
         publisher = JetStreamPublisher(lambda: client, timeout=10.0)
-        importer = Importer(publisher, checkpoints, batch_size)
+        importer = Importer(publisher, checkpoints, batch_size, time_rules=time_rules or TimeRules())
         if on_progress is not None:
             importer.on_progress = on_progress
         return await importer.run(path, file_format, restart=restart)
@@ -124,6 +131,8 @@ def import_command(
                     batch_size=batch_size,
                     restart=restart,
                     on_progress=on_progress,
+                    time_rules=settings.time_rules,
+                    auth=settings.cli_nats_options(servers, user=INGEST.name),
                 )
             )
     except (ImportAborted, UnreadableFile) as error:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from services.contracts.events import CloudEvent
 from services.ingest.adapters.checkpoint import Checkpoint, CheckpointStore
 from services.ingest.adapters.records import Format, LineSource, Record, csv_records, ndjson_records, read_header
-from services.ingest.domain.publishing import Ack, Unavailable
+from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
+from services.ingest.domain.time_rules import TimeRules, TimeWindow
 from services.ingest.handlers import EventPublisher
 
 MAX_KEPT_ERRORS = 1000
@@ -67,14 +68,19 @@ class Importer:
     batch_size: int = 500
     publish_attempts: int = 5
     on_progress: ProgressCallback = field(default=lambda _report: None)
+    time_rules: TimeRules = field(default_factory=TimeRules)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def _window(self) -> TimeWindow:
+        return self.time_rules.window(self.clock())
 
     async def run(self, path: Path, file_format: Format, restart: bool = False) -> ImportReport:
         with path.open("rb") as file:
             source, checkpoint, report = self._resume(path, file, restart)
             if file_format is Format.CSV:
-                records = csv_records(source, read_header(path) if checkpoint.offset > 0 else None)
+                records = csv_records(source, read_header(path) if checkpoint.offset > 0 else None, self._window)
             else:
-                records = ndjson_records(source)
+                records = ndjson_records(source, self._window)
             await self._import(records, source, checkpoint, path, report)
         report.complete = True
         return report
@@ -97,12 +103,12 @@ class Importer:
     async def _import(
         self, records: Iterator[Record], source: LineSource, checkpoint: Checkpoint, path: Path, report: ImportReport
     ) -> None:
-        batch: list[CloudEvent] = []
+        batch: list[Record] = []
         since_checkpoint = 0
         for record in records:
             since_checkpoint += 1
             if record.event is not None:
-                batch.append(record.event)
+                batch.append(record)
             else:
                 report.reject(record)
                 checkpoint.rejected += 1
@@ -113,14 +119,14 @@ class Importer:
 
     async def _commit(
         self,
-        batch: Sequence[CloudEvent],
+        batch: Sequence[Record],
         source: LineSource,
         checkpoint: Checkpoint,
         path: Path,
         report: ImportReport,
     ) -> None:
         """Publish the batch, then move the checkpoint past it (and past the rejected lines before it)."""
-        acks = await self._publish(batch, checkpoint.line) if batch else []
+        acks = await self._publish_fitting(batch, checkpoint, report) if batch else []
         duplicates = sum(1 for ack in acks if ack.duplicate)
         report.accepted += len(acks) - duplicates
         report.duplicates += duplicates
@@ -132,11 +138,26 @@ class Importer:
         report.bytes_done = source.offset
         self.on_progress(report)
 
-    async def _publish(self, batch: Sequence[CloudEvent], resume_line: int) -> list[Ack]:
+    async def _publish_fitting(
+        self, batch: Sequence[Record], checkpoint: Checkpoint, report: ImportReport
+    ) -> list[Ack]:
+        """Publish the batch; events larger than the server takes are rejected lines, the others published."""
+        try:
+            return await self._publish(batch, checkpoint.line)
+        except TooLarge as error:
+            for index, size in sorted(error.sizes.items()):
+                reason = f"{size} bytes as stored; an event may be at most {error.limit} (NATS max_payload)"
+                report.reject(replace(batch[index], event=None, errors=(("(event)", reason),)))
+                checkpoint.rejected += 1
+            fitting = [record for index, record in enumerate(batch) if index not in error.sizes]
+            return await self._publish(fitting, checkpoint.line) if fitting else []
+
+    async def _publish(self, batch: Sequence[Record], resume_line: int) -> list[Ack]:
+        events = [record.event for record in batch if record.event is not None]
         error: Unavailable | None = None
         for attempt in range(self.publish_attempts):
             try:
-                return await self.publisher.publish(batch)
+                return await self.publisher.publish(events)
             except Unavailable as failure:
                 error = failure
                 if attempt + 1 < self.publish_attempts:

@@ -9,15 +9,17 @@ from prometheus_client import CollectorRegistry
 from services.contracts.streams import EVENTS
 from services.ingest.adapters.keystore import key_store
 from services.ingest.adapters.publisher import JetStreamPublisher
-from services.ingest.api import ingest_router
+from services.ingest.api import EVENTS_PATH, ingest_router
 from services.ingest.handlers import Ingest
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import Settings
 from services.ingest.subscribers import register_ingress
+from services.runtime.api_keys import usage_file_in
 from services.runtime.app import build_service_app
 from services.runtime.broker import create_broker
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import nats_check, streams_check
+from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 
@@ -29,17 +31,23 @@ Start-up does not wait for NATS: until the broker is connected, /readyz and POST
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     registry = CollectorRegistry()
-    broker = create_broker(settings.nats_servers, client_name="dvc-ingest")
+    broker = create_broker(settings.nats_servers, client_name="dvc-ingest", **settings.nats_connect_options())
 
     def connection() -> Client | None:
         return broker._connection
 
     ingest = Ingest(
-        keys=key_store(settings.keys_path, settings.keys, check_every=settings.keys_reload_seconds),
+        keys=key_store(
+            settings.keys_path,
+            settings.keys,
+            check_every=settings.keys_reload_seconds,
+            usage_file=usage_file_in(settings.var_dir, "ingest"),
+        ),
         publisher=JetStreamPublisher(connection, timeout=settings.publish_timeout),
         metrics=IngestMetrics(registry),
         max_events=settings.max_batch_events,
         retry_after_seconds=settings.retry_after_seconds,
+        time_rules=settings.time_rules,
     )
     register_ingress(broker, ingest, settings.request_subject, settings.request_queue, settings.max_body_bytes)
     return build_service_app(
@@ -51,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checks={"nats": nats_check(broker), "streams": streams_check(broker, [EVENTS.name])},
         routers=[ingest_router(ingest, settings.max_body_bytes)],
         connect_in_background=True,
+        body_limits={EVENTS_PATH: settings.max_body_bytes},
+        rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
 
 

@@ -1,6 +1,6 @@
 """HTTP API of the notifier (thin): notifications (masked phones, Vietnamese labels), receipts, opt-outs,
 inbound replies, templates with previews. Notifications and opt-outs need an operator key; receipts and inbound
-replies need the provider's token; templates are open."""
+replies need the provider's token (both checked before the body is read); templates are open."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import NotificationStatus
-from services.notifier.access import OPERATOR_ERRORS, PROVIDER_ERRORS, check_provider_token, operator_authenticator
+from services.notifier.access import OPERATOR_ERRORS, PROVIDER_ERRORS, operator_guard, provider_guard
 from services.notifier.adapters import queries
 from services.notifier.adapters.crypto import PhoneVault
 from services.notifier.adapters.providers import InvalidReceipt
+from services.notifier.adapters.providers.callback_auth import CallbackTokens
 from services.notifier.domain import statuses
 from services.notifier.domain.operators import KeySpec
 from services.notifier.domain.phones import mask
@@ -100,7 +101,7 @@ class ApiDependencies:
     triggers: Triggers
     optouts: OptOuts
     parse_receipts: Callable[[str, bytes], list[DeliveryReceipt]]
-    receipt_token_ok: Callable[[str, str | None], bool]
+    callback_tokens: CallbackTokens
     apply_receipts: Callable[[Sequence[DeliveryReceipt]], Awaitable[int]]
     operator_keys: KeyStore[KeySpec]
 
@@ -152,7 +153,9 @@ def _inbound_fields(body: bytes) -> tuple[str, str]:
 
 def build_router(deps: ApiDependencies) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["notifier"])
-    operator = [Depends(operator_authenticator(deps.operator_keys))]
+    operator = [Depends(operator_guard(deps.operator_keys))]
+    provider_token = [Depends(provider_guard(deps.callback_tokens))]
+    token_query = Query(None, description="The provider's token, only if it is configured with receipt_token_in_query")
 
     @router.get(
         "/notifications",
@@ -186,11 +189,11 @@ def build_router(deps: ApiDependencies) -> APIRouter:
 
     @router.post(
         "/receipts/{provider}",
+        dependencies=provider_token,
         responses=PROVIDER_ERRORS,
         summary="Delivery receipts from a provider (one object or an array)",
     )
-    async def receipts(provider: ProviderName, request: Request, token: str | None = None) -> dict[str, int]:
-        check_provider_token(deps.receipt_token_ok, provider, request, token)
+    async def receipts(provider: ProviderName, request: Request, token: str | None = token_query) -> dict[str, int]:
         body = await request.body()
         try:
             parsed = deps.parse_receipts(provider, body)
@@ -216,11 +219,11 @@ def build_router(deps: ApiDependencies) -> APIRouter:
 
     @router.post(
         "/inbound/{provider}",
+        dependencies=provider_token,
         responses=PROVIDER_ERRORS,
         summary="A citizen's reply; STOP / HỦY / TỪ CHỐI opts the sender out (the provider's token required)",
     )
-    async def inbound(provider: ProviderName, request: Request, token: str | None = None) -> dict[str, Any]:
-        check_provider_token(deps.receipt_token_ok, provider, request, token)
+    async def inbound(provider: ProviderName, request: Request, token: str | None = token_query) -> dict[str, Any]:
         sender, text = _inbound_fields(await request.body())
         try:
             result = await deps.optouts.inbound(provider, sender, text)

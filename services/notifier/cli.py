@@ -1,4 +1,5 @@
-"""`dvc-pulse notifier ...`: retention purge, encryption key, operator keys, template check."""
+"""`dvc-pulse notifier ...`: retention purge, encryption and hash keys (new, rotate), operator keys, template
+check."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ import typer
 from services.notifier.adapters.config_files import load_templates, load_triggers
 from services.notifier.adapters.crypto import new_key
 from services.notifier.adapters.migrate import upgrade
-from services.notifier.adapters.queries import Purged, purge
+from services.notifier.adapters.phones import to_e164
+from services.notifier.adapters.queries import Purged
 from services.notifier.domain.templates import ConfigError
+from services.notifier.keyring import vault_from
 from services.notifier.keys_cli import demo_key, keys_app
+from services.notifier.retention import Purger
+from services.notifier.rotation import RotationReport, rotate_keys
 from services.notifier.settings import Settings
 from services.runtime.db import create_engine, create_session_factory
 
@@ -36,8 +41,7 @@ async def run_purge(database_url: str, cutoff: datetime) -> Purged:
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
-        async with create_session_factory(engine).begin() as session:
-            return await purge(session, cutoff)
+        return await Purger(create_session_factory(engine), timedelta(0), lambda: cutoff).run_once()
     finally:
         await engine.dispose()
 
@@ -46,7 +50,8 @@ async def run_purge(database_url: str, cutoff: datetime) -> Purged:
 def purge_command(
     older_than: str = typer.Option(None, "--older-than", help="Retention, e.g. 90d (default: retention setting)"),
 ) -> None:
-    """Delete phones, names and message texts older than the retention period (statuses stay)."""
+    """Delete phones, names and message texts older than the retention period now (statuses stay); the service
+    also does it by itself every DVC_NOTIFIER_PURGE_INTERVAL_HOURS."""
     settings = Settings()
     retention = parse_duration(older_than) if older_than else timedelta(days=settings.retention_days)
     cutoff = datetime.now(UTC) - retention
@@ -59,8 +64,40 @@ def purge_command(
 
 @app.command("new-key")
 def new_key_command() -> None:
-    """Print a new encryption key for DVC_NOTIFIER_ENCRYPTION_KEY."""
+    """Print a new key: an encryption key (DVC_NOTIFIER_ENCRYPTION_KEY) or a hash key (DVC_NOTIFIER_HASH_KEY)."""
     typer.echo(new_key())
+
+
+async def run_rotation(settings: Settings) -> RotationReport:
+    vault = vault_from(settings)
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade(engine)
+        return await rotate_keys(create_session_factory(engine), vault, to_e164, datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+@app.command("rotate-key")
+def rotate_key_command() -> None:
+    """Re-encrypt every stored phone and name with the newest (first) encryption key and re-hash every phone with
+    the hash key; opt-outs keep working. Then the older keys can be removed (docs/security.md)."""
+    try:
+        report = asyncio.run(run_rotation(Settings()))
+    except ConfigError as error:
+        typer.echo(f"cannot rotate: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{report.reencrypted} values re-encrypted with the newest key, {report.rehashed} phone hashes recomputed, "
+        f"{report.unreadable} unreadable with the configured keys, {report.unmatched_opt_outs} opt-outs without a "
+        "known phone (kept as they are)"
+    )
+    if report.unreadable or report.unmatched_opt_outs:
+        typer.echo(
+            "keep the older keys until this is understood: an unreadable value needs its key, an opt-out without a "
+            "known phone matches only under the hash it was recorded with (docs/security.md)",
+            err=True,
+        )
 
 
 @app.command("check-templates")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters import delivery_store as store
+from services.notifier.adapters import receipt_store
 from services.notifier.adapters.crypto import PhoneVault
 from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.domain.policy import QuietHours, retry_delay
@@ -35,6 +36,8 @@ class DispatchSettings:
     retry_base: timedelta = timedelta(seconds=30)
     retry_cap: timedelta = timedelta(minutes=30)
     receipt_timeout: timedelta = timedelta(hours=72)
+    unknown_review: timedelta = timedelta(hours=24)  # an unknown outcome unsettled this long: needs_review
+    sending_timeout: timedelta = timedelta(minutes=15)  # `sending` with no answer recorded this long: unknown
     sweep_interval: timedelta = timedelta(seconds=30)
     contact_wait: timedelta = timedelta(hours=24)
     sender: str | None = None
@@ -49,6 +52,8 @@ class TickOutcome:
     skipped: int = 0
     expired: int = 0
     receipts: int = 0
+    unknown: int = 0
+    superseded: int = 0
 
 
 class Dispatcher:
@@ -105,7 +110,8 @@ class Dispatcher:
             )
         self._count(skipped)
         self._count_status(claimed, S.SENDING)
-        outcome.claimed, outcome.skipped = len(claimed), len(skipped)
+        outcome.superseded = sum(1 for change in skipped if change.status is S.SUPERSEDED)
+        outcome.claimed, outcome.skipped = len(claimed), len(skipped) - outcome.superseded
         if claimed:
             results = await asyncio.gather(*(self._send(item) for item in claimed))
             await self._record(claimed, results, outcome)
@@ -142,6 +148,12 @@ class Dispatcher:
             outcome.sent += 1
             values = {"provider": provider, "provider_reference": result.provider_reference, "sent_at": now}
             return store.Change(item.id, item.template_id, item.dossier_code, S.SENT, values, None, provider)
+        if result.unknown:  # the provider may have it: never resent, settled by a receipt or by the operator
+            outcome.unknown += 1
+            reason = result.reason or "provider_timeout"
+            values = {"provider": provider, "provider_reference": result.provider_reference, "reason": reason}
+            values["detail"] = error
+            return store.Change(item.id, item.template_id, item.dossier_code, S.UNKNOWN, values, reason, provider)
         if result.permanent:
             outcome.failed += 1
             reason = "phone_unreadable" if result.error == "phone_unreadable" else "provider_rejected"
@@ -166,28 +178,31 @@ class Dispatcher:
     ) -> None:
         now = self.now()
         changes = [self._change(item, result, now, outcome) for item, result in zip(claimed, results, strict=True)]
-        sent = [
-            (change.provider, change.values["provider_reference"])
-            for change in changes
-            if change.status is S.SENT and change.provider and change.values.get("provider_reference")
-        ]
+        references: list[tuple[str, str]] = []
+        for change in changes:
+            if change.status in (S.SENT, S.UNKNOWN) and change.provider:
+                references.append((change.provider, change.id))  # a receipt may quote our id
+                if change.values.get("provider_reference"):
+                    references.append((change.provider, change.values["provider_reference"]))
         async with self._write_lock, self.sessions.begin() as session:
-            await store.write_changes(session, changes, now)
+            changes = await store.write_changes(session, changes, now)
             # a receipt may have come back before this transaction: apply it now
-            early = await store.receipt_changes(session, sent)
-            await store.write_changes(session, early, now)
+            early = await store.write_changes(session, await receipt_store.receipt_changes(session, references), now)
         self._count(changes)
         self._count(early)
 
     async def _sweep(self, now: datetime) -> tuple[int, int]:
         older_than = now - self.settings.receipt_timeout
         async with self._write_lock, self.sessions.begin() as session:  # receipts stored but not applied yet
-            late = await store.receipt_changes(session, await store.unapplied_receipts(session))
-            await store.write_changes(session, late, now)
+            late = await receipt_store.receipt_changes(session, await receipt_store.unapplied_receipts(session))
+            late = await store.write_changes(session, late, now)
         async with self.sessions.begin() as session:
             expired = await store.unanswered(session, older_than)
             expired += await store.contact_never_came(session, now - self.settings.contact_wait)
-            await store.write_changes(session, expired, now)
+            expired += await store.stuck_sending(session, now - self.settings.sending_timeout)
+            expired = await store.write_changes(session, expired, now)
+            review = await store.unknown_overdue(session, now - self.settings.unknown_review)
+            await store.write_changes(session, review, now)
         self._count(late)
         self._count(expired)
         if self.metrics is not None:
@@ -209,10 +224,9 @@ class Dispatcher:
             return 0
         now = self.now()
         async with self._write_lock, self.sessions.begin() as session:
-            await store.store_receipts(session, items, now)
+            await receipt_store.store_receipts(session, items, now)
             pairs = sorted({(item.provider, item.provider_reference) for item in items})
-            changes = await store.receipt_changes(session, pairs)
-            await store.write_changes(session, changes, now)
+            changes = await store.write_changes(session, await receipt_store.receipt_changes(session, pairs), now)
         self._count(changes)
         if changes:
             self.poke()  # publish the status events soon

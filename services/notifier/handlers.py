@@ -15,6 +15,7 @@ from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import intake_store as store
 from services.notifier.adapters.crypto import PhoneVault
 from services.notifier.adapters.delivery_store import Change, write_changes
+from services.notifier.adapters.dossier_steps import Steps
 from services.notifier.adapters.sql import add_status_events, status_event
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.domain.incoming import Incoming
@@ -23,6 +24,7 @@ from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused, PreparedText
 from services.notifier.domain.triggers import Trigger, Triggers
 from services.notifier.planning import Candidate, decide_all
+from services.notifier.steps import record_and_supersede, superseded_decision
 
 Clock = Callable[[], datetime]
 NOTIFICATION_NAMESPACE = uuid.UUID("5b0f6b8e-3c7e-4f53-9d1e-8f7a2c4d6e10")
@@ -87,14 +89,16 @@ class Intake:
         async with self.sessions.begin() as session:
             new = await store.record_processed(session, items, now)
             if new:
+                steps, superseded = await record_and_supersede(session, new, now)
+                transitions = [Transition(change.template_id, change.status) for change in superseded]
                 contacts, arrived = await self._contacts(session, new, now)
-                transitions = await self._resolve(session, arrived, contacts, now)
+                transitions += await self._resolve(session, arrived, contacts, now)
                 planned = [
                     self._planned(item, trigger, contacts, now)
                     for item in new
                     for trigger in self.triggers.for_kind(item.kind)
                 ]
-                transitions += await self._insert(session, planned, now)
+                transitions += await self._insert(session, planned, steps, now)
             if sequences:
                 await store.save_position(session, consumer, max(sequences), now)
         return transitions
@@ -173,8 +177,20 @@ class Intake:
         )
         return Planned(item, trigger, recipient_ref, candidate, prepared)
 
-    async def _insert(self, session: AsyncSession, planned: Sequence[Planned], now: datetime) -> list[Transition]:
-        decisions = await decide_all(session, [p.candidate for p in planned], now, self.quiet, self.limits)
+    async def _insert(
+        self, session: AsyncSession, planned: Sequence[Planned], steps: Steps, now: datetime
+    ) -> list[Transition]:
+        # An event arriving after a newer step of its dossier: its message is superseded before it counts
+        # toward caps (a stale replay stays `stale_event`).
+        obsolete = {
+            index: decision
+            for index, p in enumerate(planned)
+            if now - p.item.time <= self.limits.max_event_age
+            and (decision := superseded_decision(p.item, steps)) is not None
+        }
+        rest = [p.candidate for index, p in enumerate(planned) if index not in obsolete]
+        decided = iter(await decide_all(session, rest, now, self.quiet, self.limits))
+        decisions = [obsolete[index] if index in obsolete else next(decided) for index in range(len(planned))]
         rows = [self._row(p, decision, now) for p, decision in zip(planned, decisions, strict=True)]
         inserted = await store.insert_notifications(session, rows)
         events: list[dict[str, Any]] = []
@@ -224,7 +240,7 @@ class Intake:
                 )
             )
         decisions = await decide_all(session, candidates, now, self.quiet, self.limits)
-        changes = []
+        changes: list[Change] = []
         for row, c, decision in zip(waiting, candidates, decisions, strict=True):
             if decision.status is NotificationStatus.CREATED:
                 values: dict[str, Any] = {
@@ -237,8 +253,8 @@ class Intake:
             else:
                 values = {"reason": decision.reason, "detail": decision.detail, "text": None}
             changes.append(Change(row.id, row.template_id, row.dossier_code, decision.status, values, decision.reason))
-        await write_changes(session, changes, now)
-        return [Transition(change.template_id, change.status) for change in changes]
+        applied = await write_changes(session, changes, now)
+        return [Transition(change.template_id, change.status) for change in applied]
 
     def _row(self, planned: Planned, decision: Decision, now: datetime) -> dict[str, Any]:
         created = decision.status is NotificationStatus.CREATED

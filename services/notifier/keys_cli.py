@@ -1,5 +1,6 @@
-"""`dvc-pulse notifier keys add|list|revoke` and `dvc-pulse notifier demo-key`: operator keys, stored as SHA-256
-hashes in the keys file (`DVC_NOTIFIER_KEYS_FILE`); the running service re-reads it, so no restart is needed."""
+"""`dvc-pulse notifier keys add|list|revoke|rotate` and `dvc-pulse notifier demo-key`: operator keys, stored as
+SHA-256 hashes in the keys file (`DVC_NOTIFIER_KEYS_FILE`); the running service re-reads it, so no restart is
+needed. The lifecycle (list, revoke, rotate, expiry) is shared by every service (services.runtime.keys_cli)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 
 import typer
 
-from services.notifier.adapters.keys import KeysFileError, read_keys, write_keys
+from services.notifier.adapters.keys import KeysFileError, key_files, read_keys, write_keys
 from services.notifier.domain.operators import KEY_PREFIX, KeySpec
 from services.notifier.settings import Settings
-from services.runtime.api_keys import ensure_demo_key, hash_key, new_key, with_key
+from services.runtime.api_keys import ensure_demo_key, hash_key, usage_file_in
+from services.runtime.keys_cli import EXPIRES_HELP, KeysCli, register_lifecycle
 
 keys_app = typer.Typer(help="Operator keys for /v1/notifications and /v1/opt-outs.", no_args_is_help=True)
 DEMO_KEY_NAME = "demo"
@@ -26,44 +28,30 @@ def _read(path: Path) -> list[KeySpec]:
         raise typer.Exit(1) from None
 
 
-@keys_app.command("add")
-def add_key(name: str = typer.Argument(..., help="Who holds the key (a key of the same name is replaced)")) -> None:
-    """Create an operator key and print it once (only its SHA-256 is stored)."""
-    path = Settings().resolved_keys_file()
-    keys = _read(path)
-    key = new_key(KEY_PREFIX)
-    write_keys(path, with_key(keys, KeySpec(name=name, sha256=hash_key(key), created_at=datetime.now(UTC))))
-    replaced = " (replacing the previous key of that name)" if any(spec.name == name for spec in keys) else ""
-    typer.echo(f"operator key {name!r} stored in {path}{replaced}", err=True)
-    typer.echo("this is the only time the key is shown:", err=True)
-    typer.echo(key)
-
-
-@keys_app.command("list")
-def list_keys() -> None:
-    """Names and creation times of the operator keys (never the keys)."""
+def _keys_cli() -> KeysCli[KeySpec]:
     settings = Settings()
-    stored = _read(settings.resolved_keys_file())
-    for spec in stored:
-        created = f"created {spec.created_at:%Y-%m-%d %H:%M} UTC" if spec.created_at else "creation time unknown"
-        typer.echo(f"{spec.name}: {created}")
-    for spec in settings.keys:
-        typer.echo(f"{spec.name}: from DVC_NOTIFIER_KEYS")
-    if not stored and not settings.keys:
-        typer.echo("no operator keys: create one with `dvc-pulse notifier keys add NAME`", err=True)
+    return KeysCli(
+        service="notifier",
+        usage_file=lambda: usage_file_in(settings.var_dir, "notifier"),
+        prefix=KEY_PREFIX,
+        files=key_files,
+        path=settings.resolved_keys_file,
+        env_keys=lambda: settings.keys,
+        env_var="DVC_NOTIFIER_KEYS",
+        rights=lambda _spec: "operator",
+    )
 
 
-@keys_app.command("revoke")
-def revoke_key(name: str = typer.Argument(..., help="The key's name, as `keys list` shows it")) -> None:
-    """Delete a key from the keys file; requests with it get 401 within a second, without a restart."""
-    path = Settings().resolved_keys_file()
-    keys = _read(path)
-    kept = [spec for spec in keys if spec.name != name]
-    if len(kept) == len(keys):
-        typer.echo(f"no operator key named {name!r} in {path}", err=True)
-        raise typer.Exit(1)
-    write_keys(path, kept)
-    typer.echo(f"revoked operator key {name!r}")
+@keys_app.command("add")
+def add_key(
+    name: str = typer.Argument(..., help="Who holds the key (a key of the same name is replaced)"),
+    expires: str = typer.Option(None, "--expires", help=EXPIRES_HELP),
+) -> None:
+    """Create an operator key and print it once (only its SHA-256 is stored)."""
+    _keys_cli().add(name, lambda key: KeySpec(name=name, sha256=hash_key(key)), expires)
+
+
+register_lifecycle(keys_app, _keys_cli)
 
 
 def demo_key() -> None:

@@ -14,7 +14,6 @@ from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import ALERTS, DLQ, EVENTS, NOTIFY
 from services.notifier.adapters.config_files import load_templates, load_triggers
-from services.notifier.adapters.crypto import InvalidKey, PhoneVault, load_or_create_key
 from services.notifier.adapters.keys import key_store
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
@@ -25,6 +24,7 @@ from services.notifier.adapters.providers import (
     parse_failover_settings,
     parse_provider_settings,
 )
+from services.notifier.adapters.providers.callback_auth import CallbackTokens
 from services.notifier.adapters.providers.config import HttpSettings, SmppSettings
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.status_relay import StatusRelay
@@ -35,14 +35,18 @@ from services.notifier.domain.policy import Limits, QuietHours
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.domain.templates import ConfigError
 from services.notifier.handlers import Intake
+from services.notifier.keyring import check_hash_key, vault_from
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.optouts import OptOuts
+from services.notifier.retention import Purger
 from services.notifier.settings import Settings
 from services.notifier.subscribers import ConsumerSettings, register_consumers
+from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.health import database_check, nats_check, streams_check
+from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 
@@ -62,16 +66,6 @@ def provider_settings(
         raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
 
 
-def _vault(settings: Settings) -> PhoneVault:
-    key = (
-        settings.encryption_key.get_secret_value() if settings.encryption_key else load_or_create_key(settings.key_file)
-    )
-    try:
-        return PhoneVault(key)
-    except InvalidKey as error:
-        raise ConfigError(str(error)) from None
-
-
 def _consumer(settings: Settings, durable: str) -> ConsumerSettings:
     return ConsumerSettings(
         durable=durable,
@@ -89,7 +83,7 @@ def create_app(
     now: Clock = lambda: datetime.now(UTC),
     uniform: Callable[[float, float], float] = random.uniform,
 ) -> FastAPI:
-    """Raises ConfigError (templates, triggers, providers, key, quiet hours) before anything starts."""
+    """Raises ConfigError (templates, triggers, providers, keys, quiet hours) before anything starts."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
     templates = load_templates(settings.templates_file)
@@ -99,8 +93,8 @@ def create_app(
     except (ValueError, LookupError) as error:
         raise ConfigError(f"DVC_NOTIFIER_QUIET_HOURS / DVC_TIMEZONE: {error}") from None
     staff = StaffDirectory.load(settings.staff_directory)
-    vault = _vault(settings)
-    broker = create_broker(settings.nats_servers, client_name="notifier")
+    vault = vault_from(settings)
+    broker = create_broker(settings.nats_servers, client_name="notifier", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     sessions = create_session_factory(engine)
     registry = CollectorRegistry()
@@ -112,6 +106,7 @@ def create_app(
     members, failover = provider_settings(settings)
     try:
         providers = build_providers(members, on_receipt=on_receipt, failover=failover)
+        callback_tokens = CallbackTokens.resolve(members, settings.var_dir)
     except ValueError as error:
         raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
     metrics = NotifierMetrics(registry, providers.health)
@@ -128,6 +123,8 @@ def create_app(
             retry_base=timedelta(seconds=settings.retry_base_seconds),
             retry_cap=timedelta(seconds=settings.retry_cap_seconds),
             receipt_timeout=timedelta(hours=settings.receipt_timeout_hours),
+            unknown_review=timedelta(hours=settings.unknown_review_hours),
+            sending_timeout=timedelta(seconds=settings.sending_timeout_seconds),
             sweep_interval=timedelta(seconds=settings.sweep_interval_seconds),
             contact_wait=timedelta(hours=settings.contact_wait_hours),
             sender=settings.sender,
@@ -157,6 +154,7 @@ def create_app(
     optouts = OptOuts(
         sessions=sessions, vault=vault, to_e164=to_e164, now=now, metrics=metrics, on_change=dispatcher.poke
     )
+    purger = Purger(sessions, timedelta(days=settings.retention_days), now)
     migrated = asyncio.Event()
 
     async def apply(items: Sequence[Incoming], consumer: str) -> None:
@@ -180,6 +178,7 @@ def create_app(
         stack.push_async_callback(engine.dispose)
         stack.push_async_callback(providers.close)
         await upgrade(engine)
+        await check_hash_key(sessions, vault, now())
         migrated.set()
         await providers.start()
 
@@ -191,10 +190,13 @@ def create_app(
             triggers=triggers,
             optouts=optouts,
             parse_receipts=providers.parse_receipts,
-            receipt_token_ok=providers.receipt_token_ok,
+            callback_tokens=callback_tokens,
             apply_receipts=dispatcher.apply_receipts,
             operator_keys=key_store(
-                settings.resolved_keys_file(), settings.keys, check_every=settings.keys_reload_seconds
+                settings.resolved_keys_file(),
+                settings.keys,
+                check_every=settings.keys_reload_seconds,
+                usage_file=usage_file_in(settings.var_dir, "notifier"),
             ),
         )
     )
@@ -210,14 +212,19 @@ def create_app(
             "database": database_check(engine),
         },
         routers=[router],
+        max_body_bytes=settings.max_body_bytes,
+        rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         on_startup=[
             migrate,
             background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),
+            background_task("notifier-purge", lambda: purger.run(settings.purge_interval_hours * 3600)),
         ],
     )
     app.state.dispatcher = dispatcher
     app.state.intake = intake
     app.state.metrics = metrics
+    app.state.purger = purger
+    app.state.vault = vault
     return app
 
 

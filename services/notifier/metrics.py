@@ -11,6 +11,8 @@ from prometheus_client.registry import Collector
 
 from services.contracts.alerts import NotificationStatus
 
+QUEUE_STATES = ("due", "scheduled", "sending", "awaiting_receipt", "unknown", "needs_review")
+
 
 class HealthLike(Protocol):
     @property
@@ -80,14 +82,15 @@ class NotifierMetrics:
         )
         self.queue = Gauge(
             "dvc_notifier_queue_depth",
-            "Notifications waiting: due, scheduled (quiet hours, retry), sending, awaiting_receipt",
+            "Notifications waiting: due, scheduled (quiet hours, retry), sending, awaiting_receipt, unknown "
+            "(the provider may have it: awaiting a receipt), needs_review (unknown past the review window)",
             ["state"],
             registry=registry,
         )
         self.status_backlog = Gauge(
             "dvc_notifier_status_events_pending", "Status events not yet published to DVC_NOTIFY", registry=registry
         )
-        for state in ("due", "scheduled", "sending", "awaiting_receipt"):
+        for state in QUEUE_STATES:
             self.queue.labels(state).set(0)
         if health is not None:
             registry.register(_ProviderHealthCollector(health))

@@ -51,7 +51,9 @@ class OptOuts:
         if e164 is None:
             raise InvalidPhone("not a valid Vietnamese mobile number")
         async with self.sessions.begin() as session:
-            created, changes = await add_opt_out(session, self.vault.hash(e164), source, self.now())
+            created, changes = await add_opt_out(
+                session, self.vault.hash(e164), source, self.now(), self.vault.encrypt(e164)
+            )
         if self.metrics is not None:
             for change in changes:
                 self.metrics.entered(change.template_id, change.status)

@@ -19,6 +19,11 @@ from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused
 
 
+def content_hash_of(phone_hash: str, template_id: str, text: str) -> str:
+    """Identical text to one phone (the duplicate window); key rotation recomputes it with the phone hash."""
+    return hashlib.sha256(f"{phone_hash}\n{template_id}\n{text}".encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Candidate:
     template_id: str
@@ -40,7 +45,7 @@ class Candidate:
     def content_hash(self) -> str | None:
         if self.text is None or self.phone_hash is None:
             return None
-        return hashlib.sha256(f"{self.phone_hash}\n{self.template_id}\n{self.text}".encode()).hexdigest()
+        return content_hash_of(self.phone_hash, self.template_id, self.text)
 
 
 def _day_bounds(days: set[date], timezone: str) -> tuple[datetime, datetime]:

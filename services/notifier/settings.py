@@ -35,7 +35,19 @@ class Settings(ServiceSettings):
 
     providers: str = Field(default="outbox", description="Provider names, a YAML list or @file (see providers)")
     sender: str | None = Field(default=None, description="Brandname registered with the carriers")
-    encryption_key: SecretStr | None = Field(default=None, description="Fernet key; unset: a local key under var/")
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys for phones and names, comma-separated, newest first: the first encrypts, all decrypt",
+    )
+    encryption_key_file: Path | None = Field(
+        default=None, description="File with those keys, one a line (default: $DVC_VAR_DIR/notifier-encryption.key)"
+    )
+    hash_key: SecretStr | None = Field(
+        default=None, description="Key of the phone lookup hash (opt-outs, caps), separate from the encryption keys"
+    )
+    hash_key_file: Path | None = Field(
+        default=None, description="File with the hash key (default: $DVC_VAR_DIR/notifier-hash.key)"
+    )
     templates_file: Path | None = Field(default=None, description="Templates YAML (default: packaged)")
     triggers_file: Path | None = Field(default=None, description="Event kind -> templates YAML (default: packaged)")
     staff_directory: Path | None = Field(default=None, description="YAML/CSV: officer or unit code -> phone")
@@ -56,9 +68,16 @@ class Settings(ServiceSettings):
     max_attempts: int = Field(default=8, ge=1, description="Provider attempts before technical-failure")
     retry_base_seconds: float = Field(default=30.0, gt=0)
     retry_cap_seconds: float = Field(default=1800.0, gt=0)
-    receipt_timeout_hours: float = Field(default=72.0, gt=0, description="sending/sent without receipt -> failed")
+    receipt_timeout_hours: float = Field(default=72.0, gt=0, description="sent without receipt -> failed")
+    sending_timeout_seconds: float = Field(
+        default=900.0, gt=0, description="sending with no provider answer recorded (a crash) -> unknown"
+    )
+    unknown_review_hours: float = Field(
+        default=24.0, gt=0, description="unknown outcome without a settling receipt -> listed for the operator"
+    )
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
-    retention_days: int = Field(default=90, ge=1, description="Default of `dvc-pulse notifier purge`")
+    retention_days: int = Field(default=90, ge=1, description="Phones, names and texts older than this are purged")
+    purge_interval_hours: float = Field(default=1.0, gt=0, description="How often the service runs the purge")
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_default("notifier")
@@ -66,6 +85,8 @@ class Settings(ServiceSettings):
     def resolved_keys_file(self) -> Path:
         return self.keys_file or self.var_dir / "notifier-keys.json"
 
-    @property
-    def key_file(self) -> Path:
-        return self.var_dir / "notifier-encryption.key"
+    def resolved_encryption_key_file(self) -> Path:
+        return self.encryption_key_file or self.var_dir / "notifier-encryption.key"
+
+    def resolved_hash_key_file(self) -> Path:
+        return self.hash_key_file or self.var_dir / "notifier-hash.key"

@@ -1,8 +1,11 @@
 """API keys shared by the services: only a key's SHA-256 is stored, in a JSON keys file (`{"keys": [...]}`)
-written atomically (mode 0600) and re-read when it changes on disk, so adding a key needs no restart.
+written atomically (mode 0600) and re-read when it changes on disk, so adding, revoking or rotating a key needs
+no restart.
 
 Each service keeps its own key model (the rules of what a key may do, on services.contracts.keys.StoredKey); the
-code here only needs a `name` and a `sha256`. A service binds its model once with `KeyFiles`.
+code here needs a `name`, a `sha256` and the optional `expires_at` and `revoked_at`. A service binds its model
+once with `KeyFiles`. When a key was last used is kept apart (services.runtime.key_usage), never written per
+request.
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from services.runtime.key_usage import KeyUsage
 
 _default_logger = logging.getLogger("dvc_pulse.keys")
 
@@ -33,9 +40,20 @@ class KeySpecLike(Protocol):
     @property
     def sha256(self) -> str: ...
 
+    @property
+    def created_at(self) -> datetime | None: ...
+
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
     def model_dump(
         self, *, mode: str = ..., exclude: set[str] | None = ..., exclude_none: bool = ...
     ) -> dict[str, Any]: ...
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = ..., deep: bool = ...) -> Self: ...
 
 
 S = TypeVar("S", bound=KeySpecLike)
@@ -67,17 +85,63 @@ def with_key(specs: Sequence[S], spec: S) -> list[S]:
     return [*(s for s in specs if s.name != spec.name and s.sha256 != spec.sha256), spec]
 
 
-class KeyRing(Generic[S]):
-    """Looks a presented key up by its hash."""
+class Refusal(StrEnum):
+    """Why a presented key is not accepted."""
 
-    def __init__(self, specs: Iterable[S]) -> None:
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class KeyRefused(Exception):
+    def __init__(self, reason: Refusal, name: str | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.name = name
+
+
+def key_state(spec: KeySpecLike, now: datetime) -> Refusal | None:
+    """None for a usable key, else why it is refused (revoked, expired). A key model without these fields (one
+    written before they existed) is usable."""
+    if getattr(spec, "revoked_at", None) is not None:
+        return Refusal.REVOKED
+    expires_at: datetime | None = getattr(spec, "expires_at", None)
+    if expires_at is not None and expires_at <= now:
+        return Refusal.EXPIRED
+    return None
+
+
+class KeyRing(Generic[S]):
+    """Looks a presented key up by its hash; revoked and expired keys are refused. Every accepted key is
+    recorded in `usage` (in memory, flushed at most once a minute)."""
+
+    def __init__(self, specs: Iterable[S], usage: KeyUsage | None = None) -> None:
         self._by_hash = {spec.sha256: spec for spec in specs}
+        self._usage = usage
 
     def __len__(self) -> int:
         return len(self._by_hash)
 
-    def authenticate(self, key: str) -> S | None:
-        return self._by_hash.get(hash_key(key))
+    def check(self, key: str | None, now: datetime | None = None) -> S:
+        """The key's spec, or KeyRefused with the reason (missing, unknown, revoked, expired)."""
+        if not key:
+            raise KeyRefused(Refusal.MISSING)
+        spec = self._by_hash.get(hash_key(key))
+        if spec is None:
+            raise KeyRefused(Refusal.UNKNOWN)
+        refusal = key_state(spec, now or datetime.now(UTC))
+        if refusal is not None:
+            raise KeyRefused(refusal, spec.name)
+        if self._usage is not None:
+            self._usage.touch(spec.name)
+        return spec
+
+    def authenticate(self, key: str, now: datetime | None = None) -> S | None:
+        try:
+            return self.check(key, now)
+        except KeyRefused:
+            return None
 
 
 class KeysFile(BaseModel, Generic[T]):
@@ -136,15 +200,17 @@ class KeyStore(Generic[S]):
         extra: Sequence[S] = (),
         check_every: float = 1.0,
         logger: logging.Logger = _default_logger,
+        usage: KeyUsage | None = None,
     ) -> None:
         self.path = path
         self.spec_model = spec_model
         self.extra = list(extra)
         self.check_every = check_every
+        self.usage = usage if usage is not None else KeyUsage(usage_path(path), logger=logger)
         self._logger = logger
         self._stamp: tuple[int, int] | None = None
         self._checked_at = time.monotonic()
-        self._ring: KeyRing[S] = KeyRing(self.extra)
+        self._ring: KeyRing[S] = KeyRing(self.extra, self.usage)
         self._reload(force=True)
 
     def ring(self) -> KeyRing[S]:
@@ -168,7 +234,7 @@ class KeyStore(Generic[S]):
             self._logger.error("ignoring the keys file, keeping the previous keys: %s", error)
             return
         self._stamp = stamp
-        self._ring = KeyRing([*keys, *self.extra])
+        self._ring = KeyRing([*keys, *self.extra], self.usage)
 
 
 class KeyFiles(Generic[S]):
@@ -187,9 +253,24 @@ class KeyFiles(Generic[S]):
         """Replace the file atomically, readable by its owner only."""
         write_keys(path, keys, exclude_none=self.exclude_none)
 
-    def store(self, path: Path, extra: Sequence[S] = (), check_every: float = 1.0) -> KeyStore[S]:
-        """Keys from the file plus `extra` (from settings); a broken file keeps the last good keys."""
-        return KeyStore(path, self.spec_model, extra, check_every=check_every, logger=self.logger)
+    def store(
+        self, path: Path, extra: Sequence[S] = (), check_every: float = 1.0, usage_file: Path | None = None
+    ) -> KeyStore[S]:
+        """Keys from the file plus `extra` (from settings); a broken file keeps the last good keys. Last uses go
+        to `usage_file` (default: beside the keys file, which may be read-only: services pass `usage_file_in`)."""
+        usage = KeyUsage(usage_file or usage_path(path), logger=self.logger)
+        return KeyStore(path, self.spec_model, extra, check_every=check_every, logger=self.logger, usage=usage)
+
+
+def usage_path(keys_path: Path) -> Path:
+    """Beside a keys file: `keys.json` -> `keys.usage.json` (when no var directory is known)."""
+    return keys_path.with_name(f"{keys_path.stem}.usage.json")
+
+
+def usage_file_in(var_dir: Path, service: str) -> Path:
+    """Where a service records when its keys were last used: `var/tasks-keys.usage.json` (the keys file itself
+    may be a read-only secret)."""
+    return var_dir / f"{service}-keys.usage.json"
 
 
 def ensure_demo_key(
@@ -202,7 +283,9 @@ def ensure_demo_key(
     """The local demo key kept in `key_file` (created on first use), its spec `spec_of(key)` stored with
     `write` unless `stored` already holds that key with the same rights; idempotent."""
     key = key_file.read_text(encoding="utf-8").strip() if key_file.exists() else ""
-    key = key or new_key(prefix)
+    retired = {spec.sha256 for spec in stored if key_state(spec, datetime.now(UTC)) is not None}
+    if not key or hash_key(key) in retired:  # a revoked or expired demo key is replaced, never revived
+        key = new_key(prefix)
     spec = spec_of(key)
     rights = spec.model_dump(exclude={"name", "created_at"})
     if not any(existing.model_dump(exclude={"name", "created_at"}) == rights for existing in stored):

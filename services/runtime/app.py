@@ -16,6 +16,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from services.runtime.health import ReadinessCheck, ops_router
+from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
 from services.runtime.http_metrics import HttpMetricsMiddleware
 from services.runtime.problems import install_problem_handlers
 
@@ -33,8 +34,14 @@ def build_service_app(
     routers: Sequence[APIRouter] = (),
     on_startup: Sequence[Callable[[AsyncExitStack], Awaitable[None]]] = (),
     connect_in_background: bool = False,
+    max_body_bytes: int = 1024 * 1024,
+    body_limits: Mapping[str, int] | None = None,
+    rate_limit: RateLimit | None = None,
 ) -> FastAPI:
     """`on_startup` steps run after the broker connects; each may push its cleanup onto the exit stack.
+
+    Every request first meets `LimitsMiddleware`: the route's key guard, `rate_limit` per key on writes, and the
+    body cap (`max_body_bytes`, or the route's own in `body_limits`, by path template).
 
     With `connect_in_background`, start-up does not wait for NATS: the broker connects (and keeps retrying) in a
     background task, the app serves at once, and `on_startup` steps run before the broker is connected.
@@ -54,6 +61,14 @@ def build_service_app(
 
     app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    install_limit_handlers(app)
+    app.add_middleware(
+        LimitsMiddleware,
+        routes=[route for router in routers for route in router.routes],
+        max_body_bytes=max_body_bytes,
+        body_limits=body_limits,
+        rate_limit=rate_limit,
+    )  # added first: inside the metrics middleware, which then counts its 401/413/429 too
     app.add_middleware(HttpMetricsMiddleware, registry=registry, service=service)
     app.include_router(ops_router(checks, registry))
     for router in routers:

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsSecurity, NatsUserPassword
 from nats.js import JetStreamContext
 
 
@@ -21,8 +22,20 @@ def catch_pull_fetch_timeouts() -> None:
     stream_pull_subscriber.__dict__["TimeoutError"] = builtins.TimeoutError
 
 
+def broker_security(options: dict[str, Any]) -> NatsSecurity | None:
+    """FastStream's form of the `user`, `password` and `tls` connect options (`NatsAuth.connect_options`), which
+    it takes out of `options`; None for an anonymous plain connection."""
+    user, password, tls = options.pop("user", None), options.pop("password", None), options.pop("tls", None)
+    if user:
+        return NatsUserPassword(user, password or "", ssl_context=tls)
+    return NatsSecurity(ssl_context=tls) if tls is not None else None
+
+
 def create_broker(servers: list[str], *, client_name: str, **kwargs: Any) -> NatsBroker:
+    """`kwargs`: nats-py connect options, credentials included (`ServiceSettings.nats_connect_options`)."""
     catch_pull_fetch_timeouts()
+    options = dict(kwargs)
+    security = broker_security(options)
     return NatsBroker(
         servers=servers,
         name=client_name,
@@ -32,10 +45,18 @@ def create_broker(servers: list[str], *, client_name: str, **kwargs: Any) -> Nat
         logger=logging.getLogger(f"dvc_pulse.{client_name}.broker"),
         log_level=logging.DEBUG,
         graceful_timeout=10.0,
-        **kwargs,
+        security=security,
+        **options,
     )
 
 
 def jetstream(broker: NatsBroker) -> JetStreamContext:
     """nats-py JetStream context on the broker's own connection (for pipelined `publish_async`)."""
     return broker.connection.jetstream()
+
+
+def pull_inbox_prefix(broker: NatsBroker) -> bytes:
+    """The inbox prefix (with its dot) for FastStream's pull subscribers, whose own default is `_INBOX.` whatever
+    the connection's: a NATS user may only receive on its own prefix (`services.contracts.nats_users`)."""
+    prefix = str(broker._connection_kwargs.get("inbox_prefix") or "_INBOX")
+    return f"{prefix}.".encode()

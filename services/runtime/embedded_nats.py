@@ -45,12 +45,21 @@ def port_open(host: str, port: int) -> bool:
 
 
 class EmbeddedNats:
-    """A JetStream-enabled nats-server on 127.0.0.1 with its store under `store_dir`."""
+    """A JetStream-enabled nats-server on 127.0.0.1 with its store under `store_dir`: anonymous, or with the
+    users, permissions and encryption at rest of `config_file` (`services.runtime.embedded_secrets`)."""
 
-    def __init__(self, port: int, store_dir: Path, log_file: Path | None = None, supervised: bool = False) -> None:
+    def __init__(
+        self,
+        port: int,
+        store_dir: Path,
+        log_file: Path | None = None,
+        supervised: bool = False,
+        config_file: Path | None = None,
+    ) -> None:
         self.port = port
         self.store_dir = store_dir
         self.log_file = log_file
+        self.config_file = config_file  # listen address, store, users and cipher all come from it
         # supervised: own session (a terminal's Ctrl-C does not reach it: its supervisor stops it) and, on Linux,
         # SIGTERM when the process that started it dies
         self.supervised = supervised
@@ -62,7 +71,10 @@ class EmbeddedNats:
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        args = [find_nats_server(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        if self.config_file is not None:
+            args = [find_nats_server(), "-c", str(self.config_file)]
+        else:
+            args = [find_nats_server(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             args,
@@ -74,11 +86,17 @@ class EmbeddedNats:
         deadline = time.monotonic() + timeout
         while not port_open("127.0.0.1", self.port):
             if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited with code {self.process.returncode}")
+                raise RuntimeError(f"nats-server exited with code {self.process.returncode}{self._log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise TimeoutError(f"nats-server did not listen on {self.port} within {timeout} s")
             time.sleep(0.05)
+
+    def _log_tail(self, lines: int = 5) -> str:
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        tail = self.log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        return f" ({self.log_file}):\n" + "\n".join(tail)
 
     def stop(self) -> None:
         if self.process is None:

@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.runtime.broker import jetstream
+from services.runtime.broker import jetstream, pull_inbox_prefix
 from services.runtime.consuming import BatchOutcome, BatchProcessor
 
 T = TypeVar("T")
@@ -70,6 +70,7 @@ def subscribe_batches(
         durable=consumer.durable,
         config=consumer.config(),
         pull_sub=PullSub(batch_size=consumer.batch_size, timeout=consumer.batch_timeout, batch=True),
+        inbox_prefix=pull_inbox_prefix(broker),
         ack_policy=AckPolicy.MANUAL,
         title=f"{consumer.service}/{consumer.stream}/{consumer.durable}",
         description=consumer.description,

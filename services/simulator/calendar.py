@@ -18,6 +18,11 @@ import holidays
 
 DEFAULT_PERIODS: tuple[tuple[time, time], ...] = ((time(7, 30), time(11, 30)), (time(13, 30), time(17, 0)))
 VN_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+# Swaps the government announced that the holidays package does not know (New Year 2026, official letter of
+# 25/12/2025): Friday 2/1 off, Saturday 10/1 worked. The indicators service reads the same facts from its
+# override file; the simulator keeps its own copy so that its ground truth stays independent of that file.
+ANNOUNCED_DAYS_OFF: frozenset[date] = frozenset({date(2026, 1, 2)})
+ANNOUNCED_DAYS_WORKED: frozenset[date] = frozenset({date(2026, 1, 10)})
 
 
 class Clock(Protocol):
@@ -41,8 +46,8 @@ class LegalCalendar:
         self,
         timezone: tzinfo = VN_TIMEZONE,
         periods: tuple[tuple[time, time], ...] = DEFAULT_PERIODS,
-        extra_holidays: frozenset[date] = frozenset(),
-        extra_working_days: frozenset[date] = frozenset(),
+        extra_holidays: frozenset[date] = ANNOUNCED_DAYS_OFF,
+        extra_working_days: frozenset[date] = ANNOUNCED_DAYS_WORKED,
     ) -> None:
         self.timezone = timezone
         self.periods = tuple((_seconds(start), _seconds(end)) for start, end in periods)

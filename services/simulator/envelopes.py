@@ -47,8 +47,8 @@ class SimEvent:
         return (self.time.astimezone(UTC), TYPE_RANK[doc["type"]], doc["source"], doc["id"])
 
     @property
-    def identity(self) -> str:
-        return f"{self.document['source']}:{self.document['id']}"
+    def identity(self) -> tuple[str, str]:
+        return self.document["source"], self.document["id"]
 
 
 def make_event(

@@ -100,7 +100,9 @@ def _reschedule(life: Life) -> str:
     truth = life.truth
     assert truth.due_at is not None
     truth.rescheduled_at = life.t
-    truth.rescheduled_due_at = life.ctx.legal.add_working_time(truth.due_at, life.rng.uniform(1.0, 3.0) * DAY)
+    # the new promise follows the original date, and never lies before the slip itself (ingest refuses that)
+    promised_from = max(truth.due_at, life.t)
+    truth.rescheduled_due_at = life.ctx.legal.add_working_time(promised_from, life.rng.uniform(1.0, 3.0) * DAY)
     data = {
         "officer": truth.officer,
         "new_due_at": truth.rescheduled_due_at.isoformat(),

@@ -1,15 +1,17 @@
-"""HTTP API of the tasks service (DESIGN §6), built from its dependencies. Reads are open; writes need a
-unit's or an admin's bearer key; the audit trail needs any valid key."""
+"""HTTP API of the tasks service (DESIGN §6), built from its dependencies. Writes need a unit's or an admin's
+bearer key; reads that show who reported (reporters, recorders, the audit trail, the report) need any valid key;
+the list of plans is open. Keys are checked before a body is read (services.runtime.guard)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 
-from services.runtime.api_keys import KeyStore, bearer_token
+from services.runtime.api_keys import KeyStore
+from services.runtime.guard import KeyGuard, KeyMessages, bearer_check
 from services.runtime.problems import Problem
 from services.runtime.query_text import PRINTABLE
 from services.tasks import api_models as out
@@ -29,8 +31,12 @@ PlanQuery = Annotated[
 Number = Annotated[int, Path(ge=1, le=999, description="Row number in Phụ lục I")]
 TaskIdPath = Annotated[str, Path(max_length=64, pattern=PRINTABLE, description="Task id, e.g. III.7.1.b or PL2.NV3")]
 _PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
+_READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No key, or an unknown, revoked or expired key", "content": _PROBLEM},
+}
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No key or an unknown key", "content": _PROBLEM},
+    401: {"description": "No key, or an unknown, revoked or expired key", "content": _PROBLEM},
+    429: {"description": "Too many writes with this key; retry after `Retry-After` seconds", "content": _PROBLEM},
     403: {"description": "The key's unit does not own this indicator or task", "content": _PROBLEM},
     404: {"description": "Unknown plan, indicator or task", "content": _PROBLEM},
     422: {"description": "Invalid value (field and reason given)", "content": _PROBLEM},
@@ -54,18 +60,19 @@ def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(TasksError, on_tasks_error)
 
 
-def authenticator(keys: KeyStore[KeySpec]) -> Callable[..., Awaitable[Principal]]:
-    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
-        token = bearer_token(authorization)
-        challenge = {"WWW-Authenticate": "Bearer"}
-        if token is None:
-            raise Problem(401, "send the unit's key as `Authorization: Bearer <key>`", headers=challenge)
-        found = keys.ring().authenticate(token)
-        if found is None:
-            raise Problem(401, "unknown key", headers=challenge)
-        return principal_of(found)
+_MESSAGES = KeyMessages(
+    missing="send the unit's key as `Authorization: Bearer <key>`",
+    unknown="unknown key (create one with `dvc-pulse tasks keys add`)",
+)
 
-    return principal
+
+def authenticator(keys: KeyStore[KeySpec]) -> KeyGuard:
+    """The tasks key guard: admits a unit's or an admin's key and hands the route its Principal."""
+    return KeyGuard(
+        bearer_check("tasks", keys, _MESSAGES, principal_of),
+        scheme_name="tasksKey",
+        description="A unit's or an admin's key from `dvc-pulse tasks keys add`, as `Authorization: Bearer <key>`",
+    )
 
 
 def build_router(
@@ -73,17 +80,30 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/v1")
     authenticated = Depends(authenticator(keys))
+    keyed = [authenticated]
 
     @router.get("/plans", tags=["plan"], summary="Loaded plans")
     async def list_plans() -> list[out.PlanOut]:
         return [out.plan_out(plan) for plan in await service.plans()]
 
-    @router.get("/plan/indicators", tags=["plan"], summary="Every indicator of Phụ lục I: target, latest value, status")
+    @router.get(
+        "/plan/indicators",
+        tags=["plan"],
+        dependencies=keyed,
+        responses=_READ_ERRORS,
+        summary="Every indicator of Phụ lục I: target, latest value (with its reporter), status",
+    )
     async def plan_indicators(plan: PlanQuery = None) -> list[out.IndicatorOut]:
         view, indicators = await service.plan_indicators(plan)
         return [out.indicator_out(view, indicator) for indicator in indicators]
 
-    @router.get("/plan/indicators/{number}", tags=["plan"], summary="One indicator with the history of its values")
+    @router.get(
+        "/plan/indicators/{number}",
+        tags=["plan"],
+        dependencies=keyed,
+        responses=_READ_ERRORS,
+        summary="One indicator with the history of its values and reporters",
+    )
     async def plan_indicator(number: Number, plan: PlanQuery = None) -> out.IndicatorDetailOut:
         view, indicator, history = await service.indicator(plan, number)
         body = out.indicator_out(view, indicator).model_dump()
@@ -103,7 +123,13 @@ def build_router(
         view = await service.plan_view(indicator.plan_id)
         return out.indicator_out(view, indicator)
 
-    @router.get("/tasks", tags=["tasks"], summary="Tasks with status and latest progress")
+    @router.get(
+        "/tasks",
+        tags=["tasks"],
+        dependencies=keyed,
+        responses=_READ_ERRORS,
+        summary="Tasks with status and latest progress (with its reporter)",
+    )
     async def list_tasks(
         plan: PlanQuery = None,
         owner: Annotated[str | None, Query(max_length=32, pattern=PRINTABLE, description="Owner unit code")] = None,
@@ -112,7 +138,13 @@ def build_router(
         view, found = await tasks.list_tasks(plan, owner=owner, status=status)
         return [out.task_out(view, task) for task in found]
 
-    @router.get("/tasks/{task_id}", tags=["tasks"], summary="One task with every progress report")
+    @router.get(
+        "/tasks/{task_id}",
+        tags=["tasks"],
+        dependencies=keyed,
+        responses=_READ_ERRORS,
+        summary="One task with every progress report and its reporter",
+    )
     async def get_task(task_id: TaskIdPath, plan: PlanQuery = None) -> out.TaskDetailOut:
         view, task, reports = await tasks.get(plan, task_id)
         body = out.task_out(view, task).model_dump()
@@ -149,7 +181,13 @@ def build_router(
         view = await service.plan_view(task.plan_id)
         return out.task_out(view, task)
 
-    @router.get("/reports/plan", tags=["reports"], summary="The periodic report (Phụ lục I + Kết quả, Đánh giá; tasks)")
+    @router.get(
+        "/reports/plan",
+        tags=["reports"],
+        dependencies=keyed,
+        responses=_READ_ERRORS,
+        summary="The periodic report (Phụ lục I + Kết quả, Đánh giá; tasks)",
+    )
     async def plan_report(plan: PlanQuery = None, format: Literal["xlsx", "csv", "md", "json"] = "xlsx") -> Response:
         report = await service.report(plan)
         renderers = {"xlsx": to_xlsx, "csv": to_csv, "md": lambda r: to_markdown(r).encode(), "json": to_json}
@@ -160,7 +198,7 @@ def build_router(
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    @router.get("/audit", tags=["audit"], summary="Who changed what and when (any valid key)")
+    @router.get("/audit", tags=["audit"], responses=_READ_ERRORS, summary="Who changed what and when (any valid key)")
     async def audit(
         plan: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
         entity: Annotated[Literal["plan", "indicator", "task"] | None, Query()] = None,

@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from services.runtime.keys_cli import register_lifecycle
+from services.tasks.domain.access import KeySpec
+
 if TYPE_CHECKING:
+    from services.runtime.keys_cli import KeysCli
     from services.tasks.adapters.plan_file import LoadedPlan
     from services.tasks.settings import Settings
 
@@ -139,28 +143,93 @@ def report(
     typer.echo(f"wrote {output}")
 
 
-@app.command("add-key")
+keys_app = typer.Typer(help="Unit and admin keys: add, list, revoke, rotate.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _keys_cli() -> KeysCli[KeySpec]:
+    from services.runtime.api_keys import usage_file_in
+    from services.runtime.keys_cli import KeysCli
+    from services.tasks.adapters.keys import key_files, parse_key_specs
+    from services.tasks.domain.access import KEY_PREFIX
+    from services.tasks.settings import Settings
+
+    settings = Settings()
+    return KeysCli(
+        service="tasks",
+        usage_file=lambda: usage_file_in(settings.var_dir, "tasks"),
+        prefix=KEY_PREFIX,
+        files=key_files,
+        path=settings.resolved_keys_file,
+        env_keys=lambda: parse_key_specs(settings.keys),
+        env_var="DVC_TASKS_KEYS",
+        rights=_rights,
+    )
+
+
+def _rights(spec: KeySpec) -> str:
+    who = "admin" if spec.admin else f"unit {spec.unit}"
+    return f"{who}, plans {', '.join(spec.plans)}"
+
+
+def _known_units(settings: Settings) -> set[str]:
+    """Units of the start-up plan file and of every plan loaded in the database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.runtime.db import create_engine
+    from services.tasks.adapters.migrate import upgrade
+    from services.tasks.handlers import TasksService
+
+    units: set[str] = set()
+    plan_file = settings.resolved_plan_file()
+    if plan_file is not None:
+        units |= {unit.code for unit in _read_plan(plan_file).plan.units}
+
+    async def loaded() -> set[str]:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            await upgrade(engine)
+            plans = await TasksService(engine=engine, timezone=settings.timezone).plans()
+        finally:
+            await engine.dispose()
+        return {unit.code for plan in plans for unit in plan.units}
+
+    try:
+        return units | asyncio.run(loaded())
+    except (OSError, SQLAlchemyError) as error:  # the plan file alone still says which units exist
+        typer.echo(f"cannot read the loaded plans ({error}); checking the units of the plan file only", err=True)
+        return units
+
+
+@keys_app.command("add")
 def add_key(
     name: str = typer.Option(..., help="Who holds the key (e.g. vhxh-2026)"),
-    unit: str = typer.Option(None, help="Unit code the key reports for (e.g. VHXH)"),
+    unit: str = typer.Option(None, help="Unit code the key reports for (e.g. VHXH); must be a unit of a plan"),
     admin: bool = typer.Option(False, "--admin", help="An admin key (may change everything)"),
     plans: list[str] = typer.Option(["*"], "--plan", help="Plans the key may change (repeatable; * = all)"),
+    expires: str = typer.Option(None, "--expires", help="A date (2027-01-01), a date-time or a number of days"),
 ) -> None:
     """Create a key, store its hash in the keys file and print the key once."""
-    from services.runtime.api_keys import hash_key, new_key, with_key
-    from services.tasks.adapters.keys import read_keys, write_keys
-    from services.tasks.domain.access import KEY_PREFIX, KeySpec
+    from services.runtime.api_keys import hash_key
     from services.tasks.settings import Settings
 
     if admin == (unit is not None):
         raise typer.BadParameter("give either --unit CODE or --admin")
-    path = Settings().resolved_keys_file()
-    key = new_key(KEY_PREFIX)
-    spec = KeySpec(
-        name=name, sha256=hash_key(key), unit=unit, admin=admin, plans=tuple(plans), created_at=datetime.now(UTC)
-    )
-    write_keys(path, with_key(read_keys(path), spec))
-    typer.echo(key)
+    if unit is not None:
+        known = _known_units(Settings())
+        if unit not in known:
+            raise typer.BadParameter(
+                f"unknown unit {unit!r}: the plans know {', '.join(sorted(known)) or 'no unit'}", param_hint="--unit"
+            )
+
+    def spec_of(key: str) -> KeySpec:
+        return KeySpec(name=name, sha256=hash_key(key), unit=unit, admin=admin, plans=tuple(plans))
+
+    _keys_cli().add(name, spec_of, expires)
+
+
+app.command("add-key", hidden=True, help="Old name of `keys add`.")(add_key)
+register_lifecycle(keys_app, _keys_cli)
 
 
 @app.command("demo-key")

@@ -13,10 +13,12 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import ALERTS, DLQ
+from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.db import create_engine
 from services.runtime.health import ReadinessCheck, database_check, nats_check, streams_check
+from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 from services.tasks.adapters.alert_publisher import alert_publisher
@@ -63,7 +65,7 @@ def plan_check(service: TasksService) -> ReadinessCheck:
 def create_app(settings: Settings | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    broker = create_broker(settings.nats_servers, client_name="tasks")
+    broker = create_broker(settings.nats_servers, client_name="tasks", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     registry = CollectorRegistry()
     service = TasksService(
@@ -74,7 +76,11 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         due_soon_days=settings.due_soon_days,
         default_plan=settings.default_plan,
     )
-    keys = key_store(settings.resolved_keys_file(), parse_key_specs(settings.keys))
+    keys = key_store(
+        settings.resolved_keys_file(),
+        parse_key_specs(settings.keys),
+        usage_file=usage_file_in(settings.var_dir, "tasks"),
+    )
     scheduler = DeadlineScheduler(
         service,
         alert_publisher(lambda: jetstream(broker)),
@@ -120,6 +126,8 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         },
         routers=[build_router(service, TaskHandlers(service), keys, scheduler.poke)],
         on_startup=[migrate_and_load, background_task("tasks-deadlines", scheduler.run)],
+        max_body_bytes=settings.max_body_bytes,
+        rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,
     )
     install_error_handler(app)

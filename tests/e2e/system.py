@@ -16,9 +16,14 @@ from typing import Any
 import httpx
 import nats
 import orjson
+from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.contracts.nats_users import ADMIN
+from services.launcher import ensure_notifier_secrets, ensure_outbox_callback_token
 from services.runtime.embedded_nats import EmbeddedNats, free_port
+from services.runtime.embedded_secrets import EmbeddedSecrets, secured_nats
+from services.runtime.nats_auth import NatsAuth
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli
 
 # Settings that make the outcome independent of when the test runs (see test_system.py).
@@ -45,9 +50,11 @@ class System:
     root: Path
     database_urls: Mapping[str, str]
     nats: EmbeddedNats = field(init=False)
+    nats_secrets: EmbeddedSecrets = field(init=False)  # the users of `make up`: each service connects as its own
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     key: str = ""
     operator_key: str = ""
+    tasks_key: str = ""
 
     @property
     def var_dir(self) -> Path:
@@ -59,12 +66,15 @@ class System:
 
     def start(self) -> None:
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
-        self.nats = EmbeddedNats(free_port(), self.root / "nats", self.root / "logs" / "nats.log")
+        self.nats, self.nats_secrets = secured_nats(free_port(), self.var_dir, self.root / "logs" / "nats.log")
         self.nats.start()
         env = base_env(self.var_dir, self.nats.url)
-        run_cli(env, "streams", "apply")
+        run_cli(env, "streams", "apply")  # as admin: the CLI finds the embedded server's secrets in var/
+        ensure_notifier_secrets(self.var_dir)  # as `make up` does: the notifier refuses to start without them
         self.key = run_cli(env, "ingest", "demo-key").strip()
         self.operator_key = run_cli(env, "notifier", "demo-key").strip()
+        self.tasks_key = run_cli(env, "tasks", "demo-key").strip()
+        ensure_outbox_callback_token(self.var_dir)  # as `make up` does: the notifier refuses to start without it
         for name in SERVICES:
             settings = {
                 f"DVC_{name.upper()}_PORT": str(free_port()),
@@ -74,6 +84,7 @@ class System:
                 **SERVICE_SETTINGS[name],
             }
             port = int(settings[f"DVC_{name.upper()}_PORT"])
+            settings |= self.nats_secrets.environment(name)
             self.services[name] = ServiceProcess(name, port, {**env, **settings}, self.root / "logs" / f"{name}.log")
         for service in self.services.values():  # start together: imports and migrations overlap
             service.start()
@@ -124,7 +135,7 @@ class System:
         """Every durable consumer on DVC_EVENTS and DVC_ALERTS has nothing pending and nothing unacknowledged."""
 
         async def check() -> bool:
-            connection = await nats.connect(self.nats.url)
+            connection = await self.admin()
             try:
                 js = connection.jetstream()
                 infos = [info for stream in ("DVC_EVENTS", "DVC_ALERTS") for info in await js.consumers_info(stream)]
@@ -138,7 +149,7 @@ class System:
         """Messages in DVC_DLQ (rejected or out of retries)."""
 
         async def count() -> int:
-            connection = await nats.connect(self.nats.url)
+            connection = await self.admin()
             try:
                 info = await connection.jetstream().stream_info("DVC_DLQ")
             finally:
@@ -146,6 +157,10 @@ class System:
             return int(info.state.messages)
 
         return asyncio.run(count())
+
+    async def admin(self) -> Client:
+        auth = NatsAuth(ADMIN, self.nats_secrets.passwords[ADMIN])
+        return await nats.connect(self.nats.url, **auth.connect_options())
 
     def outbox_lines(self) -> list[dict[str, Any]]:
         if not self.outbox.exists():
@@ -162,7 +177,8 @@ class System:
         return rows
 
     def plan_indicators(self) -> dict[str, tuple[int | None, int | None]]:
-        rows = httpx.get(self.url("tasks", "/v1/plan/indicators"), timeout=10).json()
+        headers = {"Authorization": f"Bearer {self.tasks_key}"}
+        rows = httpx.get(self.url("tasks", "/v1/plan/indicators"), headers=headers, timeout=10).json()
         return {
             row["live_code"]: (row["latest"]["numerator"], row["latest"]["denominator"])
             for row in rows

@@ -23,7 +23,7 @@ import orjson
 import pytest
 
 from tests.conftest import POSTGRES_URL, _postgres_admin_url
-from tests.e2e.expected import LIVE_CODES, VN, Sms, classify, expected_indicators, expected_sms, per_kind
+from tests.e2e.expected import LIVE_CODES, SERVICE_CODES, VN, Sms, classify, expected_indicators, expected_sms, per_kind
 from tests.e2e.processes import base_env, run_cli, wait_for
 from tests.e2e.system import PacedSender, System
 
@@ -99,14 +99,14 @@ def _year(now: datetime) -> tuple[datetime, datetime]:
     return datetime(local.year, 1, 1, tzinfo=VN), datetime(local.year + 1, 1, 1, tzinfo=VN)
 
 
-def _live(counts: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-    return {code: counts[code] for code in LIVE_CODES}
+def _live(counts: dict[str, tuple[int, int]], codes: tuple[str, ...] = LIVE_CODES) -> dict[str, tuple[int, int]]:
+    return {code: counts[code] for code in codes}
 
 
 def _check_outbox(system: System, expected: list[Sms], consent: dict[str, bool]) -> None:
-    """The outbox holds each expected message once, to the applicant's phone, never without consent. A message
-    the kill caught after its claim ("sending") but before the outbox write stays "sending": at most once, never
-    twice; it is accounted for as in doubt."""
+    """The outbox holds each expected message once, to the applicant's phone, never without consent, unless it
+    was superseded. A message the kill caught after its claim ("sending") but before the outbox write stays
+    "sending": at most once, never twice; it is accounted for as in doubt."""
     lines = system.outbox_lines()
     assert len({line["notification_id"] for line in lines}) == len(lines), "an SMS was sent twice"
     assert len({(line["to"], line["text"]) for line in lines}) == len(lines), "the same text went twice"
@@ -120,9 +120,20 @@ def _check_outbox(system: System, expected: list[Sms], consent: dict[str, bool])
     wanted = Counter((message.dossier_code, message.kind) for message in expected)
     got = Counter(sent) + Counter(in_doubt)
     assert got - wanted == Counter(), "SMS that should not have been sent"
-    missing = wanted - got
+    superseded = _superseded(system, wanted - got)
+    missing = wanted - got - superseded
     assert missing == Counter(), f"{sum(missing.values())} SMS missing, e.g. {sorted(missing)[:5]}"
-    assert Counter(kind for _, kind in got.elements()) == per_kind(expected)
+    assert Counter(kind for _, kind in (got + superseded).elements()) == per_kind(expected)
+
+
+def _superseded(system: System, unsent: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """Expected messages not sent because a newer step of their dossier arrived first (docs/notifier.md, No stale
+    SMS): events of days are posted within seconds, so which ones depends on the dispatcher's timing."""
+    found: Counter[tuple[str, str]] = Counter()
+    for code in sorted({code for code, _ in unsent}):
+        for row in system.notifications(dossier_code=code, status="superseded"):
+            found[(code, row["event_kind"].removeprefix("dossier."))] += 1
+    return found & unsent
 
 
 def test_every_number_is_exact_when_two_services_are_killed_while_events_flow(system: System) -> None:
@@ -156,17 +167,17 @@ def test_every_number_is_exact_when_two_services_are_killed_while_events_flow(sy
     # indicators: the window [start, end), open dossiers judged at `end`; the current year (default period)
     assert system.indicators(start, end) == expected_indicators(truth, start, end, end)
     year_start, year_end = _year(end)
-    year = _live(system.indicators())
-    assert year == _live(expected_indicators(truth, year_start, year_end, end))
+    year = _live(system.indicators(), SERVICE_CODES)
+    assert year == _live(expected_indicators(truth, year_start, year_end, end), SERVICE_CODES)
 
     # /metrics and the tasks service agree with the API (both follow the periodic snapshot)
     def metrics_agree() -> bool:
         numerators = {labels["code"]: v for labels, v in system.samples("indicators", "dvc_indicator_numerator")}
         denominators = {labels["code"]: v for labels, v in system.samples("indicators", "dvc_indicator_denominator")}
-        return all((numerators.get(code), denominators.get(code)) == year[code] for code in LIVE_CODES)
+        return all((numerators.get(code), denominators.get(code)) == year[code] for code in SERVICE_CODES)
 
     wait_for(metrics_agree, 60, "dvc_indicator_numerator/denominator to equal the API")
-    wait_for(lambda: _live(system.plan_indicators()) == year, 60, "tasks' plan indicators to equal the API")
+    wait_for(lambda: _live(system.plan_indicators()) == _live(year), 60, "tasks' plan indicators to equal the API")
 
     # SMS: exactly the expected messages, once each (see _check_outbox)
     expected, consent = expected_sms(events)

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from services.contracts.catalog import TimeLimit, TimeUnit
 from services.indicators.adapters.calendar_file import CalendarFileError, load_overrides
@@ -16,6 +18,8 @@ from services.indicators.domain.calendar import (
     build_calendar,
     parse_working_hours,
 )
+from services.indicators.domain.dossier import fold
+from tests.indicators.dossier_helpers import event
 
 VN = timezone(timedelta(hours=7))
 DAY = 7.5 * 3600
@@ -45,6 +49,7 @@ def calendar() -> WorkingCalendar:
         "2026-08-31",
         "2026-09-01",
         "2026-09-02",
+        "2026-11-24",
     ],
 )
 def test_day_is_off_when_it_is_a_2026_public_holiday(calendar: WorkingCalendar, day: str) -> None:
@@ -129,3 +134,64 @@ def test_custom_hours_apply_when_the_commune_configures_a_single_period() -> Non
 def test_working_hours_are_rejected_when_periods_overlap() -> None:
     with pytest.raises(ValueError, match="overlap"):
         parse_working_hours("07:30-12:00,11:00-17:00")
+
+
+def test_new_year_break_is_moved_when_the_government_swapped_2_january_for_10_january_2026(
+    calendar: WorkingCalendar,
+) -> None:
+    assert not calendar.is_working_day(date(2026, 1, 2))
+    assert calendar.is_working_day(date(2026, 1, 10))
+    assert not calendar.is_working_day(date(2026, 1, 17))
+
+
+def test_pause_across_2_january_extends_the_due_time_by_one_working_day_when_the_friday_is_off(
+    calendar: WorkingCalendar,
+) -> None:
+    # Paused Wed 31/12/2025 08:00 -> Mon 05/01/2026 08:00: 7 h on 31/12, 1/1 and 2/1 off, 30 min on 5/1.
+    state = fold(
+        [
+            event("dossier.accepted", "2025-12-29T08:00:00+07:00", due_at="2026-01-07T17:00:00+07:00"),
+            event("dossier.supplement_requested", "2025-12-31T08:00:00+07:00"),
+            event("dossier.supplement_received", "2026-01-05T08:00:00+07:00"),
+        ],
+        calendar,
+    )
+    assert state is not None
+    assert state.paused_seconds == DAY
+    assert state.extended_due_at == at("2026-01-08T17:00")
+
+
+def test_pause_across_10_january_counts_the_saturday_when_it_is_worked(calendar: WorkingCalendar) -> None:
+    # Paused Fri 09/01 08:00 -> Mon 12/01 08:00: 7 h on 9/1, the whole Saturday 10/1, 30 min on 12/1.
+    state = fold(
+        [
+            event("dossier.accepted", "2026-01-06T08:00:00+07:00", due_at="2026-01-13T17:00:00+07:00"),
+            event("dossier.supplement_requested", "2026-01-09T08:00:00+07:00"),
+            event("dossier.supplement_received", "2026-01-12T08:00:00+07:00"),
+        ],
+        calendar,
+    )
+    assert state is not None
+    assert state.paused_seconds == 2 * DAY
+    assert state.extended_due_at == at("2026-01-15T17:00")
+
+
+def test_every_override_names_its_source_when_the_packaged_file_is_loaded() -> None:
+    overrides = load_overrides()
+    entries = [*overrides.holidays, *overrides.working_days]
+    assert {entry.date for entry in entries} >= {date(2026, 1, 2), date(2026, 1, 10)}
+    assert all(entry.source for entry in entries)
+
+
+def test_calendar_show_lists_days_off_and_days_worked_with_sources_when_asked_for_2026() -> None:
+    from services.indicators.cli import TOP_LEVEL_GROUPS
+
+    root = typer.Typer()
+    root.add_typer(TOP_LEVEL_GROUPS["calendar"], name="calendar")
+    result = CliRunner().invoke(root, ["calendar", "show", "2026"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("02/01/2026 Thứ Sáu") and "nghỉ" in line and "25/12/2025" in line for line in lines)
+    assert any(line.startswith("10/01/2026 Thứ Bảy") and "làm việc" in line for line in lines)
+    assert any(line.startswith("24/11/2026") and "Ngày Văn hóa Việt Nam" in line for line in lines)
+    assert lines[-1] == "2026: 14 weekdays off, 2 weekend days worked"

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from sqlalchemy.pool import StaticPool
 
 from services.contracts.events import parse_event
-from services.indicators.adapters import queries
+from services.indicators.adapters.indicator_counts import indicator_counts
 from services.indicators.adapters.tables import METADATA, TABLES
 from services.indicators.domain.calendar import build_calendar
 from services.indicators.domain.dossier import DossierEvent, fold
 from services.indicators.domain.events import to_projected
+from services.indicators.domain.indicators import Scope
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import VN, dossier_event, procedure_published
 from tests.indicators.store_helpers import apply, dossier_rows, new_store
@@ -83,7 +84,7 @@ async def project(batches: list[list[dict[str, Any]]]) -> tuple[list[dict[str, A
     rows = await dossier_rows(engine)
     async with engine.connect() as connection:
         start, end = datetime(2026, 1, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN)
-        counts = await queries.indicator_counts(connection, TABLES, start, end, None, NOW)
+        counts = await indicator_counts(connection, TABLES, start, end, Scope(), NOW)
     await engine.dispose()
     return rows, counts
 

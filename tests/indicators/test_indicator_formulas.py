@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.tables import TABLES
 from services.indicators.domain.calendar import build_calendar
-from services.indicators.domain.indicators import IndicatorStatus, year_period
+from services.indicators.domain.indicators import IndicatorStatus, Scope, year_period
 from services.indicators.handlers import IndicatorsService
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import VN, dossier_event, envelope, procedure_published
@@ -85,7 +85,12 @@ async def test_every_indicator_counts_its_rows_when_the_history_mixes_cases(serv
     raws = [
         procedure_published("1.001193", level="full", boundary_free=True, business_related=True),
         procedure_published(
-            "2.000001", level="none", eligible_full_online=True, boundary_free=False, business_related=True
+            "2.000001",
+            field="Đất đai",
+            level="none",
+            eligible_full_online=True,
+            boundary_free=False,
+            business_related=True,
         ),
         *lifecycle(
             "A1",
@@ -129,6 +134,19 @@ async def test_every_indicator_counts_its_rows_when_the_history_mixes_cases(serv
             {"document_id": "VB-2", "agency": "UBND", "fully_electronic": False},
             time="2026-03-05T10:00:00+07:00",
         ),
+        # A2 will be late and got its apology slip before the due time; B2 is late without one.
+        dossier_event(
+            "dossier.rescheduled",
+            "A2",
+            agency="UBND",
+            time="2026-03-04T09:00:00+07:00",
+            officer="CB-1",
+            new_due_at="2026-03-06T17:00:00+07:00",
+            reason="Chờ xác minh",
+        ),
+        envelope("feedback.submitted", {"dossier_code": "A1", "satisfied": True}, time="2026-03-04T10:00:00+07:00"),
+        envelope("feedback.submitted", {"dossier_code": "A2", "satisfied": False}, time="2026-03-07T10:00:00+07:00"),
+        envelope("feedback.submitted", {"dossier_code": "B1", "satisfied": True}, time="2026-03-05T10:00:00+07:00"),
     ]
     await service.apply([incoming(raw) for raw in raws])
     start, end = datetime(2026, 1, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN)
@@ -147,11 +165,32 @@ async def test_every_indicator_counts_its_rows_when_the_history_mixes_cases(serv
         "I24": (1, 2),  # paid online / paid
         "I25": (1, 2),  # fully electronic documents / completed
         "ONTIME": (2, 4),  # A1, B1 on time; A2 late; B2 open and overdue on 20 March
+        "SAT": (2, 3),  # satisfied / answered: A1 and B1 satisfied, A2 not
+        "LATE_NO_APOLOGY": (1, 2),  # late: A2 (apology before its due time) and B2 (none)
     }
     assert rows["I20"].status is IndicatorStatus.NOT_MET
     assert rows["ONTIME"].status is IndicatorStatus.NO_TARGET
-    by_agency = {row.code: (row.numerator, row.denominator) for row in await service.indicators(start, end, "UBND")}
-    assert (by_agency["I20"], by_agency["I25"]) == ((1, 2), (1, 2))
+    assert rows["SAT"].status is IndicatorStatus.NO_TARGET
+    assert (rows["LATE_NO_APOLOGY"].target, rows["LATE_NO_APOLOGY"].status) == (0.0, IndicatorStatus.NOT_MET)
+    by_agency = {
+        row.code: (row.numerator, row.denominator) for row in await service.indicators(start, end, Scope(agency="UBND"))
+    }
+    assert (by_agency["I20"], by_agency["I25"], by_agency["SAT"]) == ((1, 2), (1, 2), (1, 2))
+    land = {
+        row.code: (row.numerator, row.denominator)
+        for row in await service.indicators(start, end, Scope(field="Đất đai"))
+    }
+    assert (land["I15"], land["I16"], land["I20"], land["SAT"], land["LATE_NO_APOLOGY"]) == (
+        (0, 1),
+        (0, 1),
+        (1, 2),
+        (1, 1),
+        (1, 1),
+    )
+    one_procedure = await service.indicators(start, end, Scope(procedure="1.001193"))
+    assert {row.code: row.denominator for row in one_procedure}["I20"] == 2
+    fields = await service.fields(start, end)
+    assert [(row.field, row.procedures, row.accepted) for row in fields] == [("Hộ tịch", 1, 2), ("Đất đai", 1, 2)]
     empty = await service.indicators(datetime(2025, 1, 1, tzinfo=VN), datetime(2025, 2, 1, tzinfo=VN))
     assert all(row.value is None and row.status is IndicatorStatus.NO_DATA for row in empty if row.code != "I15")
 
@@ -186,3 +225,78 @@ async def test_leaderboard_ranks_only_rows_with_enough_volume_when_some_handled_
 def test_default_period_is_the_local_calendar_year_when_utc_is_still_in_the_previous_year() -> None:
     start, end = year_period(datetime(2026, 12, 31, 18, 0, tzinfo=UTC), "Asia/Ho_Chi_Minh")
     assert (start.isoformat(), end.isoformat()) == ("2027-01-01T00:00:00+07:00", "2028-01-01T00:00:00+07:00")
+
+
+async def test_events_after_the_end_change_no_count_when_a_dossier_was_refused_or_withdrawn(
+    service: IndicatorsService,
+) -> None:
+    refused = [
+        dossier_event("dossier.submitted", "R1", time="2026-03-02T08:00:00+07:00"),
+        dossier_event("dossier.rejected", "R1", time="2026-03-02T09:00:00+07:00", officer="CB-1", reason="Thiếu hồ sơ"),
+        dossier_event("dossier.processed", "R1", time="2026-03-03T09:00:00+07:00", officer="CB-1"),
+        dossier_event("dossier.returned", "R1", time="2026-03-04T09:00:00+07:00", delivery="electronic"),
+    ]
+    withdrawn = [
+        *lifecycle("W1", "UBND", "CB-1", channel="online", electronic=True),
+        dossier_event("dossier.withdrawn", "W1", time="2026-03-02T10:00:00+07:00", reason="Công dân rút hồ sơ"),
+        dossier_event("dossier.paid", "W1", time="2026-03-02T11:00:00+07:00", paid_online=True),
+        dossier_event("dossier.returned", "W1", time="2026-03-03T09:00:00+07:00", delivery="electronic"),
+    ]
+    # Arrival order is not time order: the late events come first for W1.
+    await service.apply([incoming(raw) for raw in [*refused, *reversed(withdrawn)]])
+    start, end = datetime(2026, 1, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN)
+    counts = {row.code: (row.numerator, row.denominator) for row in await service.indicators(start, end)}
+    assert counts["I17"] == (0, 0)
+    assert counts["I18"] == (0, 0)
+    assert counts["I22"] == (0, 0)
+    assert counts["I24"] == (0, 0)
+    listed = {state.dossier_code: state for state in await service.anomalous_dossiers(10)}
+    refused_state, withdrawn_state = listed["R1"], listed["W1"]
+    assert (refused_state.anomalies, refused_state.last_anomaly, refused_state.returned_at) == (
+        2,
+        "dossier.returned",
+        None,
+    )
+    assert (withdrawn_state.anomalies, withdrawn_state.last_anomaly, withdrawn_state.paid_at) == (
+        2,
+        "dossier.returned",
+        None,
+    )
+    assert withdrawn_state.status.value == "withdrawn"
+
+
+async def test_closed_quarter_keeps_its_values_when_a_procedure_is_republished_later(
+    service: IndicatorsService,
+) -> None:
+    first = procedure_published("9.000001", level="none", business_related=True, eligible_full_online=True)
+    first["time"] = "2026-01-05T08:00:00+07:00"
+    republished = procedure_published("9.000001", level="full", business_related=True, eligible_full_online=True)
+    republished["time"] = "2026-04-10T08:00:00+07:00"
+    in_q1 = dossier_event(
+        "dossier.accepted",
+        "Q1-1",
+        time="2026-02-10T08:00:00+07:00",
+        channel="online",
+        due_at="2026-02-12T17:00:00+07:00",
+        procedure_code="9.000001",
+    )
+    in_q2 = dossier_event(
+        "dossier.accepted",
+        "Q2-1",
+        time="2026-04-20T08:00:00+07:00",
+        channel="online",
+        due_at="2026-04-22T17:00:00+07:00",
+        procedure_code="9.000001",
+    )
+    q1 = datetime(2026, 1, 1, tzinfo=VN), datetime(2026, 4, 1, tzinfo=VN)
+    q2 = datetime(2026, 4, 1, tzinfo=VN), datetime(2026, 7, 1, tzinfo=VN)
+
+    async def counts(period: tuple[datetime, datetime]) -> dict[str, tuple[int, int]]:
+        rows = await service.indicators(*period, Scope(procedure="9.000001"))
+        return {row.code: (row.numerator, row.denominator) for row in rows if row.code in ("I16", "I19", "I21")}
+
+    await service.apply([incoming(first), incoming(in_q1)])
+    before = await counts(q1)
+    await service.apply([incoming(republished), incoming(in_q2)])  # the catalogue changes in April
+    assert before == await counts(q1) == {"I16": (0, 1), "I19": (0, 1), "I21": (0, 0)}
+    assert await counts(q2) == {"I16": (1, 1), "I19": (1, 1), "I21": (1, 1)}

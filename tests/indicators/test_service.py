@@ -143,3 +143,34 @@ async def test_service_waits_unready_then_consumes_when_the_streams_appear_late(
     assert alive.status_code == 200
     assert "DVC_EVENTS" in str(unready["reasons"])
     assert ready.status_code == 200
+
+
+async def test_anomaly_is_listed_and_measured_when_an_event_follows_a_withdrawal(
+    private_nats: EmbeddedNats, database_url: str
+) -> None:
+    settings = settings_for(private_nats.url, database_url)
+    late = dossier_event("dossier.processed", "HS-30", time="2026-03-03T09:00:00+07:00", result_electronic=True)
+    withdrawn = dossier_event("dossier.withdrawn", "HS-30", time="2026-03-02T10:00:00+07:00", reason="Rút hồ sơ")
+    async with connected(private_nats.url) as (_client, js), running_app(settings) as api:
+        await publish(js, [accepted("HS-30", "online"), withdrawn, late])
+
+        async def listed() -> list[dict[str, object]] | None:
+            rows = (await api.get("/v1/anomalies")).json()
+            return rows or None
+
+        rows = await eventually(listed)
+        dossier = (await api.get("/v1/dossiers/HS-30")).json()
+        assert (await indicators(api))["I22"]["denominator"] == 0
+    async with running_app(settings) as api:
+        text = (await api.get("/metrics")).text
+    assert rows == [
+        {
+            "dossier_code": "HS-30",
+            "status": "withdrawn",
+            "ended_at": dossier["ended_at"],
+            "anomalies": 1,
+            "last_anomaly": "dossier.processed",
+        }
+    ]
+    assert (dossier["anomalies"], dossier["last_anomaly"], dossier["status"]) == (1, "dossier.processed", "withdrawn")
+    assert 'dvc_dossiers_with_events_after_end{type="dossier.processed"} 1.0' in text

@@ -21,7 +21,7 @@ from services.indicators.settings import Settings
 from services.indicators.warning.wiring import extend
 from services.runtime.embedded_nats import EmbeddedNats
 from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_all
-from tests.factories import dossier_event
+from tests.factories import dossier_event, procedure_published
 from tests.indicators.app_helpers import connected, eventually, publish, settings_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -96,7 +96,10 @@ async def stream_alerts(js: JetStreamContext, dossier_code: str) -> list[tuple[s
         await subscription.unsubscribe()
 
 
-def accepted(code: str, due_at: str, procedure: str = "1.001193", time: str = "2026-03-02T08:00:00+07:00") -> Any:
+PROCEDURE = "1.001193"  # published in the field "Hộ tịch" by the factory
+
+
+def accepted(code: str, due_at: str, procedure: str = PROCEDURE, time: str = "2026-03-02T08:00:00+07:00") -> Any:
     return dossier_event("dossier.accepted", code, time=time, due_at=due_at, procedure_code=procedure)
 
 
@@ -162,7 +165,7 @@ async def test_at_risk_alert_and_dossier_risk_when_similar_dossiers_ended_late(
     fresh = accepted("HS-MOI", due_at="2026-03-11T17:00:00+07:00", time="2026-03-09T08:00:00+07:00")
     async with connected(private_nats.url) as (_client, js):
         async with running(settings, clock) as api:
-            await publish(js, [*history, fresh])
+            await publish(js, [procedure_published(PROCEDURE), *history, fresh])
             await dossier_known(api, "HS-MOI")
 
             async def at_risk() -> list[dict[str, Any]]:
@@ -175,6 +178,10 @@ async def test_at_risk_alert_and_dossier_risk_when_similar_dossiers_ended_late(
             restored = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO"}')
             none_for_other_agency = await alerts(api, agency="PHONG-KT")
             none_in_future = await alerts(api, since="2026-03-10")
+            by_field = await alerts(api, field="Hộ tịch")
+            none_for_other_field = await alerts(api, field="Đất đai")
+            by_procedure = await alerts(api, procedure=PROCEDURE)
+            none_for_other_procedure = await alerts(api, procedure="9.999999")
             bad_since = await api.get("/v1/alerts", params={"since": "hôm qua"})
         published = await stream_alerts(js, "HS-MOI")
     assert (alert["alert_id"], alert["kind_label"]) == ("at_risk:HS-MOI", "Hồ sơ có nguy cơ quá hạn")
@@ -182,6 +189,8 @@ async def test_at_risk_alert_and_dossier_risk_when_similar_dossiers_ended_late(
     assert dossier["risk"] == {"probability": 1.0, "basis": "procedure", "sample_size": 3}
     assert (gauge, restored) == (1.0, 1.0)
     assert (none_for_other_agency, none_in_future) == ([], [])
+    assert [item["alert_id"] for item in by_field] == [item["alert_id"] for item in by_procedure] == ["at_risk:HS-MOI"]
+    assert (none_for_other_field, none_for_other_procedure) == ([], [])
     assert bad_since.status_code == 422
     assert bad_since.json()["errors"][0]["field"] == "since"
     assert [(subject, msg_id, body["risk"]) for subject, msg_id, body in published] == [

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
 from services.ingest.domain.csv_mapping import check_header, row_to_event
-from services.ingest.domain.validation import binary_event, decode_body, mapping_event
+from services.ingest.domain.time_rules import TimeRules
+from services.ingest.domain.validation import binary_event, check_times, decode_body, mapping_event
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text(encoding="utf-8")
 
@@ -24,6 +26,8 @@ def test_json_and_heredoc_examples_validate_when_taken_from_the_guide() -> None:
     bodies += re.findall(r"<<'EOF'\n(.*?)\nEOF", DOC, flags=re.DOTALL)
 
     decoded = [decode_body(None, body.encode(), {}, max_events=1000) for body in bodies]
+    for result in decoded:
+        check_times(result.events, TimeRules().window(datetime.now(UTC)), result.mode)
 
     assert len(bodies) == 3
     assert [len(result.events) for result in decoded] == [1, 1, 2]

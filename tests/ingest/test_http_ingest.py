@@ -6,7 +6,7 @@ import httpx
 import orjson
 from nats.js import JetStreamContext
 
-from services.contracts.events import parse_event, serialize_event
+from services.contracts.events import message_id, parse_event, serialize_event
 from tests.factories import dossier_event, procedure_published
 from tests.ingest.conftest import BATCH, post_events, stream_count
 
@@ -26,7 +26,7 @@ async def test_structured_event_is_stored_under_its_identity_when_the_key_allows
     stored = await jetstream.get_msg("DVC_EVENTS", result["stream_sequence"])
     assert stored.subject == "dvc.events.dossier.accepted"
     assert stored.headers is not None
-    assert stored.headers["Nats-Msg-Id"] == f"{event['source']}:{event['id']}"
+    assert stored.headers["Nats-Msg-Id"] == message_id(event["source"], event["id"])
     assert stored.data == serialize_event(parse_event(event))
 
 

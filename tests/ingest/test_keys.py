@@ -58,7 +58,10 @@ async def test_added_key_is_accepted_without_restart_when_the_running_app_reread
     async with running_app(settings) as client:
         before = await client.post("/v1/events", content=body, headers={"content-type": STRUCTURED})
         result = await asyncio.to_thread(
-            runner.invoke, app, ["add-key", "--name", "documents", "--source", "urn:dvc:lam-thao:document-*"], env=env
+            runner.invoke,
+            app,
+            ["keys", "add", "--name", "documents", "--source", "urn:dvc:lam-thao:document-*"],
+            env=env,
         )
         key = result.stdout.strip()
         headers = {"content-type": STRUCTURED, "authorization": f"Bearer {key}"}
@@ -68,5 +71,5 @@ async def test_added_key_is_accepted_without_restart_when_the_running_app_reread
     assert "only time the key is shown" in result.stderr
     assert key not in keys_file.read_text()
     assert before.status_code == 401
-    assert "dvc-pulse ingest add-key" in before.json()["detail"]
+    assert "dvc-pulse ingest keys add" in before.json()["detail"]
     assert after.status_code == 202

@@ -24,11 +24,11 @@ from services.notifier.adapters.tables import notifications
 from services.notifier.dispatcher import Dispatcher, DispatchSettings
 from services.notifier.domain.incoming import Incoming, from_event
 from services.notifier.domain.policy import Limits, QuietHours
-from services.notifier.domain.sending import OutgoingSms, SendResult
+from services.notifier.domain.sending import OutgoingSms, SendResult, SmsProvider
 from services.notifier.handlers import Intake
 from services.notifier.optouts import OptOuts
 from services.runtime.db import create_engine, create_session_factory
-from tests.notifier.helpers import KEY, FakeClock
+from tests.notifier.helpers import HASH_KEY, KEY, FakeClock
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 _references = itertools.count(1)
@@ -88,11 +88,14 @@ async def core(
     limits: Limits | None = None,
     dispatch: DispatchSettings | None = None,
     quiet_hours: str = "21:00-07:00",
+    vault: PhoneVault | None = None,
+    sender: SmsProvider | None = None,
 ) -> AsyncIterator[Core]:
+    """`sender`: a real provider to send through (default: the FakeProvider in `Core.provider`)."""
     engine = create_engine(database_url)
     await upgrade(engine)
     sessions = create_session_factory(engine)
-    vault = PhoneVault(KEY)
+    vault = vault or PhoneVault([KEY], HASH_KEY)
     quiet = QuietHours.parse(quiet_hours, TIMEZONE)
     templates = load_templates()
     provider = FakeProvider()
@@ -108,7 +111,7 @@ async def core(
     )
     dispatcher = Dispatcher(
         sessions=sessions,
-        provider=provider,
+        provider=sender or provider,
         vault=vault,
         quiet=quiet,
         settings=dispatch or DispatchSettings(sweep_interval=timedelta(0)),

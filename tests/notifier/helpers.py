@@ -32,8 +32,11 @@ from services.runtime.streams import apply_streams
 from tests.factories import VN
 
 KEY = new_key()
+HASH_KEY = new_key()
 OPERATOR_KEY = "dvcnk_test-operator-key"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+OUTBOX_TOKEN = "test-outbox-callback-token"
+PROVIDER = {"Authorization": f"Bearer {OUTBOX_TOKEN}"}
 
 
 class FakeClock:
@@ -63,11 +66,13 @@ def settings_for(nats_url: str, database_url: str, tmp_path: Path, **overrides: 
         "database_url": database_url,
         "var_dir": tmp_path / "var",
         "encryption_key": KEY,
+        "hash_key": HASH_KEY,
         "batch_timeout": 0.1,
         "dispatch_interval_seconds": 0.05,
         "max_deliver": 3,
         "sender": "UBND LamThao",
         "keys": [KeySpec(name="test-operator", sha256=hash_key(OPERATOR_KEY))],
+        "providers": f"[{{kind: outbox, receipt_token: {OUTBOX_TOKEN}}}]",  # callbacks need a token (fail closed)
     }
     values.update(overrides)
     return Settings(**values)

@@ -16,7 +16,7 @@ from services.runtime.embedded_nats import EmbeddedNats
 from tests.notifier.helpers import OPERATOR, FakeClock, running_notifier, settings_for, vn
 
 pytestmark = pytest.mark.timeout(120)
-TOKEN_PROVIDERS = "[{kind: outbox, immediate_receipt: false, receipt_token: s3cret}]"
+TOKEN_PROVIDERS = "[{kind: outbox, immediate_receipt: false, receipt_token: s3cret, receipt_token_in_query: true}]"
 WRONG_KEY = {"Authorization": "Bearer dvcnk_not-a-key"}
 STOP = {"from": "84912345678", "text": "STOP"}
 runner = CliRunner()

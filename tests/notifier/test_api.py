@@ -15,6 +15,7 @@ from services.runtime.embedded_nats import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import (
     OPERATOR,
+    PROVIDER,
     FakeClock,
     connected,
     eventually,
@@ -25,7 +26,7 @@ from tests.notifier.helpers import (
 )
 
 pytestmark = pytest.mark.timeout(120)
-QUIET_PROVIDERS = "[{kind: outbox, immediate_receipt: false, receipt_token: s3cret}]"
+QUIET_PROVIDERS = "[{kind: outbox, immediate_receipt: false, receipt_token: s3cret, receipt_token_in_query: true}]"
 
 
 async def test_receipt_callback_moves_a_notification_to_delivered_when_the_token_matches(
@@ -82,10 +83,16 @@ async def test_stop_reply_opts_out_and_other_replies_are_ignored_when_they_arriv
         connected(private_nats.url) as (_client, js),
         running_notifier(settings_for(private_nats.url, database_url, tmp_path), clock) as notifier,
     ):
-        question = await notifier.api.post("/v1/inbound/outbox", json={"from": "84912345678", "text": "Khi nào có?"})
-        stop = await notifier.api.post("/v1/inbound/outbox", json={"msisdn": "84912345678", "message": "TỪ CHỐI"})
-        unknown = await notifier.api.post("/v1/inbound/viettel", json={"from": "84912345678", "text": "STOP"})
-        no_text = await notifier.api.post("/v1/inbound/outbox", json={"from": "84912345678"})
+        question = await notifier.api.post(
+            "/v1/inbound/outbox", json={"from": "84912345678", "text": "Khi nào có?"}, headers=PROVIDER
+        )
+        stop = await notifier.api.post(
+            "/v1/inbound/outbox", json={"msisdn": "84912345678", "message": "TỪ CHỐI"}, headers=PROVIDER
+        )
+        unknown = await notifier.api.post(
+            "/v1/inbound/viettel", json={"from": "84912345678", "text": "STOP"}, headers=PROVIDER
+        )
+        no_text = await notifier.api.post("/v1/inbound/outbox", json={"from": "84912345678"}, headers=PROVIDER)
         await publish(js, [dossier_event("dossier.accepted", "HS-1")])
         rows = await eventually(lambda: notifier.notifications(dossier_code="HS-1"))
 

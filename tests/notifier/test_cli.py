@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from services.notifier.adapters.crypto import PhoneVault, new_key
 from services.notifier.adapters.keys import read_keys
+from services.notifier.adapters.migrate import upgrade
+from services.notifier.adapters.queries import add_opt_out
 from services.notifier.cli import app
 from services.runtime.api_keys import hash_key
+from services.runtime.db import create_engine, create_session_factory
 
 runner = CliRunner()
 
@@ -77,21 +83,25 @@ def test_keys_list_shows_names_but_never_keys_when_keys_exist(tmp_path: Path) ->
     assert key not in listed.output
 
 
-def test_keys_revoke_removes_only_that_key_when_the_name_exists(tmp_path: Path) -> None:
+def test_keys_revoke_marks_only_that_key_revoked_when_the_name_exists(tmp_path: Path) -> None:
     env = {"DVC_VAR_DIR": str(tmp_path)}
     runner.invoke(app, ["keys", "add", "one-stop-desk"], env=env)
     runner.invoke(app, ["keys", "add", "auditor"], env=env)
     revoked = runner.invoke(app, ["keys", "revoke", "one-stop-desk"], env=env)
 
     assert revoked.exit_code == 0, revoked.output
-    assert [spec.name for spec in read_keys(tmp_path / "notifier-keys.json")] == ["auditor"]
+    stored = read_keys(tmp_path / "notifier-keys.json")
+    assert [(spec.name, spec.revoked_at is not None) for spec in stored] == [
+        ("one-stop-desk", True),
+        ("auditor", False),
+    ]
 
 
 def test_keys_revoke_exits_1_naming_the_key_when_no_key_has_that_name(tmp_path: Path) -> None:
     result = runner.invoke(app, ["keys", "revoke", "nobody"], env={"DVC_VAR_DIR": str(tmp_path)})
 
     assert result.exit_code == 1
-    assert "no operator key named 'nobody'" in result.output
+    assert "no key named 'nobody'" in result.output
 
 
 def test_demo_key_is_created_once_and_printed_again_when_run_twice(tmp_path: Path) -> None:
@@ -104,3 +114,45 @@ def test_demo_key_is_created_once_and_printed_again_when_run_twice(tmp_path: Pat
     assert second.stdout.strip() == key
     assert (tmp_path / "demo-notifier-key").read_text().strip() == key
     assert [(s.name, s.sha256) for s in read_keys(tmp_path / "notifier-keys.json")] == [("demo", hash_key(key))]
+
+
+def test_rotate_key_reencrypts_with_the_newest_key_when_a_new_key_is_put_first(tmp_path: Path) -> None:
+    old, new, hash_key = new_key(), new_key(), new_key()
+    env = {
+        "DVC_VAR_DIR": str(tmp_path),
+        "DVC_NOTIFIER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}",
+        "DVC_NOTIFIER_HASH_KEY": hash_key,
+    }
+    vault = PhoneVault([old], hash_key)
+    asyncio.run(_store_opt_out(env["DVC_NOTIFIER_DATABASE_URL"], vault))
+
+    rotated = runner.invoke(app, ["rotate-key"], env={**env, "DVC_NOTIFIER_ENCRYPTION_KEY": f"{new},{old}"})
+    again = runner.invoke(app, ["rotate-key"], env={**env, "DVC_NOTIFIER_ENCRYPTION_KEY": new})
+
+    assert rotated.exit_code == 0, rotated.output
+    assert rotated.stdout.startswith(
+        "1 values re-encrypted with the newest key, 0 phone hashes recomputed, 0 unreadable"
+    )
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("0 values re-encrypted with the newest key, 0 phone hashes recomputed, 0 unreadable")
+
+
+def test_rotate_key_refuses_with_the_reason_when_no_key_is_configured(tmp_path: Path) -> None:
+    env = {"DVC_VAR_DIR": str(tmp_path), "DVC_NOTIFIER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'n.db'}"}
+
+    result = runner.invoke(app, ["rotate-key"], env=env)
+
+    assert result.exit_code == 2
+    assert "cannot rotate: no encryption key: set DVC_NOTIFIER_ENCRYPTION_KEY" in result.stderr
+
+
+async def _store_opt_out(database_url: str, vault: PhoneVault) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        async with create_session_factory(engine).begin() as session:
+            await add_opt_out(
+                session, vault.hash("+84912345678"), "api", datetime.now(UTC), vault.encrypt("+84912345678")
+            )
+    finally:
+        await engine.dispose()

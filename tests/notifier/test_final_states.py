@@ -22,6 +22,7 @@ async def test_each_test_number_ends_in_its_documented_status_when_a_dossier_is_
         "0900000002": ("permanent-failure", "delivery_report"),
         "0900000003": ("temporary-failure", "delivery_report"),
         "0900000004": ("permanent-failure", "provider_rejected"),
+        "0900000006": ("delivered", None),  # unknown at send (answer lost), then settled by its receipt
     }
     clock = FakeClock(vn("2026-03-02T08:15:30"))
     async with (

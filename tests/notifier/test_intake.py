@@ -80,7 +80,7 @@ async def test_each_step_that_matters_gets_its_vietnamese_message_when_later_eve
             moment = day + timedelta(days=number)  # one a day: the per-dossier daily cap stays out of the way
             c.clock.set(moment + timedelta(seconds=5))
             await c.take(dossier_event(kind, "HS-9", time=moment.isoformat(), **data))
-        await c.dispatcher.run_once()
+            await c.dispatcher.run_once()  # each message leaves before the next step (else it is superseded)
 
         assert [message.text for message in c.provider.sent] == [text for _, _, text in steps if text]
         assert {message.to_e164 for message in c.provider.sent} == {"+84912345678"}

@@ -235,11 +235,16 @@ async def test_list_hides_validation_inputs_and_show_payload_prints_one_when_ask
     await processor.process(await subscription.fetch(1, timeout=2))
 
     listing = await _invoke(private_nats, "list", "--service", "notifier")
-    shown = await _invoke(private_nats, "list", "--show-payload", "--seq", "1")
+    masked = await _invoke(private_nats, "list", "--show-payload", "--seq", "1")
+    shown = await _invoke(private_nats, "list", "--show-payload", "--seq", "1", "--show-personal-data")
 
     assert "data.applicant.phone Input should be a valid string" in listing.output
     assert "912345678" not in listing.output
     assert "Nguyễn" not in listing.output
+    assert masked.exit_code == 0, masked.output
+    assert orjson.loads(masked.output.splitlines()[-1])["data"]["applicant"]["phone"] == "91*****78"
+    assert "912345678" not in masked.output
+    assert "Nguyễn" not in masked.output
     assert shown.exit_code == 0, shown.output
     assert shown.output.splitlines()[-1] == body.decode()
 
@@ -251,6 +256,27 @@ def test_error_summary_hides_input_values_when_the_error_was_cut_mid_value() -> 
     assert letter.error_summary() == (
         "invalid: x [type=enum, input_value=<hidden>, input_type=str] y input_value=<hidden>"
     )
+
+
+async def test_list_masks_names_and_phones_when_an_error_quotes_them(
+    private_nats: EmbeddedNats, js: JetStreamContext
+) -> None:
+    error = "invalid: applicant {'name': 'Trần Văn Bình', 'phone': '0912 345 678'} refused; call 0987654321"
+    await js.publish("dvc.dlq.notifier", b"{}", headers={"Dvc-Error": error, "Dvc-Consumer": "notifier-events"})
+
+    listing = await _invoke(private_nats, "list")
+
+    assert listing.exit_code == 0, listing.output
+    assert "'name': 'T*** V*** B***', 'phone': '09******78'" in listing.output
+    assert "09******21" in listing.output
+    assert "Bình" not in listing.output
+    assert "345 678" not in listing.output
+
+
+async def test_dead_letters_are_kept_30_days_when_the_streams_are_applied(js: JetStreamContext) -> None:
+    info = await js.stream_info("DVC_DLQ")
+
+    assert info.config.max_age == 30 * 86_400
 
 
 def test_list_exits_1_with_one_line_when_nats_is_unreachable() -> None:

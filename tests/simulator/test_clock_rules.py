@@ -162,3 +162,17 @@ def test_phone_numbers_realistic_when_applicants_generated(quarter: Simulation) 
     for kind in (PhoneKind.LEGACY, PhoneKind.LANDLINE, PhoneKind.MALFORMED, PhoneKind.MISSING):
         assert verdicts[kind] == {False}, kind
     assert consents == {True, False}
+
+
+def test_every_due_date_lies_after_its_event_when_a_late_dossier_is_rescheduled(quarter: Simulation) -> None:
+    """Regression: a reschedule of a dossier already past its due date promised a date before the slip itself,
+    which the ingest refuses (time rules)."""
+    promises = [
+        (_time(event.document), datetime.fromisoformat(event.document["data"][name]))
+        for event in [*quarter.events, *quarter.pending]
+        for name in ("due_at", "new_due_at")
+        if name in event.document["data"]
+    ]
+
+    assert len(promises) > 1000
+    assert [(time, promised) for time, promised in promises if promised < time] == []

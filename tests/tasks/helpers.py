@@ -136,7 +136,7 @@ def snapshot(
 
 
 async def indicators_by_number(client: httpx.AsyncClient, **params: str) -> dict[int, dict[str, Any]]:
-    response = await client.get("/v1/plan/indicators", params=params)
+    response = await client.get("/v1/plan/indicators", params=params, headers=auth("KT"))
     assert response.status_code == 200, response.text
     return {row["number"]: row for row in response.json()}
 

@@ -32,26 +32,22 @@ async def test_alerts_are_published_once_when_deadlines_near_and_pass_across_res
 
             async def due_soon() -> dict[str, int] | None:
                 counts = await task_alert_counts(js)
-                return counts if counts.get(DUE_SOON) == 75 else None
+                return counts if counts.get(DUE_SOON) == 83 else None
 
-            assert await eventually(due_soon) == {DUE_SOON: 75}
+            assert await eventually(due_soon) == {DUE_SOON: 83}
         clock.moment = datetime(2027, 1, 2, 2, 0, tzinfo=UTC)
         async with started(settings, clock) as running:
 
             async def overdue() -> dict[str, int] | None:
                 counts = await task_alert_counts(js)
-                return counts if counts.get(OVERDUE) == 75 and running.scheduler.ticks >= 3 else None
+                return counts if counts.get(OVERDUE) == 83 and running.scheduler.ticks >= 3 else None
 
-            assert await eventually(overdue) == {DUE_SOON: 75, OVERDUE: 75}
+            assert await eventually(overdue) == {DUE_SOON: 83, OVERDUE: 83}
         last = await js.get_last_msg("DVC_ALERTS", OVERDUE)
     alert = TaskAlertRaised.model_validate_json(last.data)
     assert last.headers is not None
-    assert last.headers["Nats-Msg-Id"] == alert.alert_id == "task-overdue:lam-thao-2026:PL2.NV3:2026-12-31"
-    assert (alert.kind, alert.owner_unit, alert.title) == (
-        TaskAlertKind.OVERDUE,
-        "VHXH",
-        "Các hoạt động CDS, ứng dụng CNTT thường xuyên",
-    )
+    assert last.headers["Nats-Msg-Id"] == alert.alert_id == "task-overdue:lam-thao-2026:V:2026-12-31"
+    assert (alert.kind, alert.owner_unit, alert.title) == (TaskAlertKind.OVERDUE, "VHXH", "Tổ chức thực hiện")
 
 
 async def test_alerts_wait_in_the_database_when_nats_is_down_and_go_out_after_restart(
@@ -69,13 +65,13 @@ async def test_alerts_wait_in_the_database_when_nats_is_down_and_go_out_after_re
             waiting = await connection.scalar(
                 sa.select(sa.func.count()).select_from(tables.alerts).where(tables.alerts.c.published_at.is_(None))
             )
-        assert waiting == 76
+        assert waiting == 84
     private_nats.start()
     async with connected(private_nats.url) as js, started(settings, clock) as running:
 
         async def published() -> dict[str, int] | None:
             counts = await task_alert_counts(js)
-            return counts if counts.get(OVERDUE) == 76 else None
+            return counts if counts.get(OVERDUE) == 84 else None
 
-        assert await eventually(published) == {OVERDUE: 76}
+        assert await eventually(published) == {OVERDUE: 84}
         assert (await running.scheduler.tick()).raised == 0

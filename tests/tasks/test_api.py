@@ -63,7 +63,7 @@ async def test_owner_report_sets_value_and_status_when_the_unit_reports(api: htt
     )
     assert (first.status_code, first.json()["status"], first.json()["status_label"]) == (201, "not_met", "Chưa đạt")
     assert (second.status_code, second.json()["status"], second.json()["value"]) == (201, "met", 100.0)
-    detail = (await api.get("/v1/plan/indicators/5")).json()
+    detail = (await api.get("/v1/plan/indicators/5", headers=auth("KT"))).json()
     assert [(entry["value"], entry["period"]) for entry in detail["history"]] == [(80.0, "2026-Q1"), (100.0, "2026-Q2")]
     assert detail["latest"]["evidence_url"] == "https://lamthao.bacninh.gov.vn/bc/12"
     rank = await api.post("/v1/indicators/9/reports", json={"value": 15, **EVIDENCE}, headers=auth("admin"))
@@ -114,6 +114,6 @@ async def test_report_is_refused_with_a_reason_when_it_breaks_the_rules(api: htt
     unknown = await _problem(
         await post("/v1/indicators/5/reports", json=body, headers={"Authorization": "Bearer x"}), 401
     )
-    assert unknown["detail"] == "unknown key"
+    assert unknown["detail"].startswith("unknown key")
     assert (await _problem(await api.get("/v1/audit"), 401))["status"] == 401
-    assert (await api.get("/v1/plan/indicators/5")).json()["history"] == []
+    assert (await api.get("/v1/plan/indicators/5", headers=auth("KT"))).json()["history"] == []

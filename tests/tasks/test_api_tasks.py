@@ -45,14 +45,14 @@ async def test_progress_history_builds_up_when_the_owner_reports(api: httpx.Asyn
         headers=auth("VHXH"),
     )
     assert (done.json()["status"], done.json()["progress_percent"]) == ("done", 100)
-    detail = (await api.get("/v1/tasks/PL2.NV1")).json()
+    detail = (await api.get("/v1/tasks/PL2.NV1", headers=auth("KT"))).json()
     assert [report["progress_percent"] for report in detail["reports"]] == [40, 100]
     assert detail["details"]["funding"] == "Ngân sách tỉnh và xã"
     assert detail["last_report"]["evidence_url"] == "https://lamthao.bacninh.gov.vn/tap-huan"
-    finished = (await api.get("/v1/tasks", params={"status": "done"})).json()
+    finished = (await api.get("/v1/tasks", params={"status": "done"}, headers=auth("KT"))).json()
     assert [task["id"] for task in finished] == ["PL2.NV1"]
-    mine = (await api.get("/v1/tasks", params={"owner": "CAX"})).json()
-    assert [task["id"] for task in mine] == ["III.7.1.g", "III.8", "III.8.a", "III.8.b"]
+    mine = (await api.get("/v1/tasks", params={"owner": "CAX"}, headers=auth("KT"))).json()
+    assert [task["id"] for task in mine] == ["III.7.1.g", "III.8", "III.8.a", "III.8.b", "V.3.a"]
     audit = (await api.get("/v1/audit", params={"entity": "task", "entity_id": "PL2.NV1"}, headers=auth("VHXH"))).json()
     assert [
         (entry["action"], entry["before"]["progress_percent"], entry["after"]["progress_percent"]) for entry in audit
@@ -87,7 +87,7 @@ async def test_task_change_is_refused_with_a_reason_when_it_breaks_the_rules(api
     assert unknown["detail"] == "plan 'lam-thao-2026' has no task 'III.99'"
     empty = _problem(await api.patch("/v1/tasks/PL2.NV1", json={"reason": "?"}, headers=auth("VHXH")), 422)
     assert "nothing to change" in empty["detail"]
-    assert (await api.get("/v1/tasks/PL2.NV1")).json()["reports"] == []
+    assert (await api.get("/v1/tasks/PL2.NV1", headers=auth("KT"))).json()["reports"] == []
 
 
 async def test_task_turns_overdue_when_an_admin_moves_its_deadline_into_the_past(api: httpx.AsyncClient) -> None:
@@ -114,7 +114,7 @@ async def test_unit_adds_its_own_task_when_the_plan_needs_one(api: httpx.AsyncCl
         "api",
         "Nhiệm vụ bổ sung",
     )
-    assert (await api.get("/v1/tasks")).json()[-1]["id"] == "BS.1"
+    assert (await api.get("/v1/tasks", headers=auth("KT"))).json()[-1]["id"] == "BS.1"
     assert _problem(await api.post("/v1/tasks", json=task, headers=auth("VHXH")), 409)["errors"][0]["field"] == "id"
     other = _problem(await api.post("/v1/tasks", json={**task, "id": "BS.2", "owner": "KT"}, headers=auth("VHXH")), 403)
     assert other["detail"] == "this key may create tasks only for its own unit (VHXH), not KT"

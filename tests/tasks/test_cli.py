@@ -29,7 +29,7 @@ def test_plan_loads_once_and_a_second_plan_alongside_when_load_plan_runs(tmp_pat
     assert (first.exit_code, first.stdout.strip()) == (
         0,
         "plan lam-thao-2026 loaded: indicators 38 inserted, 0 updated, 0 retired; "
-        "tasks 76 inserted, 0 updated, 0 retired",
+        "tasks 84 inserted, 0 updated, 0 retired",
     )
     assert again.stdout.strip() == "plan lam-thao-2026: unchanged"
     other = tmp_path / "phat-tich-2026.yaml"
@@ -46,7 +46,7 @@ def test_plan_loads_once_and_a_second_plan_alongside_when_load_plan_runs(tmp_pat
     written = runner.invoke(app, ["report", "-f", "json", "--plan", "phat-tich-2026", "-o", str(output)], env=env)
     assert written.exit_code == 0, written.output
     document = json.loads(output.read_text())
-    assert (document["plan"]["id"], len(document["indicators"]), len(document["tasks"])) == ("phat-tich-2026", 38, 76)
+    assert (document["plan"]["id"], len(document["indicators"]), len(document["tasks"])) == ("phat-tich-2026", 38, 84)
 
 
 def test_broken_plan_is_refused_with_file_line_and_reason_when_loaded(tmp_path: Path, database_url: str) -> None:

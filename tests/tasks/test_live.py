@@ -12,6 +12,7 @@ from nats.js.errors import NotFoundError
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.tasks.helpers import (
     Clock,
+    auth,
     connected,
     eventually,
     indicators_by_number,
@@ -76,7 +77,7 @@ async def test_live_indicators_fill_when_snapshots_arrive_on_the_stream(
         await publish_snapshot(js, later)
 
         async def updated() -> dict[str, Any] | None:
-            detail = (await api.get("/v1/plan/indicators/20")).json()
+            detail = (await api.get("/v1/plan/indicators/20", headers=auth("KT"))).json()
             return detail if detail["value"] == 100.0 else None
 
         detail = await eventually(updated)

@@ -34,7 +34,7 @@ async def test_xlsx_report_has_38_indicator_rows_when_opened_with_openpyxl(
 ) -> None:
     async with running_app(settings_for(nats_server.url, database_url, tmp_path), clock) as api:
         await _report_some(api)
-        response = await api.get("/v1/reports/plan", params={"format": "xlsx"})
+        response = await api.get("/v1/reports/plan", params={"format": "xlsx"}, headers=auth("KT"))
     assert response.headers["content-disposition"] == 'attachment; filename="bao-cao-lam-thao-2026-20260515.xlsx"'
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Chỉ tiêu (Phụ lục I)", "Nhiệm vụ"]
@@ -65,8 +65,8 @@ async def test_xlsx_report_has_38_indicator_rows_when_opened_with_openpyxl(
         f"A{header_at + 2}",
     )
     tasks = list(workbook["Nhiệm vụ"].iter_rows(values_only=True))
-    task_rows = {row[0]: row for row in tasks if isinstance(row[0], str) and row[0].startswith(("III.", "PL2."))}
-    assert len(task_rows) == 76
+    task_rows = {row[0]: row for row in tasks if isinstance(row[0], str) and row[0].startswith(("III.", "V", "PL2."))}
+    assert len(task_rows) == 84
     assert task_rows["PL2.NV3"][5:8] == ("Đang thực hiện", 60, "Đã mua sắm 20 máy tính cho các thôn")
     assert task_rows["PL2.NV3"][4] == datetime(2026, 12, 31)
 
@@ -76,10 +76,10 @@ async def test_text_reports_carry_the_same_rows_when_csv_md_and_json_are_asked(
 ) -> None:
     async with running_app(settings_for(nats_server.url, database_url, tmp_path), clock) as api:
         await _report_some(api)
-        as_csv = await api.get("/v1/reports/plan", params={"format": "csv"})
-        as_md = await api.get("/v1/reports/plan", params={"format": "md"})
-        as_json = await api.get("/v1/reports/plan", params={"format": "json"})
-        wrong = await api.get("/v1/reports/plan", params={"format": "pdf"})
+        as_csv = await api.get("/v1/reports/plan", params={"format": "csv"}, headers=auth("KT"))
+        as_md = await api.get("/v1/reports/plan", params={"format": "md"}, headers=auth("KT"))
+        as_json = await api.get("/v1/reports/plan", params={"format": "json"}, headers=auth("KT"))
+        wrong = await api.get("/v1/reports/plan", params={"format": "pdf"}, headers=auth("KT"))
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert sum(1 for row in rows if row and row[0].isdigit()) == 38
     five = next(row for row in rows if row and row[0] == "5")
@@ -88,7 +88,7 @@ async def test_text_reports_carry_the_same_rows_when_csv_md_and_json_are_asked(
     assert "| ≥ 1,1 và không thấp hơn chỉ tiêu tỉnh giao | ≥ 1,5 | 0,9 | Chưa đạt |" in as_md.text
     assert "## II. Tiến độ thực hiện nhiệm vụ" in as_md.text
     document = as_json.json()
-    assert (len(document["indicators"]), len(document["tasks"])) == (38, 76)
+    assert (len(document["indicators"]), len(document["tasks"])) == (38, 84)
     assert document["summary"]["indicators"] == {"met": 2, "not_met": 1, "no_data": 35, "no_target": 0}
     assert document["indicators"][4]["result"]["value"] == 100.0
     assert document["tasks"][-1]["latest_report"]["summary"] == "Đã mua sắm 20 máy tính cho các thôn"
@@ -122,5 +122,5 @@ async def test_metrics_come_back_from_the_database_when_the_service_restarts(
     assert _sample(text, "dvc_plan_indicator_met", 'indicator="20",plan="lam-thao-2026"') is None
     assert _sample(text, "dvc_plan_indicators", 'plan="lam-thao-2026",status="no_data"') == 35
     vhxh = 'owner_unit="VHXH",plan="lam-thao-2026",status="overdue"'
-    assert _sample(text, "dvc_plan_tasks", vhxh) == 56  # all 56 VHXH tasks (one at 60%) are past 31/12/2026
-    assert _sample(text, "dvc_plan_tasks", 'owner_unit="CAX",plan="lam-thao-2026",status="overdue"') == 4
+    assert _sample(text, "dvc_plan_tasks", vhxh) == 59  # all 59 VHXH tasks (one at 60%) are past 31/12/2026
+    assert _sample(text, "dvc_plan_tasks", 'owner_unit="CAX",plan="lam-thao-2026",status="overdue"') == 5  # with V.3.a

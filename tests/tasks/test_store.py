@@ -40,11 +40,11 @@ async def count(service: TasksService, table: sa.Table) -> int:
 async def test_plan_loads_once_when_the_same_file_is_loaded_twice(service: TasksService, lam_thao: LoadedPlan) -> None:
     first = await service.load_plan(lam_thao)
     second = await service.load_plan(lam_thao)
-    assert (first.created, first.indicators["inserted"], first.tasks["inserted"]) == (True, 38, 76)
+    assert (first.created, first.indicators["inserted"], first.tasks["inserted"]) == (True, 38, 84)
     assert (second.changed, await count(service, tables.indicators), await count(service, tables.tasks)) == (
         False,
         38,
-        76,
+        84,
     )
     audit = await service.audit(entity="plan")
     assert [(entry.action, entry.actor, entry.entity_id) for entry in audit] == [("plan.load", "system", PLAN_ID)]
@@ -82,8 +82,8 @@ async def test_reload_updates_definitions_and_keeps_progress_when_the_file_chang
     )
     removed = changed.plan.model_copy(update={"tasks": [t for t in changed.plan.tasks if t.id != "III.9.f"]})
     summary = await service.load_plan(LoadedPlan(removed, changed.source, changed.sha256), SYSTEM)
-    # two retitled tasks; III.10 and PL2.NV1-3 also move up one row when III.9.f leaves: 4 updated
-    assert (summary.created, summary.tasks) == (False, {"inserted": 0, "updated": 4, "retired": 1})
+    # two retitled tasks; III.10, the eight of section V and PL2.NV1-3 move up one row when III.9.f leaves: 12
+    assert (summary.created, summary.tasks) == (False, {"inserted": 0, "updated": 12, "retired": 1})
     _, task, reports = await handlers.get(None, "PL2.NV1")
     assert (task.title, task.progress_percent, len(reports)) == (
         "Thực hiện nhiệm vụ khoa học, công nghệ năm 2026",
@@ -147,5 +147,5 @@ async def test_alerts_are_recorded_once_when_two_checks_run_at_once(
     await service.load_plan(lam_thao)
     clock.moment = datetime(2027, 1, 2, 2, 0, tzinfo=UTC)
     raised = await asyncio.gather(service.raise_due_alerts(), service.raise_due_alerts())
-    assert (sum(raised), await count(service, tables.alerts)) == (76, 76)
+    assert (sum(raised), await count(service, tables.alerts)) == (84, 84)
     assert await service.raise_due_alerts() == 0

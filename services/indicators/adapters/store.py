@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.adapters import fastsql
 from services.indicators.adapters.changed_columns import ColumnUpdates
+from services.indicators.adapters.procedure_versions import record_versions
 from services.indicators.adapters.state_cache import StateCache, Token
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
@@ -124,6 +125,7 @@ class ProjectionStore:
         outcome.new_events = len(fresh)
         dossier_events: dict[str, list[DossierEvent]] = defaultdict(list)
         procedures: dict[str, ProcedureState] = {}
+        versions: list[ProcedureState] = []
         documents: dict[str, DocumentState] = {}
         feedback: dict[str, FeedbackState] = {}
         last_time: datetime | None = None
@@ -135,6 +137,7 @@ class ProjectionStore:
             elif isinstance(projected, ProcedureState):
                 code = projected.procedure_code
                 procedures[code] = merge_procedure(procedures.get(code), projected)
+                versions.append(projected)
                 time = projected.published_at
             elif isinstance(projected, DocumentState):
                 if latest(documents.get(projected.document_id), projected):
@@ -150,6 +153,7 @@ class ProjectionStore:
             outcome.dossier_codes = list(dossier_events)
         if procedures:
             await self._merge_procedures(session, procedures)
+            await record_versions(session, self._insert(self.tables.procedure_versions), versions)
         if documents:
             await self._merge_latest(session, self.tables.documents, "document_id", documents)
         if feedback:

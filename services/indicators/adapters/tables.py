@@ -40,9 +40,18 @@ class Tables:
     documents: Table
     feedback: Table
     consumer_state: Table
+    procedure_versions: Table
 
     def all(self) -> tuple[Table, ...]:
-        return (self.events, self.dossiers, self.procedures, self.documents, self.feedback, self.consumer_state)
+        return (
+            self.events,
+            self.dossiers,
+            self.procedures,
+            self.documents,
+            self.feedback,
+            self.consumer_state,
+            self.procedure_versions,
+        )
 
 
 def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
@@ -100,6 +109,9 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("overdue_from", UtcDateTime()),
         Column("event_count", Integer, nullable=False),
         Column("last_event_key", String(1200), nullable=False),
+        Column("anomalies", Integer, nullable=False, server_default="0"),  # migration 0003
+        Column("last_anomaly", String(64)),
+        Column("rescheduled_at", UtcDateTime()),
         Index(f"ix_{prefix}dossiers_accepted_at", "accepted_at"),
         Index(f"ix_{prefix}dossiers_ended_at", "ended_at"),
         Index(f"ix_{prefix}dossiers_returned_at", "returned_at"),
@@ -150,7 +162,19 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("last_event_time", UtcDateTime()),
         Column("updated_at", UtcDateTime(), nullable=False),
     )
-    return Tables(events, dossiers, procedures, documents, feedback, consumer_state)
+    procedure_versions = Table(  # every `procedure.published`: the settings in force from `valid_from` (0004)
+        f"{prefix}procedure_versions",
+        metadata,
+        _code("procedure_code", primary_key=True),
+        Column("version_key", String(1200), primary_key=True),  # the event's `utc_key_text`: orders versions
+        Column("valid_from", UtcDateTime(), nullable=False),
+        Column("field", String(300), nullable=False),
+        Column("level", String(16), nullable=False),
+        Column("eligible_full_online", Boolean, nullable=False),
+        Column("boundary_free", Boolean, nullable=False),
+        Column("business_related", Boolean, nullable=False),
+    )
+    return Tables(events, dossiers, procedures, documents, feedback, consumer_state, procedure_versions)
 
 
 METADATA = MetaData()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Protocol
 from zoneinfo import ZoneInfo
@@ -45,6 +46,7 @@ class DayOverride(BaseModel):
 
     date: date
     name: Annotated[str, Field(min_length=1, max_length=300)]
+    source: Annotated[str, Field(min_length=1, max_length=500)] | None = None  # the act or letter deciding it
 
 
 class CalendarOverrides(BaseModel):
@@ -197,14 +199,27 @@ class WorkingCalendar:
         return table
 
 
+@dataclass(frozen=True)
+class CalendarDay:
+    """A day whose status departs from Monday-Friday: `working` True for a weekend day worked."""
+
+    day: date
+    working: bool
+    name: str
+    source: str
+
+
 class WorkingDays:
     """Monday-Friday minus the country's public holidays and the override file's extra holidays, plus the
     override file's (and the holidays package's) weekend days worked."""
 
     def __init__(self, overrides: CalendarOverrides, country: str = "VN") -> None:
-        self._public = holidays.country_holidays(country)
+        self._public = holidays.country_holidays(country, language="vi")
         self._extra_off = {entry.date for entry in overrides.holidays}
         self._extra_on = {entry.date for entry in overrides.working_days}
+        self._overrides = {(entry.date, False): entry for entry in overrides.holidays} | {
+            (entry.date, True): entry for entry in overrides.working_days
+        }
 
     def __call__(self, day: date) -> bool:
         if day in self._extra_on:
@@ -217,8 +232,27 @@ class WorkingDays:
         return not is_holiday
 
     def holiday_name(self, day: date) -> str | None:
-        """The public holiday's Vietnamese-calendar name (English label of the holidays package)."""
+        """The public holiday's name in Vietnamese (the holidays package's label; its default language elsewhere)."""
         return self._public.get(day)
+
+    def year_exceptions(self, year: int) -> list[CalendarDay]:
+        """Every day of `year` whose working status differs from the Monday-Friday rule, in date order:
+        public holidays on weekdays, override days off, and weekend days worked (package or override)."""
+        listed: list[CalendarDay] = []
+        day = date(year, 1, 1)
+        while day.year == year:
+            weekday = day.weekday() < 5
+            if self(day) != weekday:
+                listed.append(self._describe(day, working=not weekday))
+            day += timedelta(days=1)
+        return listed
+
+    def _describe(self, day: date, *, working: bool) -> CalendarDay:
+        chosen = self._overrides.get((day, working))
+        if chosen is not None:
+            return CalendarDay(day, working, chosen.name, chosen.source or "override file")
+        name = self._public.get(day) or ("Ngày làm bù" if working else "Ngày nghỉ")
+        return CalendarDay(day, working, name, "holidays package (VN)")
 
 
 def build_calendar(

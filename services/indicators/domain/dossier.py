@@ -8,7 +8,9 @@ Clock rules:
 - pauses (supplement_requested -> supplement_received, payment_requested -> paid) extend the due date by
   the working time paused (`extended_due_at`); overlapping pauses count once;
 - a second supplement request makes the dossier late (`late_at`), as the national portal counts it;
-- on time: ended at or before the extended due date and never made late; overdue: open past it.
+- on time: ended at or before the extended due date and never made late; overdue: open past it;
+- terminal states are final: a dossier event timed after `returned`, `rejected`, `withdrawn` or `stopped`
+  changes nothing but the dossier's `anomalies` count and `last_anomaly` type (it is never counted).
 
 Convergence: events may arrive late, twice or out of order. `fold` de-duplicates by (source, id) and
 sorts by `DossierEvent.key` (time, type rank, source, id), so any arrival order gives the same state.
@@ -26,6 +28,7 @@ from datetime import datetime
 
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.dossier_model import (
+    TERMINAL,
     TYPE_ORDER,
     TYPE_RANK,
     DossierEvent,
@@ -74,7 +77,10 @@ def apply_event(state: DossierState | None, event: DossierEvent, clock: WorkingC
         )
     at = event.time
     handler = HANDLERS.get(event.type)
-    if handler is not None:
+    if handler is not None and state.status in TERMINAL:
+        state.anomalies += 1
+        state.last_anomaly = event.type
+    elif handler is not None:
         handler(state, data, at, clock)
     state.event_count += 1
     state.last_event_key = event.key

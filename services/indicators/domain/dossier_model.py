@@ -43,6 +43,8 @@ class DossierStatus(StrEnum):
 
 
 _CLOSED_BEFORE_ACCEPTANCE = frozenset({DossierStatus.REJECTED, DossierStatus.WITHDRAWN, DossierStatus.STOPPED})
+# After these nothing can happen to a dossier: a later dossier event is an anomaly, recorded and not counted.
+TERMINAL = frozenset({DossierStatus.RETURNED, DossierStatus.REJECTED, DossierStatus.WITHDRAWN, DossierStatus.STOPPED})
 
 
 @dataclass(slots=True)
@@ -90,6 +92,7 @@ class DossierState:
     accepted_at: datetime | None = None
     due_at: datetime | None = None  # original promise, used for the judgement
     rescheduled_due_at: datetime | None = None  # latest new promise (apology slip)
+    rescheduled_at: datetime | None = None  # when the first apology slip was issued
     extended_due_at: datetime | None = None  # due_at + working time paused (closed pauses)
     paused_seconds: float = 0.0
     paused_since: datetime | None = None
@@ -116,6 +119,8 @@ class DossierState:
     on_time: bool | None = None  # set when the clock ends
     overdue_from: datetime | None = None  # while open: the instant it becomes (or became) overdue
     event_count: int = 0
+    anomalies: int = 0  # dossier events timed after a terminal status: recorded, never counted
+    last_anomaly: str | None = None  # type of the latest such event, e.g. "dossier.processed"
     last_event_key: str = ""
     pause_kinds: set[str] = field(default_factory=set, repr=False, compare=False)  # parsed `open_pauses`
 

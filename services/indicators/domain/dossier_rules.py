@@ -114,7 +114,9 @@ def _paid(state: DossierState, data: Mapping[str, Any], at: datetime, clock: Wor
     _close_pause(state, "payment", at, clock)
 
 
-def _rescheduled(state: DossierState, data: Mapping[str, Any], _at: datetime, _clock: WorkingClock) -> None:
+def _rescheduled(state: DossierState, data: Mapping[str, Any], at: datetime, _clock: WorkingClock) -> None:
+    if state.rescheduled_at is None:
+        state.rescheduled_at = at
     state.reschedules += 1
     state.rescheduled_due_at = _parse_time(data["new_due_at"])
 

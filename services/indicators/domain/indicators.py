@@ -13,8 +13,13 @@ Counting rules (numerator / denominator; the adapter counts them with SQL aggreg
 - I24 paid dossiers with `paid_online` / paid dossiers
 - I25 completed documents `fully_electronic` / completed documents
 - ONTIME ended on time + open not yet overdue / ended + open (ended in the period; open at its end)
+- SAT feedback `satisfied` / feedback answered (submitted in the period)
+- LATE_NO_APOLOGY late dossiers with no `rescheduled` (apology slip) at or before their extended due time /
+  late dossiers (ended late in the period, or open and overdue at its end); target 0, lower is better
 Dossiers count in the period of the event the row names (accepted, returned, processed, paid, ended).
-An empty denominator gives "no data", never 0% or 100%.
+An empty denominator gives "no data", never 0% or 100%. A `Scope` narrows dossiers (and their feedback) to an
+agency, a field (lĩnh vực) or a procedure; the procedure catalogue (I15, I16, I19) follows field and procedure
+but has no agency; documents (I25) follow the agency only.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ class IndicatorDefinition:
     code: str
     name: str
     target: float | None
-    comparator: Literal[">=", "="] = ">="
+    comparator: Literal[">=", "=", "<="] = ">="
     unit: str = "%"
 
 
@@ -50,9 +55,18 @@ class IndicatorResult:
     denominator: int
     value: float | None
     target: float | None
-    comparator: Literal[">=", "="]
+    comparator: Literal[">=", "=", "<="]
     unit: str
     status: IndicatorStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which dossiers an indicator counts: all (every field None), or one agency, field or procedure."""
+
+    agency: str | None = None
+    field: str | None = None
+    procedure: str | None = None
 
 
 DEFINITIONS: tuple[IndicatorDefinition, ...] = (
@@ -92,6 +106,13 @@ DEFINITIONS: tuple[IndicatorDefinition, ...] = (
         "=",
     ),
     IndicatorDefinition("ONTIME", "Tỷ lệ hồ sơ giải quyết đúng hạn (tiến độ giải quyết)", None),
+    IndicatorDefinition("SAT", "Tỷ lệ người dân, doanh nghiệp hài lòng với việc giải quyết thủ tục hành chính", None),
+    IndicatorDefinition(
+        "LATE_NO_APOLOGY",
+        "Tỷ lệ hồ sơ quá hạn không có phiếu xin lỗi và hẹn lại ngày trả kết quả trước hạn",
+        0.0,
+        "<=",
+    ),
 )
 CODES = tuple(definition.code for definition in DEFINITIONS)
 
@@ -103,6 +124,8 @@ def evaluate(definition: IndicatorDefinition, numerator: int, denominator: int) 
         status = IndicatorStatus.NO_DATA
     elif definition.target is None:
         status = IndicatorStatus.NO_TARGET
+    elif definition.comparator == "<=":
+        status = IndicatorStatus.MET if value <= definition.target else IndicatorStatus.NOT_MET
     else:
         status = IndicatorStatus.MET if value >= definition.target else IndicatorStatus.NOT_MET
     return IndicatorResult(
@@ -118,13 +141,18 @@ def evaluate(definition: IndicatorDefinition, numerator: int, denominator: int) 
     )
 
 
-def evaluate_all(counts: dict[str, tuple[int, int]], ontime_target: float | None = None) -> list[IndicatorResult]:
-    """Every indicator in catalogue order from `{code: (numerator, denominator)}` (missing codes: no data)."""
+def evaluate_all(
+    counts: dict[str, tuple[int, int]], ontime_target: float | None = None, sat_target: float | None = None
+) -> list[IndicatorResult]:
+    """Every indicator in catalogue order from `{code: (numerator, denominator)}` (missing codes: no data).
+    ONTIME and SAT have no plan target; a configured one applies as a minimum."""
+    configured = {"ONTIME": ontime_target, "SAT": sat_target}
     results = []
     for definition in DEFINITIONS:
         chosen = definition
-        if definition.code == "ONTIME" and ontime_target is not None:
-            chosen = IndicatorDefinition(definition.code, definition.name, ontime_target)
+        target = configured.get(definition.code)
+        if target is not None:
+            chosen = IndicatorDefinition(definition.code, definition.name, target)
         numerator, denominator = counts.get(definition.code, (0, 0))
         results.append(evaluate(chosen, numerator, denominator))
     return results

@@ -9,7 +9,9 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contracts.alerts import DossierAlertKind
+from services.indicators.adapters.tables import Tables
 from services.indicators.api import parse_instant
+from services.indicators.domain.indicators import Scope
 from services.indicators.domain.risk import Basis
 from services.indicators.domain.warning import KIND_LABELS
 from services.indicators.warning import store
@@ -59,20 +61,31 @@ def risk_out(probability: float | None, basis: str | None, sample_size: int | No
     )
 
 
-def build_alerts_router(engine: AsyncEngine, timezone: str) -> APIRouter:
+def build_alerts_router(engine: AsyncEngine, tables: Tables, timezone: str) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["early warning"])
 
     @router.get("/alerts", response_model=AlertsOut, summary="Dossier alerts: at risk of being late, overdue")
     async def list_alerts(
         kind: DossierAlertKind | None = Query(None, description="at_risk (có nguy cơ quá hạn) or overdue (quá hạn)"),
         agency: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Handling agency code"),
-        since: str | None = Query(None, description="Raised at or after (ISO date or date-time, local time)"),
+        field: str | None = Query(
+            None, max_length=300, pattern=PRINTABLE, description="Field (lĩnh vực) of the dossier's procedure"
+        ),
+        procedure: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Procedure code"),
+        since: str | None = Query(
+            None, description="Raised at or after (ISO date or date-time, local time; years 2000-2100)"
+        ),
         limit: int = Query(200, ge=1, le=5000),
     ) -> AlertsOut:
         start = None if since is None else parse_instant(since, "since", timezone)
         async with engine.connect() as connection:
             rows = await store.alerts(
-                connection, kind=None if kind is None else kind.value, agency=agency, since=start, limit=limit
+                connection,
+                tables,
+                kind=None if kind is None else kind.value,
+                scope=Scope(agency, field, procedure),
+                since=start,
+                limit=limit,
             )
         items = [
             AlertOut(

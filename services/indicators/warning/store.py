@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from services.indicators.adapters.store import row_to_state
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.dossier import DossierState
+from services.indicators.domain.indicators import Scope
 from services.indicators.domain.warning import DossierAlert
 from services.indicators.warning.tables import ALERTS
 
@@ -108,15 +109,25 @@ async def mark_published(session: AsyncSession, alert_ids: Sequence[str], at: da
 
 
 async def alerts(
-    connection: AsyncConnection, *, kind: str | None, agency: str | None, since: datetime | None, limit: int
+    connection: AsyncConnection,
+    tables: Tables,
+    *,
+    kind: str | None,
+    scope: Scope,
+    since: datetime | None,
+    limit: int,
 ) -> list[AlertRow]:
-    """Most recent first."""
-    c = ALERTS.c
+    """Most recent first; `scope` narrows by agency, procedure and the procedure's field."""
+    c, p = ALERTS.c, tables.procedures.c
     conditions: list[ColumnElement[bool]] = []
     if kind is not None:
         conditions.append(c.kind == kind)
-    if agency is not None:
-        conditions.append(c.agency == agency)
+    if scope.agency is not None:
+        conditions.append(c.agency == scope.agency)
+    if scope.procedure is not None:
+        conditions.append(c.procedure_code == scope.procedure)
+    if scope.field is not None:
+        conditions.append(c.procedure_code.in_(select(p.procedure_code).where(p.field == scope.field)))
     if since is not None:
         conditions.append(c.raised_at >= since)
     columns = [column for column in ALERTS.c if column.name != "payload"]

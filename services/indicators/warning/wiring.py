@@ -59,7 +59,7 @@ def extend(context: IndicatorsContext, publish: Publisher | None = None) -> Indi
         return RiskView(estimate.probability, estimate.basis.value, estimate.sample_size)
 
     return IndicatorsExtension(
-        routers=[build_alerts_router(context.engine, settings.timezone)],
+        routers=[build_alerts_router(context.engine, TABLES, settings.timezone)],
         on_startup=[start],
         risk=risk,
     )

@@ -1,4 +1,5 @@
-"""Publish validated events to DVC_EVENTS, pipelined, with `Nats-Msg-Id = source:id` (JetStream dedup)."""
+"""Publish validated events to DVC_EVENTS, pipelined, with `Nats-Msg-Id` derived from (source, id) (JetStream
+dedup), refusing beforehand an event larger than the NATS server takes."""
 
 from __future__ import annotations
 
@@ -10,14 +11,22 @@ from nats.js import JetStreamContext
 from services.contracts.events import CloudEvent, EventType, serialize_event
 from services.contracts.streams import EVENTS
 from services.contracts.subjects import event_subject
-from services.ingest.domain.publishing import Ack, Unavailable
+from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
 from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_all
 
 _SUBJECTS = {event_type.value: event_subject(event_type) for event_type in EventType}
+# Kept free below the server's max_payload for headers: ours (~100 bytes) and those a dead letter or a redrive
+# adds to the same bytes (origin, consumer, an error of up to 1,000 characters), so such a copy still fits.
+HEADER_ROOM = 4096
 
 
 def outgoing(event: CloudEvent) -> OutgoingMessage:
-    return OutgoingMessage(_SUBJECTS[event.type], serialize_event(event), event.identity)
+    return OutgoingMessage(_SUBJECTS[event.type], serialize_event(event), event.message_id)
+
+
+def max_event_bytes(max_payload: int) -> int:
+    """The largest event (its stored JSON) a server with this `max_payload` takes, headers included."""
+    return max_payload - HEADER_ROOM
 
 
 class JetStreamPublisher:
@@ -34,18 +43,23 @@ class JetStreamPublisher:
         client = self._connection()
         return client is not None and client.is_connected
 
-    def _jetstream(self) -> JetStreamContext:
+    def _jetstream(self) -> tuple[Client, JetStreamContext]:
         client = self._connection()
         if client is None or not client.is_connected:
             raise Unavailable("not connected to NATS")
         if self._js is None or self._client is not client:
             # One context per connection: each context owns the reply subscription of its pipelined publishes.
             self._client, self._js = client, client.jetstream()
-        return self._js
+        return client, self._js
 
     async def publish(self, events: Sequence[CloudEvent]) -> list[Ack]:
-        js = self._jetstream()
+        client, js = self._jetstream()
         messages = [outgoing(event) for event in events]
+        limit = max_event_bytes(client.max_payload)  # the server's INFO, read at each (re)connection
+        sizes = [len(message.payload) for message in messages]
+        oversized = {index: size for index, size in enumerate(sizes) if size > limit}
+        if oversized:
+            raise TooLarge(oversized, limit, client.max_payload)
         try:
             # No Nats-Expected-Stream header: JetStream refuses overlapping subjects, so only DVC_EVENTS can
             # capture dvc.events.> (and without it the publish fails); the header cost ~5% of the CPU per event.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -12,7 +12,10 @@ from typing import BinaryIO
 
 from services.contracts.events import CloudEvent
 from services.ingest.domain.csv_mapping import CsvRowError, check_header, row_to_event
-from services.ingest.domain.validation import Reason, Rejected, mapping_event, structured_event
+from services.ingest.domain.time_rules import TimeWindow
+from services.ingest.domain.validation import Mode, Reason, Rejected, check_times, mapping_event, structured_event
+
+WindowNow = Callable[[], TimeWindow]
 
 
 class Format(StrEnum):
@@ -66,12 +69,18 @@ def _errors(rejection: Rejected) -> tuple[tuple[str, str], ...]:
     return (("(line)", detail),)
 
 
-def ndjson_records(source: LineSource) -> Iterator[Record]:
+def _checked(event: CloudEvent, window: WindowNow) -> CloudEvent:
+    check_times([event], window(), Mode.STRUCTURED)
+    return event
+
+
+def ndjson_records(source: LineSource, window: WindowNow) -> Iterator[Record]:
+    """`window()`: the time rules at the clock's current reading."""
     for raw in source:
         if not raw.strip():
             continue
         try:
-            yield Record(source.line, source.offset, structured_event(raw))
+            yield Record(source.line, source.offset, _checked(structured_event(raw), window))
         except Rejected as rejection:
             yield Record(source.line, source.offset, None, _errors(rejection))
 
@@ -86,8 +95,9 @@ def read_header(path: Path) -> list[str]:
             raise UnreadableFile(f"{path}: unusable CSV header: {error}") from None
 
 
-def csv_records(source: LineSource, header: list[str] | None) -> Iterator[Record]:
-    """`header` None: the first record is the header (reading from the start of the file)."""
+def csv_records(source: LineSource, header: list[str] | None, window: WindowNow) -> Iterator[Record]:
+    """`header` None: the first record is the header (reading from the start of the file); `window()`: the time
+    rules at the clock's current reading."""
     first = source.offset == 0
 
     def text_lines() -> Iterator[str]:
@@ -115,15 +125,15 @@ def csv_records(source: LineSource, header: list[str] | None) -> Iterator[Record
             continue
         if not any(cell.strip() for cell in cells):
             continue
-        yield _csv_record(header, cells, start_line, source.offset)
+        yield _csv_record(header, cells, start_line, source.offset, window)
 
 
-def _csv_record(header: list[str], cells: list[str], line: int, end_offset: int) -> Record:
+def _csv_record(header: list[str], cells: list[str], line: int, end_offset: int, window: WindowNow) -> Record:
     try:
         raw = row_to_event(header, cells)
     except CsvRowError as error:
         return Record(line, end_offset, None, (("(row)", str(error)),))
     try:
-        return Record(line, end_offset, mapping_event(raw))
+        return Record(line, end_offset, _checked(mapping_event(raw), window))
     except Rejected as rejection:
         return Record(line, end_offset, None, _errors(rejection))

@@ -35,3 +35,16 @@ def source_matches(pattern: str, source: str) -> bool:
 def forbidden_sources(spec: KeySpec, sources: Iterable[str]) -> list[str]:
     """Sources (sorted, unique) the key may not send."""
     return sorted(source for source in set(sources) if not spec.allows(source))
+
+
+def unknown_sources(patterns: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The patterns a new key asks for that no known source pattern covers (`urn:dvc:lam-thao:*` is covered by
+    `urn:dvc:*`; `*` only by `*`)."""
+    known = list(known)
+
+    def covered(pattern: str) -> bool:
+        if pattern.endswith("*"):
+            return any(k.endswith("*") and pattern[:-1].startswith(k[:-1]) for k in known)
+        return any(source_matches(k, pattern) for k in known)
+
+    return [pattern for pattern in patterns if not covered(pattern.strip())]

@@ -25,6 +25,19 @@ class Unavailable(Exception):
     """The event log did not acknowledge every event (unreachable, timeout, stream missing)."""
 
 
+class TooLarge(Exception):
+    """Some events are larger than one message of the event log may be; nothing was published.
+
+    `sizes` maps the index of each such event to its size as stored (its JSON, in bytes); `limit` is the largest
+    size accepted, `max_payload` the NATS server's limit it derives from."""
+
+    def __init__(self, sizes: dict[int, int], limit: int, max_payload: int) -> None:
+        super().__init__(f"{len(sizes)} event(s) over the {limit}-byte limit of an event")
+        self.sizes = sizes
+        self.limit = limit
+        self.max_payload = max_payload
+
+
 def short_type(event_type: object) -> str:
     """Bounded metric label: `dossier.accepted`, or `unknown` for anything outside the catalogue."""
     return _SHORT_NAMES.get(event_type, UNKNOWN_TYPE) if isinstance(event_type, str) else UNKNOWN_TYPE

@@ -19,6 +19,7 @@ import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from services.contracts.events import EVENT_ADAPTER, EVENT_TYPE_PREFIX, AnyEvent, CloudEvent, EventType
+from services.ingest.domain.time_rules import TimeWindow, time_errors
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -27,6 +28,8 @@ JSON = "application/json"
 KNOWN_TYPES: tuple[str, ...] = tuple(sorted(event_type.value for event_type in EventType))
 _TYPE_TAGS = frozenset(KNOWN_TYPES)
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_REASON = "control characters (U+0000-U+001F, U+007F: line breaks, tabs, ...) are not allowed in an identity"
 _JSON_POSITION = re.compile(r"line (\d+) column (\d+)")
 _ARRAY_START = re.compile(rb"[ \t\r\n]*\[")
 
@@ -43,6 +46,7 @@ class Reason(StrEnum):
     BROKEN_JSON = "broken_json"
     INVALID = "invalid"
     TOO_LARGE = "too_large"
+    EVENT_TOO_LARGE = "event_too_large"
     TOO_MANY_EVENTS = "too_many_events"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     UNAUTHORIZED = "unauthorized"
@@ -139,7 +143,7 @@ def structured_event(body: bytes | str) -> CloudEvent:
         event = EVENT_ADAPTER.validate_json(body)
     except ValidationError as error:
         raise _rejection(error, batch=False, binary=False) from None
-    _check_extensions([event], batch=False)
+    _check_attributes([event], batch=False)
     return event
 
 
@@ -148,7 +152,7 @@ def batch_events(body: bytes | str, max_events: int) -> list[CloudEvent]:
         events = _batch_adapter(max_events).validate_json(body)
     except ValidationError as error:
         raise _rejection(error, batch=True, binary=False) from None
-    _check_extensions(events, batch=True)
+    _check_attributes(events, batch=True)
     return events
 
 
@@ -158,7 +162,7 @@ def mapping_event(raw: Mapping[str, Any]) -> CloudEvent:
         event = EVENT_ADAPTER.validate_python(raw)
     except ValidationError as error:
         raise _rejection(error, batch=False, binary=False) from None
-    _check_extensions([event], batch=False)
+    _check_attributes([event], batch=False)
     return event
 
 
@@ -177,7 +181,7 @@ def binary_event(attributes: Mapping[str, str], body: bytes) -> CloudEvent:
         event = EVENT_ADAPTER.validate_python(raw)
     except ValidationError as error:
         raise _rejection(error, batch=False, binary=True) from None
-    _check_extensions([event], batch=False, binary=True)
+    _check_attributes([event], batch=False, binary=True)
     return event
 
 
@@ -240,10 +244,41 @@ def _invalid(errors: Sequence[FieldError], *, batch: bool) -> Rejected:
     return Rejected(422, Reason.INVALID, f"{scope}: {summary}{more}", errors)
 
 
-def _check_extensions(events: Sequence[CloudEvent], *, batch: bool, binary: bool = False) -> None:
-    """CloudEvents extension attributes: lowercase letters and digits (max 20), primitive values."""
+def check_times(events: Sequence[CloudEvent], window: TimeWindow, mode: Mode) -> None:
+    """Refuse the request (422, every error located as for the contract) if a date is implausible."""
+    errors = [
+        FieldError(index, _path(index if mode is Mode.BATCH else None, location, mode is Mode.BINARY), reason)
+        for index, event in enumerate(events)
+        for location, reason in time_errors(event, window)
+    ]
+    if errors:
+        raise _invalid(errors, batch=mode is Mode.BATCH)
+
+
+def event_too_large(sizes: Mapping[int, int], limit: int, max_payload: int, *, batch: bool) -> Rejected:
+    """413 naming each event over `limit` bytes (its stored JSON) and its size."""
+    errors = [
+        FieldError(index, f"[{index}]" if batch else "(event)", f"{size} bytes as stored; at most {limit}")
+        for index, size in sorted(sizes.items())
+    ]
+    names = [f"event {error.field}" if batch else "the event" for error in errors[:3]]
+    listing = "; ".join(f"{name} is {sizes[error.index]} bytes" for name, error in zip(names, errors, strict=False))
+    detail = (
+        f"{listing} as stored: an event may be at most {limit} bytes (the NATS server's "
+        f"max_payload of {max_payload} bytes, less room for headers); nothing was accepted"
+    )
+    extensions = {"max_event_bytes": limit, "max_payload": max_payload}
+    return Rejected(413, Reason.EVENT_TOO_LARGE, detail, errors, extensions=extensions)
+
+
+def _check_attributes(events: Sequence[CloudEvent], *, batch: bool, binary: bool = False) -> None:
+    """No control characters in `source` and `id`; CloudEvents extension attributes: lowercase letters and
+    digits (max 20), primitive values."""
     errors = []
     for index, event in enumerate(events):
+        for name in ("source", "id"):
+            if _CONTROL_CHARACTER.search(getattr(event, name)):
+                errors.append(FieldError(index, _path(index if batch else None, [name], binary), _CONTROL_REASON))
         extra = event.__pydantic_extra__
         if not extra:
             continue

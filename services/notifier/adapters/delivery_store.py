@@ -1,22 +1,32 @@
-"""SQL of the dispatcher: claim due notifications, record what providers and receipts said, expire those
-that never got a receipt, measure the queue."""
+"""SQL of the dispatcher: write status changes (guarded by the transition table), claim due notifications
+(superseded or skipped when they must not leave), expire those that never got a receipt, list unknown outcomes
+for review, measure the queue. Receipts: `receipt_store`."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.sql import add_status_events, chunks, insert, status_event
-from services.notifier.adapters.tables import contacts, notifications, opt_outs, receipts
-from services.notifier.domain.sending import DeliveryReceipt, ReceiptStatus
-from services.notifier.domain.statuses import AWAITING_CONTACT, AWAITING_RECEIPT, FINAL, RECEIPT_STATUS, receipt_applies
+from services.notifier.adapters.dossier_steps import Obsolete, Waiting, load_steps, obsolete
+from services.notifier.adapters.sql import add_status_events, chunks, status_event
+from services.notifier.adapters.tables import contacts, notifications, opt_outs
+from services.notifier.domain.statuses import (
+    AWAITING_CONTACT,
+    FINAL,
+    NEEDS_REVIEW,
+    sources_of,
+    transition_allowed,
+)
+from services.notifier.domain.superseding import SUPERSEDED_BY, SUPERSEDED_REASON
 
+logger = logging.getLogger("dvc_pulse.notifier")
 n = notifications.c
 
 
@@ -46,20 +56,47 @@ class Change:
     provider: str | None = None
 
 
-async def write_changes(session: AsyncSession, changes: Sequence[Change], at: datetime) -> None:
-    """Apply the changes (one executemany per set of changed columns) and queue their status events."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+async def _current_statuses(session: AsyncSession, ids: Sequence[str]) -> dict[str, S]:
+    """The rows' statuses, locked on PostgreSQL (in id order) so that the guard below decides on them."""
+    found: dict[str, S] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(n.id, n.status).where(n.id.in_(part)).order_by(n.id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        found.update((row.id, S(row.status)) for row in await session.execute(query))
+    return found
+
+
+async def write_changes(session: AsyncSession, changes: Sequence[Change], at: datetime) -> list[Change]:
+    """Apply the changes the transition table allows (one executemany per set of changed columns) and queue
+    their status events; returns the changes applied. A change from a status that may not enter the new one
+    (a receipt for a message already final, a superseded message the dispatcher claimed meanwhile) is dropped,
+    and the UPDATE itself is guarded by the allowed source statuses."""
+    if not changes:
+        return []
+    current = await _current_statuses(session, [change.id for change in changes])
+    applied: list[Change] = []
     for change in changes:
+        status = current.get(change.id)
+        if status is None or not transition_allowed(status, change.status):
+            logger.info("status change refused: %s %s -> %s", change.id, status, change.status.value)
+            continue
+        current[change.id] = change.status
+        applied.append(change)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in applied:
         values = {**change.values, "status": change.status.value, "updated_at": at}
         if change.status in FINAL:
             values.setdefault("completed_at", at)
-        groups.setdefault(tuple(sorted(values)), []).append(
+        groups.setdefault((change.status.value, *sorted(values)), []).append(
             {"b_id": change.id, **{f"b_{name}": value for name, value in values.items()}}
         )
-    for columns, parameters in groups.items():
+    for (target, *columns), parameters in groups.items():
+        # no IN (...): an expanding parameter cannot take part in an executemany
+        guard = or_(*(n.status == source.value for source in sorted(sources_of(S(target)))))
         statement = (
             update(notifications)
-            .where(n.id == bindparam("b_id"))
+            .where(n.id == bindparam("b_id"), guard)
             .values({name: bindparam(f"b_{name}") for name in columns})
         )
         await session.execute(statement, parameters)
@@ -69,18 +106,61 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change], at: da
             status_event(
                 c.id, c.template_id, c.status, at, dossier_code=c.dossier_code, reason=c.reason, provider=c.provider
             )
-            for c in changes
+            for c in applied
         ],
     )
+    return applied
+
+
+def superseded(found: Sequence[Obsolete]) -> list[Change]:
+    """`created` -> `superseded` (never sent; phone and text cleared like any message that will not leave)."""
+    values = {"reason": SUPERSEDED_REASON, "phone_encrypted": None, "text": None}
+    return [
+        Change(m.id, m.template_id, m.dossier_code, S.SUPERSEDED, {**values, "detail": item.detail}, SUPERSEDED_REASON)
+        for item in found
+        if (m := item.message)
+    ]
+
+
+async def _blocked(session: AsyncSession, rows: Sequence[Any]) -> list[Change]:
+    """Due messages that must not leave: the recipient opted out or withdrew consent since they were planned
+    (opt-out always wins, even over a held message), or a newer step of the dossier made them obsolete."""
+    hashes = sorted({row.phone_hash for row in rows if row.phone_hash})
+    opted = set(
+        (await session.execute(select(opt_outs.c.phone_hash).where(opt_outs.c.phone_hash.in_(hashes)))).scalars()
+    )
+    codes = sorted({row.dossier_code for row in rows if row.dossier_code and row.audience == "citizen"})
+    consent_query = select(contacts.c.dossier_code, contacts.c.sms_consent).where(contacts.c.dossier_code.in_(codes))
+    consent = {row.dossier_code: row.sms_consent for row in await session.execute(consent_query)}
+    changes: list[Change] = []
+    for row in rows:
+        reason = None
+        if row.phone_hash in opted:
+            reason = "opted_out"
+        elif row.audience == "citizen" and consent.get(row.dossier_code) is False:
+            reason = "no_consent"
+        if reason:
+            values = {"reason": reason, "phone_encrypted": None, "text": None}
+            changes.append(Change(row.id, row.template_id, row.dossier_code, S.SKIPPED, values, reason))
+    blocked = {change.id for change in changes}
+    waiting = [
+        Waiting(row.id, row.template_id, row.dossier_code, row.event_kind, row.event_time)
+        for row in rows
+        if row.id not in blocked and row.dossier_code and row.event_kind in SUPERSEDED_BY
+    ]
+    if waiting:
+        steps = await load_steps(session, {message.dossier_code for message in waiting})
+        changes += superseded(obsolete(waiting, steps))
+    return changes
 
 
 async def claim_due(
     session: AsyncSession, now: datetime, limit: int, urgent_only: bool
 ) -> tuple[list[Claimed], list[Change]]:
-    """Mark up to `limit` due notifications `sending`; those whose recipient opted out or withdrew consent
-    since they were planned become `skipped` instead (opt-out always wins, even over a held message)."""
+    """Mark up to `limit` due notifications `sending`; those that must not leave (see `_blocked`) become
+    `skipped` or `superseded` instead, decided on the state at the moment of sending."""
     query = select(n.id, n.template_id, n.dossier_code, n.audience, n.phone_encrypted, n.phone_hash, n.text)
-    query = query.add_columns(n.encoding, n.segments, n.attempts)
+    query = query.add_columns(n.encoding, n.segments, n.attempts, n.event_kind, n.event_time)
     query = query.where(n.status == S.CREATED.value, n.send_after <= now)
     if urgent_only:
         query = query.where(n.urgent.is_(True))
@@ -90,27 +170,9 @@ async def claim_due(
     rows = list(await session.execute(query))
     if not rows:
         return [], []
-    hashes = sorted({row.phone_hash for row in rows if row.phone_hash})
-    opted = set(
-        (await session.execute(select(opt_outs.c.phone_hash).where(opt_outs.c.phone_hash.in_(hashes)))).scalars()
-    )
-    codes = sorted({row.dossier_code for row in rows if row.dossier_code and row.audience == "citizen"})
-    consent_query = select(contacts.c.dossier_code, contacts.c.sms_consent).where(contacts.c.dossier_code.in_(codes))
-    consent = {row.dossier_code: row.sms_consent for row in await session.execute(consent_query)}
-    skipped: list[Change] = []
-    to_send: dict[str, Any] = {}
-    for row in rows:
-        reason = None
-        if row.phone_hash in opted:
-            reason = "opted_out"
-        elif row.audience == "citizen" and consent.get(row.dossier_code) is False:
-            reason = "no_consent"
-        if reason:
-            values = {"reason": reason, "phone_encrypted": None, "text": None}
-            skipped.append(Change(row.id, row.template_id, row.dossier_code, S.SKIPPED, values, reason))
-        else:
-            to_send[row.id] = row
-    await write_changes(session, skipped, now)
+    blocked = await write_changes(session, await _blocked(session, rows), now)
+    stopped = {change.id for change in blocked}
+    to_send = {row.id: row for row in rows if row.id not in stopped}
     claimed: list[Claimed] = []
     for part in chunks(sorted(to_send)):
         statement = (
@@ -136,77 +198,34 @@ async def claim_due(
             )
     events = [status_event(c.id, c.template_id, S.SENDING, now, dossier_code=c.dossier_code) for c in claimed]
     await add_status_events(session, events)
-    return claimed, skipped
-
-
-async def store_receipts(session: AsyncSession, items: Sequence[DeliveryReceipt], at: datetime) -> None:
-    """Upsert the receipts (the last one per provider reference wins: PostgreSQL refuses a key twice)."""
-    latest = {(item.provider, item.provider_reference): item for item in items}
-    rows = [
-        {
-            "provider": item.provider,
-            "provider_reference": item.provider_reference,
-            "status": item.status.value,
-            "detail": (item.detail or "")[:500] or None,
-            "received_at": at,
-        }
-        for item in latest.values()
-    ]
-    for part in chunks(rows):
-        statement = insert(session, receipts)
-        statement = statement.on_conflict_do_update(
-            index_elements=["provider", "provider_reference"],
-            set_={
-                "status": statement.excluded.status,
-                "detail": statement.excluded.detail,
-                "received_at": statement.excluded.received_at,
-            },
-        )
-        await session.execute(statement, list(part))
-
-
-async def receipt_changes(session: AsyncSession, pairs: Sequence[tuple[str, str]]) -> list[Change]:
-    """Status changes that stored receipts make to the notifications sent under (provider, reference)."""
-    changes: list[Change] = []
-    for part in chunks(list(pairs)):
-        conditions = [and_(receipts.c.provider == p, receipts.c.provider_reference == r) for p, r in part]
-        query = select(receipts, n.id, n.template_id, n.dossier_code, n.status.label("current")).join(
-            notifications,
-            and_(n.provider == receipts.c.provider, n.provider_reference == receipts.c.provider_reference),
-        )
-        for row in await session.execute(query.where(or_(*conditions))):
-            receipt_status = ReceiptStatus(row.status)
-            if not receipt_applies(S(row.current), receipt_status):
-                continue
-            status = RECEIPT_STATUS[receipt_status]
-            values: dict[str, Any] = {"detail": row.detail}
-            if status is S.DELIVERED:
-                values["reason"] = None
-            else:
-                values["reason"] = "delivery_report"
-            changes.append(
-                Change(row.id, row.template_id, row.dossier_code, status, values, values["reason"], row.provider)
-            )
-    return changes
+    return claimed, blocked
 
 
 async def unanswered(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[Change]:
-    """`sending` / `sent` rows without a receipt since `older_than` -> temporary-failure (never resent)."""
+    """`sent` rows without a receipt since `older_than` -> temporary-failure (never resent)."""
     query = (
         select(n.id, n.template_id, n.dossier_code, n.provider)
-        .where(n.status.in_([s.value for s in AWAITING_RECEIPT]), n.updated_at < older_than)
+        .where(n.status == S.SENT.value, n.updated_at < older_than)
         .limit(limit)
     )
+    values = {"reason": "no_receipt"}
     return [
-        Change(
-            row.id,
-            row.template_id,
-            row.dossier_code,
-            S.TEMPORARY_FAILURE,
-            {"reason": "no_receipt"},
-            "no_receipt",
-            row.provider,
-        )
+        Change(row.id, row.template_id, row.dossier_code, S.TEMPORARY_FAILURE, dict(values), "no_receipt", row.provider)
+        for row in await session.execute(query)
+    ]
+
+
+async def stuck_sending(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[Change]:
+    """`sending` rows with no provider answer recorded since `older_than` (the notifier stopped while sending):
+    the provider may have them -> unknown, never resent."""
+    query = (
+        select(n.id, n.template_id, n.dossier_code)
+        .where(n.status == S.SENDING.value, n.updated_at < older_than)
+        .limit(limit)
+    )
+    values = {"reason": "no_send_result"}
+    return [
+        Change(row.id, row.template_id, row.dossier_code, S.UNKNOWN, dict(values), "no_send_result")
         for row in await session.execute(query)
     ]
 
@@ -225,29 +244,40 @@ async def contact_never_came(session: AsyncSession, older_than: datetime, limit:
     ]
 
 
-async def unapplied_receipts(session: AsyncSession, limit: int = 500) -> list[tuple[str, str]]:
-    """(provider, reference) of notifications still waiting although their receipt is stored."""
+async def unknown_overdue(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[Change]:
+    """`unknown` messages no receipt settled since `older_than`: listed for the operator (reason needs_review),
+    still `unknown` (a late receipt settles them), never resent."""
     query = (
-        select(n.provider, n.provider_reference)
-        .join(receipts, and_(n.provider == receipts.c.provider, n.provider_reference == receipts.c.provider_reference))
-        .where(n.status.in_([s.value for s in AWAITING_RECEIPT]))
+        select(n.id, n.template_id, n.dossier_code, n.provider)
+        .where(n.status == S.UNKNOWN.value, n.updated_at < older_than)
+        .where(or_(n.reason.is_(None), n.reason != NEEDS_REVIEW))
         .limit(limit)
     )
-    return [(row.provider, row.provider_reference) for row in await session.execute(query)]
+    values = {"reason": NEEDS_REVIEW}
+    return [
+        Change(row.id, row.template_id, row.dossier_code, S.UNKNOWN, dict(values), NEEDS_REVIEW, row.provider)
+        for row in await session.execute(query)
+    ]
 
 
 async def queue_depth(session: AsyncSession, now: datetime) -> dict[str, int]:
-    """Notifications waiting: due now, scheduled later (quiet hours, retry backoff), sending, awaiting receipt."""
-    depth = {"due": 0, "scheduled": 0, "sending": 0, "awaiting_receipt": 0}
+    """Notifications waiting: due now, scheduled later (quiet hours, retry backoff), sending, awaiting receipt,
+    outcome unknown (awaiting a receipt that settles it) and unknown past the review window (needs_review)."""
+    depth = {"due": 0, "scheduled": 0, "sending": 0, "awaiting_receipt": 0, "unknown": 0, "needs_review": 0}
     created = S.CREATED.value
     due = func.sum(case((n.send_after <= now, 1), else_=0))
-    query = select(n.status, func.count(), due).where(n.status.in_([created, S.SENDING.value, S.SENT.value]))
-    for status, count, due_count in await session.execute(query.group_by(n.status)):
+    review = func.sum(case((n.reason == NEEDS_REVIEW, 1), else_=0))
+    waiting = [created, S.SENDING.value, S.SENT.value, S.UNKNOWN.value]
+    query = select(n.status, func.count(), due, review).where(n.status.in_(waiting))
+    for status, count, due_count, review_count in await session.execute(query.group_by(n.status)):
         if status == created:
             depth["due"] = int(due_count or 0)
             depth["scheduled"] = int(count) - depth["due"]
         elif status == S.SENDING.value:
             depth["sending"] = int(count)
-        else:
+        elif status == S.SENT.value:
             depth["awaiting_receipt"] = int(count)
+        else:
+            depth["needs_review"] = int(review_count or 0)
+            depth["unknown"] = int(count) - depth["needs_review"]
     return depth

@@ -8,9 +8,9 @@ import logging
 from services.notifier.domain.operators import KeySpec
 from services.runtime.api_keys import KeyFiles, KeysFileError
 
-__all__ = ["KeysFileError", "key_store", "read_keys", "write_keys"]
+__all__ = ["KeysFileError", "key_files", "key_store", "read_keys", "write_keys"]
 
-_files = KeyFiles(KeySpec, exclude_none=True, logger=logging.getLogger("dvc_pulse.notifier.keys"))
+key_files = _files = KeyFiles(KeySpec, exclude_none=True, logger=logging.getLogger("dvc_pulse.notifier.keys"))
 read_keys = _files.read
 write_keys = _files.write
 key_store = _files.store

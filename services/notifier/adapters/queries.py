@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters.delivery_store import Change, write_changes
 from services.notifier.adapters.sql import insert
-from services.notifier.adapters.tables import contacts, notifications, opt_outs, receipts
+from services.notifier.adapters.tables import contacts, dossier_steps, notifications, opt_outs, receipts
 
 n = notifications.c
 
@@ -32,9 +32,14 @@ async def get_notification(session: AsyncSession, notification_id: str) -> Any |
     return (await session.execute(select(notifications).where(n.id == notification_id))).first()
 
 
-async def add_opt_out(session: AsyncSession, phone_hash: str, source: str, at: datetime) -> tuple[bool, list[Change]]:
-    """Record the opt-out (idempotent) and skip every message still waiting for that phone."""
-    statement = insert(session, opt_outs).values(phone_hash=phone_hash, source=source[:64], created_at=at)
+async def add_opt_out(
+    session: AsyncSession, phone_hash: str, source: str, at: datetime, phone_encrypted: bytes | None = None
+) -> tuple[bool, list[Change]]:
+    """Record the opt-out (idempotent) and skip every message still waiting for that phone. The encrypted
+    phone is kept so that a new hash key can re-hash the opt-out (`rotate-key`)."""
+    statement = insert(session, opt_outs).values(
+        phone_hash=phone_hash, source=source[:64], created_at=at, phone_encrypted=phone_encrypted
+    )
     result = await session.execute(
         statement.on_conflict_do_nothing(index_elements=["phone_hash"]).returning(opt_outs.c.phone_hash)
     )
@@ -69,6 +74,8 @@ async def purge(session: AsyncSession, cutoff: datetime) -> Purged:
     )
     removed_contacts = await session.execute(delete(contacts).where(contacts.c.updated_at < cutoff))
     removed_receipts = await session.execute(delete(receipts).where(receipts.c.received_at < cutoff))
+    # No personal data, but no use either: an event older than the cutoff is long past the age limit for SMS.
+    await session.execute(delete(dossier_steps).where(dossier_steps.c.updated_at < cutoff))
     return Purged(
         int(getattr(cleared, "rowcount", 0) or 0),
         int(getattr(removed_contacts, "rowcount", 0) or 0),

@@ -52,12 +52,32 @@ contacts = Table(
     Index("ix_notifier_contacts_updated_at", "updated_at"),
 )
 
+# The latest event time of each kind seen per dossier: which newer step supersedes a waiting message.
+dossier_steps = Table(
+    "notifier_dossier_steps",
+    METADATA,
+    Column("dossier_code", String(256), primary_key=True),
+    Column("kind", String(64), primary_key=True),
+    Column("event_time", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_notifier_dossier_steps_updated_at", "updated_at"),
+)
+
 opt_outs = Table(
     "notifier_opt_outs",
     METADATA,
     Column("phone_hash", String(64), primary_key=True),
     Column("source", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("phone_encrypted", LargeBinary, nullable=True),  # to re-hash it under a new hash key
+)
+
+key_state = Table(
+    "notifier_key_state",
+    METADATA,
+    Column("name", String(32), primary_key=True),  # "hash_key"
+    Column("fingerprint", String(64), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 notifications = Table(

@@ -24,13 +24,19 @@ class OutgoingSms:
 
 @dataclass(frozen=True)
 class SendResult:
-    """What a provider said when handed a message (not whether it was delivered)."""
+    """What a provider said when handed a message (not whether it was delivered).
+
+    Three outcomes: accepted; refused (`accepted=False`: nothing reached the provider, or it said no, so
+    another attempt or provider cannot send it twice); unknown (`unknown=True`: the request was written but
+    no answer came, or only some segments were taken, so the provider may have it: never resent)."""
 
     accepted: bool
     provider_reference: str | None = None
     error: str | None = None
     permanent: bool = False  # a rejection that retrying cannot fix (invalid number, blocked content)
     provider: str | None = None  # which provider answered (the failover provider may use any configured one)
+    unknown: bool = False  # ambiguous: the provider may have accepted it (then `accepted` is False)
+    reason: str | None = None  # why it is unknown: provider_timeout, connection_lost, partly_sent
 
 
 class ReceiptStatus(StrEnum):

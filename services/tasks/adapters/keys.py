@@ -1,5 +1,5 @@
 """The keys file (`var/tasks-keys.json`) and keys from the environment: hashed keys only, each bound to a unit
-or admin. The file is re-read when it changes on disk, so `dvc-pulse tasks add-key` needs no restart
+or admin. The file is re-read when it changes on disk, so `dvc-pulse tasks keys add|revoke|rotate` need no restart
 (see services.runtime.api_keys)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pydantic import TypeAdapter, ValidationError
 from services.runtime.api_keys import KeyFiles, KeysFileError
 from services.tasks.domain.access import KeySpec
 
-__all__ = ["KeysFileError", "key_store", "parse_key_specs", "read_keys", "write_keys"]
+__all__ = ["KeysFileError", "key_files", "key_store", "parse_key_specs", "read_keys", "write_keys"]
 
-_files = KeyFiles(KeySpec, exclude_none=True, logger=logging.getLogger("dvc_pulse.tasks.keys"))
+key_files = _files = KeyFiles(KeySpec, exclude_none=True, logger=logging.getLogger("dvc_pulse.tasks.keys"))
 read_keys = _files.read
 write_keys = _files.write
 key_store = _files.store

@@ -3,11 +3,11 @@ where a number belongs is a 422, not a silent conversion)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.contracts.timebounds import BoundedDate
 from services.tasks.domain.plan import LongText, PlanId, TaskId, Text, UnitCode
 from services.tasks.domain.tasks import TaskStatus
 from services.tasks.domain.text import MultiLine, SingleLine, UnixNewlines
@@ -60,7 +60,7 @@ class TaskPatch(_Input):
     title: Title | None = Field(default=None, description="Admin only")
     owner: UnitCode | None = Field(default=None, description="Admin only")
     collaborators: list[UnitCode] | None = Field(default=None, description="Admin only")
-    deadline: date | None = Field(default=None, description="Admin only")
+    deadline: BoundedDate | None = Field(default=None, description="Admin only; a date in 2000-2100")
     reason: LongText = Field(default="", description="Why, kept in the audit trail")
 
     @model_validator(mode="after")
@@ -84,5 +84,5 @@ class TaskCreate(_Input):
     content: LongText = ""
     owner: UnitCode
     collaborators: list[UnitCode] = []
-    deadline: date
+    deadline: BoundedDate
     time_frame: LongText = ""

@@ -18,6 +18,7 @@ class Reply:
     status: int = 200
     body: Any = None
     delay_seconds: float = 0.0
+    drop: bool = False  # read the request, then close the connection without answering
 
 
 @dataclass
@@ -43,7 +44,9 @@ class GatewayStub:
             self._counter += 1
             reply = self.script.pop(0) if self.script else self.default
             if isinstance(reply.body, dict) and reply.body.get("SMSID") == "auto":
-                return Reply(reply.status, {**reply.body, "SMSID": f"gw-{self._counter}"}, reply.delay_seconds)
+                return Reply(
+                    reply.status, {**reply.body, "SMSID": f"gw-{self._counter}"}, reply.delay_seconds, reply.drop
+                )
             return reply
 
 
@@ -53,6 +56,9 @@ def _handler(stub: GatewayStub) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             body = json.loads(raw.decode("utf-8")) if raw else None
             reply = stub.next_reply(Recorded(self.command, self.path, dict(self.headers.items()), body))
+            if reply.drop:
+                self.close_connection = True
+                return
             if reply.delay_seconds:
                 time.sleep(reply.delay_seconds)
             payload = json.dumps(reply.body).encode() if reply.body is not None else b""

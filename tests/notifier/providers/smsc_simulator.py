@@ -106,11 +106,16 @@ class Smsc:
     stat_for: dict[str, str] = field(default_factory=dict)  # destination -> receipt stat (default DELIVRD)
     status_for: dict[str, int] = field(default_factory=dict)  # destination -> submit_sm_resp command_status
     answer_submits: bool = True
+    answer_limit: int | None = None  # answer this many submit_sm, then stay silent (a stalled SMSC)
+    response_delay_seconds: float = 0.0  # answer submit_sm (and send the receipt) this late
+    submits_received: int = 0  # every submit_sm read, answered or not
+    refuse_after: int | None = None  # refuse (throttled, 0x58) every submit_sm after this many
     receipt_id_format: str = "hex"  # or "decimal": the receipt quotes the id in decimal
     receipt_tlvs: bool = False  # add receipted_message_id and message_state TLVs
     unbinds: int = 0
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _late: set[asyncio.Task[None]] = field(default_factory=set)
     _next_id: int = 0x1A2B0000
 
     async def start(self) -> None:
@@ -118,6 +123,8 @@ class Smsc:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        for task in list(self._late):
+            task.cancel()
         self.drop_connections()
         if self._server is not None:
             self._server.close()
@@ -154,7 +161,16 @@ class Smsc:
                 elif command_id == SUBMIT_SM and bound:
                     part = self._parse_submit(body)
                     status = self.status_for.get(part.destination_addr, 0)
-                    if not self.answer_submits:
+                    self.submits_received += 1
+                    if self.refuse_after is not None and self.submits_received > self.refuse_after:
+                        status = 0x58
+                    if not self.answer_submits or (
+                        self.answer_limit is not None and self.submits_received > self.answer_limit
+                    ):
+                        continue
+                    if self.response_delay_seconds:
+                        sequence += 1
+                        self._answer_later(writer, seq, part, sequence)
                         continue
                     if status:
                         writer.write(_pdu(SUBMIT_SM_RESP, seq, b"", status))
@@ -184,6 +200,19 @@ class Smsc:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
+
+    def _answer_later(self, writer: asyncio.StreamWriter, seq: int, part: Submitted, sequence: int) -> None:
+        async def answer() -> None:
+            await asyncio.sleep(self.response_delay_seconds)
+            self.submitted.append(part)
+            writer.write(_pdu(SUBMIT_SM_RESP, seq, part.message_id.encode() + b"\x00"))
+            writer.write(self._receipt(part, sequence))
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+
+        task = asyncio.get_running_loop().create_task(answer())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
 
     def _parse_submit(self, body: bytes) -> Submitted:
         _, pos = _cstring(body, 0)  # service_type

@@ -112,18 +112,3 @@ def test_receipt_in_our_own_format_is_parsed_when_posted_for_the_outbox(tmp_path
     )  # fmt: skip
     with pytest.raises(UnknownProvider):
         providers.parse_receipts("viettel", b"{}")
-
-
-def test_receipt_token_is_checked_when_the_provider_has_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("DVC_TEST_RECEIPT_TOKEN", "s3cret")
-    providers = build_providers(
-        [
-            OutboxSettings(path=tmp_path / "o.jsonl"),
-            HttpSettings(name="esms", url="http://x", receipt_token="${DVC_TEST_RECEIPT_TOKEN}"),
-        ]
-    )
-
-    assert providers.receipt_token_ok("outbox", None)
-    assert providers.receipt_token_ok("esms", "s3cret")
-    assert not providers.receipt_token_ok("esms", "guess")
-    assert not providers.receipt_token_ok("esms", None)

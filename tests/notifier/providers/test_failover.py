@@ -163,3 +163,35 @@ async def test_factory_orders_providers_as_configured_when_several_are_given(
     assert result.provider == "backup"
     assert [item.provider for item in providers.health()] == ["primary", "backup", "outbox"]
     assert [item.sent_total for item in providers.health()] == [1, 1, 0]
+
+
+async def test_no_failover_when_the_first_provider_may_have_taken_the_message(
+    gateways: tuple[GatewayStub, GatewayStub],
+) -> None:
+    slow, healthy = gateways
+    slow.default = Reply(200, {"CodeResult": "100", "SMSID": "auto"}, delay_seconds=1.0)  # accepts, answers late
+    primary = HttpGatewayProvider(HttpSettings(name="primary", url=slow.url, test_numbers=False, timeout_seconds=0.2))
+    provider = FailoverProvider([primary, _http("backup", healthy.url)], SETTINGS, FakeClock())
+
+    result = await provider.send(sms())
+    [health, _] = provider.health()
+    await provider.close()
+
+    assert (result.accepted, result.unknown, result.provider) == (False, True, "primary")
+    assert (len(slow.requests), len(healthy.requests)) == (1, 0)
+    assert health.window_errors == 1  # a provider that does not answer in time is not healthy
+
+
+async def test_failover_when_the_first_provider_refuses_the_connection(
+    gateways: tuple[GatewayStub, GatewayStub],
+) -> None:
+    _, healthy = gateways
+    with running_gateway() as gone:
+        url = gone.url
+    provider = FailoverProvider([_http("primary", url), _http("backup", healthy.url)], SETTINGS, FakeClock())
+
+    result = await provider.send(sms())
+    await provider.close()
+
+    assert (result.accepted, result.provider) == (True, "backup")
+    assert len(healthy.requests) == 1

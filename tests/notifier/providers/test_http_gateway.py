@@ -124,15 +124,43 @@ async def test_send_is_refused_permanently_when_the_gateway_code_is_configured_p
     assert result.error == "gateway code 789: Số điện thoại không hợp lệ"
 
 
-async def test_send_is_a_temporary_error_when_the_gateway_is_slower_than_the_timeout(gateway: GatewayStub) -> None:
+async def test_send_is_unknown_when_the_gateway_answers_after_the_timeout(gateway: GatewayStub) -> None:
     gateway.default = Reply(200, {"CodeResult": "100"}, delay_seconds=1.5)
     provider = HttpGatewayProvider(_settings(gateway.url, timeout_seconds=0.2))
 
     result = await provider.send(sms())
     await provider.close()
 
-    assert (result.accepted, result.permanent) == (False, False)
-    assert result.error == "gateway timeout (ReadTimeout)"
+    assert (result.accepted, result.permanent, result.unknown, result.reason) == (
+        False,
+        False,
+        True,
+        "provider_timeout",
+    )
+    assert (result.error, result.provider) == ("gateway timeout (ReadTimeout)", "esms")
+    assert len(gateway.requests) == 1  # the gateway got it (and accepted it): it may well be on its way
+
+
+async def test_send_is_unknown_when_the_connection_drops_after_the_request_was_written(gateway: GatewayStub) -> None:
+    gateway.default = Reply(drop=True)
+    provider = HttpGatewayProvider(_settings(gateway.url))
+
+    result = await provider.send(sms())
+    await provider.close()
+
+    assert (result.accepted, result.unknown, result.reason) == (False, True, "connection_lost")
+    assert result.error == "connection lost (RemoteProtocolError)"
+    assert len(gateway.requests) == 1
+
+
+async def test_send_is_unknown_when_a_proxy_answers_504(gateway: GatewayStub) -> None:
+    gateway.default = Reply(504, None)
+    provider = HttpGatewayProvider(_settings(gateway.url))
+
+    result = await provider.send(sms())
+    await provider.close()
+
+    assert (result.accepted, result.unknown, result.error) == (False, True, "HTTP 504")
 
 
 async def test_send_is_a_temporary_error_when_nothing_listens() -> None:
@@ -143,7 +171,7 @@ async def test_send_is_a_temporary_error_when_nothing_listens() -> None:
     result = await provider.send(sms())
     await provider.close()
 
-    assert (result.accepted, result.permanent) == (False, False)
+    assert (result.accepted, result.permanent, result.unknown) == (False, False, False)  # a definite failure
     assert result.error == "gateway unreachable (ConnectError)"
 
 
@@ -157,6 +185,16 @@ def test_receipt_is_parsed_when_the_gateway_calls_back_with_its_json() -> None:
     assert (delivered.provider, delivered.provider_reference, delivered.status) == ("esms", "gw-1", "delivered")
     assert failed.status is ReceiptStatus.PERMANENT_FAILURE
     assert pending.status is ReceiptStatus.TEMPORARY_FAILURE
+
+
+def test_receipt_quotes_our_request_id_when_the_mapping_names_it() -> None:
+    settings = _settings("http://x", receipt={"request_id_field": "RequestId"})
+
+    quoting = parse_receipt(settings, {"SMSID": "gw-1", "RequestId": "notif-77", "SendStatus": 2})
+    without = parse_receipt(settings, {"SMSID": "gw-2", "SendStatus": 2})
+
+    assert (quoting.provider_reference, quoting.status) == ("notif-77", ReceiptStatus.DELIVERED)
+    assert without.provider_reference == "gw-2"
 
 
 def test_receipt_mapping_is_used_when_the_gateway_uses_other_field_names() -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import threading
 from pathlib import Path
 
@@ -99,3 +101,18 @@ async def test_outbox_reports_a_temporary_error_when_the_file_cannot_be_written(
     assert not result.permanent
     assert result.error is not None
     assert result.error.startswith("outbox write failed")
+
+
+async def test_outbox_file_is_readable_by_its_owner_only_when_created_or_found_open_to_all(tmp_path: Path) -> None:
+    created = tmp_path / "var" / "sms-outbox.jsonl"
+    inherited = tmp_path / "old-outbox.jsonl"
+    inherited.write_bytes(b"")
+    inherited.chmod(0o644)
+    for path in (created, inherited):
+        provider = OutboxProvider(OutboxSettings(path=path, immediate_receipt=False))
+        assert (await provider.send(sms(VIETNAMESE_TEXT, encoding=Encoding.UCS2, segments=2))).accepted
+        await provider.close()
+
+    assert stat.S_IMODE(os.stat(created).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(inherited).st_mode) == 0o600
+    assert len(read_outbox(created)) == len(read_outbox(inherited)) == 1

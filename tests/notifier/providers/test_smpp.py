@@ -154,14 +154,62 @@ async def test_send_is_a_temporary_error_when_the_bind_is_refused(smsc: Smsc) ->
     assert smsc.submitted == []
 
 
-async def test_send_is_a_temporary_error_when_the_smsc_does_not_answer_the_submit(smsc: Smsc) -> None:
+async def test_send_is_unknown_when_the_smsc_does_not_answer_the_submit(smsc: Smsc) -> None:
     smsc.answer_submits = False
     provider = SmppProvider(_settings(smsc, response_timeout_seconds=0.3), Receipts())
 
     result = await provider.send(sms(to=PHONE))
     await provider.close()
 
-    assert (result.accepted, result.permanent, result.error) == (False, False, "no submit_sm_resp within 0.3 s")
+    assert (result.accepted, result.permanent, result.unknown, result.reason) == (
+        False,
+        False,
+        True,
+        "provider_timeout",
+    )
+    assert result.error == "segment 1/2: no submit_sm_resp within 0.3 s (0/2 segments taken)"
+    assert smsc.submits_received == 1  # the second segment is not sent after the first one went unanswered
+
+
+async def test_acknowledged_segments_are_not_resent_when_the_smsc_stalls_mid_message(smsc: Smsc) -> None:
+    smsc.answer_limit = 1
+    provider = SmppProvider(_settings(smsc, response_timeout_seconds=0.3), Receipts())
+
+    result = await provider.send(sms(VIETNAMESE_TEXT, to=PHONE, encoding=Encoding.UCS2, segments=2))
+    await provider.close()
+
+    [first] = smsc.submitted
+    assert (result.accepted, result.unknown, result.provider_reference) == (False, True, first.message_id)
+    assert result.error == "segment 2/2: no submit_sm_resp within 0.3 s (1/2 segments taken)"
+    assert smsc.submits_received == 2
+
+
+async def test_send_is_unknown_when_a_later_segment_is_refused_after_the_first_was_taken(smsc: Smsc) -> None:
+    smsc.refuse_after = 1
+    provider = SmppProvider(_settings(smsc), Receipts())
+
+    result = await provider.send(sms(VIETNAMESE_TEXT, to=PHONE, encoding=Encoding.UCS2, segments=2))
+    await provider.close()
+
+    assert (result.accepted, result.unknown, result.reason) == (False, True, "partly_sent")
+    assert result.error is not None
+    assert result.error.startswith("segment 2/2 submit_sm refused: 0x00000058")
+    assert result.error.endswith("(1/2 segments taken)")
+
+
+async def test_late_submit_response_settles_an_unknown_message_by_its_receipt(smsc: Smsc) -> None:
+    smsc.response_delay_seconds = 0.5
+    receipts = Receipts()
+    provider = SmppProvider(_settings(smsc, response_timeout_seconds=0.2), receipts)
+    message = sms("Tin ngan", to=PHONE, encoding=Encoding.GSM7, segments=1)
+
+    result = await provider.send(message)
+    [receipt] = await receipts.wait(1)
+    await provider.close()
+
+    assert (result.accepted, result.unknown, result.provider_reference) == (False, True, None)
+    assert (receipt.provider_reference, receipt.status) == (message.notification_id, ReceiptStatus.DELIVERED)
+    assert smsc.submits_received == 1
 
 
 async def test_provider_binds_again_and_sends_when_the_smsc_dropped_the_connection(smsc: Smsc) -> None:

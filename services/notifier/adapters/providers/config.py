@@ -22,7 +22,12 @@ class _Base(BaseModel):
     name: str = ""
     test_numbers: bool = Field(default=True, description="Short-circuit the documented test numbers")
     receipt_token: str | None = Field(
-        default=None, description="Shared secret the provider's receipt callbacks must present (${VAR} expanded)"
+        default=None,
+        description="Shared secret the provider's receipt and inbound callbacks must present (${VAR} expanded); "
+        "required (the outbox's defaults to $DVC_VAR_DIR/notifier-outbox-token)",
+    )
+    receipt_token_in_query: bool = Field(
+        default=False, description="Also accept the token as ?token= (only for a gateway that cannot send a header)"
     )
 
     @model_validator(mode="before")
@@ -92,8 +97,10 @@ class HttpResponseMapping(BaseModel):
 
     HTTP 2xx: the JSON field `code_field` decides (None: any 2xx is acceptance); a code in `success_codes` is
     acceptance, in `permanent_codes` a permanent rejection, anything else a temporary error. Other HTTP
-    statuses: `permanent_statuses` are permanent rejections, everything else (401/403 misconfiguration, 408,
-    429, 5xx, timeouts, connection errors) temporary, so the failover provider tries the next provider."""
+    statuses: `permanent_statuses` are permanent rejections, `unknown_statuses` (504: a proxy stopped waiting
+    for a gateway that may have taken the message) unknown outcomes, everything else (401/403
+    misconfiguration, 408, 429, other 5xx, connection refused) temporary, so the failover provider tries the
+    next provider. A timeout or a connection lost after the request was written is unknown: never retried."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -101,6 +108,7 @@ class HttpResponseMapping(BaseModel):
     success_codes: tuple[str, ...] = ("100",)
     permanent_codes: tuple[str, ...] = ()
     permanent_statuses: tuple[int, ...] = (400, 413, 422)
+    unknown_statuses: tuple[int, ...] = (504,)
     reference_field: str | None = Field(default="SMSID", description="None, or absent: our notification id")
     error_field: str | None = "ErrorMessage"
 
@@ -111,6 +119,11 @@ class HttpReceiptMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reference_field: str = "SMSID"
+    request_id_field: str | None = Field(
+        default=None,
+        description="Field quoting our {reference} (e.g. RequestId); preferred when present, so a receipt also "
+        "settles a message whose send answer was lost (status unknown, no SMSID recorded)",
+    )
     status_field: str = "SendStatus"
     detail_field: str | None = None
     delivered_values: tuple[str, ...] = ("2", "DELIVRD", "delivered", "DELIVERED", "success")

@@ -3,7 +3,6 @@ without sending), behind one failover provider in the configured order."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from services.notifier.adapters.providers.config import (
     SmppSettings,
 )
 from services.notifier.adapters.providers.failover import FailoverProvider, ProviderHealth
-from services.notifier.adapters.providers.http_gateway import HttpGatewayProvider, expand_env
+from services.notifier.adapters.providers.http_gateway import HttpGatewayProvider
 from services.notifier.adapters.providers.outbox import OutboxProvider
 from services.notifier.adapters.providers.receipts import InvalidReceipt, parse_receipts
 from services.notifier.adapters.providers.smpp import SmppProvider
@@ -56,17 +55,6 @@ class Providers:
         if settings is None:
             raise UnknownProvider(provider_name)
         return parse_receipts(settings, body)
-
-    def receipt_token_ok(self, provider_name: str, presented: str | None) -> bool:
-        """Whether a receipt callback may be accepted: True when the provider has no `receipt_token`, else
-        when `presented` (from `Authorization: Bearer ...` or `?token=`) matches it (constant time)."""
-        settings = self.settings.get(provider_name)
-        if settings is None:
-            raise UnknownProvider(provider_name)
-        if settings.receipt_token is None:
-            return True
-        expected = expand_env(settings.receipt_token).encode()
-        return presented is not None and hmac.compare_digest(presented.encode(), expected)
 
     async def start(self) -> None:
         await self.provider.start()

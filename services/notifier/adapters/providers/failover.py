@@ -7,7 +7,9 @@ last resort, rather than failing the message outright.
 
 An error is an exception or a temporary rejection (`accepted=False, permanent=False`). A permanent rejection
 (invalid number, blocked content) is the message's fault: it is returned at once and counts as a success for
-the provider's health.
+the provider's health. An unknown outcome (the request was written, no answer came: the provider may have
+the message) is returned at once too, never tried on the next provider (the citizen would get it twice); it
+counts as an error for the provider's health.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from services.notifier.adapters.providers.config import FailoverSettings
@@ -150,13 +152,13 @@ class FailoverProvider:
                 continue
             tried = True
             result = await self._send_one(circuit, message)
-            if result.accepted or result.permanent:
+            if result.accepted or result.permanent or result.unknown:
                 return result
         if tried:
             return result
         for circuit in self._circuits:  # every provider is skipped: try them anyway, in order
             result = await self._send_one(circuit, message)
-            if result.accepted or result.permanent:
+            if result.accepted or result.permanent or result.unknown:
                 return result
         return result
 
@@ -173,9 +175,7 @@ class FailoverProvider:
         ok = result.accepted or result.permanent
         circuit.record(self._clock(), self._clock() - started, ok, None if ok else result.error)
         if result.provider is None:
-            result = SendResult(
-                result.accepted, result.provider_reference, result.error, result.permanent, circuit.provider.name
-            )
+            result = replace(result, provider=circuit.provider.name)
         return result
 
     def health(self) -> list[ProviderHealth]:

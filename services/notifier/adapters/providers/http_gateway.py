@@ -2,8 +2,11 @@
 VNPT/Viettel brandname APIs): one request per message, body built from a template, answer classified into
 accepted / temporary / permanent. Delivery reports come back through POST /v1/receipts/{name}.
 
-A timeout after the request was written may hide an acceptance: the retry carries the same {reference}
-(the notification id), which gateways with idempotent request ids use to drop the duplicate.
+A timeout or a lost connection after the request was written may hide an acceptance: that outcome is
+`unknown` (never retried, never failed over, so the citizen never gets the message twice), settled by a
+receipt quoting the {reference} (our notification id) or by the operator. Only failures before anything
+reached the gateway (connection refused, connect timeout) and explicit answers (HTTP errors, gateway codes)
+are definite.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from services.notifier.adapters.providers.config import HttpSettings
 from services.notifier.adapters.providers.receipts import lookup
 from services.notifier.domain.sending import Encoding, OutgoingSms, SendResult
 
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_CONNECTION_LOST = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ERROR_LIMIT = 200
 
@@ -90,11 +95,18 @@ class HttpGatewayProvider:
                 content=orjson.dumps(self.body(message)),
                 headers={"Content-Type": "application/json; charset=utf-8"},
             )
-        except httpx.TimeoutException as exc:
-            return self._failure(f"gateway timeout ({type(exc).__name__})", permanent=False)
+        except _NOT_SENT as exc:  # nothing reached the gateway: another attempt or provider cannot duplicate it
+            return self._failure(f"gateway unreachable ({type(exc).__name__})", permanent=False)
+        except httpx.TimeoutException as exc:  # read/write timeout: the request was (being) written
+            return self._unknown(f"gateway timeout ({type(exc).__name__})", "provider_timeout")
+        except _CONNECTION_LOST as exc:  # reset or closed after the request was written
+            return self._unknown(f"connection lost ({type(exc).__name__})", "connection_lost")
         except httpx.HTTPError as exc:
             return self._failure(f"gateway unreachable ({type(exc).__name__})", permanent=False)
         return self._classify(response, message)
+
+    def _unknown(self, error: str, reason: str) -> SendResult:
+        return SendResult(accepted=False, error=error[:_ERROR_LIMIT], provider=self.name, unknown=True, reason=reason)
 
     def _failure(self, error: str, permanent: bool) -> SendResult:
         return SendResult(accepted=False, error=error[:_ERROR_LIMIT], permanent=permanent, provider=self.name)
@@ -110,6 +122,8 @@ class HttpGatewayProvider:
         )
         detail = f": {gateway_error}" if gateway_error else ""
         if not response.is_success:
+            if response.status_code in mapping.unknown_statuses:  # a proxy gave up waiting for the gateway
+                return self._unknown(f"HTTP {response.status_code}{detail}", "provider_timeout")
             permanent = response.status_code in mapping.permanent_statuses
             return self._failure(f"HTTP {response.status_code}{detail}", permanent)
         if mapping.code_field is not None:

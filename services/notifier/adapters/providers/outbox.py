@@ -1,4 +1,5 @@
-"""The embedded default provider: one JSON line per message in a local file (var/sms-outbox.jsonl).
+"""The embedded default provider: one JSON line per message in a local file (var/sms-outbox.jsonl), mode 0600
+(it holds phones and texts).
 
 Concurrent `send()` calls are group-committed: while one write is in flight the next lines queue up and are
 written together with one flush + fsync. Writers in one process (any event loop, any provider instance) that
@@ -21,6 +22,7 @@ from services.notifier.adapters.providers.base import ReceiptCallback, ReceiptEm
 from services.notifier.adapters.providers.config import OutboxSettings
 from services.notifier.domain.sending import DeliveryReceipt, OutgoingSms, ReceiptStatus, SendResult
 
+OUTBOX_MODE = 0o600
 _locks_guard = threading.Lock()
 _path_locks: dict[Path, threading.Lock] = {}
 
@@ -34,7 +36,10 @@ def _append_lines(path: Path, lines: list[bytes]) -> None:
     resolved = path.resolve()
     with _lock_for(resolved):
         resolved.parent.mkdir(parents=True, exist_ok=True)
-        with open(resolved, "ab+") as file:
+        # Phones and texts: readable by the service's user only, also when the file was created before (umask)
+        descriptor = os.open(resolved, os.O_RDWR | os.O_CREAT | os.O_APPEND, OUTBOX_MODE)
+        os.fchmod(descriptor, OUTBOX_MODE)
+        with os.fdopen(descriptor, "ab+") as file:
             prefix = b""
             if file.tell() > 0:  # a crash mid-line must not glue the next line onto it
                 file.seek(-1, os.SEEK_END)

@@ -51,7 +51,9 @@ def _decode(body: bytes | str | Mapping[str, Any] | list[Any]) -> Any:
 def _receipt(provider: str, mapping: HttpReceiptMapping, item: Any) -> DeliveryReceipt:
     if not isinstance(item, Mapping):
         raise InvalidReceipt("body", "expected a JSON object")
-    reference = lookup(item, mapping.reference_field)
+    reference = lookup(item, mapping.request_id_field) if mapping.request_id_field else None
+    if reference is None or str(reference).strip() == "":
+        reference = lookup(item, mapping.reference_field)
     if reference is None or str(reference).strip() == "":
         raise InvalidReceipt(mapping.reference_field, "missing")
     raw_status = lookup(item, mapping.status_field)

@@ -6,6 +6,11 @@ The provider reference is the SMSC message id of the first segment. A multi-segm
 delivered when every segment is, failed as soon as one segment fails. Segment ids are remembered in memory
 (bounded); after a restart the receipt of a first segment still matches, later segments' receipts carry
 their own id and are unknown to the notifier.
+
+Segments are never resent blindly. Once a submit_sm was written, a missing submit_sm_resp (timeout, session
+lost) leaves the message `unknown`: the SMSC may have it. So does a refusal after earlier segments were taken
+(the citizen may hold part of it). An unknown message stays tracked: a late submit_sm_resp still records its
+segment, and its receipts are reported under the notification id (the row has no provider id to match).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from services.notifier.adapters.providers.smpp_codec import (
     parse_smsc_receipt,
     smpp_address,
 )
-from services.notifier.adapters.providers.smpp_session import SmppError, SmppSession, status_text
+from services.notifier.adapters.providers.smpp_session import SmppError, SmppNotSent, SmppSession, status_text
 from services.notifier.domain.sending import DeliveryReceipt, OutgoingSms, ReceiptStatus, SendResult
 from services.runtime.waiting import wait_event
 
@@ -46,6 +51,7 @@ def _text(value: Any) -> str | None:
 class TrackedMessage:
     expected: int  # segments
     reference: str | None = None  # the first segment's message id
+    reported: str | None = None  # the reference receipts are reported under (the notification id if unknown)
     segment_ids: list[str] = field(default_factory=list)
     delivered: set[str] = field(default_factory=set)
     done: bool = False  # final receipt given, or the send failed: later receipts are dropped
@@ -98,7 +104,7 @@ class SegmentTracker:
                 return None
         message.done = True
         self._forget(message)
-        return message.reference, status
+        return message.reported or message.reference, status
 
 
 class SmppProvider:
@@ -167,7 +173,9 @@ class SmppProvider:
             return self._failure(str(exc), permanent=True)
         tracked = self._segments.begin(len(segments))
         result = await self._submit_all(session, message, segments, tracked)
-        if not result.accepted:
+        if result.unknown:
+            tracked.reported = message.notification_id
+        elif not result.accepted:
             self._segments.abandon(tracked)
         return result
 
@@ -178,7 +186,8 @@ class SmppProvider:
             if pdu.status == 0:
                 self._segments.add(tracked, _text(pdu.message_id) or "")
 
-        for segment in segments:
+        total = len(segments)
+        for number, segment in enumerate(segments, start=1):
             try:
                 async with self._window:
                     response = await session.request(
@@ -186,14 +195,34 @@ class SmppProvider:
                         on_response=on_response,
                         **self._submit_params(message, segment),
                     )
+            except SmppNotSent as exc:  # never written: a definite failure unless earlier segments were taken
+                if number == 1:
+                    return self._failure(str(exc))
+                return self._unknown(tracked, f"segment {number}/{total} not sent: {exc}", "partly_sent")
             except TimeoutError:
-                return self._failure(f"no submit_sm_resp within {self.settings.response_timeout_seconds:g} s")
-            except SmppError as exc:
-                return self._failure(str(exc))
+                timeout = self.settings.response_timeout_seconds
+                error = f"segment {number}/{total}: no submit_sm_resp within {timeout:g} s"
+                return self._unknown(tracked, error, "provider_timeout")
+            except SmppError as exc:  # written, then the session failed: the SMSC may have it
+                return self._unknown(tracked, f"segment {number}/{total}: {exc}", "connection_lost")
             if response.status != 0:
-                permanent = response.status in self.settings.permanent_statuses
-                return self._failure(f"submit_sm refused: {status_text(response.status)}", permanent)
+                refused = f"submit_sm refused: {status_text(response.status)}"
+                if number == 1:
+                    return self._failure(refused, response.status in self.settings.permanent_statuses)
+                return self._unknown(tracked, f"segment {number}/{total} {refused}", "partly_sent")
         return SendResult(accepted=True, provider_reference=tracked.reference, provider=self.name)
+
+    def _unknown(self, tracked: TrackedMessage, error: str, reason: str) -> SendResult:
+        """The SMSC may hold the message (or part of it): reported unknown, never resent."""
+        taken = len(tracked.segment_ids)
+        return SendResult(
+            accepted=False,
+            provider_reference=tracked.reference,
+            error=f"{error} ({taken}/{tracked.expected} segments taken)",
+            provider=self.name,
+            unknown=True,
+            reason=reason,
+        )
 
     def _submit_params(self, message: OutgoingSms, segment: Segment) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import struct
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -23,12 +24,17 @@ log = logging.getLogger(__name__)
 
 INTERFACE_VERSION = 0x34
 MAX_PDU_LENGTH = 64 * 1024
+MAX_LATE_HOOKS = 10_000
 DeliverHandler = Callable[[Any], None]
 ResponseHook = Callable[[Any], None]
 
 
 class SmppError(Exception):
-    """The session failed (closed, bind refused, malformed PDU)."""
+    """The session failed (closed, bind refused, malformed PDU), possibly after the request was written."""
+
+
+class SmppNotSent(SmppError):
+    """The request was never written (the session was already closed): the SMSC cannot have it."""
 
 
 def status_text(status: int) -> str:
@@ -61,6 +67,8 @@ class SmppSession:
         self._sequences = _Sequences()
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._hooks: dict[int, ResponseHook] = {}
+        # hooks of requests that timed out: a late response still tells which segment the SMSC took
+        self._late: OrderedDict[int, ResponseHook] = OrderedDict()
         self._closed = asyncio.Event()
         self.close_reason = ""
         self._tasks: list[asyncio.Task[None]] = []
@@ -101,7 +109,7 @@ class SmppSession:
         `on_response` runs in the reader as soon as the response is decoded, before any later PDU (such as
         the deliver_sm receipt an SMSC may send right after a submit_sm_resp) is handled."""
         if self.closed:
-            raise SmppError(f"session closed: {self.close_reason}")
+            raise SmppNotSent(f"session closed: {self.close_reason}")
         pdu = smpp.make_pdu(command, client=self._sequences, **params)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[pdu.sequence] = future
@@ -113,6 +121,10 @@ class SmppSession:
             async with asyncio.timeout(self._settings.response_timeout_seconds):
                 return await future
         except TimeoutError:
+            if on_response is not None:
+                self._late[pdu.sequence] = on_response
+                while len(self._late) > MAX_LATE_HOOKS:
+                    self._late.popitem(last=False)
             raise
         except (OSError, ConnectionError) as exc:
             raise SmppError(f"write failed: {type(exc).__name__}") from exc
@@ -161,6 +173,8 @@ class SmppSession:
                 if hook is not None:
                     hook(pdu)
                 future.set_result(pdu)
+            elif (late := self._late.pop(sequence, None)) is not None:
+                late(pdu)
         elif name == "deliver_sm":
             self._respond("deliver_sm_resp", sequence)
             try:

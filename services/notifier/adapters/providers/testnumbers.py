@@ -19,6 +19,7 @@ class TestNumber:
     receipt: ReceiptStatus | None  # the receipt that follows an accepted send
     send_error: str | None = None  # the provider refuses the message itself
     permanent: bool = False
+    answer_lost: bool = False  # the provider takes it but its answer never comes (unknown), the receipt does
 
 
 TEST_NUMBERS: dict[str, TestNumber] = {
@@ -27,6 +28,7 @@ TEST_NUMBERS: dict[str, TestNumber] = {
     "+84900000003": TestNumber(ReceiptStatus.TEMPORARY_FAILURE),
     "+84900000004": TestNumber(None, send_error="test number: rejected by the provider", permanent=True),
     "+84900000005": TestNumber(None, send_error="test number: provider temporarily unavailable"),
+    "+84900000006": TestNumber(ReceiptStatus.DELIVERED, answer_lost=True),
 }
 
 
@@ -46,6 +48,10 @@ class TestNumbersShortCircuit:
             return await self.inner.send(message)
         if number.send_error is not None:
             return SendResult(accepted=False, error=number.send_error, permanent=number.permanent, provider=self.name)
+        if number.answer_lost:  # the receipt quotes our reference, as gateways do with a request id
+            self._receipts.emit(DeliveryReceipt(self.name, message.notification_id, ReceiptStatus.DELIVERED, "test"))
+            error = "test number: no answer from the provider (it may have the message)"
+            return SendResult(accepted=False, error=error, provider=self.name, unknown=True, reason="provider_timeout")
         reference = f"test-{uuid.uuid4().hex}"
         if number.receipt is not None:
             self._receipts.emit(DeliveryReceipt(self.name, reference, number.receipt, "test number"))

@@ -1,0 +1,47 @@
+"""The retention purge, run by the service itself every `DVC_NOTIFIER_PURGE_INTERVAL_HOURS` (and on demand by
+`dvc-pulse notifier purge`): phones, names and texts older than `DVC_NOTIFIER_RETENTION_DAYS` are deleted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.notifier.adapters.queries import Purged, purge
+
+logger = logging.getLogger("dvc_pulse.notifier")
+
+
+class Purger:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], retention: timedelta, now: Callable[[], datetime]
+    ) -> None:
+        self.sessions = sessions
+        self.retention = retention
+        self.now = now
+
+    async def run_once(self) -> Purged:
+        cutoff = self.now() - self.retention
+        async with self.sessions.begin() as session:
+            purged = await purge(session, cutoff)
+        if purged.notifications or purged.contacts or purged.receipts:
+            logger.info(
+                "retention purge before %s: %d notifications cleared, %d contacts and %d receipts deleted",
+                cutoff.isoformat(timespec="minutes"),
+                purged.notifications,
+                purged.contacts,
+                purged.receipts,
+            )
+        return purged
+
+    async def run(self, interval_seconds: float) -> None:
+        """At start, then every `interval_seconds`; a failed run is logged and retried at the next one."""
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("retention purge failed; retrying at the next run")
+            await asyncio.sleep(interval_seconds)
