@@ -40,6 +40,7 @@ from tests.conftest import POSTGRES_URL
 INGEST_KEY = "dvcik_fuzz-any-source"
 TASKS_ADMIN_KEY = "dvctk_fuzz-admin"
 NOTIFIER_OPERATOR_KEY = "dvcnk_fuzz-operator"
+OUTBOX_TOKEN = "fuzz-outbox-callback-token"
 
 
 @dataclass
@@ -157,6 +158,8 @@ def notifier_app(nats_url: str, var_dir: Path, database_url: str) -> ServedApp:
         database_url=database_url,
         var_dir=var_dir / "notifier",
         encryption_key=new_encryption_key(),
+        hash_key=new_encryption_key(),
+        providers=f"[{{kind: outbox, receipt_token: {OUTBOX_TOKEN}}}]",  # callbacks need a token (fail closed)
         sender="UBND LamThao",
         keys=[OperatorKey(name="fuzz-operator", sha256=hash_key(NOTIFIER_OPERATOR_KEY))],
         max_deliver=2,

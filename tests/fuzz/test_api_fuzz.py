@@ -23,7 +23,10 @@ def test_tasks_answers_without_server_error_when_fuzzed(fuzz_nats: EmbeddedNats,
     one task with control characters made every XLSX report a 500)."""
     with fuzz_database(fuzz_var, "tasks") as database, tasks_app(fuzz_nats.url, fuzz_var, database).running() as served:
         outcome = fuzz(served)
-        reports = {form: served.client.get("/v1/reports/plan", params={"format": form}) for form in REPORTS}
+        reports = {
+            form: served.client.get("/v1/reports/plan", params={"format": form}, headers=served.headers)
+            for form in REPORTS
+        }
     assert outcome.problems() == []
     assert {form: answer.status_code for form, answer in reports.items()} == dict.fromkeys(REPORTS, 200)
     assert load_workbook(io.BytesIO(reports["xlsx"].content)).sheetnames == ["Chỉ tiêu (Phụ lục I)", "Nhiệm vụ"]

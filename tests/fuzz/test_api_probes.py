@@ -18,7 +18,15 @@ from services.runtime.embedded_nats import EmbeddedNats
 from tests.fuzz.checks import problem_of
 from tests.fuzz.contract_strategies import VALID_EVENTS, mutated_events
 from tests.fuzz.known_issues import known_issue
-from tests.fuzz.services import ServedApp, fuzz_database, indicators_app, ingest_app, notifier_app, tasks_app
+from tests.fuzz.services import (
+    OUTBOX_TOKEN,
+    ServedApp,
+    fuzz_database,
+    indicators_app,
+    ingest_app,
+    notifier_app,
+    tasks_app,
+)
 from tests.fuzz.settings import TIMEOUT, hypothesis_fuzz
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(TIMEOUT)]
@@ -134,7 +142,8 @@ def test_provider_callbacks_answer_without_server_error_when_the_body_is_anythin
     writers: dict[str, ServedApp], body: bytes, path: str
 ) -> None:
     """The request bodies of receipts and inbound replies are parsed by hand (no schema to fuzz from)."""
-    response = writers["notifier"].client.post(path, content=body, headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json", "authorization": f"Bearer {OUTBOX_TOKEN}"}
+    response = writers["notifier"].client.post(path, content=body, headers=headers)
     operation = "POST /v1/receipts/{provider}" if "receipts" in path else "POST /v1/inbound/{provider}"
     assert unexcused("notifier", operation, response) == []
 

@@ -16,7 +16,16 @@ from nats.aio.msg import Msg
 
 from services.contracts.events import parse_event, serialize_event
 from services.indicators.subscribers import decode as indicators_decode
-from services.ingest.domain.validation import BATCH, JSON, STRUCTURED, Rejected, binary_event, decode_body
+from services.ingest.domain.time_rules import TimeRules
+from services.ingest.domain.validation import (
+    BATCH,
+    JSON,
+    STRUCTURED,
+    Rejected,
+    binary_event,
+    check_times,
+    decode_body,
+)
 from services.notifier.subscribers import alert_decoder, event_decoder
 from services.runtime.consuming import InvalidMessage
 from services.tasks.subscribers import decode as tasks_decode
@@ -25,6 +34,7 @@ from tests.fuzz.known_issues import known_decode_failure
 from tests.fuzz.settings import hypothesis_fuzz
 
 pytestmark = [pytest.mark.fuzz]
+FUZZ_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the valid events of tests/factories are of 2 March 2026
 
 
 def _message(subject: str, data: bytes) -> Msg:
@@ -63,8 +73,10 @@ def _decoded_by_consumers(stored: bytes) -> None:
 
 
 def _validate(media_type: str | None, body: bytes, attributes: dict[str, str] | None = None) -> None:
+    """What ingest does with a body before publishing it: decode, then the time rules (at the fuzz's clock)."""
     try:
         decoded = decode_body(media_type, body, attributes or {}, max_events=20)
+        check_times(decoded.events, TimeRules().window(FUZZ_NOW), decoded.mode)
     except Rejected as rejection:
         _assert_refused_properly(rejection)
         return
@@ -83,7 +95,7 @@ def test_ingest_accepts_or_refuses_naming_a_field_when_the_body_is_any_json(valu
 @hypothesis_fuzz()
 @given(event=mutated_events(), media_type=st.sampled_from([STRUCTURED, JSON]), as_batch=st.booleans())
 @example(event=mutated(VALID_EVENTS[1], ("time",), "0001-01-01T00:00:00+01:00"), media_type=STRUCTURED, as_batch=False)
-def test_ingest_accepts_or_refuses_naming_a_field_when_a_valid_event_ismutated(
+def test_ingest_accepts_or_refuses_naming_a_field_when_a_valid_event_is_mutated(
     event: dict[str, Any], media_type: str, as_batch: bool
 ) -> None:
     _validate(BATCH if as_batch else media_type, json.dumps([event] if as_batch else event).encode())
@@ -97,7 +109,7 @@ def test_ingest_refuses_with_a_4xx_when_the_body_is_any_bytes(body: bytes, media
 
 @hypothesis_fuzz()
 @given(event=mutated_events())
-def test_binary_mode_accepts_or_refuses_naming_a_field_when_attributes_aremutated(event: dict[str, Any]) -> None:
+def test_binary_mode_accepts_or_refuses_naming_a_field_when_attributes_are_mutated(event: dict[str, Any]) -> None:
     attributes = {name: value if isinstance(value, str) else json.dumps(value) for name, value in event.items()}
     attributes.pop("data", None)
     attributes.pop("datacontenttype", None)

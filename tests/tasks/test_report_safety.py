@@ -75,7 +75,7 @@ async def test_report_exports_every_format_when_a_stored_task_holds_control_char
                 )
             )
         answers = {
-            form: await running.client.get("/v1/reports/plan", params={"format": form})
+            form: await running.client.get("/v1/reports/plan", params={"format": form}, headers=auth("KT"))
             for form in ("xlsx", "csv", "md", "json")
         }
     assert {form: answer.status_code for form, answer in answers.items()} == dict.fromkeys(answers, 200)
@@ -106,8 +106,8 @@ async def test_formula_like_text_stays_text_when_the_report_is_exported(
         assert (await _post(api, "/v1/tasks/FX.1/reports", report, "HCC")).status_code == 201
         hdi = {"value": -0.5, "evidence": "=1+1", "reporter": "Nguyễn Văn An"}
         assert (await _post(api, "/v1/indicators/12/reports", hdi, "VHXH")).status_code == 201
-        as_xlsx = await api.get("/v1/reports/plan", params={"format": "xlsx"})
-        as_csv = await api.get("/v1/reports/plan", params={"format": "csv"})
+        as_xlsx = await api.get("/v1/reports/plan", params={"format": "xlsx"}, headers=auth("KT"))
+        as_csv = await api.get("/v1/reports/plan", params={"format": "csv"}, headers=auth("KT"))
     rows = _task_cells(as_xlsx.content)
     for task_id, title in titles.items():
         assert (rows[task_id][1].value, rows[task_id][1].data_type, rows[task_id][1].quotePrefix) == (title, "s", True)
@@ -194,7 +194,7 @@ async def test_multi_line_text_is_kept_when_it_holds_line_breaks_and_tabs(
     body = {"progress_percent": 5, "summary": "Dòng 1\r\nDòng 2\tcột", "reporter": "An"}
     async with running_app(settings_for(nats_server.url, database_url, tmp_path), clock) as api:
         assert (await _post(api, "/v1/tasks/PL2.NV3/reports", body, "VHXH")).status_code == 201
-        task = (await api.get("/v1/tasks/PL2.NV3")).json()
+        task = (await api.get("/v1/tasks/PL2.NV3", headers=auth("KT"))).json()
     assert task["last_report"]["summary"] == "Dòng 1\nDòng 2\tcột"
 
 
