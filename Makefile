@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install up test lint check-schemas bench clean tools reliability
+.PHONY: install up test lint check-schemas bench clean tools reliability fuzz
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
@@ -34,6 +34,13 @@ reliability: install
 	rm -f var/faults-results.json
 	status=0; $(BIN)/pytest -q -p no:cacheprovider -m faults tests/faults || status=$$?; \
 	$(BIN)/python -m tests.faults.report && exit $$status
+
+## Longer fuzzing (tests/fuzz): FUZZ_EXAMPLES per API operation (default 300), a new seed each run unless
+## FUZZ_SEED is given (printed, so a failure can be replayed). `make test` runs the same tests bounded.
+fuzz: install
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; echo "fuzz seed $$seed (replay: make fuzz FUZZ_SEED=$$seed)"; \
+	DVC_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} DVC_FUZZ_SEED=$$seed $(BIN)/pytest -q -p no:cacheprovider -s -m fuzz \
+		-o timeout=3600 tests/fuzz
 
 ## Optional tools, as root with apt-get (`.ci/run` installs them too): promtool for tests/deploy/test_promtool.py.
 tools:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from services.contracts.timebounds import parse_local_instant
@@ -13,6 +13,7 @@ from services.indicators.domain.indicators import Scope
 from services.indicators.extensions import RiskLookup, RiskView
 from services.indicators.handlers import IndicatorsService
 from services.runtime.problems import Problem
+from services.runtime.query_text import PRINTABLE
 
 
 class IndicatorOut(BaseModel):
@@ -126,9 +127,11 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
         end: str | None = Query(
             None, alias="to", description=f"Period end, exclusive (default: next 1 January); {_DATES}"
         ),
-        agency: str | None = Query(None, max_length=256, description="Agency code"),
-        field: str | None = Query(None, max_length=300, description="Field (lĩnh vực), as GET /v1/fields names it"),
-        procedure: str | None = Query(None, max_length=256, description="Procedure code"),
+        agency: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Agency code"),
+        field: str | None = Query(
+            None, max_length=300, pattern=PRINTABLE, description="Field (lĩnh vực), as GET /v1/fields names it"
+        ),
+        procedure: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Procedure code"),
     ) -> list[IndicatorOut]:
         chosen_start, chosen_end = period(start, end)
         results = await service.indicators(chosen_start, chosen_end, Scope(agency, field, procedure))
@@ -151,8 +154,8 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
         by: Literal["agency", "officer"] = Query("agency"),
         start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
         end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
-        field: str | None = Query(None, max_length=300, description="Field (lĩnh vực)"),
-        procedure: str | None = Query(None, max_length=256, description="Procedure code"),
+        field: str | None = Query(None, max_length=300, pattern=PRINTABLE, description="Field (lĩnh vực)"),
+        procedure: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Procedure code"),
     ) -> LeaderboardOut:
         chosen_start, chosen_end = period(start, end)
         rows = await service.leaderboard(by, chosen_start, chosen_end, Scope(field=field, procedure=procedure))
@@ -185,7 +188,7 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
         return [FieldOut(field=row.field, procedures=row.procedures, accepted=row.accepted) for row in rows]
 
     @router.get("/dossiers/{code}", response_model=DossierOut, summary="One dossier's state, due dates and risk")
-    async def dossier(code: str) -> DossierOut:
+    async def dossier(code: Annotated[str, Path(max_length=256, pattern=PRINTABLE)]) -> DossierOut:
         view = await service.dossier(code)
         if view is None:
             raise Problem(404, f"no dossier with code {code!r}", errors=[{"field": "code", "reason": "unknown"}])

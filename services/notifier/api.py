@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +29,10 @@ from services.notifier.domain.triggers import Triggers
 from services.notifier.optouts import InvalidPhone, OptOuts
 from services.runtime.api_keys import KeyStore
 from services.runtime.problems import Problem
+from services.runtime.query_text import PRINTABLE
+
+NotificationId = Annotated[str, Path(max_length=300, pattern=PRINTABLE)]
+ProviderName = Annotated[str, Path(max_length=64, pattern=PRINTABLE, examples=["outbox"], description="As configured")]
 
 
 class NotificationView(BaseModel):
@@ -160,7 +164,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
         summary="Notifications of a dossier (or the latest), phones masked",
     )
     async def list_notifications(
-        dossier_code: Annotated[str | None, Query(max_length=256)] = None,
+        dossier_code: Annotated[str | None, Query(max_length=256, pattern=PRINTABLE)] = None,
         status: NotificationStatus | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[NotificationView]:
@@ -176,7 +180,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
         responses=OPERATOR_ERRORS,
         summary="One notification, phone masked",
     )
-    async def get_notification(notification_id: str) -> NotificationView:
+    async def get_notification(notification_id: NotificationId) -> NotificationView:
         async with deps.sessions() as session:
             row = await queries.get_notification(session, notification_id)
         if row is None:
@@ -189,7 +193,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
         responses=PROVIDER_ERRORS,
         summary="Delivery receipts from a provider (one object or an array)",
     )
-    async def receipts(provider: str, request: Request, token: str | None = token_query) -> dict[str, int]:
+    async def receipts(provider: ProviderName, request: Request, token: str | None = token_query) -> dict[str, int]:
         body = await request.body()
         try:
             parsed = deps.parse_receipts(provider, body)
@@ -219,7 +223,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
         responses=PROVIDER_ERRORS,
         summary="A citizen's reply; STOP / HỦY / TỪ CHỐI opts the sender out (the provider's token required)",
     )
-    async def inbound(provider: str, request: Request, token: str | None = token_query) -> dict[str, Any]:
+    async def inbound(provider: ProviderName, request: Request, token: str | None = token_query) -> dict[str, Any]:
         sender, text = _inbound_fields(await request.body())
         try:
             result = await deps.optouts.inbound(provider, sender, text)

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from services.runtime.api_keys import KeyStore
 from services.runtime.guard import KeyGuard, KeyMessages, bearer_check
 from services.runtime.problems import Problem
+from services.runtime.query_text import PRINTABLE
 from services.tasks import api_models as out
 from services.tasks.adapters.xlsx import to_xlsx
 from services.tasks.domain.access import KeySpec, Principal, principal_of
@@ -23,9 +24,12 @@ from services.tasks.domain.tasks import TaskStatus
 from services.tasks.handlers import TasksService
 from services.tasks.handlers_tasks import TaskHandlers
 
-PlanQuery = Annotated[str | None, Query(alias="plan", description="Plan id (default: the default plan)")]
+MAX_ROW_ID = 2**31 - 1  # audit ids are 32-bit integers in PostgreSQL; a larger one made the query fail (500)
+PlanQuery = Annotated[
+    str | None, Query(alias="plan", max_length=64, pattern=PRINTABLE, description="Plan id (default: the default plan)")
+]
 Number = Annotated[int, Path(ge=1, le=999, description="Row number in Phụ lục I")]
-TaskIdPath = Annotated[str, Path(max_length=64, description="Task id, e.g. III.7.1.b or PL2.NV3")]
+TaskIdPath = Annotated[str, Path(max_length=64, pattern=PRINTABLE, description="Task id, e.g. III.7.1.b or PL2.NV3")]
 _PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
 _READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No key, or an unknown, revoked or expired key", "content": _PROBLEM},
@@ -128,7 +132,7 @@ def build_router(
     )
     async def list_tasks(
         plan: PlanQuery = None,
-        owner: Annotated[str | None, Query(description="Owner unit code")] = None,
+        owner: Annotated[str | None, Query(max_length=32, pattern=PRINTABLE, description="Owner unit code")] = None,
         status: Annotated[TaskStatus | None, Query()] = None,
     ) -> list[out.TaskOut]:
         view, found = await tasks.list_tasks(plan, owner=owner, status=status)
@@ -196,10 +200,10 @@ def build_router(
 
     @router.get("/audit", tags=["audit"], responses=_READ_ERRORS, summary="Who changed what and when (any valid key)")
     async def audit(
-        plan: Annotated[str | None, Query()] = None,
+        plan: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
         entity: Annotated[Literal["plan", "indicator", "task"] | None, Query()] = None,
-        entity_id: Annotated[str | None, Query()] = None,
-        before_id: Annotated[int | None, Query(ge=1)] = None,
+        entity_id: Annotated[str | None, Query(max_length=300, pattern=PRINTABLE)] = None,
+        before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="Entries older than this id")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         _actor: Principal = authenticated,
     ) -> list[out.AuditOut]:

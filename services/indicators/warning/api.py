@@ -15,6 +15,7 @@ from services.indicators.domain.indicators import Scope
 from services.indicators.domain.risk import Basis
 from services.indicators.domain.warning import KIND_LABELS
 from services.indicators.warning import store
+from services.runtime.query_text import PRINTABLE
 
 BASIS_LABELS = {
     Basis.PROCEDURE.value: "cùng thủ tục",
@@ -66,9 +67,11 @@ def build_alerts_router(engine: AsyncEngine, tables: Tables, timezone: str) -> A
     @router.get("/alerts", response_model=AlertsOut, summary="Dossier alerts: at risk of being late, overdue")
     async def list_alerts(
         kind: DossierAlertKind | None = Query(None, description="at_risk (có nguy cơ quá hạn) or overdue (quá hạn)"),
-        agency: str | None = Query(None, max_length=256, description="Handling agency code"),
-        field: str | None = Query(None, max_length=300, description="Field (lĩnh vực) of the dossier's procedure"),
-        procedure: str | None = Query(None, max_length=256, description="Procedure code"),
+        agency: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Handling agency code"),
+        field: str | None = Query(
+            None, max_length=300, pattern=PRINTABLE, description="Field (lĩnh vực) of the dossier's procedure"
+        ),
+        procedure: str | None = Query(None, max_length=256, pattern=PRINTABLE, description="Procedure code"),
         since: str | None = Query(
             None, description="Raised at or after (ISO date or date-time, local time; years 2000-2100)"
         ),

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -15,6 +16,7 @@ from services.tasks.domain.evaluation import IndicatorStatus
 from services.tasks.domain.plan import ValueKind
 from services.tasks.domain.report import TASK_HEADERS, PlanReport
 from services.tasks.domain.tasks import TaskStatus
+from services.tasks.domain.text import is_formula_like, xml_safe
 
 INDICATOR_WIDTHS = (6, 58, 14, 26, 22, 16, 12, 16, 50)
 TASK_WIDTHS = (12, 70, 24, 30, 12, 16, 11, 50, 13)
@@ -34,6 +36,17 @@ INDICATOR_SHEET = "Chỉ tiêu (Phụ lục I)"
 TASK_SHEET = "Nhiệm vụ"
 
 
+def _text(sheet: Worksheet, row: int, column: int, text: str) -> Cell:
+    """A text cell that opens as the text it is: without the characters XML cannot hold (stored text may have
+    them) and, when a spreadsheet would take it for a formula, kept a string marked as text (quote prefix)."""
+    cleaned = xml_safe(text)
+    cell: Cell = sheet.cell(row=row, column=column, value=cleaned or None)
+    if is_formula_like(cleaned):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
 def _title(sheet: Worksheet, report: PlanReport, heading: str, columns: int) -> int:
     last = get_column_letter(columns)
     lines = (
@@ -43,7 +56,7 @@ def _title(sheet: Worksheet, report: PlanReport, heading: str, columns: int) -> 
     )
     for row, (text, font) in enumerate(lines, start=1):
         sheet.merge_cells(f"A{row}:{last}{row}")
-        cell = sheet.cell(row=row, column=1, value=text)
+        cell = _text(sheet, row, 1, text)
         cell.font = font
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     sheet.row_dimensions[1].height = 48
@@ -52,7 +65,7 @@ def _title(sheet: Worksheet, report: PlanReport, heading: str, columns: int) -> 
 
 def _header(sheet: Worksheet, row: int, headers: tuple[str, ...], widths: tuple[int, ...]) -> None:
     for column, (text, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = sheet.cell(row=row, column=column, value=text)
+        cell = _text(sheet, row, column, text)
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = _CENTER
@@ -68,7 +81,7 @@ def _indicator_sheet(sheet: Worksheet, report: PlanReport) -> None:
     for entry in report.indicator_rows:
         row += 1
         for column, text in enumerate(entry.cells, start=1):
-            cell = sheet.cell(row=row, column=column, value=text or None)
+            cell = _text(sheet, row, column, text)
             cell.border = _BORDER
             cell.alignment = _WRAP
         if entry.view is None:
@@ -90,7 +103,7 @@ def _task_sheet(sheet: Worksheet, report: PlanReport) -> None:
     for entry in report.task_rows:
         row += 1
         for column, text in enumerate(entry.cells, start=1):
-            cell = sheet.cell(row=row, column=column, value=text or None)
+            cell = _text(sheet, row, column, text)
             cell.border = _BORDER
             cell.alignment = _WRAP
         sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top", indent=entry.depth * 2)
@@ -117,7 +130,7 @@ def to_xlsx(report: PlanReport) -> bytes:
     indicators.title = INDICATOR_SHEET
     _indicator_sheet(indicators, report)
     _task_sheet(workbook.create_sheet(TASK_SHEET), report)
-    workbook.properties.title = report.title
+    workbook.properties.title = xml_safe(report.title)
     workbook.properties.creator = "DVC Pulse"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -13,12 +13,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.tasks.domain.text import MultiLine, UnixNewlines
+
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
 PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 TaskId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 LiveCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
-LongText = Annotated[str, StringConstraints(max_length=20_000, strip_whitespace=True)]
+Text = Annotated[str, UnixNewlines, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True), MultiLine]
+LongText = Annotated[str, UnixNewlines, StringConstraints(max_length=20_000, strip_whitespace=True), MultiLine]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Location = tuple[str | int, ...]
 

@@ -5,26 +5,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 
 from services.tasks.domain.report import TASK_HEADERS, PlanReport, report_document
+from services.tasks.domain.text import csv_cell
 
 
 def to_csv(report: PlanReport) -> bytes:
-    """Two tables one after the other (indicators, then tasks), each under a title row."""
+    """Two tables one after the other (indicators, then tasks), each under a title row. Every field goes
+    through `csv_cell`: stored text may hold control characters or start like a formula."""
+    rows: list[Sequence[str]] = [
+        [report.title],
+        [report.generated_label],
+        [],
+        ["I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU (PHỤ LỤC I)"],
+        report.indicator_headers,
+        *(row.cells for row in report.indicator_rows),
+        [],
+        ["II. TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ"],
+        TASK_HEADERS,
+        *(task.cells for task in report.task_rows),
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([report.title])
-    writer.writerow([report.generated_label])
-    writer.writerow([])
-    writer.writerow(["I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU (PHỤ LỤC I)"])
-    writer.writerow(report.indicator_headers)
-    for row in report.indicator_rows:
-        writer.writerow(row.cells)
-    writer.writerow([])
-    writer.writerow(["II. TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ"])
-    writer.writerow(TASK_HEADERS)
-    for task in report.task_rows:
-        writer.writerow(task.cells)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -10,6 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 from services.contracts.timebounds import BoundedDate
 from services.tasks.domain.plan import LongText, PlanId, TaskId, Text, UnitCode
 from services.tasks.domain.tasks import TaskStatus
+from services.tasks.domain.text import MultiLine, SingleLine, UnixNewlines
 
 Percent = Annotated[int, Field(ge=0, le=100, strict=True, description="Whole percent, 0-100")]
 Period = Annotated[
@@ -17,8 +18,12 @@ Period = Annotated[
     StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$"),
     Field(description="Reporting period: 2026, 2026-H1, 2026-Q2 or 2026-05", examples=["2026-Q2"]),
 ]
-Reporter = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-EvidenceText = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
+Reporter = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), SingleLine]
+EvidenceText = Annotated[
+    str, UnixNewlines, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True), MultiLine
+]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True), SingleLine]
+"""One line: a title or a section; free text (summary, content, evidence, note, reason) may hold line breaks."""
 
 
 class _Input(BaseModel):
@@ -52,7 +57,7 @@ class TaskReportIn(_Input):
 class TaskPatch(_Input):
     status: TaskStatus | None = Field(default=None, description="not_started, in_progress or done")
     progress_percent: Percent | None = None
-    title: Text | None = Field(default=None, description="Admin only")
+    title: Title | None = Field(default=None, description="Admin only")
     owner: UnitCode | None = Field(default=None, description="Admin only")
     collaborators: list[UnitCode] | None = Field(default=None, description="Admin only")
     deadline: BoundedDate | None = Field(default=None, description="Admin only; a date in 2000-2100")
@@ -74,8 +79,8 @@ class TaskCreate(_Input):
     plan_id: PlanId | None = Field(default=None, description="Default: the default plan")
     id: TaskId
     parent: TaskId | None = None
-    section: Text = "Nhiệm vụ bổ sung"
-    title: Text
+    section: Title = "Nhiệm vụ bổ sung"
+    title: Title
     content: LongText = ""
     owner: UnitCode
     collaborators: list[UnitCode] = []
