@@ -87,18 +87,22 @@ def map_records(payload: Payload, store: DossierStore, context: Context, window:
     return results
 
 
-def dvcqg_source(key: KeySpec) -> str:
+def dvcqg_source(key: KeySpec, default: str) -> str:
     """The source of the events a key's portal payloads imply: its exact source ending in `:dvcqg`, else its
-    first exact source; a key bound only to prefixes cannot name one (403)."""
+    first exact source, else `default` if its prefixes allow it (403 otherwise)."""
     exact = [source for source in key.sources if not source.endswith("*")]
-    if not exact:
-        raise Rejected(
-            403,
-            Reason.FORBIDDEN_SOURCE,
-            f"key {key.name!r} is bound only to source prefixes ({', '.join(key.sources)}); portal payloads need a "
-            "key bound to an exact source: `dvc-pulse ingest keys add --source urn:dvc:<centre>:dvcqg`",
-        )
-    return next((source for source in exact if source.endswith(DVCQG_SOURCE_SUFFIX)), exact[0])
+    if exact:
+        return next((source for source in exact if source.endswith(DVCQG_SOURCE_SUFFIX)), exact[0])
+    if key.allows(default):
+        return default
+    raise Rejected(
+        403,
+        Reason.FORBIDDEN_SOURCE,
+        f"key {key.name!r} is bound only to source prefixes ({', '.join(key.sources)}) that do not cover "
+        f"{default!r}; portal payloads need a key bound to an exact source: "
+        "`dvc-pulse ingest keys add --source urn:dvc:<centre>:dvcqg`",
+        extensions={"forbidden_sources": [default]},
+    )
 
 
 def parse_body(body: bytes, max_records: int) -> Payload:
@@ -124,14 +128,15 @@ class PortalSync:
     store: DossierStore
     mapping: MappingFile
     max_records: int
+    default_source: str
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def receive(self, key: KeySpec, body: bytes) -> dict[str, Any]:
         """The portal-style answer, once JetStream stored every event; or raise Rejected (400, 403, 422, 503)."""
         try:
-            source = dvcqg_source(key)
             payload = parse_body(body, self.max_records)
+            source = dvcqg_source(key, self.default_source)
         except Rejected as rejection:
             self.ingest.metrics.rejected(INGRESS, rejection.reason, {})
             raise

@@ -55,7 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         time_rules=settings.time_rules,
     )
     store = DossierStore(settings.dvcqg_state_path)
-    sync = PortalSync(ingest, store, MappingFile(settings.dvcqg_mapping_path), settings.dvcqg_max_records)
+    sync = PortalSync(
+        ingest,
+        store,
+        MappingFile(settings.dvcqg_mapping_path),
+        settings.dvcqg_max_records,
+        settings.dvcqg_default_source,
+    )
     register_ingress(broker, ingest, settings.request_subject, settings.request_queue, settings.max_body_bytes)
     return build_service_app(
         service="ingest",

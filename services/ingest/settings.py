@@ -50,6 +50,12 @@ class Settings(ServiceSettings):
     dvcqg_state_file: Path | None = Field(
         default=None, description="What is remembered of the portal's dossiers (default: $DVC_VAR_DIR/dvcqg.sqlite)"
     )
+    dvcqg_default_source: str = Field(
+        default="urn:dvc:lam-thao:dvcqg",
+        min_length=1,
+        max_length=512,
+        description="Source of portal payloads sent with a key bound only to prefixes (that cover it)",
+    )
     dvcqg_max_records: int = Field(default=1000, gt=0, description="Records in one portal payload")
     request_subject: str = INGEST_REQUEST
     request_queue: str = "dvc-ingest"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from services.ingest.domain.dvcqg_tables import MappingTables
+
+logger = logging.getLogger("dvc_pulse.ingest.dvcqg")
 
 
 class MappingFileError(Exception):
@@ -14,7 +17,7 @@ class MappingFileError(Exception):
 
 
 class MappingFile:
-    """`path` None or missing: the default tables (no agency known, so every record is refused with code 4
+    """An invalid file is logged and ignored (the tables in force stay). `path` None or missing: the default tables (no agency known, so every record is refused with code 4
     until the file names the centre's agencies or a default)."""
 
     def __init__(self, path: Path | None) -> None:
@@ -28,8 +31,11 @@ class MappingFile:
         info = self.path.stat()
         stamp = (info.st_mtime_ns, info.st_size)
         if stamp != self._stamp:
-            self._tables = read_tables(self.path)
             self._stamp = stamp
+            try:
+                self._tables = read_tables(self.path)
+            except MappingFileError as error:
+                logger.error("the portal mapping tables were not reloaded (the previous stay in force): %s", error)
         return self._tables
 
 
