@@ -17,8 +17,9 @@ class MappingFileError(Exception):
 
 
 class MappingFile:
-    """An invalid file is logged and ignored (the tables in force stay). `path` None or missing: the default tables (no agency known, so every record is refused with code 4
-    until the file names the centre's agencies or a default)."""
+    """An invalid file is logged and ignored (the tables in force stay). `path` None or missing: the default
+    tables (no agency known, so every record is refused with code 4 until the file names the centre's agencies
+    or a default)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
