@@ -30,7 +30,7 @@ from services.ingest.domain.dvcqg import (
 )
 from services.ingest.domain.dvcqg_events import Context, map_snapshot, map_step
 from services.ingest.domain.keys import KeySpec
-from services.ingest.domain.time_rules import TimeWindow
+from services.ingest.domain.time_rules import TimeRules, TimeWindow
 from services.ingest.domain.validation import FieldError, Mode, Reason, Rejected, check_times, mapping_event
 from services.ingest.handlers import Ingest
 
@@ -115,6 +115,10 @@ def parse_body(body: bytes, max_records: int) -> Payload:
             f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
             extensions={"line": error.lineno, "column": error.colno},
         ) from None
+    return payload_of(document, max_records)
+
+
+def payload_of(document: Any, max_records: int) -> Payload:
     try:
         return read_payload(document, max_records)
     except PayloadError as error:
@@ -141,8 +145,8 @@ class PortalSync:
             self.ingest.metrics.rejected(INGRESS, rejection.reason, {})
             raise
         now = self.clock()
-        context = Context(source, self.mapping.tables(), key.sms_consent, now.replace(microsecond=0))
         window = self.ingest.time_rules.window(now)
+        context = Context(source, self.mapping.tables(), key.sms_consent, now.replace(microsecond=0), window)
         async with self._lock:  # two requests about one dossier must not interleave their memos
             mapped = await asyncio.to_thread(map_records, payload, self.store, context, window)
             events = [event for item in mapped for event in item.events]
@@ -169,3 +173,45 @@ def answer(mapped: Sequence[Mapped], results: Sequence[dict[str, Any]]) -> dict[
     refused = sum(1 for entry in entries if entry["error_code"])
     message = f"{len(entries) - refused} record(s) kept, {refused} refused (see result)"
     return {"error_code": 0, "message": message, "result": entries}
+
+
+@dataclass(frozen=True)
+class PortalLines:
+    """`dvc-pulse import --format dvcqg`: each line is a payload (`{"service": ..., "data": [...]}`) or one bare
+    `DongBoHoSoMC` record; mapped like `POST /v1/dvcqg` with the same memo file, so a file and the HTTP sync
+    of the same centre agree."""
+
+    store: DossierStore
+    mapping: MappingFile
+    source: str
+    sms_consent: bool
+    time_rules: TimeRules
+    max_records: int = 1000
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __call__(self, line: bytes) -> list[tuple[CloudEvent | None, tuple[tuple[str, str], ...]]]:
+        try:
+            payload = self._payload(line)
+        except Rejected as rejection:
+            reasons = [(error.field, error.reason) for error in rejection.errors] or [("(line)", rejection.detail)]
+            return [(None, tuple(reasons))]
+        now = self.clock()
+        window = self.time_rules.window(now)
+        context = Context(self.source, self.mapping.tables(), self.sms_consent, now.replace(microsecond=0), window)
+        derived: list[tuple[CloudEvent | None, tuple[tuple[str, str], ...]]] = []
+        for index, item in enumerate(map_records(payload, self.store, context, window)):
+            if item.outcome.code is not ResultCode.OK:
+                code = item.outcome.dossier_code or "no MaHoSo"
+                where = f"data[{index}] ({code}) error_code {int(item.outcome.code)}"
+                derived.append((None, ((where, item.outcome.message),)))
+            derived.extend((event, ()) for event in item.events)
+        return derived
+
+    def _payload(self, line: bytes) -> Payload:
+        try:
+            document = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            raise Rejected(400, Reason.BROKEN_JSON, f"the line is not valid JSON: {error.msg}") from None
+        if isinstance(document, dict) and "service" not in document and "MaHoSo" in document:
+            document = {"service": SNAPSHOT_SERVICE, "data": [document]}
+        return payload_of(document, self.max_records)

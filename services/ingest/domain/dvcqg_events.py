@@ -29,9 +29,11 @@ from services.ingest.domain.dvcqg import (
     text,
 )
 from services.ingest.domain.dvcqg_tables import DEFAULT_DELIVERIES, MappingTables, name_key
+from services.ingest.domain.time_rules import TimeWindow
 
 DATED_EXTENSION = "dvcqgdated"
 MAX_TEXT = 2000
+MAX_FEE_DIGITS = 15  # VND: larger is not a fee (and a very long digit string is slow to convert)
 _ENDINGS = {
     Status.NOT_ACCEPTED: (EventType.DOSSIER_REJECTED, "Hồ sơ không được tiếp nhận"),
     Status.WITHDRAWN: (EventType.DOSSIER_WITHDRAWN, "Công dân rút hồ sơ"),
@@ -46,6 +48,7 @@ class Context:
     tables: MappingTables
     sms_consent: bool
     received_at: datetime
+    window: TimeWindow | None = None  # a step's time outside it is not remembered (it would date statuses)
 
 
 @dataclass
@@ -220,7 +223,7 @@ def _fee(record: Mapping[str, Any]) -> int:
     for item in items(record, "DanhSachLePhi"):
         for name in ("SoTien", "MucLePhi", "LePhi"):
             value = text(item, name).replace(".", "").replace(",", "")
-            if value.isdigit():
+            if value.isdigit() and len(value) <= MAX_FEE_DIGITS:
                 total += int(value)
                 break
     return total
@@ -271,6 +274,9 @@ def map_step(record: Mapping[str, Any], memo: DossierMemo | None, context: Conte
         if at is None:
             raise RecordError(ResultCode.INVALID_RECORD, "ThoiDiemXuLy: required")
         step_status = status(record, "TrangThai")
+        window = context.window
+        if window is not None and not window.earliest <= at <= window.latest:
+            raise RecordError(ResultCode.REFUSED_BY_RULES, f"ThoiDiemXuLy: {stamp(at)} is outside the accepted times")
     except RecordError as error:
         return RecordOutcome(code, error.code, error.reason)
     memo = replace(memo or DossierMemo())
