@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import orjson
 from nats.js import JetStreamContext
+from typer.testing import CliRunner
 
+from services.ingest.cli import app
 from services.ingest.domain.keys import KeySpec
 from services.runtime.api_keys import hash_key
 from services.runtime.embedded_nats import EmbeddedNats
@@ -132,3 +134,37 @@ async def test_portal_payloads_get_503_with_retry_after_when_nats_is_down_then_2
     assert refused.headers["content-type"] == "application/problem+json"
     assert added(retried) == [1]
     assert added(again) == [0]
+
+
+async def test_events_carry_the_phone_and_consent_only_when_the_key_was_added_with_sms_consent(
+    nats_server: EmbeddedNats, jetstream: JetStreamContext, tmp_path: Path
+) -> None:
+    env = {"DVC_VAR_DIR": str(tmp_path)}
+    added_keys = {
+        name: CliRunner().invoke(
+            app, ["keys", "add", "--name", name, "--source", f"urn:dvc:{name}:dvcqg", *flags], env=env
+        )  # noqa: E501
+        for name, flags in (("with-consent", ["--sms-consent"]), ("without", []))
+    }
+    assert all(result.exit_code == 0 for result in added_keys.values()), added_keys
+    listed = CliRunner().invoke(app, ["keys", "list"], env=env)
+    assert "SMS consent collected" in listed.output
+    code = f"H04-{uuid.uuid4().hex[:10]}"
+    subscription = await jetstream.subscribe("dvc.events.dossier.accepted", ordered_consumer=True)
+    settings = make_settings(nats_server.url, tmp_path, keys=[], dvcqg_mapping_file=Path(MAPPING_FILE))
+    async with running_app(settings) as client:
+        for name, result in added_keys.items():
+            key = result.stdout.strip().split()[-1]
+            assert added(await send(client, snapshots(snapshot_record(f"{code}-{name}")), key=key)) == [1]
+    applicants = {}
+    while len(applicants) < 2:
+        message = await subscription.next_msg(timeout=10)
+        event = orjson.loads(message.data)
+        if event["subject"].startswith(code):
+            applicants[event["source"]] = event["data"]["applicant"]
+    await subscription.unsubscribe()
+
+    assert applicants["urn:dvc:with-consent:dvcqg"]["phone"] == "0912345678"
+    assert applicants["urn:dvc:with-consent:dvcqg"]["sms_consent"] is True
+    assert "phone" not in applicants["urn:dvc:without:dvcqg"]
+    assert applicants["urn:dvc:without:dvcqg"]["sms_consent"] is False

@@ -4,9 +4,12 @@ record handling with the SQLite memo (services.ingest.dvcqg_sync.map_records).""
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from services.ingest.adapters.dvcqg_store import DossierStore
 from services.ingest.adapters.dvcqg_tables import read_tables
@@ -193,3 +196,30 @@ def test_a_memo_survives_the_store_when_it_is_saved_and_read_back(tmp_path: Path
 
     assert store.load(PORTAL_SOURCE, [CODE]) == {CODE: memo}
     assert store.load("urn:dvc:other:dvcqg", [CODE]) == {}
+
+
+def test_the_guides_example_maps_to_six_events_when_taken_from_the_guide() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "integration-dvcqg.md").read_text(encoding="utf-8")
+    body = re.findall(r"<<'EOF'\n(.*?)\nEOF", guide, flags=re.DOTALL)[0]
+    payload = read_payload(orjson.loads(body), max_records=10)
+
+    outcome = map_snapshot(payload.records[0], None, context())
+
+    assert (outcome.code, outcome.message) == (ResultCode.OK, "6 event(s)")
+
+
+def test_a_fee_of_thousands_of_digits_is_ignored_when_the_system_sends_one() -> None:
+    record = snapshot_record(TrangThaiHoSo="6", DanhSachLePhi=[{"SoTien": "9" * 5000}, {"MucLePhi": "20.000"}])
+
+    asked = map_snapshot(record, None, context()).events[-1]
+
+    assert asked["data"]["fee_amount"] == 20000
+
+
+def test_a_step_outside_the_time_rules_is_refused_and_not_remembered_when_its_time_is_implausible() -> None:
+    window = TimeRules().window(datetime.now(UTC))
+    bounded = Context(PORTAL_SOURCE, TABLES, False, RECEIVED, window)
+
+    outcome = map_step(step(ThoiDiemXuLy="00010101000000", TrangThai="6"), None, bounded)
+
+    assert (outcome.code, outcome.memo) == (ResultCode.REFUSED_BY_RULES, None)
