@@ -143,7 +143,7 @@ async def test_events_carry_the_phone_and_consent_only_when_the_key_was_added_wi
     added_keys = {
         name: CliRunner().invoke(
             app, ["keys", "add", "--name", name, "--source", f"urn:dvc:{name}:dvcqg", *flags], env=env
-        )  # noqa: E501
+        )
         for name, flags in (("with-consent", ["--sms-consent"]), ("without", []))
     }
     assert all(result.exit_code == 0 for result in added_keys.values()), added_keys
