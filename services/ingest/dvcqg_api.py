@@ -63,24 +63,34 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many requests with this key; retry after `Retry-After` seconds", "content": _PROBLEM},
     503: {"description": "The event log is unavailable; retry after `Retry-After` seconds", "content": _PROBLEM},
 }
-_REQUEST_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["service", "data"],
-                    "properties": {
-                        "service": {"type": "string", "enum": ["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]},
-                        "isUpdating": {},
-                        "data": {"type": "array", "items": {"type": "object"}},
-                    },
+
+
+def _request_body(max_records: int) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["service", "data"],
+                        "properties": {
+                            "service": {"type": "string", "enum": ["DongBoHoSoMC", "CapNhatTienDoHoSoMC"]},
+                            "isUpdating": {},
+                            "data": {
+                                "type": "array",
+                                "maxItems": max_records,
+                                "items": {
+                                    "description": "A record (an object, every field a string); anything else is "
+                                    "refused alone with error_code 1"
+                                },
+                            },
+                        },
+                    }
                 }
-            }
-        },
+            },
+        }
     }
-}
 
 
 def dvcqg_router(ingest: Ingest, sync: PortalSync, store: DossierStore, max_body_bytes: int) -> APIRouter:
@@ -93,7 +103,7 @@ def dvcqg_router(ingest: Ingest, sync: PortalSync, store: DossierStore, max_body
         description=_DESCRIPTION,
         response_model=PortalAnswer,
         responses=_RESPONSES,
-        openapi_extra=_REQUEST_BODY,
+        openapi_extra=_request_body(sync.max_records),
     )
     async def post_portal_payload(request: Request, key: KeySpec = producer) -> Response:
         try:
