@@ -49,6 +49,7 @@ async def test_five_snapshots_out_of_order_and_twice_store_each_event_once_when_
         step_answer = await send(client, steps(step(code)))
         twice = await send(client, snapshots(first, second, third, fourth, fifth))
         stored = await stream_count(jetstream) - before
+        metrics = (await client.get("/metrics")).text
 
     assert [added(answer) for answer in out_of_order] == [[4], [0], [2], [0], [0]]
     assert added(step_answer) == [1]
@@ -59,6 +60,8 @@ async def test_five_snapshots_out_of_order_and_twice_store_each_event_once_when_
     assert late["error_code"] == 0
     assert late["result"][0]["error_code"] == 0
     assert "recorded as an anomaly" in late["result"][0]["message"]
+    assert 'dvc_ingest_dvcqg_records_total{result="regressed",service="DongBoHoSoMC"} 7.0' in metrics
+    assert 'dvc_ingest_dvcqg_records_total{result="kept",service="DongBoHoSoMC"} 3.0' in metrics
 
 
 async def test_a_record_that_cannot_be_mapped_gets_its_code_when_the_others_are_stored(

@@ -190,3 +190,11 @@ class RecordOutcome:
     events: Sequence[dict[str, Any]] = ()
     memo: DossierMemo | None = None
     unmapped_procedure: tuple[str, str] | None = None
+    regressed: bool = False
+
+    @property
+    def result_label(self) -> str:
+        """The bounded metric label: `kept`, `regressed`, or the refusal's name (`unknown_agency`)."""
+        if self.code is ResultCode.OK:
+            return "regressed" if self.regressed else "kept"
+        return self.code.name.lower()

@@ -115,7 +115,7 @@ def _map_snapshot(code: str, record: Mapping[str, Any], memo: DossierMemo, conte
         memo.anomalies += 1
         memo.last_anomaly = f"status {now.value} after {memo.status}"
         message = f"TrangThaiHoSo {now.value} goes back from {memo.status}: recorded as an anomaly, nothing added"
-        return RecordOutcome(code, ResultCode.OK, message, (), memo)
+        return RecordOutcome(code, ResultCode.OK, message, (), memo, regressed=True)
     procedure_code, unmapped = _procedure(record, context.tables)
     agency = _agency(record, "DonViXuLy", context.tables)
     channel = context.tables.channel(text(record, "KenhThucHien"), text(record, "HinhThuc"))
@@ -197,8 +197,8 @@ def _original_due(record: Mapping[str, Any]) -> datetime | None:
 
 
 def _supplement_items(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    dated = [(date(item, "NgayBoSung"), item) for item in items(record, "DanhSachHoSoBoSung")]
-    return [item for at, item in sorted((pair for pair in dated if pair[0] is not None), key=lambda p: p[0])]  # type: ignore[arg-type, return-value]
+    dated = [(at, item) for item in items(record, "DanhSachHoSoBoSung") if (at := date(item, "NgayBoSung")) is not None]
+    return [item for _at, item in sorted(dated, key=lambda pair: pair[0])]
 
 
 def _supplements(dossier: _Dossier, record: Mapping[str, Any]) -> None:
