@@ -147,12 +147,12 @@ class PortalSync:
         now = self.clock()
         window = self.ingest.time_rules.window(now)
         context = Context(source, self.mapping.tables(), key.sms_consent, now.replace(microsecond=0), window)
-        async with self._lock:  # two requests about one dossier must not interleave their memos
+        async with self._lock:  # two requests about one dossier must not interleave reading and saving its memo
             mapped = await asyncio.to_thread(map_records, payload, self.store, context, window)
-            for item in mapped:
-                self.ingest.metrics.portal_records.labels(payload.service, item.outcome.result_label).inc()
-            events = [event for item in mapped for event in item.events]
-            document = await self.ingest.publish(events, key, INGRESS) if events else {"results": []}
+        for item in mapped:
+            self.ingest.metrics.portal_records.labels(payload.service, item.outcome.result_label).inc()
+        events = [event for item in mapped for event in item.events]
+        document = await self.ingest.publish(events, key, INGRESS) if events else {"results": []}
         return answer(mapped, document["results"])
 
 
