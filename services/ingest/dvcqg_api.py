@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -20,6 +20,7 @@ from services.ingest.replies import to_problem
 
 DVCQG_PATH = "/v1/dvcqg"
 UNMAPPED_PATH = "/v1/dvcqg/unmapped"
+ANOMALIES_PATH = "/v1/dvcqg/anomalies"
 
 
 class RecordResult(BaseModel):
@@ -43,6 +44,15 @@ class UnmappedProcedureOut(BaseModel):
     dossiers: int
     first_seen: str
     last_seen: str
+
+
+class RegressedDossierOut(BaseModel):
+    source: str
+    dossier_code: str
+    status: str | None
+    anomalies: int
+    last_anomaly: str | None
+    updated_at: str
 
 
 _DESCRIPTION = """The national public-service portal's dossier-sync payloads, exactly as a one-stop system sends
@@ -122,5 +132,18 @@ def dvcqg_router(ingest: Ingest, sync: PortalSync, store: DossierStore, max_body
     async def unmapped_procedures(key: KeySpec = producer) -> list[UnmappedProcedureOut]:
         rows = await asyncio.to_thread(store.unmapped)
         return [UnmappedProcedureOut(**vars(row)) for row in rows if key.allows(row.source)]
+
+    @router.get(
+        ANOMALIES_PATH,
+        summary="Dossiers whose portal snapshots went back to an earlier status (recorded, no event added)",
+        response_model=list[RegressedDossierOut],
+        responses={401: _RESPONSES[401]},
+    )
+    async def regressed_dossiers(
+        key: KeySpec = producer, limit: int = Query(100, ge=1, le=1000)
+    ) -> list[RegressedDossierOut]:
+        rows = await asyncio.to_thread(store.regressed, limit * 10)
+        allowed = [row for row in rows if key.allows(row.source)][:limit]
+        return [RegressedDossierOut(**vars(row)) for row in allowed]
 
     return router

@@ -50,6 +50,7 @@ async def test_five_snapshots_out_of_order_and_twice_store_each_event_once_when_
         twice = await send(client, snapshots(first, second, third, fourth, fifth))
         stored = await stream_count(jetstream) - before
         metrics = (await client.get("/metrics")).text
+        anomalies = await client.get("/v1/dvcqg/anomalies", headers={"authorization": f"Bearer {PORTAL_KEY}"})
 
     assert [added(answer) for answer in out_of_order] == [[4], [0], [2], [0], [0]]
     assert added(step_answer) == [1]
@@ -62,6 +63,9 @@ async def test_five_snapshots_out_of_order_and_twice_store_each_event_once_when_
     assert "recorded as an anomaly" in late["result"][0]["message"]
     assert 'dvc_ingest_dvcqg_records_total{result="regressed",service="DongBoHoSoMC"} 7.0' in metrics
     assert 'dvc_ingest_dvcqg_records_total{result="kept",service="DongBoHoSoMC"} 3.0' in metrics
+    [regressed] = [row for row in anomalies.json() if row["dossier_code"] == code]
+    assert (regressed["status"], regressed["anomalies"]) == ("10", 7)
+    assert regressed["last_anomaly"] == "status 9 after 10"
 
 
 async def test_a_record_that_cannot_be_mapped_gets_its_code_when_the_others_are_stored(

@@ -30,6 +30,7 @@ ACCESS: dict[str, dict[tuple[str, str], str]] = {
         ("POST", "/v1/events"): "producerKey",
         ("POST", "/v1/dvcqg"): "producerKey",
         ("GET", "/v1/dvcqg/unmapped"): "producerKey",  # national procedure codes and names, per source
+        ("GET", "/v1/dvcqg/anomalies"): "producerKey",  # dossier codes and statuses, per source
     },
     "indicators": {
         # Aggregates and dossier clocks: agency and officer codes, no names, phones or reporters.

@@ -34,6 +34,16 @@ class UnmappedProcedure:
 
 
 @dataclass(frozen=True)
+class RegressedDossier:
+    source: str
+    dossier_code: str
+    status: str | None
+    anomalies: int
+    last_anomaly: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class Unmapped:
     procedure_code: str
     name: str
@@ -102,3 +112,20 @@ class DossierStore:
             ).fetchall()
         allowed = None if sources is None else set(sources)
         return [UnmappedProcedure(*row) for row in rows if allowed is None or row[0] in allowed]
+
+    def regressed(self, limit: int) -> list[RegressedDossier]:
+        """Dossiers whose snapshots went back at least once, the most recently updated first."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT source, dossier_code, memo, updated_at FROM dvcqg_dossiers "
+                "WHERE memo NOT LIKE '%\"anomalies\": 0,%' ORDER BY updated_at DESC, source, dossier_code"
+            )
+            found = []
+            for source, code, text, updated_at in rows:
+                memo = _memo_from(text)
+                if memo.anomalies:
+                    status = None if memo.status is None else memo.status.value
+                    found.append(RegressedDossier(source, code, status, memo.anomalies, memo.last_anomaly, updated_at))
+                if len(found) >= limit:
+                    break
+        return found
