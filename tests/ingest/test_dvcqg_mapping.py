@@ -223,3 +223,13 @@ def test_a_step_outside_the_time_rules_is_refused_and_not_remembered_when_its_ti
     outcome = map_step(step(ThoiDiemXuLy="00010101000000", TrangThai="6"), None, bounded)
 
     assert (outcome.code, outcome.memo) == (ResultCode.REFUSED_BY_RULES, None)
+
+
+def test_payment_is_not_dated_before_its_request_when_the_only_processing_step_came_earlier() -> None:
+    earlier_step = map_step(step(TrangThai="4", ThoiDiemXuLy="20260302100000"), None, context()).memo
+    asked = map_snapshot(snapshot_record(TrangThaiHoSo="6"), earlier_step, context())
+    later = context(received=datetime(2026, 3, 11, tzinfo=UTC))
+    paid = map_snapshot(snapshot_record(TrangThaiHoSo="4"), asked.memo, later).events[-1]
+
+    assert (kinds([paid]), paid[DATED_EXTENSION]) == (["paid"], "received")
+    assert paid["time"] > asked.events[-1]["time"]

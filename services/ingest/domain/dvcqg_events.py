@@ -77,15 +77,25 @@ class _Dossier:
             event[DATED_EXTENSION] = dated
         self.events.append(event)
 
-    def add_undated(self, kind: EventType, status_code: Status, data: Mapping[str, Any]) -> None:
-        """Dated as first given (remembered), else by a step with this status, else by the receive time."""
+    def add_undated(
+        self, kind: EventType, status_code: Status, data: Mapping[str, Any], not_before: datetime | None = None
+    ) -> datetime:
+        """Dated as first given (remembered), else by a step with this status (not before `not_before`), else by
+        the receive time. Returns the time given."""
         known = self.memo.assigned.get(kind.value)
         if known is None:
             step = self.memo.step_times.get(status_code.value)
-            known = f"step {step}" if step else f"received {self.context.received_at.isoformat()}"
+            usable = step is not None and (not_before is None or datetime.fromisoformat(step) >= not_before)
+            known = f"step {step}" if usable else f"received {self.context.received_at.isoformat()}"
             self.memo.assigned[kind.value] = known
         dated, at = known.split(" ", 1)
-        self.add(kind, datetime.fromisoformat(at), data, dated)
+        moment = datetime.fromisoformat(at)
+        self.add(kind, moment, data, dated)
+        return moment
+
+    def assigned_time(self, kind: EventType) -> datetime | None:
+        known = self.memo.assigned.get(kind.value)
+        return None if known is None else datetime.fromisoformat(known.split(" ", 1)[1])
 
 
 def pseudonym(name: str) -> str:
@@ -233,9 +243,10 @@ def _payment(dossier: _Dossier, record: Mapping[str, Any], now: Status) -> None:
     fee = {"fee_amount": _fee(record)}
     if now is Status.PAYMENT_REQUESTED:
         dossier.add_undated(EventType.DOSSIER_PAYMENT_REQUESTED, now, fee)
-    elif now in _AFTER_PAYMENT and EventType.DOSSIER_PAYMENT_REQUESTED.value in dossier.memo.assigned:
+    elif now in _AFTER_PAYMENT and (asked := dossier.assigned_time(EventType.DOSSIER_PAYMENT_REQUESTED)):
         paid_online = text(record, "DuocThanhToanTrucTuyen").lower() in {"1", "true"}
-        dossier.add_undated(EventType.DOSSIER_PAID, Status.PROCESSING, {**fee, "paid_online": paid_online})
+        data = {**fee, "paid_online": paid_online}
+        dossier.add_undated(EventType.DOSSIER_PAID, Status.PROCESSING, data, not_before=asked)
 
 
 def _ending(dossier: _Dossier, record: Mapping[str, Any], now: Status) -> None:
