@@ -126,7 +126,7 @@ class Importer:
             else:
                 report.reject(record)
                 checkpoint.rejected += 1
-            if since_checkpoint >= self.batch_size:
+            if since_checkpoint >= self.batch_size and record.ends_line:  # the checkpoint covers whole lines
                 await self._commit(batch, source, checkpoint, path, report)
                 batch, since_checkpoint = [], 0
         await self._commit(batch, source, checkpoint, path, report)

@@ -7,14 +7,24 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import nats
 import orjson
+import pytest
 from click.testing import Result
 from nats.js import JetStreamContext
 
+from services.ingest.adapters.checkpoint import CheckpointStore
+from services.ingest.adapters.dvcqg_store import DossierStore
+from services.ingest.adapters.dvcqg_tables import MappingFile
+from services.ingest.adapters.publisher import JetStreamPublisher
+from services.ingest.adapters.records import Format
+from services.ingest.domain.time_rules import TimeRules
+from services.ingest.dvcqg_sync import PortalLines
+from services.ingest.importing import ImportAborted, Importer
 from services.runtime.embedded_nats import EmbeddedNats
 from tests.ingest.conftest import stream_count
-from tests.ingest.dvcqg_records import MAPPING_FILE, life, snapshot_record, snapshots, step, steps
-from tests.ingest.test_import import cli, runner
+from tests.ingest.dvcqg_records import MAPPING_FILE, PORTAL_SOURCE, life, snapshot_record, snapshots, step, steps
+from tests.ingest.test_import import _FailsOnSecondBatch, cli, runner
 
 
 async def _import(nats_server: EmbeddedNats, var_dir: Path, *args: str) -> Result:
@@ -59,3 +69,37 @@ async def test_portal_file_imports_every_snapshot_and_reports_refused_records_wh
     assert "Resumed after line 6" in again.output
     assert f"{path}: 0 accepted, 6 duplicate" in again.output
     assert await stream_count(jetstream) == before + 7
+
+
+async def test_every_event_of_a_line_is_stored_after_a_resume_when_the_import_stopped_just_after_that_line(
+    nats_server: EmbeddedNats, jetstream: JetStreamContext, tmp_path: Path
+) -> None:
+    code = f"H04-{uuid.uuid4().hex[:10]}"
+    path = tmp_path / "wide.jsonl"
+    path.write_bytes(
+        _lines(
+            *(
+                snapshots(record)
+                for record in (life(code)[4], snapshot_record(f"{code}-2"), snapshot_record(f"{code}-3"))
+            )
+        )
+    )
+    checkpoints = CheckpointStore(tmp_path / "checkpoints")
+    lines = PortalLines(
+        DossierStore(tmp_path / "dvcqg.sqlite"), MappingFile(Path(MAPPING_FILE)), PORTAL_SOURCE, False, TimeRules()
+    )
+    client = await nats.connect(nats_server.url)
+    before = await stream_count(jetstream)
+    try:
+        failing = Importer(_FailsOnSecondBatch(client), checkpoints, 2, publish_attempts=1, portal_lines=lines)
+        with pytest.raises(ImportAborted, match="resume after line 1"):
+            await failing.run(path, Format.DVCQG)
+        resumed = await Importer(JetStreamPublisher(lambda: client, 5), checkpoints, 2, portal_lines=lines).run(
+            path, Format.DVCQG
+        )
+    finally:
+        await client.close()
+
+    assert resumed.resumed_from_line == 1  # the 6 events of line 1 went in one batch: no checkpoint inside it
+    assert resumed.accepted == 2
+    assert await stream_count(jetstream) == before + 8

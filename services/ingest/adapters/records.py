@@ -44,6 +44,7 @@ class Record:
     end_offset: int
     event: CloudEvent | None
     errors: tuple[tuple[str, str], ...] = ()
+    ends_line: bool = True  # False for all but the last of the records one line gives (a checkpoint waits)
 
 
 class LineSource:
@@ -93,8 +94,9 @@ def dvcqg_records(source: LineSource, map_line: LineMapper) -> Iterator[Record]:
     for raw in source:
         if not raw.strip():
             continue
-        for event, errors in map_line(raw):
-            yield Record(source.line, source.offset, event, errors)
+        derived = map_line(raw)
+        for index, (event, errors) in enumerate(derived):
+            yield Record(source.line, source.offset, event, errors, ends_line=index == len(derived) - 1)
 
 
 def read_header(path: Path) -> list[str]:
