@@ -29,7 +29,8 @@ app.add_typer(keys_app, name="keys")
 
 
 def _rights(spec: KeySpec) -> str:
-    return f"may send {', '.join(spec.sources)}"
+    consent = "; SMS consent collected" if spec.sms_consent else ""
+    return f"may send {', '.join(spec.sources)}{consent}"
 
 
 def _keys_cli() -> KeysCli[KeySpec]:
@@ -74,6 +75,12 @@ def add_key(
         ..., "--source", help="A source the key may send: exact, or a prefix ending in * (repeat the option)"
     ),
     expires: str = typer.Option(None, "--expires", help=EXPIRES_HELP),
+    sms_consent: bool = typer.Option(
+        False,
+        "--sms-consent",
+        help="The source collected the applicants' SMS consent: events from its portal payloads carry the phone "
+        "(default: no consent, no SMS)",
+    ),
 ) -> None:
     """Create a key bound to known sources (DVC_INGEST_KNOWN_SOURCES); prints it once (only its SHA-256 is kept)."""
     known = Settings().known_sources
@@ -85,7 +92,11 @@ def add_key(
             param_hint="--source",
         )
     cli = _keys_cli()
-    cli.add(name, lambda key: KeySpec(name=name, sha256=hash_key(key), sources=tuple(sources)), expires)
+    cli.add(
+        name,
+        lambda key: KeySpec(name=name, sha256=hash_key(key), sources=tuple(sources), sms_consent=sms_consent),
+        expires,
+    )
 
 
 register_lifecycle(keys_app, _keys_cli)

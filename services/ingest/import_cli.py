@@ -17,9 +17,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColum
 from services.contracts.nats_users import INGEST
 from services.contracts.streams import EVENTS
 from services.ingest.adapters.checkpoint import CheckpointStore
+from services.ingest.adapters.dvcqg_store import DossierStore
+from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.adapters.publisher import JetStreamPublisher
-from services.ingest.adapters.records import Format, UnreadableFile, detect_format
+from services.ingest.adapters.records import Format, LineMapper, UnreadableFile, detect_format
 from services.ingest.domain.time_rules import TimeRules
+from services.ingest.dvcqg_sync import PortalLines
 from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -54,6 +57,7 @@ async def import_file(
     connect_timeout: float = 10.0,
     time_rules: TimeRules | None = None,
     auth: Mapping[str, Any] | None = None,
+    portal_lines: LineMapper | None = None,
 ) -> ImportReport:
     try:
         client = await connect(servers, connect_timeout, auth)
@@ -65,7 +69,9 @@ async def import_file(
         except NotFoundError:
             raise ImportAborted(f"stream {EVENTS.name} does not exist: run `dvc-pulse streams apply`") from None
         publisher = JetStreamPublisher(lambda: client, timeout=10.0)
-        importer = Importer(publisher, checkpoints, batch_size, time_rules=time_rules or TimeRules())
+        importer = Importer(
+            publisher, checkpoints, batch_size, time_rules=time_rules or TimeRules(), portal_lines=portal_lines
+        )
         if on_progress is not None:
             importer.on_progress = on_progress
         return await importer.run(path, file_format, restart=restart)
@@ -97,12 +103,19 @@ def print_report(report: ImportReport, show_errors: int) -> None:
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="NDJSON or CSV file"),
     nats_url: str = typer.Option(None, "--nats-url", "--url", help="NATS servers (default: $DVC_NATS_URL)"),
-    file_format: str = typer.Option("auto", "--format", help="ndjson, csv, or auto (by the file extension)"),
+    file_format: str = typer.Option(
+        "auto", "--format", help="ndjson, csv, dvcqg (national-portal payloads, one per line), or auto (by extension)"
+    ),
     batch_size: int = typer.Option(500, min=1, max=5000, help="Events published (and checkpointed) together"),
     restart: bool = typer.Option(False, "--restart", help="Ignore the checkpoint and read from the first line"),
     show_errors: int = typer.Option(20, min=0, help="Rejected lines to print"),
+    source: str = typer.Option(None, "--source", help="--format dvcqg: source of the events (default: the setting)"),
+    sms_consent: bool = typer.Option(
+        False, "--sms-consent", help="--format dvcqg: the centre collected the applicants' SMS consent"
+    ),
 ) -> None:
-    """Import CloudEvents (NDJSON, one per line) or CSV rows into DVC_EVENTS, validated like the HTTP ingest.
+    """Import CloudEvents (NDJSON, one per line), CSV rows or national-portal payloads into DVC_EVENTS, validated
+    like the HTTP ingest.
 
     Resumable: a rerun skips the lines already acknowledged.
 
@@ -112,6 +125,16 @@ def import_command(
     servers = [server.strip() for server in (nats_url or settings.nats_url).split(",") if server.strip()]
     checkpoints = CheckpointStore(settings.var_dir / "import-checkpoints")
     fmt = detect_format(file, file_format)
+    portal_lines = None
+    if fmt is Format.DVCQG:
+        portal_lines = PortalLines(
+            DossierStore(settings.dvcqg_state_path),
+            MappingFile(settings.dvcqg_mapping_path),
+            source or settings.dvcqg_default_source,
+            sms_consent,
+            settings.time_rules,
+            settings.dvcqg_max_records,
+        )
     freeze_startup_objects()
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn())
     try:
@@ -133,6 +156,7 @@ def import_command(
                     on_progress=on_progress,
                     time_rules=settings.time_rules,
                     auth=settings.cli_nats_options(servers, user=INGEST.name),
+                    portal_lines=portal_lines,
                 )
             )
     except (ImportAborted, UnreadableFile) as error:

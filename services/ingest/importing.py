@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from services.ingest.adapters.checkpoint import Checkpoint, CheckpointStore
-from services.ingest.adapters.records import Format, LineSource, Record, csv_records, ndjson_records, read_header
+from services.ingest.adapters.records import (
+    Format,
+    LineMapper,
+    LineSource,
+    Record,
+    csv_records,
+    dvcqg_records,
+    ndjson_records,
+    read_header,
+)
 from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
 from services.ingest.domain.time_rules import TimeRules, TimeWindow
 from services.ingest.handlers import EventPublisher
@@ -70,6 +79,7 @@ class Importer:
     on_progress: ProgressCallback = field(default=lambda _report: None)
     time_rules: TimeRules = field(default_factory=TimeRules)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    portal_lines: LineMapper | None = None  # --format dvcqg: maps a line of portal payloads
 
     def _window(self) -> TimeWindow:
         return self.time_rules.window(self.clock())
@@ -79,6 +89,10 @@ class Importer:
             source, checkpoint, report = self._resume(path, file, restart)
             if file_format is Format.CSV:
                 records = csv_records(source, read_header(path) if checkpoint.offset > 0 else None, self._window)
+            elif file_format is Format.DVCQG:
+                if self.portal_lines is None:
+                    raise ImportAborted("--format dvcqg needs the portal mapping (a source and the tables)")
+                records = dvcqg_records(source, self.portal_lines)
             else:
                 records = ndjson_records(source, self._window)
             await self._import(records, source, checkpoint, path, report)
@@ -112,7 +126,7 @@ class Importer:
             else:
                 report.reject(record)
                 checkpoint.rejected += 1
-            if since_checkpoint >= self.batch_size:
+            if since_checkpoint >= self.batch_size and record.ends_line:  # the checkpoint covers whole lines
                 await self._commit(batch, source, checkpoint, path, report)
                 batch, since_checkpoint = [], 0
         await self._commit(batch, source, checkpoint, path, report)

@@ -7,9 +7,13 @@ from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import EVENTS
+from services.ingest.adapters.dvcqg_store import DossierStore
+from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.adapters.keystore import key_store
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.api import EVENTS_PATH, ingest_router
+from services.ingest.dvcqg_api import DVCQG_PATH, dvcqg_router
+from services.ingest.dvcqg_sync import PortalSync
 from services.ingest.handlers import Ingest
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import Settings
@@ -24,7 +28,8 @@ from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 
 DESCRIPTION = """Receives CloudEvents from producer systems (HTTP and NATS request-reply), validates them against
-the event contract, authorises each key's sources, and stores them in the JetStream stream DVC_EVENTS.
+the event contract, authorises each key's sources, and stores them in the JetStream stream DVC_EVENTS. Also takes
+the national portal's dossier-sync payloads as they are (POST /v1/dvcqg, docs/integration-dvcqg.md).
 Start-up does not wait for NATS: until the broker is connected, /readyz and POST /v1/events answer 503."""
 
 
@@ -49,6 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retry_after_seconds=settings.retry_after_seconds,
         time_rules=settings.time_rules,
     )
+    store = DossierStore(settings.dvcqg_state_path)
+    sync = PortalSync(
+        ingest,
+        store,
+        MappingFile(settings.dvcqg_mapping_path),
+        settings.dvcqg_max_records,
+        settings.dvcqg_default_source,
+    )
     register_ingress(broker, ingest, settings.request_subject, settings.request_queue, settings.max_body_bytes)
     return build_service_app(
         service="ingest",
@@ -57,9 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         broker=broker,
         registry=registry,
         checks={"nats": nats_check(broker), "streams": streams_check(broker, [EVENTS.name])},
-        routers=[ingest_router(ingest, settings.max_body_bytes)],
+        routers=[
+            ingest_router(ingest, settings.max_body_bytes),
+            dvcqg_router(ingest, sync, store, settings.max_body_bytes),
+        ],
         connect_in_background=True,
-        body_limits={EVENTS_PATH: settings.max_body_bytes},
+        body_limits={EVENTS_PATH: settings.max_body_bytes, DVCQG_PATH: settings.max_body_bytes},
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
 

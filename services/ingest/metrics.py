@@ -38,6 +38,13 @@ class IngestMetrics:
             buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
         )
 
+        self.portal_records = Counter(
+            "dvc_ingest_dvcqg_records_total",
+            "National-portal records by service and result: kept, regressed (kept as an anomaly), or the refusal code",
+            ["service", "result"],
+            registry=registry,
+        )
+
     def published(self, ingress: str, accepted: Mapping[str, int], duplicates: Mapping[str, int]) -> None:
         for event_type, count in accepted.items():
             self.events.labels(ingress, event_type, "accepted", "").inc(count)

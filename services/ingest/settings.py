@@ -43,6 +43,20 @@ class Settings(ServiceSettings):
     due_horizon_years: int = Field(
         default=10, ge=1, le=50, description="How far after the event's time a due date may lie"
     )
+    dvcqg_mapping_file: Path | None = Field(
+        default=None,
+        description="Mapping tables of the national portal's payloads (default: $DVC_VAR_DIR/dvcqg-mapping.json)",
+    )
+    dvcqg_state_file: Path | None = Field(
+        default=None, description="What is remembered of the portal's dossiers (default: $DVC_VAR_DIR/dvcqg.sqlite)"
+    )
+    dvcqg_default_source: str = Field(
+        default="urn:dvc:lam-thao:dvcqg",
+        min_length=1,
+        max_length=512,
+        description="Source of portal payloads sent with a key bound only to prefixes (that cover it)",
+    )
+    dvcqg_max_records: int = Field(default=1000, gt=0, description="Records in one portal payload")
     request_subject: str = INGEST_REQUEST
     request_queue: str = "dvc-ingest"
 
@@ -53,3 +67,11 @@ class Settings(ServiceSettings):
     @property
     def keys_path(self) -> Path:
         return self.keys_file or self.var_dir / "ingest-keys.json"
+
+    @property
+    def dvcqg_mapping_path(self) -> Path:
+        return self.dvcqg_mapping_file or self.var_dir / "dvcqg-mapping.json"
+
+    @property
+    def dvcqg_state_path(self) -> Path:
+        return self.dvcqg_state_file or self.var_dir / "dvcqg.sqlite"

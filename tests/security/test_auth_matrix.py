@@ -26,7 +26,12 @@ PUBLIC = "public"
 # the AsyncAPI document. /docs, /redoc and /openapi.json are public too and are not in the OpenAPI document.
 OPERATIONS_PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/asyncapi.json")}
 ACCESS: dict[str, dict[tuple[str, str], str]] = {
-    "ingest": {("POST", "/v1/events"): "producerKey"},
+    "ingest": {
+        ("POST", "/v1/events"): "producerKey",
+        ("POST", "/v1/dvcqg"): "producerKey",
+        ("GET", "/v1/dvcqg/unmapped"): "producerKey",  # national procedure codes and names, per source
+        ("GET", "/v1/dvcqg/anomalies"): "producerKey",  # dossier codes and statuses, per source
+    },
     "indicators": {
         # Aggregates and dossier clocks: agency and officer codes, no names, phones or reporters.
         ("GET", "/v1/indicators"): PUBLIC,

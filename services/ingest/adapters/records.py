@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -16,11 +16,14 @@ from services.ingest.domain.time_rules import TimeWindow
 from services.ingest.domain.validation import Mode, Reason, Rejected, check_times, mapping_event, structured_event
 
 WindowNow = Callable[[], TimeWindow]
+# One line of portal payloads -> each derived event, or a refused record's (field, reason) pairs
+LineMapper = Callable[[bytes], Sequence[tuple[CloudEvent | None, tuple[tuple[str, str], ...]]]]
 
 
 class Format(StrEnum):
     NDJSON = "ndjson"
     CSV = "csv"
+    DVCQG = "dvcqg"
 
 
 class UnreadableFile(Exception):
@@ -41,6 +44,7 @@ class Record:
     end_offset: int
     event: CloudEvent | None
     errors: tuple[tuple[str, str], ...] = ()
+    ends_line: bool = True  # False for all but the last of the records one line gives (a checkpoint waits)
 
 
 class LineSource:
@@ -83,6 +87,16 @@ def ndjson_records(source: LineSource, window: WindowNow) -> Iterator[Record]:
             yield Record(source.line, source.offset, _checked(structured_event(raw), window))
         except Rejected as rejection:
             yield Record(source.line, source.offset, None, _errors(rejection))
+
+
+def dvcqg_records(source: LineSource, map_line: LineMapper) -> Iterator[Record]:
+    """Lines of national-portal payloads (docs/integration-dvcqg.md): one record per derived event or refusal."""
+    for raw in source:
+        if not raw.strip():
+            continue
+        derived = map_line(raw)
+        for index, (event, errors) in enumerate(derived):
+            yield Record(source.line, source.offset, event, errors, ends_line=index == len(derived) - 1)
 
 
 def read_header(path: Path) -> list[str]:

@@ -18,9 +18,15 @@ SourcePattern = Annotated[str, StringConstraints(min_length=1, max_length=512, s
 
 
 class KeySpec(StoredKey):
-    """One stored key: `sources` are exact sources or prefixes ending in `*` (`urn:dvc:*`; `*` alone: any)."""
+    """One stored key: `sources` are exact sources or prefixes ending in `*` (`urn:dvc:*`; `*` alone: any);
+    `sms_consent`: see docs/integration-dvcqg.md."""
 
     sources: Annotated[tuple[SourcePattern, ...], Field(min_length=1)]
+    sms_consent: bool = Field(
+        default=False,
+        description="The source collected the applicants' SMS consent (portal payloads carry none): only then do "
+        "the events derived from its portal payloads carry the phone and consent",
+    )
 
     def allows(self, source: str) -> bool:
         return any(source_matches(pattern, source) for pattern in self.sources)
