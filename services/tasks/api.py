@@ -5,6 +5,7 @@ the list of plans is open. Keys are checked before a body is read (services.runt
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
@@ -18,6 +19,7 @@ from services.tasks import api_models as out
 from services.tasks.adapters.xlsx import to_xlsx
 from services.tasks.domain.access import KeySpec, Principal, principal_of
 from services.tasks.domain.errors import TasksError
+from services.tasks.domain.periods import PeriodRequest
 from services.tasks.domain.render import to_csv, to_json, to_markdown
 from services.tasks.domain.requests import IndicatorReportIn, TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import TaskStatus
@@ -188,10 +190,24 @@ def build_router(
         responses=_READ_ERRORS,
         summary="The periodic report (Phụ lục I + Kết quả, Đánh giá; tasks)",
     )
-    async def plan_report(plan: PlanQuery = None, format: Literal["xlsx", "csv", "md", "json"] = "xlsx") -> Response:
-        report = await service.report(plan)
+    async def plan_report(
+        plan: PlanQuery = None,
+        format: Literal["xlsx", "csv", "md", "json"] = "xlsx",
+        period: Annotated[
+            str | None,
+            Query(max_length=10, pattern=PRINTABLE, description="2026, 2026-H1, 2026-Q2 or 2026-05 (the plan's year)"),
+        ] = None,
+        start: Annotated[date | None, Query(alias="from", description="First day (instead of `period`)")] = None,
+        end: Annotated[date | None, Query(alias="to", description="The day after the last one")] = None,
+    ) -> Response:
+        report = await service.report(plan, PeriodRequest(period, start, end))
         renderers = {"xlsx": to_xlsx, "csv": to_csv, "md": lambda r: to_markdown(r).encode(), "json": to_json}
-        name = f"bao-cao-{report.plan.plan_id}-{report.generated_at:%Y%m%d}.{format}"
+        stamp = (
+            f"{report.generated_at:%Y%m%d}"
+            if report.period is None
+            else f"{period or 'ky'}-{report.generated_at:%Y%m%d}"
+        )
+        name = f"bao-cao-{report.plan.plan_id}-{stamp}.{format}"
         return Response(
             renderers[format](report),
             media_type=_REPORT_TYPES[format],

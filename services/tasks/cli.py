@@ -101,13 +101,15 @@ def report(
     format: str = typer.Option("xlsx", "--format", "-f", help="xlsx, csv, md or json"),
     output: Path = typer.Option(None, "--output", "-o", help="File to write (default: stdout; xlsx: a named file)"),
     plan: str = typer.Option(None, help="Plan id (default: the only or default plan)"),
+    period: str = typer.Option(None, help="2026, 2026-H1, 2026-Q2 or 2026-05: as things stood at its end"),
     database_url: str = typer.Option(None, help="Default: $DVC_TASKS_DATABASE_URL or var/tasks.db"),
 ) -> None:
-    """Write the periodic report: Phụ lục I with Kết quả and Đánh giá, then the tasks."""
+    """Write the periodic report: Phụ lục I with Kết quả and Đánh giá, then the tasks (now, or for a period)."""
     from services.runtime.db import create_engine
     from services.tasks.adapters.migrate import upgrade
     from services.tasks.adapters.xlsx import to_xlsx
     from services.tasks.domain.errors import TasksError
+    from services.tasks.domain.periods import PeriodRequest
     from services.tasks.domain.render import to_csv, to_json, to_markdown
     from services.tasks.handlers import TasksService
 
@@ -122,7 +124,7 @@ def report(
             await upgrade(engine)
             default_plan = settings.default_plan or _plan_file_id(settings.resolved_plan_file())
             service = TasksService(engine=engine, timezone=settings.timezone, default_plan=default_plan)
-            document = await service.report(plan)
+            document = await service.report(plan, PeriodRequest(period))
         finally:
             await engine.dispose()
         renderers = {"xlsx": to_xlsx, "csv": to_csv, "json": to_json}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from services.tasks.domain.access import SYSTEM, Principal
 from services.tasks.domain.alerts import due_alerts
 from services.tasks.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tasks.domain.evaluation import value_problem
+from services.tasks.domain.periods import PeriodError, PeriodRequest
 from services.tasks.domain.report import PlanReport, build_report
 from services.tasks.domain.requests import IndicatorReportIn
 from services.tasks.domain.views import IndicatorView, PlanView, Reading
@@ -231,13 +232,24 @@ class TasksService:
             )
 
     # -- report and metrics ------------------------------------------------------------------------------------
-    async def report(self, plan_id: str | None) -> PlanReport:
+    async def report(self, plan_id: str | None, asked: PeriodRequest | None = None) -> PlanReport:
+        """The report as things stand, or (a period inside the plan's year) as they stood at the period's end."""
         today = self.today()
         async with self.engine.connect() as connection:
             plan = await self.plan_in(connection, plan_id)
-            indicators = await plans_store.indicator_views(connection, plan)
-            tasks = await tasks_store.task_views(connection, plan.plan_id, today)
-        return build_report(plan, indicators, tasks, self.now(), self.timezone)
+            try:
+                period = None if asked is None else asked.resolve(plan.meta.year)
+            except PeriodError as error:
+                raise Invalid(error.reason, field=error.field) from None
+            if period is None:
+                indicators = await plans_store.indicator_views(connection, plan)
+                tasks = await tasks_store.task_views(connection, plan.plan_id, today)
+            else:
+                end = datetime.combine(period.end, time(0), ZoneInfo(self.timezone))
+                indicators = await plans_store.indicator_views(connection, plan, known_before=(end, period.end))
+                as_of = min(today, period.last_day)
+                tasks = await tasks_store.task_views(connection, plan.plan_id, as_of, reported_before=end)
+        return build_report(plan, indicators, tasks, self.now(), self.timezone, period)
 
     async def refresh_metrics(self, plan_ids: Sequence[str] | None = None) -> None:
         """Recompute the gauges from the database (after changes, on each scheduler tick and at start-up)."""

@@ -124,3 +124,58 @@ async def test_metrics_come_back_from_the_database_when_the_service_restarts(
     vhxh = 'owner_unit="VHXH",plan="lam-thao-2026",status="overdue"'
     assert _sample(text, "dvc_plan_tasks", vhxh) == 59  # all 59 VHXH tasks (one at 60%) are past 31/12/2026
     assert _sample(text, "dvc_plan_tasks", 'owner_unit="CAX",plan="lam-thao-2026",status="overdue"') == 5  # with V.3.a
+
+
+async def test_report_for_a_quarter_shows_what_was_known_at_its_end_when_reports_came_later(
+    nats_server: EmbeddedNats, jetstream: JetStreamContext, database_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    evidence = {"evidence": "Báo cáo số 12/BC-VHXH", "reporter": "Nguyễn Văn An"}
+    async with running_app(settings_for(nats_server.url, database_url, tmp_path), clock) as api:
+        clock.moment = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)  # in the first quarter
+        await api.post("/v1/indicators/11/reports", json={"value": 7, **evidence}, headers=auth("VHXH"))
+        progress = {"progress_percent": 30, "summary": "Đã khảo sát nhu cầu", "reporter": "An"}
+        await api.post("/v1/tasks/PL2.NV3/reports", json=progress, headers=auth("VHXH"))
+        clock.moment = datetime(2026, 5, 15, 3, 0, tzinfo=UTC)  # in the second
+        await api.post("/v1/indicators/11/reports", json={"value": 12, **evidence}, headers=auth("VHXH"))
+        await api.post("/v1/indicators/5/reports", json={"value": 100, **evidence}, headers=auth("VHXH"))
+        progress = {"progress_percent": 60, "summary": "Đã mua sắm 20 máy tính", "reporter": "An"}
+        await api.post("/v1/tasks/PL2.NV3/reports", json=progress, headers=auth("VHXH"))
+        quarter = await api.get("/v1/reports/plan", params={"format": "json", "period": "2026-Q1"}, headers=auth("KT"))
+        dated = await api.get(
+            "/v1/reports/plan", params={"format": "md", "from": "2026-01-01", "to": "2026-04-01"}, headers=auth("KT")
+        )
+        now = await api.get("/v1/reports/plan", params={"format": "json"}, headers=auth("KT"))
+    assert quarter.status_code == 200, quarter.text
+    q1, current = quarter.json(), now.json()
+    assert q1["title"].endswith("- Quý I/2026")
+    assert (q1["indicators"][10]["result"]["value"], q1["indicators"][4]["result"]) == (7.0, None)
+    assert (current["indicators"][10]["result"]["value"], current["indicators"][4]["result"]["value"]) == (12.0, 100.0)
+    nv3 = {task["id"]: task for task in q1["tasks"]}["PL2.NV3"]
+    assert (nv3["progress_percent"], nv3["latest_report"]["summary"]) == (30, "Đã khảo sát nhu cầu")
+    assert "Kỳ báo cáo từ 01/01/2026 đến 31/03/2026" in dated.text
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"period": "2025-Q4"}, "period"),
+        ({"period": "2026-Q5"}, "period"),
+        ({"from": "2025-12-01"}, "from"),
+        ({"to": "2027-02-01"}, "to"),
+        ({"period": "2026", "from": "2026-01-01"}, "period"),
+    ],
+)
+async def test_report_period_outside_the_plans_year_is_refused_naming_the_field_when_asked(
+    nats_server: EmbeddedNats,
+    jetstream: JetStreamContext,
+    database_url: str,
+    tmp_path: Path,
+    clock: Clock,
+    params: dict[str, str],
+    field: str,
+) -> None:
+    async with running_app(settings_for(nats_server.url, database_url, tmp_path), clock) as api:
+        answer = await api.get("/v1/reports/plan", params={"format": "json", **params}, headers=auth("KT"))
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in answer.json()["errors"]] == [field]

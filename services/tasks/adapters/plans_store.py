@@ -4,7 +4,7 @@ readings (the latest report or live value of each indicator) and their history."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -145,20 +145,21 @@ async def plan(connection: AsyncConnection, plan_id: str) -> PlanView | None:
     return None if row is None else plan_view(row)
 
 
-async def _latest_reports(connection: AsyncConnection, plan_id: str) -> dict[int, Reading]:
+async def _latest_reports(connection: AsyncConnection, plan_id: str, before: datetime | None) -> dict[int, Reading]:
     r = t.indicator_reports
-    newest = sa.select(sa.func.max(r.c.id)).where(r.c.plan_id == plan_id).group_by(r.c.number)
+    newest = sa.select(sa.func.max(r.c.id)).where(r.c.plan_id == plan_id)
+    if before is not None:
+        newest = newest.where(r.c.recorded_at < before)
+    newest = newest.group_by(r.c.number)
     rows = (await connection.execute(sa.select(r).where(r.c.id.in_(newest)))).mappings()
     return {row["number"]: report_reading(row) for row in rows}
 
 
-async def _latest_live(connection: AsyncConnection, plan_id: str) -> dict[int, Reading]:
+async def _latest_live(connection: AsyncConnection, plan_id: str, before: date | None) -> dict[int, Reading]:
     live = t.indicator_live
+    days = live.c.plan_id == plan_id if before is None else (live.c.plan_id == plan_id) & (live.c.day < before)
     newest = (
-        sa.select(live.c.number, sa.func.max(live.c.day).label("day"))
-        .where(live.c.plan_id == plan_id)
-        .group_by(live.c.number)
-        .subquery()
+        sa.select(live.c.number, sa.func.max(live.c.day).label("day")).where(days).group_by(live.c.number).subquery()
     )
     query = sa.select(live).join(
         newest, (live.c.number == newest.c.number) & (live.c.day == newest.c.day) & (live.c.plan_id == plan_id)
@@ -167,8 +168,14 @@ async def _latest_live(connection: AsyncConnection, plan_id: str) -> dict[int, R
 
 
 async def indicator_views(
-    connection: AsyncConnection, plan_view_: PlanView, number: int | None = None, include_retired: bool = False
+    connection: AsyncConnection,
+    plan_view_: PlanView,
+    number: int | None = None,
+    include_retired: bool = False,
+    known_before: tuple[datetime, date] | None = None,
 ) -> list[IndicatorView]:
+    """Each indicator with its latest reading; with `known_before` (instant, day), the latest reported before
+    that instant and the latest live value of a day before that day (a report for a closed period)."""
     plan_id = plan_view_.plan_id
     query = sa.select(t.indicators).where(t.indicators.c.plan_id == plan_id).order_by(t.indicators.c.position)
     if number is not None:
@@ -176,8 +183,8 @@ async def indicator_views(
     if not include_retired:
         query = query.where(t.indicators.c.active.is_(True))
     rows = list((await connection.execute(query)).mappings())
-    reports = await _latest_reports(connection, plan_id)
-    live = await _latest_live(connection, plan_id)
+    reports = await _latest_reports(connection, plan_id, None if known_before is None else known_before[0])
+    live = await _latest_live(connection, plan_id, None if known_before is None else known_before[1])
     return [
         indicator_view(plan_view_, row, live.get(row["number"]) if row["live_code"] else reports.get(row["number"]))
         for row in rows

@@ -104,6 +104,13 @@ def task_view(row: RowMapping, today: date, last_report: TaskReportView | None =
     )
 
 
+def task_view_as_reported(row: RowMapping, today: date, last_report: TaskReportView | None) -> TaskView:
+    """The task as its last progress report (before a period's end) left it."""
+    progress = last_report.progress_percent if last_report is not None else 0
+    as_reported = {**row, "progress_percent": progress, "started": last_report is not None}
+    return task_view(as_reported, today, last_report)  # type: ignore[arg-type]
+
+
 def jsonable(value: Any) -> Any:
     """Dates and datetimes as ISO strings, for JSON columns."""
     if isinstance(value, datetime | date):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tasks.adapters import tables as t
-from services.tasks.adapters.rows import task_report_view, task_view
+from services.tasks.adapters.rows import task_report_view, task_view, task_view_as_reported
 from services.tasks.domain.alerts import OpenTask
 from services.tasks.domain.views import TaskReportView, TaskView
 
@@ -18,26 +18,40 @@ def _key(plan_id: str, task_id: str) -> sa.ColumnElement[bool]:
     return (t.tasks.c.plan_id == plan_id) & (t.tasks.c.task_id == task_id)
 
 
-async def _last_reports(connection: AsyncConnection, plan_id: str, task_id: str | None = None) -> dict[str, Any]:
+async def _last_reports(
+    connection: AsyncConnection, plan_id: str, task_id: str | None = None, before: datetime | None = None
+) -> dict[str, Any]:
     r = t.task_reports
     newest = sa.select(sa.func.max(r.c.id)).where(r.c.plan_id == plan_id)
     if task_id is not None:
         newest = newest.where(r.c.task_id == task_id)
+    if before is not None:
+        newest = newest.where(r.c.recorded_at < before)
     rows = (await connection.execute(sa.select(r).where(r.c.id.in_(newest.group_by(r.c.task_id))))).mappings()
     return {row["task_id"]: task_report_view(row) for row in rows}
 
 
 async def task_views(
-    connection: AsyncConnection, plan_id: str, today: date, *, owner: str | None = None, include_retired: bool = False
+    connection: AsyncConnection,
+    plan_id: str,
+    today: date,
+    *,
+    owner: str | None = None,
+    include_retired: bool = False,
+    reported_before: datetime | None = None,
 ) -> list[TaskView]:
+    """Tasks as they stand `today`; with `reported_before`, as their progress reports stood at that instant (a
+    report for a closed period: progress from the last report before it, none reported yet means not started)."""
     query = sa.select(t.tasks).where(t.tasks.c.plan_id == plan_id).order_by(t.tasks.c.position, t.tasks.c.task_id)
     if owner is not None:
         query = query.where(t.tasks.c.owner == owner)
     if not include_retired:
         query = query.where(t.tasks.c.active.is_(True))
     rows = list((await connection.execute(query)).mappings())
-    last = await _last_reports(connection, plan_id)
-    return [task_view(row, today, last.get(row["task_id"])) for row in rows]
+    last = await _last_reports(connection, plan_id, before=reported_before)
+    if reported_before is None:
+        return [task_view(row, today, last.get(row["task_id"])) for row in rows]
+    return [task_view_as_reported(row, today, last.get(row["task_id"])) for row in rows]
 
 
 async def task(connection: AsyncConnection, plan_id: str, task_id: str, today: date) -> TaskView | None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from services.tasks.domain.evaluation import IndicatorStatus
 from services.tasks.domain.labels import INDICATOR_STATUS, TASK_STATUS
+from services.tasks.domain.periods import ReportPeriod
 from services.tasks.domain.plan import Target, ValueKind
 from services.tasks.domain.views import IndicatorView, PlanView, Reading, TaskView
 
@@ -62,14 +63,23 @@ class PlanReport:
     indicator_headers: tuple[str, ...]
     indicator_rows: list[IndicatorRow]
     task_rows: list[TaskRow]
+    period: ReportPeriod | None = None  # None: as things stand when generated
 
     @property
     def title(self) -> str:
-        return f"Báo cáo kết quả thực hiện {self.plan.meta.title}"
+        title = f"Báo cáo kết quả thực hiện {self.plan.meta.title}"
+        return title if self.period is None else f"{title} - {self.period.label}"
 
     @property
     def generated_label(self) -> str:
-        return f"Số liệu đến {vn_datetime(self.generated_at, self.timezone)}"
+        generated = vn_datetime(self.generated_at, self.timezone)
+        if self.period is None:
+            return f"Số liệu đến {generated}"
+        period = self.period
+        return (
+            f"Kỳ báo cáo từ {period.start:%d/%m/%Y} đến {period.last_day:%d/%m/%Y}: số liệu báo cáo đến hết ngày "
+            f"{period.last_day:%d/%m/%Y} (lập lúc {generated})"
+        )
 
     def indicator_summary(self) -> dict[str, int]:
         counts = Counter(row.view.status.value for row in self.indicator_rows if row.view is not None)
@@ -146,7 +156,12 @@ def _task_cells(view: TaskView, plan: PlanView, timezone: str) -> tuple[str, ...
 
 
 def build_report(
-    plan: PlanView, indicators: list[IndicatorView], tasks: list[TaskView], generated_at: datetime, timezone: str
+    plan: PlanView,
+    indicators: list[IndicatorView],
+    tasks: list[TaskView],
+    generated_at: datetime,
+    timezone: str,
+    period: ReportPeriod | None = None,
 ) -> PlanReport:
     rows: list[IndicatorRow] = []
     group: str | None = None
@@ -163,7 +178,7 @@ def build_report(
     horizon = meta.horizon_year or ""
     headers = tuple(header.format(year=meta.year, horizon=horizon).strip() for header in INDICATOR_HEADERS)
     task_rows = [TaskRow(_task_cells(task, plan, timezone), depth[task.task_id], task) for task in tasks]
-    return PlanReport(plan, generated_at, timezone, headers, rows, task_rows)
+    return PlanReport(plan, generated_at, timezone, headers, rows, task_rows, period)
 
 
 def report_document(report: PlanReport) -> dict[str, Any]:
@@ -223,11 +238,17 @@ def report_document(report: PlanReport) -> dict[str, Any]:
             "year": meta.year,
             "horizon_year": meta.horizon_year,
         },
+        "title": report.title,
+        "period": None if report.period is None else _period(report.period),
         "generated_at": report.generated_at.isoformat(),
         "summary": {"indicators": report.indicator_summary(), "tasks": report.task_summary()},
         "indicators": indicators,
         "tasks": tasks,
     }
+
+
+def _period(period: ReportPeriod) -> dict[str, str]:
+    return {"label": period.label, "from": period.start.isoformat(), "last_day": period.last_day.isoformat()}
 
 
 def _target(target: Target | None, year: int | None) -> dict[str, Any] | None:
