@@ -14,6 +14,25 @@ import typer
 
 app = typer.Typer(help="DVC Pulse: real-time monitoring of administrative-procedure dossiers.", no_args_is_help=True)
 streams_app = typer.Typer(help="JetStream streams of the contract.", no_args_is_help=True)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"dvc-pulse {version('dvc-pulse')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit"
+    ),
+) -> None:
+    """DVC Pulse: real-time monitoring of administrative-procedure dossiers."""
+
+
 app.add_typer(streams_app, name="streams")
 nats_app = typer.Typer(help="NATS users and permissions (services/contracts/nats_users.py).", no_args_is_help=True)
 app.add_typer(nats_app, name="nats")
@@ -29,23 +48,23 @@ def _module_exists(name: str) -> bool:
         return False
 
 
-def _default_nats_url() -> str:
-    return os.environ.get("DVC_NATS_URL", "nats://127.0.0.1:4222")
-
-
 @streams_app.command("apply")
 def streams_apply(
-    nats_url: str = typer.Option(None, help="NATS servers, comma-separated (default: $DVC_NATS_URL)"),
+    nats_url: str = typer.Option(
+        None, "--nats-url", help="NATS servers, comma-separated (default: $DVC_NATS_URL, else the running make up's)"
+    ),
     replicas: int = typer.Option(1, help="Stream replicas (3 on a production cluster)"),
 ) -> None:
     """Declare or update DVC_EVENTS, DVC_ALERTS, DVC_NOTIFY and DVC_DLQ; prints what changed."""
     import nats
 
+    from services.runtime.cli_nats import for_cli
     from services.runtime.settings import ServiceSettings
     from services.runtime.streams import apply_streams
 
-    servers = (nats_url or _default_nats_url()).split(",")
-    auth = ServiceSettings().cli_nats_options(servers)  # the admin user: the only one that may declare streams
+    settings = for_cli(ServiceSettings(), nats_url)
+    servers = settings.nats_servers
+    auth = settings.cli_nats_options(servers)  # the admin user: the only one that may declare streams
 
     async def run() -> None:
         connection = await nats.connect(servers, connect_timeout=5, **auth)

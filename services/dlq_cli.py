@@ -14,6 +14,7 @@ import typer
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
+from services.runtime.cli_nats import for_cli
 from services.runtime.dead_letters import (
     ERROR,
     DeadLetter,
@@ -29,14 +30,15 @@ from services.runtime.settings import ServiceSettings
 app = typer.Typer(help="Dead letters (DVC_DLQ): list them, redrive them to their original subject.")
 T = TypeVar("T")
 
-NATS_URL = typer.Option(None, "--nats-url", help="NATS servers, comma-separated (default: $DVC_NATS_URL)")
+NATS_URL = typer.Option(
+    None, "--nats-url", help="NATS servers, comma-separated (default: $DVC_NATS_URL, else the running make up's)"
+)
 SERVICE = typer.Option(None, "--service", help="Only the dead letters of this service (dvc.dlq.<service>)")
 
 
 def _run(nats_url: str | None, work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
-    settings = ServiceSettings()
-    url = nats_url or settings.nats_url
-    servers = [server.strip() for server in url.split(",") if server.strip()]
+    settings = for_cli(ServiceSettings(), nats_url)
+    servers = settings.nats_servers
     auth = settings.cli_nats_options(servers)  # the admin user: redrive publishes to any stream
 
     async def quiet(error: Exception) -> None:
@@ -55,7 +57,7 @@ def _run(nats_url: str | None, work: Callable[[JetStreamContext], Awaitable[T]])
     try:
         return asyncio.run(run())
     except (NatsError, OSError) as error:
-        typer.echo(f"cannot reach NATS at {url}: {error}", err=True)
+        typer.echo(f"cannot reach NATS at {settings.nats_url}: {error}", err=True)
         raise typer.Exit(1) from None
 
 

@@ -30,6 +30,7 @@ from rich.table import Table
 
 from services.launcher_nats import child_environment, secure_embedded_nats
 from services.launcher_status import KpiLine
+from services.runtime.cli_nats import publish_running_url, withdraw_running_url
 from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
 from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets, LostNatsKey
 
@@ -144,6 +145,7 @@ class Launcher:
             if not self._secure_nats():
                 return 1
             self.nats.start()
+            publish_running_url(self.var_dir, self.nats.url)  # CLI commands find this stack by themselves
             self.console.print(
                 f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)}, encrypted; "
                 f"users in {_shown(self.var_dir / SECRETS_FILE)})"
@@ -341,4 +343,5 @@ class Launcher:
                     child.process.kill()
                     child.process.wait()
         self.nats.stop()
+        withdraw_running_url(self.var_dir)
         self.console.print("Stopped.")

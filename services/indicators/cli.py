@@ -46,13 +46,17 @@ def calendar_show_command(
 @app.command("rebuild")
 def rebuild_command(
     batch_size: int = typer.Option(2000, min=1, max=5000, help="Events applied per transaction"),
+    nats_url: str = typer.Option(
+        None, "--nats-url", help="NATS servers (default: $DVC_NATS_URL, else the running make up's)"
+    ),
 ) -> None:
     """Replay DVC_EVENTS from the start into fresh tables and swap them in (the service may keep running)."""
     from services.indicators.rebuild import rebuild
     from services.indicators.settings import Settings
+    from services.runtime.cli_nats import for_cli
     from services.runtime.gc_tuning import freeze_startup_objects
 
-    settings = Settings()
+    settings = for_cli(Settings(), nats_url)
     columns = (
         TextColumn("Replaying DVC_EVENTS"),
         BarColumn(),

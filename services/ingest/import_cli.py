@@ -25,6 +25,7 @@ from services.ingest.domain.time_rules import TimeRules
 from services.ingest.dvcqg_sync import PortalLines
 from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
+from services.runtime.cli_nats import for_cli
 from services.runtime.gc_tuning import freeze_startup_objects
 
 EXIT_REJECTED_LINES = 3
@@ -102,7 +103,9 @@ def print_report(report: ImportReport, show_errors: int) -> None:
 
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="NDJSON or CSV file"),
-    nats_url: str = typer.Option(None, "--nats-url", "--url", help="NATS servers (default: $DVC_NATS_URL)"),
+    nats_url: str = typer.Option(
+        None, "--nats-url", "--url", help="NATS servers (default: $DVC_NATS_URL, else the running make up's)"
+    ),
     file_format: str = typer.Option(
         "auto", "--format", help="ndjson, csv, dvcqg (national-portal payloads, one per line), or auto (by extension)"
     ),
@@ -121,8 +124,8 @@ def import_command(
 
     Exit 0: every line is in. Exit 3: some lines were rejected (listed with their reasons). Exit 1: the import
     stopped (NATS unreachable, stream missing); rerun to resume."""
-    settings = Settings()
-    servers = [server.strip() for server in (nats_url or settings.nats_url).split(",") if server.strip()]
+    settings = for_cli(Settings(), nats_url)
+    servers = settings.nats_servers
     checkpoints = CheckpointStore(settings.var_dir / "import-checkpoints")
     fmt = detect_format(file, file_format)
     portal_lines = None

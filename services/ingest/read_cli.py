@@ -15,6 +15,7 @@ from nats.js.errors import NotFoundError
 
 from services.contracts.streams import EVENTS
 from services.ingest.settings import Settings
+from services.runtime.cli_nats import for_cli
 from services.runtime.personal_data import mask_payload
 
 
@@ -28,10 +29,13 @@ def read_command(
     show_personal_data: bool = typer.Option(
         False, "--show-personal-data", help="Print names and phones as stored (masked by default)"
     ),
+    nats_url: str = typer.Option(
+        None, "--nats-url", help="NATS servers (default: $DVC_NATS_URL, else the running make up's)"
+    ),
 ) -> None:
     """Print stored events as consumers receive them: sequence, subject, Nats-Msg-Id and the JSON (byte for byte
     with --show-personal-data; otherwise names and phones are masked)."""
-    settings = Settings()
+    settings = for_cli(Settings(), nats_url)
     try:
         found = asyncio.run(_read(settings.nats_servers, seq, last, show_personal_data, settings.cli_nats_options()))
     except StreamMissing:
