@@ -154,7 +154,7 @@ async def test_at_risk_alert_and_dossier_risk_when_similar_dossiers_ended_late(
     private_nats: EmbeddedNats, database_url: str
 ) -> None:
     clock = Clock(datetime.fromisoformat("2026-03-09T09:00:00+07:00"))
-    settings = warning_settings(private_nats.url, database_url)
+    settings = warning_settings(private_nats.url, database_url, warning_method="model")
     history = []
     for number in range(3):  # three dossiers of the procedure, each due Monday 17:00 and processed Tuesday
         code = f"HS-CU-{number}"
