@@ -161,4 +161,4 @@ def test_service_defaults_to_the_rule_when_the_tuned_rule_won_the_backtest() -> 
     from services.indicators.settings import Settings
 
     settings = Settings()
-    assert (settings.warning_method, settings.warning_rule_cut) == ("rule", 0.9)
+    assert (settings.warning_method, settings.warning_rule_cut, settings.warning_threshold) == ("rule", 0.95, 0.85)

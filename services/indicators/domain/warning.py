@@ -37,8 +37,8 @@ class WarningMethod(StrEnum):
 @dataclass(frozen=True, slots=True)
 class AtRiskCriterion:
     method: WarningMethod = WarningMethod.RULE
-    rule_cut: float = 0.9
-    threshold: float = 0.95
+    rule_cut: float = 0.95
+    threshold: float = 0.85
 
     def __post_init__(self) -> None:
         if not (0.0 < self.rule_cut <= 1.0 and 0.0 < self.threshold <= 1.0):
