@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -35,7 +36,11 @@ class Settings(ServiceSettings):
     )
     # early warning (indicators-B, docs/indicators.md "Early warning")
     warning_interval_seconds: float = Field(default=30.0, gt=0, description="Early-warning sweep interval")
-    warning_threshold: float = Field(default=0.9, gt=0, le=1, description="Risk that raises an at-risk alert")
+    warning_method: Literal["rule", "model"] = Field(
+        default="rule", description="At-risk alerts by the fixed rule or by the survival model (see the backtest)"
+    )
+    warning_rule_cut: float = Field(default=0.95, gt=0, le=1, description="Share of allotted time that alerts (rule)")
+    warning_threshold: float = Field(default=0.85, gt=0, le=1, description="Risk that raises an at-risk alert (model)")
     warning_min_samples: int = Field(default=30, ge=1, description="Finished dossiers a risk curve needs")
     warning_training_days: float = Field(default=365.0, gt=0, description="Model learns from dossiers this recent")
     warning_refit_seconds: float = Field(default=300.0, ge=0, description="Refit the risk model at most this often")

@@ -156,7 +156,7 @@ def _dossier(
     kind = ApplicantKind.BUSINESS if business else ApplicantKind.CITIZEN
     person = applicant(rng, kind, world.config.sms_consent_share)
     ctx = DossierContext(
-        rng, procedure, world.commune, world.config, world.legal, world.staff, code, channel, when, person
+        rng, procedure, world.commune, world.config, world.legal, world.staff, code, channel, when, person, seed
     )
     return plan_dossier(ctx)
 

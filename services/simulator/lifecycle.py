@@ -6,8 +6,11 @@ live demo, with durations divided by `Config.time_scale`); due dates always foll
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from services.contracts.events import EventType
 from services.simulator.envelopes import SimEvent
+from services.simulator.lateness import handling_share, overrun_seconds, pace
 from services.simulator.model import DossierTruth
 from services.simulator.steps import REJECT_REASONS, STEPS
 from services.simulator.timeline import DAY, DossierContext, Life, due_at_for
@@ -62,10 +65,12 @@ def _handle(life: Life) -> None:
     limit = ctx.legal.working_seconds_between(truth.accepted_at, truth.due_at)
     fate = rng.random()
     withdraw, stop = fate < cfg.withdraw_share, cfg.withdraw_share <= fate < cfg.withdraw_share + cfg.stop_share
-    late = not (withdraw or stop) and rng.random() < cfg.late_share
-    truth.planned_late = late
     quick = ctx.channel == "direct" and limit <= DAY
-    active = limit * (rng.uniform(0.02, 0.5) if quick else rng.triangular(0.05, 0.9, 0.3))
+    factor = pace(ctx.procedure.field, ctx.seed, truth.officer, ctx.legal, truth.accepted_at, truth.due_at)
+    share = handling_share(rng, cfg.late_share, factor, quick)
+    late = not (withdraw or stop) and share > 1.0
+    truth.planned_late = late
+    active = limit * min(share, 1.0)
     steps: list[tuple[float, str]] = []
     if rng.random() < cfg.transfer_share:
         steps.append((rng.uniform(0.05, 0.3), "transfer"))
@@ -84,20 +89,25 @@ def _handle(life: Life) -> None:
         if STEPS[step](life) == "ended":
             return
     if late:
-        _overrun(life, limit)
+        _overrun(life, overrun_seconds(share, limit, DAY))
     else:
         life.after(max(60.0, (1.0 - done) * active))
+        # a share close to 1 plus the unpaused gaps between steps can still end past the due date
+        truth.planned_late = life.t > _extended_due(life)
     _finish(life)
 
 
-def _overrun(life: Life, limit: float) -> None:
-    """Process a late dossier after its extended due date (always on the legal calendar)."""
+def _extended_due(life: Life) -> datetime:
     legal, truth = life.ctx.legal, life.truth
     assert truth.due_at is not None
     paused = sum(legal.working_seconds_between(p.start, p.end) for p in truth.pauses if p.end is not None)
-    extended = legal.add_working_time(truth.due_at, paused)
-    overrun = max(600.0, life.rng.uniform(0.05, 0.6) * min(limit, 5 * DAY))
-    target = legal.add_working_time(extended, float(round(overrun)))  # whole seconds: stays in working hours
+    return legal.add_working_time(truth.due_at, paused)
+
+
+def _overrun(life: Life, overrun: float) -> None:
+    """Process a late dossier `overrun` working seconds after its extended due date (legal calendar)."""
+    legal = life.ctx.legal
+    target = legal.add_working_time(_extended_due(life), float(round(overrun)))  # whole seconds: in working hours
     life.t = max(target, legal.add_working_time(life.t, 60.0))
 
 

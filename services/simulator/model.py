@@ -18,7 +18,7 @@ class Config:
     daily_dossiers: float = 60.0  # mean dossiers submitted per working day (before weekday/month factors)
     online_share: float = 0.62
     postal_share: float = 0.03  # the rest is direct (at the counter)
-    late_share: float = 0.08  # accepted dossiers processed after their (extended) due date
+    late_share: float = 0.08  # calibrates the handling share (lateness.py): about this share is processed late
     reject_share: float = 0.03  # refused at intake (no clock)
     withdraw_share: float = 0.015
     stop_share: float = 0.015  # supplement requested, never received, processing stopped
@@ -86,7 +86,7 @@ class DossierTruth:
     stopped_at: datetime | None = None
     feedback_at: datetime | None = None
     feedback_satisfied: bool | None = None
-    planned_late: bool = False  # the generator chose to overrun the due date
+    planned_late: bool = False  # handling share above 1, or processed past the due date anyway (lateness.py)
 
     @property
     def ended_at(self) -> datetime | None:

@@ -37,6 +37,7 @@ class DossierContext:
     channel: str
     submitted_at: datetime
     person: Person
+    seed: int = 0  # for the deterministic officer workload (lateness.officer_week_pace)
 
 
 class Life:

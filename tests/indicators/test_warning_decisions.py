@@ -10,7 +10,15 @@ from services.contracts.alerts import DossierAlertKind
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.domain.dossier import DossierState, fold
 from services.indicators.domain.risk import Basis, Observation, RiskModel
-from services.indicators.domain.warning import KIND_LABELS, assess, clock_fraction, decide, observation
+from services.indicators.domain.warning import (
+    KIND_LABELS,
+    AtRiskCriterion,
+    WarningMethod,
+    assess,
+    clock_fraction,
+    decide,
+    observation,
+)
 from tests.indicators.dossier_helpers import event
 
 VN = timezone(timedelta(hours=7))
@@ -24,6 +32,7 @@ def at(text: str) -> datetime:
 
 
 CALENDAR = build_calendar()
+MODEL_07 = AtRiskCriterion(WarningMethod.MODEL, threshold=0.7)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +101,7 @@ def test_alerts_are_raised_when_a_dossier_is_at_risk_or_overdue(calendar: Workin
     states = [dossier("D-RISK"), dossier("D-LATE", procedure="2.000001")]
     late_state = states[1]
     late_state.due_at = late_state.extended_due_at = late_state.overdue_from = at("2026-03-03T08:00:00")
-    decision = decide(states, at("2026-03-03T09:00:00"), model_where_half_end_late(), calendar, 0.7, set())
+    decision = decide(states, at("2026-03-03T09:00:00"), model_where_half_end_late(), calendar, MODEL_07, set())
     kinds = {
         alert.alert_id: (alert.kind, None if alert.risk is None else alert.risk.probability)
         for alert in decision.alerts
@@ -107,19 +116,28 @@ def test_alerts_are_raised_when_a_dossier_is_at_risk_or_overdue(calendar: Workin
 
 def test_alert_is_not_raised_again_when_its_id_was_raised_before(calendar: WorkingCalendar) -> None:
     decision = decide(
-        [dossier("D-RISK")], at("2026-03-03T09:00:00"), model_where_half_end_late(), calendar, 0.7, {"at_risk:D-RISK"}
+        [dossier("D-RISK")],
+        at("2026-03-03T09:00:00"),
+        model_where_half_end_late(),
+        calendar,
+        MODEL_07,
+        {"at_risk:D-RISK"},
     )
     assert (decision.alerts, decision.at_risk_by_agency) == ([], {"UBND-LAMTHAO": 1})
 
 
 def test_no_alert_when_the_risk_is_below_the_threshold(calendar: WorkingCalendar) -> None:
-    decision = decide([dossier("D-1")], at("2026-03-02T08:00:00"), model_where_half_end_late(), calendar, 0.7, set())
+    decision = decide(
+        [dossier("D-1")], at("2026-03-02T08:00:00"), model_where_half_end_late(), calendar, MODEL_07, set()
+    )
     # fraction 0.02: before the on-time endings, P(late) = 5/10
     assert (decision.alerts, decision.at_risk_by_agency) == ([], {})
 
 
 def test_alert_message_carries_the_contract_fields_when_built(calendar: WorkingCalendar) -> None:
-    decision = decide([dossier("D-RISK")], at("2026-03-03T09:00:00"), model_where_half_end_late(), calendar, 0.7, set())
+    decision = decide(
+        [dossier("D-RISK")], at("2026-03-03T09:00:00"), model_where_half_end_late(), calendar, MODEL_07, set()
+    )
     message = decision.alerts[0].message()
     assert (message.alert_id, message.kind, message.due_at, message.risk) == (
         "at_risk:D-RISK",
@@ -128,3 +146,19 @@ def test_alert_message_carries_the_contract_fields_when_built(calendar: WorkingC
         1.0,
     )
     assert KIND_LABELS[message.kind] == "Hồ sơ có nguy cơ quá hạn"
+
+
+def test_rule_alerts_without_a_probability_when_the_clock_used_the_cut(calendar: WorkingCalendar) -> None:
+    rule = AtRiskCriterion(WarningMethod.RULE, rule_cut=0.5)
+    # Tuesday 11:30: 11.5 of 22.5 working hours used (0.51); Tuesday 09:00: 9 of 22.5 (0.40)
+    decision = decide([dossier("D-RULE")], at("2026-03-03T11:30:00"), RiskModel([], 30), calendar, rule, set())
+    assert [(alert.alert_id, alert.risk) for alert in decision.alerts] == [("at_risk:D-RULE", None)]
+    early = decide([dossier("D-RULE")], at("2026-03-03T09:00:00"), RiskModel([], 30), calendar, rule, set())
+    assert (early.alerts, early.at_risk_by_agency) == ([], {})
+
+
+def test_service_defaults_to_the_rule_when_the_tuned_rule_won_the_backtest() -> None:
+    from services.indicators.settings import Settings
+
+    settings = Settings()
+    assert (settings.warning_method, settings.warning_rule_cut, settings.warning_threshold) == ("rule", 0.95, 0.85)

@@ -4,7 +4,9 @@ An alert is raised ONCE per dossier and kind; its id (`at_risk:<dossier_code>`, 
 is both the table key and the `Nats-Msg-Id`, so a republished alert is never a second alert.
 - `overdue`: the dossier is open past its (extended) due date, or was made late by a second supplement
   request (DESIGN §4);
-- `at_risk`: the dossier is open, not yet overdue, and `P(late | open at f) >= threshold`.
+- `at_risk`: the dossier is open and not yet overdue, and by the configured method (`AtRiskCriterion`)
+  either its clock used at least `rule_cut` of the allotted time (`rule`), or `P(late | open at f) >=
+  threshold` (`model`). Which one is the default follows the backtest (docs/indicators.md, "Early warning").
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from services.contracts.alerts import DossierAlertKind, DossierAlertRaised
 from services.indicators.domain.calendar import WorkingClock
@@ -24,6 +27,22 @@ KIND_LABELS = {
     DossierAlertKind.OVERDUE: "Hồ sơ đã quá hạn",
 }
 _JUST_LATE = LATE_AFTER * (1.0 + 1e-9)
+
+
+class WarningMethod(StrEnum):
+    RULE = "rule"  # warn when the clock used `rule_cut` of the allotted working time
+    MODEL = "model"  # warn when the survival model's P(late) reaches `threshold`
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskCriterion:
+    method: WarningMethod = WarningMethod.RULE
+    rule_cut: float = 0.95
+    threshold: float = 0.85
+
+    def __post_init__(self) -> None:
+        if not (0.0 < self.rule_cut <= 1.0 and 0.0 < self.threshold <= 1.0):
+            raise ValueError("rule_cut and threshold must be in (0, 1]")
 
 
 def alert_id(kind: DossierAlertKind, dossier_code: str) -> str:
@@ -134,12 +153,24 @@ def _alert(kind: DossierAlertKind, state: DossierState, at: datetime, risk: Risk
     )
 
 
+def _at_risk(
+    state: DossierState, at: datetime, model: RiskModel, clock: WorkingClock, criterion: AtRiskCriterion
+) -> tuple[bool, RiskEstimate | None]:
+    """Whether an open, not overdue dossier is at risk, and the model's estimate shown with the alert (the
+    rule's alerts carry none: the rule does not estimate a probability)."""
+    if criterion.method is WarningMethod.RULE:
+        fraction = clock_fraction(state, at, clock)
+        return fraction is not None and fraction >= criterion.rule_cut, None
+    estimate = assess(state, at, model, clock)
+    return estimate is not None and estimate.probability >= criterion.threshold, estimate
+
+
 def decide(
     open_states: Iterable[DossierState],
     at: datetime,
     model: RiskModel,
     clock: WorkingClock,
-    threshold: float,
+    criterion: AtRiskCriterion,
     raised: Collection[str],
 ) -> SweepDecision:
     """New alerts for the open dossiers at `at` (ids in `raised` are never raised again) and the at-risk counts."""
@@ -152,8 +183,8 @@ def decide(
             if alert_id(DossierAlertKind.OVERDUE, state.dossier_code) not in raised:
                 decision.alerts.append(_alert(DossierAlertKind.OVERDUE, state, at, None))
             continue
-        estimate = assess(state, at, model, clock)
-        if estimate is None or estimate.probability < threshold:
+        at_risk, estimate = _at_risk(state, at, model, clock, criterion)
+        if not at_risk:
             continue
         counts[state.agency] += 1
         if alert_id(DossierAlertKind.AT_RISK, state.dossier_code) not in raised:

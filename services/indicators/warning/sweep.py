@@ -23,7 +23,7 @@ from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.risk import RiskEstimate, RiskModel
-from services.indicators.domain.warning import assess, decide, observations
+from services.indicators.domain.warning import AtRiskCriterion, assess, decide, observations
 from services.indicators.warning import store
 from services.runtime.publishing import OutgoingMessage, PublishFailed
 
@@ -38,7 +38,7 @@ PUBLISH_BATCH = 1000
 
 @dataclass(frozen=True)
 class WarningPolicy:
-    threshold: float = 0.9
+    criterion: AtRiskCriterion = field(default_factory=AtRiskCriterion)
     min_samples: int = 30
     training_days: float = 365.0
     refit_seconds: float = 300.0
@@ -115,7 +115,7 @@ class WarningSweep:
             connection = await session.connection()
             states = await open_dossiers(connection, self.tables)
             raised = await store.raised_ids(connection, (state.dossier_code for state in states))
-            decision = decide(states, at, model, self.clock, self.policy.threshold, raised)
+            decision = decide(states, at, model, self.clock, self.policy.criterion, raised)
             await store.record_alerts(session, decision.alerts)
         self.view.at_risk_by_agency = decision.at_risk_by_agency
         published = await self.publish_pending()

@@ -10,6 +10,7 @@ from datetime import datetime
 from services.contracts.streams import ALERTS
 from services.indicators.adapters.tables import TABLES
 from services.indicators.domain.dossier import DossierState
+from services.indicators.domain.warning import AtRiskCriterion, WarningMethod
 from services.indicators.extensions import IndicatorsContext, IndicatorsExtension, RiskView
 from services.indicators.warning.api import build_alerts_router
 from services.indicators.warning.metrics import register_metrics
@@ -32,7 +33,9 @@ def extend(context: IndicatorsContext, publish: Publisher | None = None) -> Indi
         now=context.now,
         publish=publish or publish_to_jetstream,
         policy=WarningPolicy(
-            threshold=settings.warning_threshold,
+            criterion=AtRiskCriterion(
+                WarningMethod(settings.warning_method), settings.warning_rule_cut, settings.warning_threshold
+            ),
             min_samples=settings.warning_min_samples,
             training_days=settings.warning_training_days,
             refit_seconds=settings.warning_refit_seconds,
