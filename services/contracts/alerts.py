@@ -1,4 +1,4 @@
-"""Messages services publish to each other on DVC_ALERTS and DVC_NOTIFY (DESIGN §1, §3).
+"""Messages services publish to each other on DVC_ALERTS and DVC_NOTIFY (design §1, §3).
 
 Each carries its own stable identity (`alert_id`, `snapshot_id`, ...), published as `Nats-Msg-Id`.
 No personal data: dossier codes and pseudonymous officer codes only.

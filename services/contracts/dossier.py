@@ -1,4 +1,4 @@
-"""`data` payloads of the dossier.* event types (DESIGN §3)."""
+"""`data` payloads of the dossier.* event types (design §3)."""
 
 from __future__ import annotations
 

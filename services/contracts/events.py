@@ -1,4 +1,4 @@
-"""The CloudEvents 1.0 envelope and the catalogue of event types (DESIGN §3)."""
+"""The CloudEvents 1.0 envelope and the catalogue of event types (design §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may do what on NATS: one user per service, the producer systems' request user and the admin (DESIGN §3).
+"""Who may do what on NATS: one user per service, the producer systems' request user and the admin (design §3).
 
 The one definition of the NATS permissions. `dvc-pulse nats users-conf` renders it into the server's
 `authorization` block (deploy/nats/users.conf, and the embedded server of `make up`); tests check both against

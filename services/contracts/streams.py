@@ -1,4 +1,4 @@
-"""The four JetStream streams (DESIGN §3), declared only by `dvc-pulse streams apply`."""
+"""The four JetStream streams (design §3), declared only by `dvc-pulse streams apply`."""
 
 from __future__ import annotations
 

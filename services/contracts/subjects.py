@@ -1,4 +1,4 @@
-"""NATS subject names (DESIGN §3)."""
+"""NATS subject names (design §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP API of the indicators service (DESIGN §6), built from its dependencies."""
+"""HTTP API of the indicators service (design §6), built from its dependencies."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """DVC_EVENTS -> projections: a durable pull consumer (`PullConsumer`, for its speed) handing raw batches to
-BatchProcessor (DESIGN §7)."""
+BatchProcessor (design §7)."""
 
 from __future__ import annotations
 

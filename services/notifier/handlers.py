@@ -1,5 +1,5 @@
 """Intake: events and alerts -> notifications, recorded in ONE transaction with the processed-event record
-(DESIGN §7), so a redelivered event never creates (or sends) a second message. Sending is the dispatcher's."""
+(design §7), so a redelivered event never creates (or sends) a second message. Sending is the dispatcher's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Two durable pull consumers (DESIGN §7): dossier events on DVC_EVENTS, dossier and task alerts on DVC_ALERTS
+"""Two durable pull consumers (design §7): dossier events on DVC_EVENTS, dossier and task alerts on DVC_ALERTS
 (not the indicator snapshots). Each hands raw batches to BatchProcessor; the intake records them."""
 
 from __future__ import annotations

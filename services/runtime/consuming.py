@@ -1,4 +1,4 @@
-"""The processing rules of DESIGN §7 for a batch of JetStream messages, shared by every consumer.
+"""The processing rules of design §7 for a batch of JetStream messages, shared by every consumer.
 
 A service supplies `decode` (bytes -> item, raising `InvalidMessage` for bad input) and `apply` (one DB
 transaction for the whole list, recording processed identities). This module acks after `apply`

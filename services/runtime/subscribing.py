@@ -1,4 +1,4 @@
-"""Register a durable JetStream pull consumer whose batches go through `BatchProcessor` (DESIGN §7).
+"""Register a durable JetStream pull consumer whose batches go through `BatchProcessor` (design §7).
 
 Every service consumes the same way: FastStream pull subscriber with `batch=True` (order kept, one
 transaction per batch), manual acks, a capped `max_deliver`, and the stream never declared here.

@@ -1,4 +1,4 @@
-"""Working-time arithmetic for the simulator (DESIGN §4), independent of any service's code.
+"""Working-time arithmetic for the simulator (design §4), independent of any service's code.
 
 `LegalCalendar` is the official calendar (Monday-Friday, 07:30-11:30 and 13:30-17:00 local time, minus the
 `holidays` package's VN public holidays, plus the weekend days it lists as worked). `AlwaysOpen` is the

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.contracts.events import EventType
 
-# Lifecycle rank of a type: equal times sort as the lifecycle goes (DESIGN §4 convergence).
+# Lifecycle rank of a type: equal times sort as the lifecycle goes (design §4 convergence).
 TYPE_RANK: dict[str, int] = {
     event_type.value: rank
     for rank, event_type in enumerate(

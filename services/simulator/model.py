@@ -104,7 +104,7 @@ class DossierTruth:
 
     @property
     def late_by_rule_at(self) -> datetime | None:
-        """A second supplement request makes the dossier late (DESIGN §4)."""
+        """A second supplement request makes the dossier late (design §4)."""
         return self.supplement_requests[1] if len(self.supplement_requests) >= 2 else None
 
 

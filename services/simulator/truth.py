@@ -1,5 +1,5 @@
 """Ground truth of a simulation and the indicator values it implies, computed from the recorded facts alone
-(DESIGN §4 clock rules and §5 counting rules), never from the services' code: what an end-to-end test
+(design §4 clock rules and §5 counting rules), never from the services' code: what an end-to-end test
 compares the services' answers with."""
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def _ratio(rows: list[bool]) -> tuple[int, int]:
 def expected_indicators(
     truth: Truth, start: datetime, end: datetime, now: datetime, legal: LegalCalendar, agency: str | None = None
 ) -> Counts:
-    """`{code: (numerator, denominator)}` for the period [start, end), judged at `now` (DESIGN §5); with
+    """`{code: (numerator, denominator)}` for the period [start, end), judged at `now` (design §5); with
     `agency`, only the dossiers handled by it (after transfers) and the documents it completed."""
 
     def within(instant: datetime | None) -> bool:

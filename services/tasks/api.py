@@ -1,4 +1,4 @@
-"""HTTP API of the tasks service (DESIGN §6), built from its dependencies. Writes need a unit's or an admin's
+"""HTTP API of the tasks service (design §6), built from its dependencies. Writes need a unit's or an admin's
 bearer key; reads that show who reported (reporters, recorders, the audit trail, the report) need any valid key;
 the list of plans is open. Keys are checked before a body is read (services.runtime.guard)."""
 

@@ -1,6 +1,6 @@
 """What the services must answer, computed here from the simulator's output alone (never the services' code).
 
-Indicators follow DESIGN §5 row by row over the simulator's ground truth (`--truth`: the recorded facts of
+Indicators follow design §5 row by row over the simulator's ground truth (`--truth`: the recorded facts of
 every dossier, procedure and document, and the simulator's own clock judgement per dossier: `on_time`,
 `overdue_from`). SMS follow the notifier's documented rules over the events themselves (`--out`): the
 default triggers (docs: services/notifier/config/triggers.yaml), consent and phone of the latest

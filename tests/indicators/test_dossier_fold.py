@@ -1,4 +1,4 @@
-"""The dossier fold applies DESIGN §4's clock rules on real 2026 working time."""
+"""The dossier fold applies design §4's clock rules on real 2026 working time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each indicator's numerator and denominator on a crafted history (DESIGN §5), on SQLite and PostgreSQL."""
+"""Each indicator's numerator and denominator on a crafted history (design §5), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

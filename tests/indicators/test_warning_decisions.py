@@ -75,7 +75,7 @@ def test_second_supplement_lateness_is_not_a_time_event_when_processed_before_du
         ("dossier.processed", "2026-03-03T08:00:00+07:00"),
     )
     item = observation(state, at("2026-03-09T08:00:00"), calendar)
-    assert state.on_time is False  # late by the rule (DESIGN §4) ...
+    assert state.on_time is False  # late by the rule (design §4) ...
     assert item is not None
     # ... but the clock model learns the time it really used: 8 working hours minus 1.5 h paused
     assert (item.ended, item.fraction) == (True, pytest.approx(6.5 / 22.5))

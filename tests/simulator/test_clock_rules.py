@@ -1,4 +1,4 @@
-"""Clock rules (DESIGN §4) hold in the generated traffic, checked from the events themselves."""
+"""Clock rules (design §4) hold in the generated traffic, checked from the events themselves."""
 
 from __future__ import annotations
 

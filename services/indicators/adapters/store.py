@@ -1,4 +1,4 @@
-"""Apply a batch of events to the projections inside the caller's transaction (DESIGN §7).
+"""Apply a batch of events to the projections inside the caller's transaction (design §7).
 
 One call: insert every (source, id) not yet recorded (`ON CONFLICT DO NOTHING RETURNING`, so a redelivered
 or re-sent event changes nothing), fold the new events per key, upsert one row per key (never the same

@@ -1,4 +1,4 @@
-"""Working-time calendar (DESIGN §4): pure arithmetic over working seconds.
+"""Working-time calendar (design §4): pure arithmetic over working seconds.
 
 A working day has working periods (default 07:30-11:30 and 13:30-17:00, local time). Working days are
 Monday-Friday minus public holidays (the `holidays` package's VN calendar, lunar Tết included) plus the

@@ -1,4 +1,4 @@
-"""Dossier projection: a pure left fold of a dossier's events, in event-time order (DESIGN §4).
+"""Dossier projection: a pure left fold of a dossier's events, in event-time order (design §4).
 
 Clock rules:
 - the clock starts at the first `dossier.accepted`; its `due_at` is the ORIGINAL due date;

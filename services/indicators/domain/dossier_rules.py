@@ -1,4 +1,4 @@
-"""How each dossier.* event changes a `DossierState` (DESIGN §4 clock rules; see `dossier.py`)."""
+"""How each dossier.* event changes a `DossierState` (design §4 clock rules; see `dossier.py`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The plan's live indicators I15-I25 and ONTIME (DESIGN §5, Phụ lục I section E): catalogue and status.
+"""The plan's live indicators I15-I25 and ONTIME (design §5, Phụ lục I section E): catalogue and status.
 
 Counting rules (numerator / denominator; the adapter counts them with SQL aggregates):
 - I15 procedures `boundary_free` / published procedures (published before the period end)

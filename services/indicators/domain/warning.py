@@ -3,7 +3,7 @@
 An alert is raised ONCE per dossier and kind; its id (`at_risk:<dossier_code>`, `overdue:<dossier_code>`)
 is both the table key and the `Nats-Msg-Id`, so a republished alert is never a second alert.
 - `overdue`: the dossier is open past its (extended) due date, or was made late by a second supplement
-  request (DESIGN §4);
+  request (design §4);
 - `at_risk`: the dossier is open and not yet overdue, and by the configured method (`AtRiskCriterion`)
   either its clock used at least `rule_cut` of the allotted time (`rule`), or `P(late | open at f) >=
   threshold` (`model`). Which one is the default follows the backtest (docs/indicators.md, "Early warning").
@@ -70,7 +70,7 @@ def observation(state: DossierState, at: datetime, clock: WorkingClock) -> Obser
     """The dossier as a survival sample at `at`: ended (an event at the fraction it used) or open (censored
     at the fraction used so far). The model learns lateness BY TIME: a dossier late by time counts just
     beyond 1 even when rounding says otherwise; one made late by a second supplement request (an instant
-    rule no clock predicts, DESIGN §4) counts at the fraction it really used."""
+    rule no clock predicts, design §4) counts at the fraction it really used."""
     if state.accepted_at is None or state.accepted_at > at:
         return None
     fraction = clock_fraction(state, at, clock)

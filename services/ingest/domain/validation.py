@@ -1,6 +1,6 @@
 """Turn a request body into validated CloudEvents, or reject it whole with every error located.
 
-Modes (DESIGN §3): structured (one event), batch (a JSON array) and binary (attributes beside the body,
+Modes (design §3): structured (one event), batch (a JSON array) and binary (attributes beside the body,
 the body being `data`). A batch is validated whole first: one invalid event rejects the request and every
 error is reported with its index and field path (`[3].data.applicant.phone`).
 """
