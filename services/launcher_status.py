@@ -24,7 +24,7 @@ def metric_sum(text: str, name: str, **labels: str) -> float:
 
 def _percent(row: dict[str, object]) -> str:
     value = row.get("value")
-    return "-" if not isinstance(value, int | float) else f"{value * 100:.1f}%"
+    return "-" if not isinstance(value, int | float) else f"{value:.1f}%"  # the API speaks percent
 
 
 class KpiLine:

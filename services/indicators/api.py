@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.contracts.timebounds import parse_local_instant
 from services.indicators.domain.indicators import Scope
@@ -21,10 +21,15 @@ class IndicatorOut(BaseModel):
     name: str
     numerator: int
     denominator: int
-    value: float | None
-    target: float | None
-    unit: str
+    value: float | None = Field(description="Percent, 0-100 (numerator / denominator x 100); null: no data")
+    target: float | None = Field(description="Percent, 0-100, as the plan writes it; null: no target")
+    unit: str = Field(description='"%": the scale of `value` and `target`, the same as the tasks API\'s')
     status: str
+
+
+def percent(ratio: float | None) -> float | None:
+    """The APIs speak percent (as the plan and the tasks service do); metrics keep Prometheus's 0..1 ratios."""
+    return None if ratio is None else ratio * 100.0
 
 
 class FieldOut(BaseModel):
@@ -141,8 +146,8 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
                 name=result.name,
                 numerator=result.numerator,
                 denominator=result.denominator,
-                value=result.value,
-                target=result.target,
+                value=percent(result.value),
+                target=percent(result.target),
                 unit=result.unit,
                 status=result.status.value,
             )

@@ -29,9 +29,9 @@ async def test_indicators_move_when_events_arrive_on_the_stream(private_nats: Em
             return rows if rows["I20"]["denominator"] == 2 else None
 
         first = await eventually(two_accepted)
-        assert (first["I20"]["numerator"], first["I20"]["value"], first["I20"]["status"]) == (1, 0.5, "not_met")
+        assert (first["I20"]["numerator"], first["I20"]["value"], first["I20"]["status"]) == (1, 50.0, "not_met")
         assert first["I22"] == {**first["I22"], "numerator": 0, "denominator": 0, "value": None, "status": "no_data"}
-        assert first["I15"]["value"] == 1.0
+        assert (first["I15"]["value"], first["I20"]["target"], first["I20"]["unit"]) == (100.0, 95.0, "%")
         assert first["I20"]["name"] == "Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến"
 
         await publish(
@@ -44,7 +44,7 @@ async def test_indicators_move_when_events_arrive_on_the_stream(private_nats: Em
             return rows if rows["I22"]["denominator"] == 1 and rows["I20"]["denominator"] == 3 else None
 
         second = await eventually(processed)
-        assert (second["I22"]["value"], second["I22"]["status"]) == (1.0, "met")
+        assert (second["I22"]["value"], second["I22"]["status"]) == (100.0, "met")
         assert second["ONTIME"]["numerator"] >= 1
 
         dossier = await api.get("/v1/dossiers/HS-1")
