@@ -6,15 +6,15 @@ notifier)."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.console.adapters.upstream import Upstreams
 from services.console.citizen_view import citizen_view
+from services.console.forms import form_fields
 from services.runtime.attempts import AttemptLimiter
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này."
@@ -40,12 +40,9 @@ def build_citizen_router(
         return page(request, code=request.query_params.get("ma", "")[:64])
 
     @router.post("/tra-cuu", include_in_schema=False)
-    async def lookup(
-        request: Request,
-        code: Annotated[str, Form(alias="ma", max_length=256)] = "",
-        last4: Annotated[str, Form(alias="so", max_length=32)] = "",
-    ) -> HTMLResponse:
-        code, last4 = code.strip(), last4.strip()
+    async def lookup(request: Request) -> HTMLResponse:
+        fields = await form_fields(request, {"ma": 256, "so": 32})
+        code, last4 = fields["ma"], fields["so"]
         client = request.client.host if request.client else "unknown"
         if per_client.retry_after(client) is not None or per_dossier.retry_after(code) is not None:
             return page(request, 429, code=code, error=TOO_MANY)

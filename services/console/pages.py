@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security import APIKeyCookie
 from fastapi.templating import Jinja2Templates
 
 from services.console.adapters.upstream import Upstreams
+from services.console.forms import form_fields
 from services.console.sessions import COOKIE, SessionStore
 from services.runtime.problems import Problem
 
@@ -42,7 +43,7 @@ def build_console_router(
         name=COOKIE, scheme_name="consoleSession", auto_error=False, description="Sign in at /dang-nhap"
     )
 
-    def operator_key(token: Annotated[str | None, Depends(cookie)]) -> str:
+    def operator_key(token: str | None = Depends(cookie)) -> str:
         key = sessions.key_of(token)
         if key is None:
             raise Problem(401, "chưa đăng nhập hoặc phiên đã hết hạn: đăng nhập tại /dang-nhap")
@@ -68,15 +69,16 @@ def build_console_router(
         return page(request, "login.html")
 
     @router.post("/dang-nhap", include_in_schema=False, response_model=None)
-    async def sign_in(request: Request, key: Annotated[str, Form(max_length=200)] = "") -> Response:
-        answer = await upstreams.call("tasks", "GET", "/v1/plan/indicators", key=key.strip() or None)
+    async def sign_in(request: Request) -> Response:
+        key = (await form_fields(request, {"key": 200}))["key"]
+        answer = await upstreams.call("tasks", "GET", "/v1/plan/indicators", key=key or None)
         if answer.status != 200:
             message = "Khóa không hợp lệ." if answer.status in (401, 403) else "Không kết nối được dịch vụ."
             return page(request, "login.html", status=401 if answer.status in (401, 403) else 502, error=message)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             COOKIE,
-            sessions.open(key.strip()),
+            sessions.open(key),
             max_age=int(config.session_seconds),
             httponly=True,
             samesite="strict",
