@@ -33,7 +33,7 @@ def build_citizen_router(
     router = APIRouter()
 
     def page(request: Request, status: int = 200, **context: object) -> HTMLResponse:
-        return templates.TemplateResponse(request, "lookup.html", context, status)
+        return templates.TemplateResponse(request, "lookup.html", {"timezone": timezone, **context}, status)
 
     @router.get("/tra-cuu", include_in_schema=False)
     async def lookup_form(request: Request) -> HTMLResponse:

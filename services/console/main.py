@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         secure_cookies=settings.secure_cookies,
         session_seconds=settings.session_hours * 3600,
         notifier_key=lookup_key,
+        timezone=settings.timezone,
     )
     window = settings.lookup_window_seconds
 

@@ -32,6 +32,7 @@ class ConsoleConfig:
     docs_links: dict[str, str]
     secure_cookies: bool
     session_seconds: float
+    timezone: str
     notifier_key: str  # the console's own operator key: notifications show masked phones only
 
 
@@ -50,7 +51,8 @@ def build_console_router(
         return key
 
     def page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, {"docs_links": config.docs_links, **context}, status)
+        values = {"docs_links": config.docs_links, "timezone": config.timezone, **context}
+        return templates.TemplateResponse(request, name, values, status)
 
     @router.get("/", include_in_schema=False, response_model=None)
     async def console(request: Request) -> Response:

@@ -3,15 +3,31 @@
 (function () {
   var STATUS = { met: "Đạt", not_met: "Chưa đạt", no_data: "Chưa có số liệu", no_target: "Không có chỉ tiêu" };
   var $ = function (id) { return document.getElementById(id); };
+  var TZ = document.body.getAttribute("data-timezone") || "Asia/Ho_Chi_Minh";
+  var FORMAT = new Intl.DateTimeFormat("en-GB", {
+    timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  });
+  function zoned(d) {  // the parts of instant d in the centre's time zone, whatever the browser's
+    var parts = {};
+    FORMAT.formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+    return parts;
+  }
+  function when(s) {
+    if (!s) return "–";
+    var p = zoned(new Date(s));
+    return p.hour + ":" + p.minute + " " + p.day + "/" + p.month + "/" + p.year;
+  }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function iso(d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); }
+  // Calendar arithmetic on the centre's date (Date.UTC as a plain calendar); the APIs read dates as local midnight.
+  function iso(d) { return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()); }
+  function day(y, m, d) { return new Date(Date.UTC(y, m, d)); }
   function periods(kind) {
-    var now = new Date(), y = now.getFullYear(), m = now.getMonth(), from, to, prevFrom;
-    if (kind === "quarter") { var q = m - (m % 3); from = new Date(y, q, 1); to = new Date(y, q + 3, 1); prevFrom = new Date(y, q - 3, 1); }
-    else if (kind === "month") { from = new Date(y, m, 1); to = new Date(y, m + 1, 1); prevFrom = new Date(y, m - 1, 1); }
-    else if (kind === "30d") { to = new Date(y, m, now.getDate() + 1); from = new Date(y, m, now.getDate() - 29); prevFrom = new Date(y, m, now.getDate() - 59); }
-    else { from = new Date(y, 0, 1); to = new Date(y + 1, 0, 1); prevFrom = new Date(y - 1, 0, 1); }
+    var today = zoned(new Date()), y = +today.year, m = +today.month - 1, dd = +today.day, from, to, prevFrom;
+    if (kind === "quarter") { var q = m - (m % 3); from = day(y, q, 1); to = day(y, q + 3, 1); prevFrom = day(y, q - 3, 1); }
+    else if (kind === "month") { from = day(y, m, 1); to = day(y, m + 1, 1); prevFrom = day(y, m - 1, 1); }
+    else if (kind === "30d") { to = day(y, m, dd + 1); from = day(y, m, dd - 29); prevFrom = day(y, m, dd - 59); }
+    else { from = day(y, 0, 1); to = day(y + 1, 0, 1); prevFrom = day(y - 1, 0, 1); }
     return { from: iso(from), to: iso(to), prevFrom: iso(prevFrom) };
   }
   function query(params) {
@@ -28,11 +44,6 @@
   }
   function pct(v) { return v === null || v === undefined ? "–" : (v * 100).toFixed(1).replace(".", ",") + "%"; }
   function num(v) { return v === null || v === undefined ? "–" : String(v); }
-  function when(s) {
-    if (!s) return "–";
-    var d = new Date(s);
-    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + " " + pad(d.getDate()) + "/" + pad(d.getMonth() + 1) + "/" + d.getFullYear();
-  }
   function left(s) {
     var ms = new Date(s).getTime() - Date.now(), late = ms < 0, h = Math.floor(Math.abs(ms) / 3600000);
     var text = h >= 24 ? Math.floor(h / 24) + " ngày " + (h % 24) + " giờ" : h + " giờ " + Math.floor((Math.abs(ms) % 3600000) / 60000) + " phút";
