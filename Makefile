@@ -36,7 +36,7 @@ tools:
 ## PNGs of the console, a dossier and the citizen lookup at desktop and phone width into docs/screenshots/
 ## (starts its own services fed by the simulator; needs Debian's chromium and chromium-driver: `make tools`).
 screenshots: install
-	DVC_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_screenshots.py
+	DVC_SCREENSHOTS=docs/screenshots DVC_WEB_SIMULATED_DAYS=12 $(BIN)/pytest -q -p no:cacheprovider tests/web/test_screenshots.py
 
 ## Fail when docs/schemas/ drifted from the event models (regenerate: dvc-pulse ingest export-schemas).
 check-schemas: install

@@ -3,6 +3,7 @@ simulator, and one headless chromium. Skipped with the reason when Debian's chro
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,8 @@ from tests.web.browser import DESKTOP, missing_browser, start_chromium
 
 LOOKUP_CODE = "000.00.30.H04-WEB-0001"
 LOOKUP_PHONE = "0912345678"  # tests/factories.py's applicant
-SIMULATED_DAYS = 3
+# A short window keeps the browser tests quick; `make screenshots` asks for a longer one (more dossiers at risk).
+SIMULATED_DAYS = int(os.environ.get("DVC_WEB_SIMULATED_DAYS", "3"))
 
 
 @dataclass
