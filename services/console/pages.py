@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -111,7 +112,7 @@ def build_console_router(
             raise Problem(404, f"path: {service} {upstream_path!r} is not readable from the console")
         params = request.query_params.multi_items()[:MAX_PARAMS]
         own_key = config.notifier_key if service == "notifier" else key
-        answer = await upstreams.call(service, "GET", upstream_path, params=dict(params), key=own_key)
+        answer = await upstreams.call(service, "GET", quote(upstream_path), params=dict(params), key=own_key)
         if answer.status == 502:
             raise Problem(502, f"không kết nối được dịch vụ {service}")
         return JSONResponse(answer.body, status_code=answer.status)
