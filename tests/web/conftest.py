@@ -19,7 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from services.runtime.embedded_nats import free_port
 from tests.e2e.processes import ServiceProcess, base_env, run_cli, wait_for
-from tests.e2e.system import System
+from tests.e2e.system import SERVICE_SETTINGS, System
 from tests.factories import dossier_event
 from tests.web.browser import DESKTOP, missing_browser, start_chromium
 
@@ -61,7 +61,10 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     system = System(root, urls)
     console: ServiceProcess | None = None
     try:
-        system.start()
+        with pytest.MonkeyPatch.context() as patch:  # the early-warning sweep every 2 s, not 30: alerts at once
+            fast = {**SERVICE_SETTINGS["indicators"], "DVC_INDICATORS_WARNING_INTERVAL_SECONDS": "2"}
+            patch.setitem(SERVICE_SETTINGS, "indicators", fast)
+            system.start()
         console = _start_console(system, root)
         _feed(system, root)
         yield Web(system, console)
@@ -128,3 +131,5 @@ def _feed(system: System, root: Path) -> None:
     wait_for(system.consumers_idle, 60, "every consumer to catch up")
     # the contact is stored with the dossier's first notification (polling the lookup would spend its attempts)
     wait_for(lambda: system.notifications(dossier_code=LOOKUP_CODE), 30, "the notifier to hold the contact")
+    alerts = system.url("indicators", "/v1/alerts")
+    wait_for(lambda: httpx.get(alerts, timeout=10).json()["count"], 30, "overdue or at-risk dossiers")

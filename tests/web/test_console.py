@@ -68,6 +68,7 @@ def test_console_shows_the_apis_numbers_when_signed_in(web: Web, driver: webdriv
     alerts = web.api("indicators", "/v1/alerts", limit="100")
     links = [row[0] for row in rows_of(driver, "#alerts tbody tr", "a") if row]
     assert links == [item["dossier_code"] for item in alerts["items"]]
+    assert links != []
     plan_numbers = [row[0] for row in rows_of(driver, "#plan tbody tr", "td")]
     assert plan_numbers == [str(row["number"]) for row in web.api("tasks", "/v1/plan/indicators")]
     assert len(plan_numbers) == 38

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.web.conftest import LOOKUP_CODE, LOOKUP_PHONE, Web
 
@@ -16,7 +18,10 @@ def look_up(driver: webdriver.Chrome, web: Web, code: str, last4: str) -> None:
     driver.get(f"{web.url}/tra-cuu")
     driver.find_element(By.ID, "ma").send_keys(code)
     driver.find_element(By.ID, "so").send_keys(last4)
+    form_page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
+    WebDriverWait(driver, 20).until(staleness_of(form_page))  # the answer page replaced the form
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#lookup-result, #lookup-error"))
 
 
 def test_lookup_shows_the_dossier_when_the_phone_suffix_is_right(web: Web, driver: webdriver.Chrome) -> None:
