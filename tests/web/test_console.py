@@ -124,3 +124,19 @@ def test_console_asks_for_a_key_when_not_signed_in(web: Web) -> None:
     wrong = httpx.post(f"{web.url}/dang-nhap", data={"key": "dvctk_wrong"}, timeout=10)
     assert wrong.status_code == 401
     assert "Khóa không hợp lệ." in wrong.text
+
+
+def test_console_reads_only_allowed_paths_when_signed_in(web: Web) -> None:
+    with httpx.Client(base_url=web.url, timeout=10) as client:
+        signed_in = client.post("/dang-nhap", data={"key": web.system.tasks_key})
+        same = client.get("/api/indicators/v1/fields")
+        audit = client.get("/api/tasks/v1/audit")  # who changed what: not for the console
+        write_path = client.get("/api/tasks/v1/tasks/III.1/reports")
+        signed_out = client.post("/dang-xuat")
+        after = client.get("/api/indicators/v1/fields")
+
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/")
+    assert same.json() == web.api("indicators", "/v1/fields")
+    assert [audit.status_code, write_path.status_code] == [404, 404]
+    assert signed_out.status_code == 303
+    assert after.status_code == 401
