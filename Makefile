@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install up test lint check-schemas bench clean tools reliability fuzz
+.PHONY: install up test lint check-schemas bench clean tools reliability fuzz screenshots
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
@@ -42,9 +42,15 @@ fuzz: install
 	DVC_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} DVC_FUZZ_SEED=$$seed $(BIN)/pytest -q -p no:cacheprovider -s -m fuzz \
 		-o timeout=3600 tests/fuzz
 
-## Optional tools, as root with apt-get (`.ci/run` installs them too): promtool for tests/deploy/test_promtool.py.
+## Optional tools, as root with apt-get (`.ci/run` installs them too): promtool for tests/deploy/test_promtool.py,
+## chromium and chromium-driver for the browser tests (tests/web) and `make screenshots`.
 tools:
 	.ci/run tools
+
+## PNGs of the console, a dossier and the citizen lookup at desktop and phone width into docs/screenshots/
+## (starts its own services fed by the simulator; needs Debian's chromium and chromium-driver: `make tools`).
+screenshots: install
+	DVC_SCREENSHOTS=docs/screenshots DVC_WEB_SIMULATED_DAYS=12 $(BIN)/pytest -q -p no:cacheprovider tests/web/test_screenshots.py
 
 ## Fail when docs/schemas/ drifted from the event models (regenerate: dvc-pulse ingest export-schemas).
 check-schemas: install

@@ -37,7 +37,7 @@ app.add_typer(streams_app, name="streams")
 nats_app = typer.Typer(help="NATS users and permissions (services/contracts/nats_users.py).", no_args_is_help=True)
 app.add_typer(nats_app, name="nats")
 
-SERVICES = ("ingest", "indicators", "tasks", "notifier")
+SERVICES = ("ingest", "indicators", "tasks", "notifier", "console")
 _SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")} | {"dlq": "services.dlq_cli"}
 
 

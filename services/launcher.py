@@ -34,7 +34,7 @@ from services.runtime.cli_nats import publish_running_url, withdraw_running_url
 from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
 from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets, LostNatsKey
 
-SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084}
+SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084, "console": 8085}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
 DEFAULT_SIMULATOR_SPEED = "600"
 
@@ -227,7 +227,13 @@ class Launcher:
         return True
 
     def _env_of(self, name: str) -> dict[str, str]:
-        return child_environment(self.env, self.nats_secrets, name)
+        env = child_environment(self.env, self.nats_secrets, name)
+        if name == "console":  # the APIs it reads, and the notifier key of its citizen lookup
+            env |= {
+                f"DVC_CONSOLE_{other.upper()}_URL": f"http://127.0.0.1:{port}" for other, port in self.ports.items()
+            }
+            env["DVC_CONSOLE_NOTIFIER_KEY_FILE"] = str(self.var_dir / "demo-notifier-key")
+        return env
 
     def _start(self, child: Child) -> None:
         with open(child.log_path, "ab") as log:
@@ -288,6 +294,9 @@ class Launcher:
                 )
         if "indicators" in self.ports:
             self.console.print(f"KPIs: curl http://127.0.0.1:{self.ports['indicators']}/v1/indicators")
+        if "console" in self.ports:
+            base = f"http://127.0.0.1:{self.ports['console']}"
+            self.console.print(f"Console: {base}/ (sign in with the tasks admin key); citizen lookup: {base}/tra-cuu")
 
     def _supervise(self) -> None:
         next_status = time.monotonic() + min(self.status_interval, 2.0)

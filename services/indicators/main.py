@@ -18,6 +18,7 @@ from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.adapters.tables import TABLES
 from services.indicators.api import build_router
+from services.indicators.api_events import build_events_router
 from services.indicators.domain.calendar import build_calendar
 from services.indicators.domain.dossier import DossierState
 from services.indicators.extensions import (
@@ -146,7 +147,11 @@ def create_app(
             "streams": streams_check(broker, [EVENTS.name, ALERTS.name, DLQ.name]),
             "database": database_check(engine),
         },
-        routers=[build_router(service, settings.timezone, extensions.risk), *extensions.routers],
+        routers=[
+            build_router(service, settings.timezone, extensions.risk),
+            build_events_router(engine, TABLES),
+            *extensions.routers,
+        ],
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,  # serve /healthz and a 503 /readyz while NATS or the streams are missing

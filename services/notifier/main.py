@@ -36,6 +36,7 @@ from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.domain.templates import ConfigError
 from services.notifier.handlers import Intake
 from services.notifier.keyring import check_hash_key, vault_from
+from services.notifier.lookup import build_lookup_router
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.optouts import OptOuts
 from services.notifier.retention import Purger
@@ -43,6 +44,7 @@ from services.notifier.settings import Settings
 from services.notifier.subscribers import ConsumerSettings, register_consumers
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
+from services.runtime.attempts import AttemptLimiter
 from services.runtime.broker import create_broker, jetstream
 from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine, create_session_factory
@@ -187,6 +189,12 @@ def create_app(
         migrated.set()
         await providers.start()
 
+    operator_keys = key_store(
+        settings.resolved_keys_file(),
+        settings.keys,
+        check_every=settings.keys_reload_seconds,
+        usage_file=usage_file_in(settings.var_dir, "notifier"),
+    )
     router = build_router(
         ApiDependencies(
             sessions=sessions,
@@ -197,13 +205,14 @@ def create_app(
             parse_receipts=providers.parse_receipts,
             callback_tokens=callback_tokens,
             apply_receipts=dispatcher.apply_receipts,
-            operator_keys=key_store(
-                settings.resolved_keys_file(),
-                settings.keys,
-                check_every=settings.keys_reload_seconds,
-                usage_file=usage_file_in(settings.var_dir, "notifier"),
-            ),
+            operator_keys=operator_keys,
         )
+    )
+    lookup_router = build_lookup_router(
+        sessions,
+        vault,
+        operator_keys,
+        AttemptLimiter(settings.lookup_attempts_per_dossier, settings.lookup_window_seconds),
     )
     app = build_service_app(
         service="notifier",
@@ -216,7 +225,7 @@ def create_app(
             "streams": streams_check(broker, [EVENTS.name, ALERTS.name, NOTIFY.name, DLQ.name]),
             "database": database_check(engine),
         },
-        routers=[router],
+        routers=[router, lookup_router],
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         on_startup=[

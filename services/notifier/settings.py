@@ -28,6 +28,10 @@ class Settings(ServiceSettings):
     start_from: Literal["all", "new"] = Field(
         default="all", description="Where new consumers start: the whole stream (old events recorded as skipped)"
     )
+    lookup_attempts_per_dossier: int = Field(
+        default=10, ge=1, description="Citizen lookups (POST /v1/lookup) of one dossier code per window"
+    )
+    lookup_window_seconds: float = Field(default=900.0, gt=0, description="Window of lookup_attempts_per_dossier")
     batch_size: int = Field(default=100, ge=1, le=2000)
     batch_timeout: float = Field(default=0.5, gt=0)
     ack_wait_seconds: float = Field(default=60.0, gt=0)

@@ -15,6 +15,7 @@ from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
+from services.runtime.api_docs import install_offline_docs
 from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.health import ReadinessCheck, ops_router
 from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
@@ -68,7 +69,8 @@ def build_service_app(
                 await step(stack)
             yield
 
-    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_offline_docs(app)  # /docs and /redoc from packaged assets, no CDN
     install_problem_handlers(app)
     install_limit_handlers(app)
     app.add_middleware(

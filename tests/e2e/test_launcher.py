@@ -59,7 +59,7 @@ class Up:
 
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[Up]:
-    launcher = Up(tmp_path / "var", free_port(), {name: free_port() for name in SERVICES})
+    launcher = Up(tmp_path / "var", free_port(), {name: free_port() for name in (*SERVICES, "console")})
     yield launcher
     if launcher.process is not None and launcher.process.poll() is None:  # a failed test: leave nothing behind
         leftovers = child_pids(launcher.process.pid)

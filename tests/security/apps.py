@@ -101,9 +101,26 @@ def indicators_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys | Non
     return create_app(Settings(var_dir=var_dir, nats_url=UNREACHABLE_NATS, **overrides)), None
 
 
+def console_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys | None]:
+    """The console signs operators in with a tasks key checked by the tasks service (unreachable here): its JSON
+    routes need the session cookie, which no request of the matrix has."""
+    from services.console.main import create_app
+    from services.console.settings import Settings
+
+    values: dict[str, Any] = {
+        "var_dir": var_dir,
+        "notifier_key": "dvcnk_console",
+        "indicators_url": "http://127.0.0.1:9",
+        "tasks_url": "http://127.0.0.1:9",
+        "notifier_url": "http://127.0.0.1:9",
+    }
+    return create_app(Settings(**(values | overrides))), None
+
+
 BUILDERS: dict[str, Callable[..., tuple[FastAPI, Keys | None]]] = {
     "ingest": ingest_app,
     "indicators": indicators_app,
     "tasks": tasks_app,
     "notifier": notifier_app,
+    "console": console_app,
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import orjson
@@ -22,6 +23,7 @@ from tests.factories import dossier_event
 from tests.security.apps import BUILDERS, OUTBOX_TOKEN, Keys
 
 PUBLIC = "public"
+SESSION = "consoleSession"  # an API key in the console's session cookie, not a bearer key
 # Routes every service serves without a key: liveness, readiness, metrics (scraped on the internal network),
 # the AsyncAPI document. /docs, /redoc and /openapi.json are public too and are not in the OpenAPI document.
 OPERATIONS_PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/asyncapi.json")}
@@ -40,6 +42,8 @@ ACCESS: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/v1/alerts"): PUBLIC,
         ("GET", "/v1/fields"): PUBLIC,  # field names of the procedure catalogue and counts
         ("GET", "/v1/anomalies"): PUBLIC,  # dossier codes and statuses, like /v1/dossiers/{code}
+        # Event types, times, due dates, reasons, agency and officer codes; the applicant was never stored.
+        ("GET", "/v1/dossiers/{code}/events"): PUBLIC,
     },
     "tasks": {
         ("GET", "/v1/plans"): PUBLIC,  # titles, units and years of the loaded plans
@@ -61,9 +65,21 @@ ACCESS: dict[str, dict[tuple[str, str], str]] = {
         ("POST", "/v1/receipts/{provider}"): "providerToken",
         ("POST", "/v1/inbound/{provider}"): "providerToken",
         ("GET", "/v1/templates"): PUBLIC,  # template texts with sample data, no person
+        ("POST", "/v1/lookup"): "operatorKey",  # the console's citizen lookup: code + last four phone digits
     },
+    # The console's read-through to the other APIs needs an operator's session cookie (signed in with a tasks
+    # key); its HTML pages (/, /dang-nhap, /ho-so/{code}, /tra-cuu) are not in the OpenAPI document.
+    "console": {("GET", "/api/{service}/{path}"): SESSION},
 }
-PATH_VALUES = {"number": "5", "task_id": "PL2.NV1", "code": "HS-1", "notification_id": "n-1", "provider": "outbox"}
+PATH_VALUES = {
+    "number": "5",
+    "task_id": "PL2.NV1",
+    "code": "HS-1",
+    "notification_id": "n-1",
+    "provider": "outbox",
+    "service": "indicators",
+    "path": "v1/indicators",
+}
 REFUSED = ("none", "wrong", "revoked", "expired")
 
 
@@ -100,7 +116,7 @@ def test_every_route_has_an_access_decision_when_the_openapi_document_is_read(
         expected = ACCESS[name].get(key, PUBLIC)
         assert schemes_of(operation) == (set() if expected == PUBLIC else {expected}), (name, key)
     schemes = app.openapi().get("components", {}).get("securitySchemes", {})
-    used = {scheme for scheme in ACCESS[name].values() if scheme != PUBLIC}
+    used = {scheme for scheme in ACCESS[name].values() if scheme not in (PUBLIC, SESSION)}
     assert {scheme: schemes[scheme]["scheme"] for scheme in used} == dict.fromkeys(used, "bearer")
 
 
@@ -116,7 +132,7 @@ async def test_every_keyed_route_refuses_missing_wrong_revoked_and_expired_keys_
     service: tuple[str, FastAPI, Keys | None],
 ) -> None:
     name, app, keys = service
-    keyed = [(key, scheme) for key, scheme in ACCESS[name].items() if scheme not in (PUBLIC, "providerToken")]
+    keyed = [(key, scheme) for key, scheme in ACCESS[name].items() if scheme not in (PUBLIC, "providerToken", SESSION)]
     if keys is None:
         assert keyed == []
         return
@@ -171,3 +187,19 @@ async def test_every_provider_callback_refuses_a_missing_or_wrong_token_when_cal
             assert {case: answer.status_code for case, answer in answers.items()} == dict.fromkeys(cases, 401), path
             assert in_query.status_code == 401, "the outbox is not configured to take its token in the query"
             assert right.status_code not in (401, 403, 404), f"{path} refused the provider's token: {right.text}"
+
+
+async def test_every_console_route_refuses_a_missing_or_unknown_session_when_called(tmp_path: Path) -> None:
+    app, _keys = BUILDERS["console"](tmp_path)
+    routes = [key for key, scheme in ACCESS["console"].items() if scheme == SESSION]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://matrix") as client:
+        for method, path in routes:
+            missing = await client.request(**_request("console", method, path, {}))
+            unknown = await client.request(**_request("console", method, path, {"Cookie": "dvc_console=guess"}))
+            bearer = await client.request(**_request("console", method, path, {"Authorization": "Bearer dvctk_x"}))
+
+            assert [missing.status_code, unknown.status_code, bearer.status_code] == [401, 401, 401], path
+            assert missing.headers["content-type"] == "application/problem+json"
+    schemes = app.openapi()["components"]["securitySchemes"]
+    assert schemes[SESSION] == {"type": "apiKey", "in": "cookie", "name": "dvc_console", "description": ANY}
