@@ -9,10 +9,8 @@ exits is restarted with backoff. Every few seconds one status line shows the liv
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -29,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.launcher_nats import child_environment, secure_embedded_nats
+from services.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
 from services.launcher_status import KpiLine
 from services.runtime.cli_nats import publish_running_url, withdraw_running_url
 from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
@@ -39,49 +38,10 @@ SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 
 DEFAULT_SIMULATOR_SPEED = "600"
 
 
-def write_new_secret(path: Path) -> bool:
-    """32 random bytes, url-safe base64 (a Fernet key), into `path` with mode 0600 unless it already holds one.
-    Returns whether it was created."""
-    if path.exists() and path.read_text(encoding="ascii").strip():
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(base64.urlsafe_b64encode(os.urandom(32)).decode("ascii") + "\n")
-    return True
-
-
-def ensure_notifier_secrets(var_dir: Path) -> bool:
-    """The notifier's encryption key and phone hash key for `make up`, generated under var/ when absent (the
-    notifier itself never generates one: without them it refuses to start). True when the hash key is new beside
-    an older encryption key: an installation from before the separate hash key, which `rotate-key` migrates."""
-    had_encryption_key = (var_dir / "notifier-encryption.key").exists()
-    write_new_secret(var_dir / "notifier-encryption.key")
-    created_hash_key = write_new_secret(var_dir / "notifier-hash.key")
-    return had_encryption_key and created_hash_key
-
-
 def service_port(name: str, environ: Mapping[str, str] | None = None) -> int:
     """The port a service listens on: `DVC_<NAME>_PORT` (read by the service's own settings too) or its default."""
     value = (os.environ if environ is None else environ).get(f"DVC_{name.upper()}_PORT")
     return int(value) if value else SERVICE_PORTS[name]
-
-
-OUTBOX_TOKEN_FILE = "notifier-outbox-token"  # read by the notifier's outbox provider (callback_auth.py)
-
-
-def ensure_outbox_callback_token(var_dir: Path) -> Path:
-    """The token the embedded outbox provider's receipt and inbound callbacks must present, created once (random,
-    mode 0600) and kept, so a restart keeps the same token; the notifier refuses to start without it."""
-    path = var_dir / OUTBOX_TOKEN_FILE
-    if not path.exists() or not path.read_text(encoding="utf-8").strip():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(secrets.token_urlsafe(32) + "\n")
-    path.chmod(0o600)
-    return path
 
 
 @dataclass

@@ -21,7 +21,7 @@ from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts.nats_users import ADMIN
-from services.launcher import ensure_notifier_secrets, ensure_outbox_callback_token
+from services.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
 from services.runtime.embedded_nats import EmbeddedNats, free_port
 from services.runtime.embedded_secrets import EmbeddedSecrets, secured_nats
 from services.runtime.nats_auth import NatsAuth

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from services.launcher import ensure_notifier_secrets
+from services.launcher_secrets import ensure_notifier_secrets
 from services.notifier.adapters.crypto import PhoneVault
 
 

@@ -18,7 +18,7 @@ import httpx
 import nats
 import orjson
 
-from services.launcher import ensure_notifier_secrets, ensure_outbox_callback_token
+from services.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
 from services.runtime.embedded_nats import EmbeddedNats, free_port
 from services.runtime.streams import apply_streams
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli

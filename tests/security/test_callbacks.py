@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.launcher import ensure_outbox_callback_token
+from services.launcher_secrets import ensure_outbox_callback_token
 from services.notifier.adapters.providers import HttpSettings, OutboxSettings
 from services.notifier.adapters.providers.callback_auth import OUTBOX_TOKEN_FILE, CallbackTokens
 from services.notifier.adapters.tables import opt_outs
