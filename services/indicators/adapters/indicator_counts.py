@@ -27,17 +27,23 @@ def within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
 
-def dossier_scope(tables: Tables, scope: Scope) -> list[ColumnElement[bool]]:
-    """Conditions on `dossiers` for an agency, a procedure and a field (the procedure catalogue's field)."""
-    d, p = tables.dossiers.c, tables.procedures.c
+def scope_conditions(tables: Tables, scope: Scope, agency: Any, procedure_code: Any) -> list[ColumnElement[bool]]:
+    """Conditions on a table's `agency` and `procedure_code` columns for a scope; the field is the procedure
+    catalogue's (dossiers, alerts)."""
+    p = tables.procedures.c
     conditions: list[ColumnElement[bool]] = []
     if scope.agency is not None:
-        conditions.append(d.agency == scope.agency)
+        conditions.append(agency == scope.agency)
     if scope.procedure is not None:
-        conditions.append(d.procedure_code == scope.procedure)
+        conditions.append(procedure_code == scope.procedure)
     if scope.field is not None:
-        conditions.append(d.procedure_code.in_(select(p.procedure_code).where(p.field == scope.field)))
+        conditions.append(procedure_code.in_(select(p.procedure_code).where(p.field == scope.field)))
     return conditions
+
+
+def dossier_scope(tables: Tables, scope: Scope) -> list[ColumnElement[bool]]:
+    d = tables.dossiers.c
+    return scope_conditions(tables, scope, d.agency, d.procedure_code)
 
 
 def timely_at(tables: Tables, at: datetime) -> ColumnElement[bool]:

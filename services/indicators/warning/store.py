@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.indicators.adapters.indicator_counts import scope_conditions
 from services.indicators.adapters.store import row_to_state
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.dossier import DossierState
@@ -118,16 +119,10 @@ async def alerts(
     limit: int,
 ) -> list[AlertRow]:
     """Most recent first; `scope` narrows by agency, procedure and the procedure's field."""
-    c, p = ALERTS.c, tables.procedures.c
-    conditions: list[ColumnElement[bool]] = []
+    c = ALERTS.c
+    conditions = scope_conditions(tables, scope, c.agency, c.procedure_code)
     if kind is not None:
         conditions.append(c.kind == kind)
-    if scope.agency is not None:
-        conditions.append(c.agency == scope.agency)
-    if scope.procedure is not None:
-        conditions.append(c.procedure_code == scope.procedure)
-    if scope.field is not None:
-        conditions.append(c.procedure_code.in_(select(p.procedure_code).where(p.field == scope.field)))
     if since is not None:
         conditions.append(c.raised_at >= since)
     columns = [column for column in ALERTS.c if column.name != "payload"]
