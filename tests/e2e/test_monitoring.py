@@ -57,6 +57,12 @@ def _config(system: System, directory: Path) -> Path:
     """deploy/prometheus/prometheus.yml with the services' local ports instead of their compose host names."""
     config: dict[str, Any] = yaml.safe_load((DEPLOYED / "prometheus.yml").read_text(encoding="utf-8"))
     config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    # The console (no NATS, no KPIs of its own) is not part of this system: its job is left out.
+    config["scrape_configs"] = [
+        job
+        for job in config["scrape_configs"]
+        if all(target["labels"]["service"] in system.services for target in job["static_configs"])
+    ]
     for job in config["scrape_configs"]:
         for target in job["static_configs"]:
             service = target["labels"]["service"]

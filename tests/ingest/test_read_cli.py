@@ -47,12 +47,14 @@ def test_read_fails_with_a_clear_message_when_the_sequence_is_not_stored(nats_se
 def test_read_exits_with_one_line_when_nats_is_unreachable() -> None:
     from services.runtime.embedded_nats import free_port
 
-    env = {"DVC_NATS_URL": f"nats://127.0.0.1:{free_port()}"}
+    url = f"nats://127.0.0.1:{free_port()}"
 
-    result = runner.invoke(app, ["read", "--last", "1"], env=env)
+    result = runner.invoke(app, ["read", "--last", "1"], env={"DVC_NATS_URL": url})
 
     assert result.exit_code == 1
-    assert result.stderr.startswith("cannot reach NATS at nats://127.0.0.1:")
+    said, failed = result.stderr.splitlines()
+    assert said == f"NATS: {url} (DVC_NATS_URL)"
+    assert failed.startswith(f"cannot reach NATS at {url}: ")
 
 
 def test_read_names_the_missing_stream_when_the_server_has_no_dvc_events(private_nats: EmbeddedNats) -> None:
@@ -61,7 +63,10 @@ def test_read_names_the_missing_stream_when_the_server_has_no_dvc_events(private
     result = runner.invoke(app, ["read", "--last", "1"], env=env)
 
     assert result.exit_code == 1
-    assert result.stderr == f"DVC_EVENTS does not exist on {private_nats.url}: run `dvc-pulse streams apply`\n"
+    assert result.stderr == (
+        f"NATS: {private_nats.url} (DVC_NATS_URL)\n"
+        f"DVC_EVENTS does not exist on {private_nats.url}: run `dvc-pulse streams apply`\n"
+    )
 
 
 async def test_read_masks_the_applicant_name_and_phone_unless_personal_data_is_asked_for(

@@ -87,16 +87,16 @@ async def test_redrive_puts_the_original_bytes_back_on_its_subject_when_a_consum
 
     listing = await _invoke(private_nats, "list")
     assert listing.exit_code == 0, listing.output
-    row = listing.output.splitlines()[1]
+    row = listing.stdout.splitlines()[1]
     assert row.split()[:6] == ["1", "notifier", "notifier-events", "DVC_EVENTS", "#1", SUBJECT]
     assert "failed 1 deliveries" in row
     assert "0912345678" not in listing.output
     assert "Nguyễn" not in listing.output
-    assert listing.output.splitlines()[-1] == "1 of 1 dead letters shown"
+    assert listing.stdout.splitlines()[-1] == "1 of 1 dead letters shown"
 
     result = await _invoke(private_nats, "redrive", "--service", "notifier")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == (
+    assert result.stdout.splitlines()[-1] == (
         "1 selected: 1 republished, 0 already republished by an earlier run, 1 removed from DVC_DLQ, "
         "0 skipped, 0 failed"
     )
@@ -118,7 +118,7 @@ async def test_redrive_puts_the_original_bytes_back_on_its_subject_when_a_consum
     assert applied == [body]
 
     again = await _invoke(private_nats, "redrive", "--all")
-    assert again.output.splitlines()[-1].startswith("0 selected: 0 republished")
+    assert again.stdout.splitlines()[-1].startswith("0 selected: 0 republished")
     assert await _last_seq(js, "DVC_EVENTS") == 2
 
 
@@ -131,7 +131,7 @@ async def test_dry_run_changes_nothing_when_redrive_is_asked_for_a_preview(
     result = await _invoke(private_nats, "redrive", "--seq", "1", "--dry-run")
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         f"would republish DLQ #1 -> {SUBJECT} (DVC_EVENTS) as redrive:1:{msg_id}",
         "dry run: 1 selected, 1 republishes planned, nothing changed",
     ]
@@ -242,11 +242,11 @@ async def test_list_hides_validation_inputs_and_show_payload_prints_one_when_ask
     assert "912345678" not in listing.output
     assert "Nguyễn" not in listing.output
     assert masked.exit_code == 0, masked.output
-    assert orjson.loads(masked.output.splitlines()[-1])["data"]["applicant"]["phone"] == "91*****78"
+    assert orjson.loads(masked.stdout.splitlines()[-1])["data"]["applicant"]["phone"] == "91*****78"
     assert "912345678" not in masked.output
     assert "Nguyễn" not in masked.output
     assert shown.exit_code == 0, shown.output
-    assert shown.output.splitlines()[-1] == body.decode()
+    assert shown.stdout.splitlines()[-1] == body.decode()
 
 
 def test_error_summary_hides_input_values_when_the_error_was_cut_mid_value() -> None:
@@ -280,10 +280,13 @@ async def test_dead_letters_are_kept_30_days_when_the_streams_are_applied(js: Je
 
 
 def test_list_exits_1_with_one_line_when_nats_is_unreachable() -> None:
-    result = runner.invoke(app, ["list", "--nats-url", f"nats://127.0.0.1:{free_port()}"])
+    url = f"nats://127.0.0.1:{free_port()}"
+    result = runner.invoke(app, ["list", "--nats-url", url])
 
     assert result.exit_code == 1
-    assert result.output.startswith("cannot reach NATS at nats://127.0.0.1:")
+    said, failed = result.stderr.splitlines()
+    assert said == f"NATS: {url} (--nats-url)"  # every command says which server it used, and why
+    assert failed.startswith(f"cannot reach NATS at {url}: ")
     assert "Traceback" not in result.output
 
 
