@@ -42,9 +42,24 @@ def ops_router(checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(without_created_series(generate_latest(registry)), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def without_created_series(exposition: bytes) -> bytes:
+    """Drop the `<counter>_created` series prometheus_client adds to some counters only: every counter then
+    looks the same (Prometheus never needs them, and the collector-made counters have none)."""
+    kept = [line for line in exposition.split(b"\n") if not _is_created_line(line)]
+    return b"\n".join(kept)
+
+
+def _is_created_line(line: bytes) -> bool:
+    if line.startswith((b"# HELP ", b"# TYPE ")):
+        name = line.split(b" ", 3)[2]
+    else:
+        name = line.split(b"{", 1)[0].split(b" ", 1)[0]
+    return name.endswith(b"_created")
 
 
 async def _run_check(check: ReadinessCheck) -> str | None:
