@@ -21,7 +21,7 @@ PROMTOOL = shutil.which("promtool")
 BOUNDED_LABELS = {
     "service", "method", "route", "status", "le", "consumer", "ingress", "type", "outcome", "reason", "result",
     "code", "agency", "channel", "timeliness", "kind", "plan", "indicator", "owner_unit", "template", "provider",
-    "encoding", "state",
+    "encoding", "state", "check",
 }  # fmt: skip
 # Histograms are measured in seconds unless they count things (events per batch).
 COUNT_HISTOGRAMS = {"dvc_ingest_batch_events"}

@@ -61,7 +61,8 @@ def _config(system: System, directory: Path) -> Path:
         for target in job["static_configs"]:
             service = target["labels"]["service"]
             target["targets"] = [f"127.0.0.1:{system.services[service].port}"]
-    shutil.copy(DEPLOYED / "alerts.yml", directory / "alerts.yml")
+    for rules in ("rules.yml", "alerts.yml"):
+        shutil.copy(DEPLOYED / rules, directory / rules)
     path = directory / "prometheus.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
