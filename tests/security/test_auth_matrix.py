@@ -61,6 +61,7 @@ ACCESS: dict[str, dict[tuple[str, str], str]] = {
         ("POST", "/v1/receipts/{provider}"): "providerToken",
         ("POST", "/v1/inbound/{provider}"): "providerToken",
         ("GET", "/v1/templates"): PUBLIC,  # template texts with sample data, no person
+        ("POST", "/v1/alerts/alertmanager"): "operatorKey",  # Alertmanager webhook (officers' SMS)
     },
 }
 PATH_VALUES = {"number": "5", "task_id": "PL2.NV1", "code": "HS-1", "notification_id": "n-1", "provider": "outbox"}
