@@ -9,7 +9,7 @@ import asyncio
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,13 +45,12 @@ def _stopped(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-@pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """Alertmanager whose only route posts every alert to the notifier at the port written in `notifier.port`."""
+@contextmanager
+def alertmanager(tmp_path: Path, notifier_port: int) -> Iterator[str]:
+    """Alertmanager whose only route posts every alert to the notifier at `notifier_port`."""
     assert ALERTMANAGER is not None
     directory = tmp_path / "alertmanager"
     directory.mkdir()
-    notifier_port = free_port()
     config = {
         "route": {
             "receiver": "officers",
@@ -85,15 +84,14 @@ def alertmanager(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         ],
         directory / "alertmanager.log",
     )
-    (directory / "notifier.port").write_text(str(notifier_port), encoding="utf-8")
     try:
-        yield f"http://127.0.0.1:{port}", directory
+        yield f"http://127.0.0.1:{port}"
     finally:
         _stopped(process)
 
 
-@pytest.fixture
-def prometheus(tmp_path: Path, alertmanager: tuple[str, Path]) -> Iterator[str]:
+@contextmanager
+def prometheus(tmp_path: Path, alertmanager_url: str) -> Iterator[str]:
     """Prometheus with one rule that fires at once (`for: 0s`), sending to the Alertmanager above."""
     assert PROMETHEUS is not None
     directory = tmp_path / "prometheus"
@@ -116,7 +114,7 @@ def prometheus(tmp_path: Path, alertmanager: tuple[str, Path]) -> Iterator[str]:
         ]
     }
     (directory / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
-    target = alertmanager[0].removeprefix("http://")
+    target = alertmanager_url.removeprefix("http://")
     config = {
         "global": {"evaluation_interval": "1s"},
         "rule_files": ["rules.yml"],
@@ -165,8 +163,6 @@ async def test_one_sms_reaches_the_officer_when_prometheus_fires_an_alert_throug
     private_nats: EmbeddedNats,
     database_url: str,
     tmp_path: Path,
-    alertmanager: tuple[str, Path],
-    prometheus: str,
 ) -> None:
     staff = tmp_path / "staff.yaml"
     staff.write_text(STAFF, encoding="utf-8")
@@ -175,13 +171,14 @@ async def test_one_sms_reaches_the_officer_when_prometheus_fires_an_alert_throug
     clock = FakeClock(now.replace(hour=3, minute=0))  # 10:00 in Vietnam: outside quiet hours
     async with connected(private_nats.url):
         pass
-    port = int((alertmanager[1] / "notifier.port").read_text(encoding="utf-8"))
-    async with served_notifier(create_app(settings, now=clock), port):
-        outbox = settings.var_dir / "sms-outbox.jsonl"
-        await eventually(lambda: outbox.exists() and outbox.read_text(encoding="utf-8").strip(), timeout=90)
-        # Alertmanager notified again on its repeat interval: still one SMS
-        await eventually(lambda: _repeated(alertmanager[0]), timeout=60)
-        lines = outbox.read_text(encoding="utf-8").strip().splitlines()
+    port = free_port()
+    async with served_notifier(create_app(settings, now=clock), port):  # first: Alertmanager backs off on errors
+        with alertmanager(tmp_path, port) as alertmanager_url, prometheus(tmp_path, alertmanager_url):
+            outbox = settings.var_dir / "sms-outbox.jsonl"
+            await eventually(lambda: outbox.exists() and outbox.read_text(encoding="utf-8").strip(), timeout=90)
+            # Alertmanager notified again on its repeat interval: still one SMS
+            await eventually(lambda: _repeated(alertmanager_url), timeout=60)
+            lines = outbox.read_text(encoding="utf-8").strip().splitlines()
 
     assert len(lines) == 1
     assert "DvcPipelineStalled" in lines[0]
