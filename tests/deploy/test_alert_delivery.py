@@ -128,6 +128,8 @@ def prometheus(tmp_path: Path, alertmanager_url: str) -> Iterator[str]:
             f"--config.file={directory / 'prometheus.yml'}",
             f"--storage.tsdb.path={directory / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
+            # an alert evaluated before the Alertmanager target is discovered is dropped; resend it soon
+            "--rules.alert.resend-delay=1s",
         ],
         directory / "prometheus.log",
     )
