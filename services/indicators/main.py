@@ -109,12 +109,15 @@ def create_app(
 
     async def apply(items: Sequence[Incoming]) -> AppliedBatch:
         await migrated.wait()  # the consumer may start before the migrations finished
-        return await service.apply(items)
+        with metrics.apply_batch_seconds.time():
+            return await service.apply(items)
 
     def on_batch(messages: Sequence[Msg]) -> None:
         stored = published_at(messages)
         if stored is not None:
-            metrics.apply_lag.set(max(0.0, (datetime.now(UTC) - stored).total_seconds()))
+            delay = max(0.0, (datetime.now(UTC) - stored).total_seconds())
+            metrics.apply_lag.set(delay)
+            metrics.event_to_kpi_delay.observe(delay)
         snapshots.poke()
 
     consumer = build_consumer(

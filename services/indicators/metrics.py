@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -125,6 +125,18 @@ class IndicatorsMetrics:
             "dvc_indicators_apply_lag_seconds",
             "Seconds between an event's storage in DVC_EVENTS and its application (latest batch)",
             registry=registry,
+        )
+        self.event_to_kpi_delay = Histogram(
+            "dvc_indicators_event_to_kpi_delay_seconds",
+            "Seconds between an event's storage in DVC_EVENTS and its application to the KPIs, per batch",
+            registry=registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+        )
+        self.apply_batch_seconds = Histogram(
+            "dvc_indicators_apply_batch_seconds",
+            "Time to apply one batch of events to the projections (one transaction)",
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
 
     def publish_view(self, indicators: list[IndicatorResult], aggregates: MetricAggregates) -> None:

@@ -137,6 +137,7 @@ class Dispatcher:
         if self.metrics is not None:
             name = result.provider or self.provider.name
             self.metrics.send_seconds.labels(name).observe(elapsed)
+            self.metrics.sends.labels(name, send_outcome(result)).inc()
             if result.accepted:
                 self.metrics.segments.labels(name, item.encoding).inc(item.segments)
         return result
@@ -264,3 +265,12 @@ class Dispatcher:
         if self.metrics is not None:
             for item in claimed:
                 self.metrics.entered(item.template_id, status)
+
+
+def send_outcome(result: SendResult) -> str:
+    """The bounded `outcome` label of dvc_notifier_provider_sends_total."""
+    if result.accepted:
+        return "accepted"
+    if result.unknown:
+        return "unknown"
+    return "refused" if result.permanent else "failed"

@@ -28,6 +28,7 @@ from services.notifier.adapters.providers.callback_auth import CallbackTokens
 from services.notifier.adapters.providers.config import HttpSettings, SmppSettings
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.status_relay import StatusRelay
+from services.notifier.alerts_api import build_alerts_router
 from services.notifier.api import ApiDependencies, build_router
 from services.notifier.dispatcher import Dispatcher, DispatchSettings
 from services.notifier.domain.incoming import Incoming
@@ -52,6 +53,8 @@ from services.runtime.health import database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
+
+ALERTMANAGER_CONSUMER = "alertmanager"  # the position key of POST /v1/alerts/alertmanager (no stream sequence)
 
 Clock = Callable[[], datetime]
 
@@ -195,6 +198,11 @@ def create_app(
         check_every=settings.keys_reload_seconds,
         usage_file=usage_file_in(settings.var_dir, "notifier"),
     )
+
+    async def take_ops_alerts(items: Sequence[Incoming]) -> None:
+        await apply(items, ALERTMANAGER_CONSUMER)
+        dispatcher.poke()
+
     router = build_router(
         ApiDependencies(
             sessions=sessions,
@@ -225,7 +233,7 @@ def create_app(
             "streams": streams_check(broker, [EVENTS.name, ALERTS.name, NOTIFY.name, DLQ.name]),
             "database": database_check(engine),
         },
-        routers=[router, lookup_router],
+        routers=[router, lookup_router, build_alerts_router(operator_keys, take_ops_alerts)],
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         on_startup=[

@@ -19,10 +19,6 @@ class HealthLike(Protocol):
     def provider(self) -> str: ...
     @property
     def state(self) -> str: ...
-    @property
-    def error_rate(self) -> float | None: ...
-    @property
-    def latency_p95_seconds(self) -> float | None: ...
 
 
 class _ProviderHealthCollector(Collector):
@@ -36,24 +32,12 @@ class _ProviderHealthCollector(Collector):
         state = GaugeMetricFamily(
             "dvc_notifier_provider_circuit", "Failover circuit state of each provider", labels=["provider", "state"]
         )
-        errors = GaugeMetricFamily(
-            "dvc_notifier_provider_error_rate", "Errors / sends over the failover window", labels=["provider"]
-        )
-        p95 = GaugeMetricFamily(
-            "dvc_notifier_provider_latency_p95_seconds",
-            "p95 send latency over the failover window",
-            labels=["provider"],
-        )
         for item in self.health():
             current = str(item.state)
             up.add_metric([item.provider], 0.0 if current == "open" else 1.0)
             for name in ("closed", "open", "half-open"):
                 state.add_metric([item.provider, name], 1.0 if current == name else 0.0)
-            if item.error_rate is not None:
-                errors.add_metric([item.provider], item.error_rate)
-            if item.latency_p95_seconds is not None:
-                p95.add_metric([item.provider], item.latency_p95_seconds)
-        yield from (up, state, errors, p95)
+        yield from (up, state)
 
 
 class NotifierMetrics:
@@ -76,6 +60,13 @@ class NotifierMetrics:
             ["provider"],
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.sends = Counter(
+            "dvc_notifier_provider_sends_total",
+            "Send attempts by provider and outcome (accepted, unknown, refused, failed): the error rate is "
+            "rate(refused+failed) / rate(all), computed in Prometheus",
+            ["provider", "outcome"],
+            registry=registry,
         )
         self.events = Counter(
             "dvc_notifier_events_total", "Events and alerts taken in (new ones), by kind", ["kind"], registry=registry

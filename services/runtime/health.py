@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from faststream.nats import NatsBroker
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +24,14 @@ ReadinessCheck = Callable[[], Awaitable[str | None]]
 
 def ops_router(checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry) -> APIRouter:
     router = APIRouter(tags=["operations"])
+    # Set by every /readyz call (the compose healthcheck calls it every 10 s): alerts on NATS or the database
+    # being unreachable read it, as `up` only says the process answers.
+    passing = Gauge(
+        "dvc_readiness_check_passing",
+        "1 when the readiness check passed at the latest /readyz",
+        ["check"],
+        registry=registry,
+    )
 
     @router.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -35,6 +43,8 @@ def ops_router(checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry
     async def readyz() -> Response:
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
         reasons = {name: reason for name, reason in zip(checks, results, strict=True) if reason}
+        for name in checks:
+            passing.labels(name).set(0.0 if name in reasons else 1.0)
         if reasons:
             detail = "not ready: " + "; ".join(f"{name}: {reason}" for name, reason in reasons.items())
             return Problem(503, detail, reasons=reasons).to_response()
@@ -42,9 +52,24 @@ def ops_router(checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(without_created_series(generate_latest(registry)), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def without_created_series(exposition: bytes) -> bytes:
+    """Drop the `<counter>_created` series prometheus_client adds to some counters only: every counter then
+    looks the same (Prometheus never needs them, and the collector-made counters have none)."""
+    kept = [line for line in exposition.split(b"\n") if not _is_created_line(line)]
+    return b"\n".join(kept)
+
+
+def _is_created_line(line: bytes) -> bool:
+    if line.startswith((b"# HELP ", b"# TYPE ")):
+        name = line.split(b" ", 3)[2]
+    else:
+        name = line.split(b"{", 1)[0].split(b" ", 1)[0]
+    return name.endswith(b"_created")
 
 
 async def _run_check(check: ReadinessCheck) -> str | None:

@@ -114,7 +114,7 @@ async def test_every_template_is_listed_with_a_vietnamese_preview_when_templates
         missing = await notifier.api.get("/v1/notifications/no-such-id", headers=OPERATOR)
         ready = await notifier.api.get("/readyz")
 
-        assert len(templates) == 12
+        assert len(templates) == 13
         payment = templates["citizen.payment_requested"]
         assert payment["preview"]["text"] == (
             "Trung tâm Phục vụ hành chính công xã Lâm Thao: Hồ sơ 000.00.12.H07-260302-0001 "

@@ -66,6 +66,7 @@ ACCESS: dict[str, dict[tuple[str, str], str]] = {
         ("POST", "/v1/inbound/{provider}"): "providerToken",
         ("GET", "/v1/templates"): PUBLIC,  # template texts with sample data, no person
         ("POST", "/v1/lookup"): "operatorKey",  # the console's citizen lookup: code + last four phone digits
+        ("POST", "/v1/alerts/alertmanager"): "operatorKey",  # Alertmanager webhook (officers' SMS)
     },
     # The console's read-through to the other APIs needs an operator's session cookie (signed in with a tasks
     # key); its HTML pages (/, /dang-nhap, /ho-so/{code}, /tra-cuu) are not in the OpenAPI document.

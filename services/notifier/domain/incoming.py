@@ -37,6 +37,7 @@ PROVIDED: dict[str, frozenset[str]] = {
     "alerts.dossier.overdue": frozenset((*_DOSSIER[:3], *_DUE)),
     "alerts.task.due_soon": frozenset(("task_title", "owner_unit", "deadline", "progress")),
     "alerts.task.overdue": frozenset(("task_title", "owner_unit", "deadline", "progress")),
+    "alerts.ops.firing": frozenset(("alert_name", "severity", "summary")),  # Alertmanager (notifier API)
 }
 
 

@@ -59,6 +59,9 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("owner_unit", 30, "VP-UBND"),
         Placeholder("deadline", 10, "30/06/2026"),
         Placeholder("progress", 3, "40"),
+        Placeholder("alert_name", 40, "DvcPipelineStalled", truncate=True),  # Alertmanager alerts
+        Placeholder("severity", 8, "critical", truncate=True),
+        Placeholder("summary", 90, "Sự kiện vẫn đến nhưng chỉ tiêu không được cập nhật", truncate=True),
     )
 }
 
