@@ -16,6 +16,7 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
+from services.runtime.broker import current_connection
 from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.consuming import BatchOutcome, BatchProcessor, InvalidMessage
 from services.runtime.pulling import PullConsumer, stream_sequence
@@ -79,4 +80,4 @@ def build_consumer(
     def after_batch(messages: Sequence[Msg], _outcome: BatchOutcome) -> None:
         on_batch(messages)
 
-    return PullConsumer(consumer, lambda: broker._connection, processor, after_batch)
+    return PullConsumer(consumer, lambda: current_connection(broker), processor, after_batch)

@@ -20,7 +20,7 @@ from services.ingest.settings import Settings
 from services.ingest.subscribers import register_ingress
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import build_service_app
-from services.runtime.broker import create_broker
+from services.runtime.broker import create_broker, current_connection
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import nats_check, streams_check
 from services.runtime.http_limits import RateLimit
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = create_broker(settings.nats_servers, client_name="dvc-ingest", **settings.nats_connect_options())
 
     def connection() -> Client | None:
-        return broker._connection
+        return current_connection(broker)
 
     ingest = Ingest(
         keys=key_store(

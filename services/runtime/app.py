@@ -16,6 +16,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from services.runtime.api_docs import install_offline_docs
+from services.runtime.broker import current_connection
 from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.health import ReadinessCheck, ops_router
 from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
@@ -112,13 +113,13 @@ async def _started_in_background(broker: NatsBroker, retry_seconds: float = 2.0)
             await broker.stop()
         except Exception:  # draining fails while NATS is unreachable: close without draining
             logger.warning("the NATS broker did not stop cleanly; closing its connection", exc_info=True)
-            connection = broker._connection
+            connection = current_connection(broker)
             if connection is not None:
                 await connection.close()
 
 
 def _refreshing(consumers: ConsumerMonitor, broker: NatsBroker) -> Callable[[AsyncExitStack], Awaitable[None]]:
-    return background_task("consumer-info", lambda: consumers.run(lambda: broker._connection))
+    return background_task("consumer-info", lambda: consumers.run(lambda: current_connection(broker)))
 
 
 def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import builtins
 import logging
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
 from faststream.nats.security import NatsSecurity, NatsUserPassword
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 
@@ -31,12 +34,16 @@ def broker_security(options: dict[str, Any]) -> NatsSecurity | None:
     return NatsSecurity(ssl_context=tls) if tls is not None else None
 
 
+# The inbox prefix each broker was created with: FastStream keeps its connect options private.
+_INBOX_PREFIXES: WeakKeyDictionary[NatsBroker, str] = WeakKeyDictionary()
+
+
 def create_broker(servers: list[str], *, client_name: str, **kwargs: Any) -> NatsBroker:
     """`kwargs`: nats-py connect options, credentials included (`ServiceSettings.nats_connect_options`)."""
     catch_pull_fetch_timeouts()
     options = dict(kwargs)
     security = broker_security(options)
-    return NatsBroker(
+    broker = NatsBroker(
         servers=servers,
         name=client_name,
         max_reconnect_attempts=-1,
@@ -48,6 +55,16 @@ def create_broker(servers: list[str], *, client_name: str, **kwargs: Any) -> Nat
         security=security,
         **options,
     )
+    _INBOX_PREFIXES[broker] = str(options.get("inbox_prefix") or "_INBOX")
+    return broker
+
+
+def current_connection(broker: NatsBroker) -> Client | None:
+    """The broker's nats-py connection, or None before it connected (FastStream's public `connection` raises)."""
+    try:
+        return broker.connection
+    except IncorrectState:
+        return None
 
 
 def jetstream(broker: NatsBroker) -> JetStreamContext:
@@ -58,5 +75,4 @@ def jetstream(broker: NatsBroker) -> JetStreamContext:
 def pull_inbox_prefix(broker: NatsBroker) -> bytes:
     """The inbox prefix (with its dot) for FastStream's pull subscribers, whose own default is `_INBOX.` whatever
     the connection's: a NATS user may only receive on its own prefix (`services.contracts.nats_users`)."""
-    prefix = str(broker._connection_kwargs.get("inbox_prefix") or "_INBOX")
-    return f"{prefix}.".encode()
+    return f"{_INBOX_PREFIXES.get(broker, '_INBOX')}.".encode()

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.runtime.broker import current_connection
 from services.runtime.problems import Problem
 from services.runtime.streams import missing_streams
 
@@ -83,7 +84,7 @@ async def _run_check(check: ReadinessCheck) -> str | None:
 
 def nats_check(broker: NatsBroker) -> ReadinessCheck:
     async def check() -> str | None:
-        connection = broker._connection
+        connection = current_connection(broker)
         if connection is None or not connection.is_connected:
             return "not connected to NATS"
         return None
@@ -93,7 +94,7 @@ def nats_check(broker: NatsBroker) -> ReadinessCheck:
 
 def streams_check(broker: NatsBroker, names: Sequence[str]) -> ReadinessCheck:
     async def check() -> str | None:
-        connection = broker._connection
+        connection = current_connection(broker)
         if connection is None or not connection.is_connected:
             return "not connected to NATS"
         missing = await missing_streams(connection.jetstream(), names)
