@@ -24,7 +24,7 @@ from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_
 from tests.factories import dossier_event, procedure_published
 from tests.indicators.app_helpers import connected, eventually, publish, settings_for
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # several PATIENCE-bounded waits per test add up on a loaded machine
 PATIENCE = 60.0  # seconds; a bound for a loaded machine, never an assertion on speed
 VN_MONDAY_8AM = datetime.fromisoformat("2026-03-02T08:00:00+07:00")
 
