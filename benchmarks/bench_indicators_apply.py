@@ -35,10 +35,10 @@ from services.indicators.adapters.tables import TABLES
 from services.indicators.main import create_app
 from services.indicators.settings import Settings
 from services.runtime.db import create_engine
-from services.runtime.embedded_nats import EmbeddedNats, free_port
 from services.runtime.gc_tuning import freeze_startup_objects
-from services.runtime.publishing import OutgoingMessage, publish_all
-from services.runtime.streams import apply_streams
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.publishing import OutgoingMessage, publish_all
+from services.runtime.nats.streams import apply_streams
 
 VN = timezone(timedelta(hours=7))
 LIFECYCLE = (
@@ -153,7 +153,7 @@ def measure_rebuild(nats_url: str, database_url: str) -> tuple[float, float]:
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run(
-        [sys.executable, "-m", "services.cli", "indicators", "rebuild", "--batch-size", "2000"],
+        [sys.executable, "-m", "services.ops.cli", "indicators", "rebuild", "--batch-size", "2000"],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,

@@ -22,8 +22,8 @@ import httpx
 import nats
 import orjson
 
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.streams import apply_streams
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.streams import apply_streams
 
 KEY = "dvcik_benchmark-key"
 SOURCE = "urn:dvc:lam-thao:one-stop"
@@ -165,7 +165,7 @@ def main(argv: list[str]) -> int:
                 "DVC_INGEST_KEYS": keys.decode(),
             }
             with open(root / "ingest.log", "wb") as log:
-                command = [sys.executable, "-m", "services.cli", "serve", "ingest"]
+                command = [sys.executable, "-m", "services.ops.cli", "serve", "ingest"]
                 process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
             url = f"http://127.0.0.1:{port}"
             asyncio.run(_wait_ready(url, process))

@@ -13,8 +13,8 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy.engine import make_url
 
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.streams import apply_streams
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.streams import apply_streams
 
 POSTGRES_URL = os.environ.get("DVC_TEST_POSTGRES_URL", "")
 DATABASE_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

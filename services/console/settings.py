@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from services.runtime.nats_auth import read_secret_file
+from services.runtime.nats.auth import read_secret_file
 from services.runtime.settings import ServiceSettings
 
 

@@ -53,8 +53,8 @@ def rebuild_command(
     """Replay DVC_EVENTS from the start into fresh tables and swap them in (the service may keep running)."""
     from services.indicators.rebuild import rebuild
     from services.indicators.settings import Settings
-    from services.runtime.cli_nats import for_cli
     from services.runtime.gc_tuning import freeze_startup_objects
+    from services.runtime.nats.cli_url import for_cli
 
     settings = for_cli(Settings(), nats_url)
     columns = (

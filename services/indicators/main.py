@@ -34,13 +34,13 @@ from services.indicators.settings import Settings
 from services.indicators.snapshots import SnapshotLoop, snapshot_publisher
 from services.indicators.subscribers import build_consumer, published_at
 from services.runtime.app import background_task, build_service_app
-from services.runtime.broker import create_broker, jetstream
-from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
+from services.runtime.nats.broker import create_broker, jetstream
+from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.serving import serve
 
 

@@ -33,7 +33,7 @@ from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.settings import Settings
 from services.indicators.subscribers import decode
 from services.runtime.db import create_engine, create_session_factory
-from services.runtime.pulling import stream_sequence
+from services.runtime.nats.pulling import stream_sequence
 
 logger = logging.getLogger("dvc_pulse.indicators.rebuild")
 Progress = Callable[[int, int], None]  # (messages read so far, messages to read)

@@ -16,7 +16,7 @@ from services.contracts.alerts import IndicatorSnapshotTaken
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
 from services.indicators.handlers import Snapshot
-from services.runtime.publishing import OutgoingMessage, publish_all
+from services.runtime.nats.publishing import OutgoingMessage, publish_all
 from services.runtime.waiting import wait_event
 
 logger = logging.getLogger("dvc_pulse.indicators.snapshots")

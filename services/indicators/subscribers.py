@@ -16,11 +16,11 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
-from services.runtime.broker import current_connection
-from services.runtime.consumer_watch import ConsumerMonitor
-from services.runtime.consuming import BatchOutcome, BatchProcessor, InvalidMessage
-from services.runtime.pulling import PullConsumer, stream_sequence
-from services.runtime.subscribing import DurableConsumer
+from services.runtime.nats.broker import current_connection
+from services.runtime.nats.consumer_watch import ConsumerMonitor
+from services.runtime.nats.consuming import BatchOutcome, BatchProcessor, InvalidMessage
+from services.runtime.nats.pulling import PullConsumer, stream_sequence
+from services.runtime.nats.subscribing import DurableConsumer
 
 SERVICE = "indicators"
 

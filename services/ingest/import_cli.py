@@ -25,8 +25,8 @@ from services.ingest.domain.time_rules import TimeRules
 from services.ingest.dvcqg_sync import PortalLines
 from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
-from services.runtime.cli_nats import for_cli
 from services.runtime.gc_tuning import freeze_startup_objects
+from services.runtime.nats.cli_url import for_cli
 
 EXIT_REJECTED_LINES = 3
 console = Console(stderr=True)

@@ -20,11 +20,11 @@ from services.ingest.settings import Settings
 from services.ingest.subscribers import register_ingress
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import build_service_app
-from services.runtime.broker import create_broker, current_connection
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
+from services.runtime.nats.broker import create_broker, current_connection
 from services.runtime.serving import serve
 
 DESCRIPTION = """Receives CloudEvents from producer systems (HTTP and NATS request-reply), validates them against

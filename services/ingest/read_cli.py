@@ -15,7 +15,7 @@ from nats.js.errors import NotFoundError
 
 from services.contracts.streams import EVENTS
 from services.ingest.settings import Settings
-from services.runtime.cli_nats import for_cli
+from services.runtime.nats.cli_url import for_cli
 from services.runtime.personal_data import mask_payload
 
 

@@ -46,12 +46,12 @@ from services.notifier.subscribers import ConsumerSettings, register_consumers
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.attempts import AttemptLimiter
-from services.runtime.broker import create_broker, jetstream
-from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.health import database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
+from services.runtime.nats.broker import create_broker, jetstream
+from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.serving import serve
 
 ALERTMANAGER_CONSUMER = "alertmanager"  # the position key of POST /v1/alerts/alertmanager (no stream sequence)

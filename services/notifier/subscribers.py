@@ -17,9 +17,9 @@ from services.contracts.events import parse_event
 from services.contracts.streams import ALERTS, EVENTS
 from services.contracts.subjects import ALERTS_PREFIX, EVENTS_PREFIX
 from services.notifier.domain.incoming import Incoming, from_dossier_alert, from_event, from_task_alert
-from services.runtime.consumer_watch import ConsumerMonitor
-from services.runtime.consuming import InvalidMessage
-from services.runtime.subscribing import DurableConsumer, subscribe_batches
+from services.runtime.nats.consumer_watch import ConsumerMonitor
+from services.runtime.nats.consuming import InvalidMessage
+from services.runtime.nats.subscribing import DurableConsumer, subscribe_batches
 
 SERVICE = "notifier"
 DOSSIER_EVENTS = f"{EVENTS_PREFIX}.dossier.>"

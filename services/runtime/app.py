@@ -16,11 +16,11 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from services.runtime.api_docs import install_offline_docs
-from services.runtime.broker import current_connection
-from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.health import ReadinessCheck, ops_router
 from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
 from services.runtime.http_metrics import HttpMetricsMiddleware
+from services.runtime.nats.broker import current_connection
+from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.problems import UnhandledErrorMiddleware, install_problem_handlers
 
 logger = logging.getLogger("dvc_pulse.app")

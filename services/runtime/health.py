@@ -15,9 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.runtime.broker import current_connection
+from services.runtime.nats.broker import current_connection
+from services.runtime.nats.streams import missing_streams
 from services.runtime.problems import Problem
-from services.runtime.streams import missing_streams
 
 # Returns None when ready, otherwise the reason it is not.
 ReadinessCheck = Callable[[], Awaitable[str | None]]

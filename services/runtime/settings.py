@@ -7,7 +7,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.contracts.nats_users import ADMIN
-from services.runtime.nats_auth import NatsAuth, cli_nats_auth, read_secret_file
+from services.runtime.nats.auth import NatsAuth, cli_nats_auth, read_secret_file
 
 
 class ServiceSettings(BaseSettings):

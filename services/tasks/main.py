@@ -15,12 +15,12 @@ from prometheus_client import CollectorRegistry
 from services.contracts.streams import ALERTS, DLQ
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
-from services.runtime.broker import create_broker, jetstream
-from services.runtime.consumer_watch import ConsumerMonitor
 from services.runtime.db import create_engine
 from services.runtime.health import ReadinessCheck, database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
+from services.runtime.nats.broker import create_broker, jetstream
+from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.serving import serve
 from services.tasks.adapters.alert_publisher import alert_publisher
 from services.tasks.adapters.keys import key_store, parse_key_specs

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from services.contracts.alerts import IndicatorSnapshotTaken
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
-from services.runtime.consumer_watch import ConsumerMonitor
-from services.runtime.consuming import InvalidMessage
-from services.runtime.subscribing import DurableConsumer, subscribe_batches
+from services.runtime.nats.consumer_watch import ConsumerMonitor
+from services.runtime.nats.consuming import InvalidMessage
+from services.runtime.nats.subscribing import DurableConsumer, subscribe_batches
 from services.tasks.adapters.live_store import SnapshotItem
 
 SERVICE = "tasks"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from services.cli import SERVICES
 from services.contracts.streams import ALL_STREAMS
-from services.launcher import SERVICE_PORTS
+from services.ops.cli import SERVICES
+from services.ops.launcher import SERVICE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,7 @@ SERVICES = ("ingest", "indicators", "tasks", "notifier")
 
 def cli(*args: str) -> list[str]:
     """The `dvc-pulse` console script of this venv (run as a module, so no PATH lookup)."""
-    return [sys.executable, "-m", "services.cli", *args]
+    return [sys.executable, "-m", "services.ops.cli", *args]
 
 
 def run_cli(env: Mapping[str, str], *args: str, timeout: float = 120.0) -> str:

@@ -21,10 +21,10 @@ from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.contracts.nats_users import ADMIN
-from services.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.embedded_secrets import EmbeddedSecrets, secured_nats
-from services.runtime.nats_auth import NatsAuth
+from services.ops.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
+from services.runtime.nats.auth import NatsAuth
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.embedded_secrets import EmbeddedSecrets, secured_nats
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli
 
 # Settings that make the outcome independent of when the test runs (see test_system.py).

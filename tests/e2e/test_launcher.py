@@ -15,7 +15,7 @@ import httpx
 import orjson
 import pytest
 
-from services.runtime.embedded_nats import free_port
+from services.runtime.nats.embedded import free_port
 from tests.e2e.processes import SERVICES, alive, base_env, child_pids, cli, wait_for
 from tests.factories import dossier_event
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from services.launcher_secrets import ensure_notifier_secrets
 from services.notifier.adapters.crypto import PhoneVault
+from services.ops.launcher_secrets import ensure_notifier_secrets
 
 
 def test_notifier_secrets_are_created_owner_only_and_kept_when_make_up_starts_again(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import orjson
 import pytest
 import yaml
 
-from services.runtime.embedded_nats import free_port
+from services.runtime.nats.embedded import free_port
 from tests.e2e.processes import base_env, run_cli, wait_for
 from tests.e2e.system import System
 

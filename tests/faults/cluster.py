@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.runtime.embedded_nats import find_nats_server, free_port, port_open
+from services.runtime.nats.embedded import find_nats_server, free_port, port_open
 
 
 @dataclass

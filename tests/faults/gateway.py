@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from services.runtime.embedded_nats import free_port
+from services.runtime.nats.embedded import free_port
 
 MODES = ("ok", "fail", "timeout", "late")
 

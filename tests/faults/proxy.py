@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from services.runtime.embedded_nats import free_port
+from services.runtime.nats.embedded import free_port
 
 
 class TcpProxy:

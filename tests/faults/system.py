@@ -18,9 +18,9 @@ import httpx
 import nats
 import orjson
 
-from services.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.streams import apply_streams
+from services.ops.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.streams import apply_streams
 from tests.e2e.processes import SERVICES, ServiceProcess, base_env, run_cli
 from tests.e2e.system import SERVICE_SETTINGS, System
 from tests.faults.cluster import NatsCluster

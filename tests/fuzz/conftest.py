@@ -10,8 +10,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.streams import apply_streams
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.streams import apply_streams
 
 
 async def _apply_streams(url: str) -> None:

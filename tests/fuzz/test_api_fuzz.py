@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.fuzz.runner import fuzz
 from tests.fuzz.services import fuzz_database, indicators_app, ingest_app, notifier_app, tasks_app
 from tests.fuzz.settings import TIMEOUT

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.fuzz.checks import problem_of
 from tests.fuzz.contract_strategies import VALID_EVENTS, mutated_events
 from tests.fuzz.known_issues import known_issue

@@ -28,7 +28,7 @@ from services.ingest.domain.validation import (
     decode_body,
 )
 from services.notifier.subscribers import alert_decoder, event_decoder
-from services.runtime.consuming import BatchProcessor
+from services.runtime.nats.consuming import BatchProcessor
 from services.tasks.subscribers import decode as tasks_decode
 from tests.fuzz.contract_strategies import VALID_EVENTS, json_values, mutated, mutated_events
 from tests.fuzz.settings import hypothesis_fuzz

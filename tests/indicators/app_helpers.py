@@ -18,7 +18,7 @@ from services.contracts.events import EventType
 from services.contracts.subjects import event_subject
 from services.indicators.main import create_app
 from services.indicators.settings import Settings
-from services.runtime.streams import apply_streams
+from services.runtime.nats.streams import apply_streams
 
 
 def settings_for(nats_url: str, database_url: str, **overrides: Any) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.indicators.app_helpers import connected, running_app, settings_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]

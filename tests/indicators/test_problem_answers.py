@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.indicators.app_helpers import connected, running_app, settings_for
 
 pytestmark = pytest.mark.timeout(120)

@@ -8,7 +8,7 @@ from asgi_lifespan import LifespanManager
 
 from services.indicators.main import create_app
 from services.indicators.warning.wiring import extend
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.indicators.app_helpers import connected, settings_for
 
 pytestmark = pytest.mark.timeout(120)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from services.indicators.adapters.tables import TABLES
 from services.indicators.rebuild import rebuild
 from services.runtime.db import create_engine
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event, procedure_published
 from tests.indicators.app_helpers import connected, eventually, indicators, publish, running_app, settings_for
 from tests.indicators.store_helpers import dossier_rows

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.indicators.app_helpers import connected, eventually, indicators, publish, running_app, settings_for
 from tests.metric_helpers import sample

@@ -19,8 +19,8 @@ from services.indicators.extensions import ExtensionFactory
 from services.indicators.main import create_app
 from services.indicators.settings import Settings
 from services.indicators.warning.wiring import extend
-from services.runtime.embedded_nats import EmbeddedNats
-from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_all
+from services.runtime.nats.embedded import EmbeddedNats
+from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 from tests.factories import dossier_event, procedure_published
 from tests.indicators.app_helpers import connected, eventually, publish, settings_for
 

@@ -18,7 +18,7 @@ from services.ingest.domain.keys import KeySpec
 from services.ingest.main import create_app
 from services.ingest.settings import Settings
 from services.runtime.api_keys import hash_key
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 
 COMMUNE_KEY = "dvcik_test-commune-key"
 GATEWAY_KEY = "dvcik_test-gateway-key"

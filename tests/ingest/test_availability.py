@@ -7,8 +7,8 @@ import httpx
 import nats
 import orjson
 
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.streams import apply_streams
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.streams import apply_streams
 from tests.factories import dossier_event
 from tests.ingest.conftest import BATCH, make_settings, post_events, running_app, wait_status
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats, free_port
+from services.runtime.nats.embedded import EmbeddedNats, free_port
 from tests.factories import procedure_published
 from tests.indicators import app_helpers
 from tests.ingest.conftest import COMMUNE_KEY, post_events

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from services.ingest.cli import app
 from services.ingest.domain.keys import KeySpec
 from services.runtime.api_keys import hash_key
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.ingest.conftest import COMMUNE_KEY, TEST_KEYS, make_settings, running_app, stream_count, wait_status
 from tests.ingest.dvcqg_records import MAPPING_FILE, PORTAL_SOURCE, life, snapshot_record, snapshots, step, steps
 from tests.ingest.test_availability import _apply_streams, wait_reason

@@ -21,7 +21,7 @@ from services.ingest.adapters.records import Format
 from services.ingest.domain.time_rules import TimeRules
 from services.ingest.dvcqg_sync import PortalLines
 from services.ingest.importing import ImportAborted, Importer
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.ingest.conftest import stream_count
 from tests.ingest.dvcqg_records import MAPPING_FILE, PORTAL_SOURCE, life, snapshot_record, snapshots, step, steps
 from tests.ingest.test_import import _FailsOnSecondBatch, cli, runner

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from nats.js import JetStreamContext
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import (
     BATCH,

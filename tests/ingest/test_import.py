@@ -21,7 +21,7 @@ from services.ingest.adapters.records import Format
 from services.ingest.cli import TOP_LEVEL_COMMANDS
 from services.ingest.domain.publishing import Ack, Unavailable
 from services.ingest.importing import ImportAborted, Importer
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import stream_count
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from services.ingest.adapters.keystore import key_store, read_keys
 from services.ingest.cli import app
 from services.runtime.api_keys import hash_key
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import STRUCTURED, make_settings, running_app
 

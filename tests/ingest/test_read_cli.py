@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from services.contracts.events import message_id
 from services.ingest.cli import app
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import headers, make_settings, running_app
 
@@ -45,7 +45,7 @@ def test_read_fails_with_a_clear_message_when_the_sequence_is_not_stored(nats_se
 
 
 def test_read_exits_with_one_line_when_nats_is_unreachable() -> None:
-    from services.runtime.embedded_nats import free_port
+    from services.runtime.nats.embedded import free_port
 
     url = f"nats://127.0.0.1:{free_port()}"
 

@@ -28,7 +28,7 @@ from services.notifier.domain.operators import KeySpec
 from services.notifier.main import create_app
 from services.notifier.settings import Settings
 from services.runtime.api_keys import hash_key
-from services.runtime.streams import apply_streams
+from services.runtime.nats.streams import apply_streams
 from tests.factories import VN
 
 KEY = new_key()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.notifier.helpers import OPERATOR, FakeClock, eventually, running_notifier, settings_for, vn
 
 STAFF = 'units:\n  operators: "0987 654 321"\n  VP-UBND: "0162 345 6789"\n'

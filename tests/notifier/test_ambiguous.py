@@ -16,7 +16,7 @@ from services.notifier.adapters.delivery_store import claim_due
 from services.notifier.adapters.providers import Providers, build_providers, parse_provider_settings, read_outbox
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.metrics import NotifierMetrics
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core
 from tests.notifier.helpers import (

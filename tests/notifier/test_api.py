@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from services.notifier.domain.templates import ConfigError
 from services.notifier.main import create_app
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import (
     OPERATOR,

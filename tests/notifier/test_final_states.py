@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import FakeClock, connected, eventually, publish, running_notifier, settings_for, vn
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.notifier.helpers import OPERATOR, FakeClock, running_notifier, settings_for, vn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]

@@ -17,7 +17,7 @@ from services.notifier.domain.templates import ConfigError
 from services.notifier.keyring import HashKeyChanged, check_hash_key
 from services.notifier.main import create_app
 from services.notifier.rotation import rotate_keys
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, running_notifier, settings_for, vn

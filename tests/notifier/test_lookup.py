@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import (
     OPERATOR,

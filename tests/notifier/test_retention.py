@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from services.runtime.db import create_engine
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import FakeClock, connected, eventually, publish, running_notifier, settings_for, vn
 

@@ -16,7 +16,7 @@ from services.contracts.alerts import (
     TaskAlertKind,
     TaskAlertRaised,
 )
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import (
     OPERATOR,

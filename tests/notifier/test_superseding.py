@@ -15,7 +15,7 @@ import pytest
 from services.notifier.adapters.dossier_steps import Step, record_steps
 from services.notifier.adapters.providers import OutboxSettings, build_providers, read_outbox
 from services.notifier.domain.superseding import superseded_by
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core
 from tests.notifier.helpers import FakeClock, connected, eventually, publish, running_notifier, settings_for, vn

@@ -16,12 +16,12 @@ from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.runtime.app import build_service_app
-from services.runtime.consumer_watch import ConsumerMonitor
-from services.runtime.consuming import BatchProcessor, InvalidMessage, delivery_count
-from services.runtime.embedded_nats import EmbeddedNats
-from services.runtime.pulling import PullConsumer
-from services.runtime.streams import apply_streams
-from services.runtime.subscribing import DurableConsumer, subscribe_batches
+from services.runtime.nats.consumer_watch import ConsumerMonitor
+from services.runtime.nats.consuming import BatchProcessor, InvalidMessage, delivery_count
+from services.runtime.nats.embedded import EmbeddedNats
+from services.runtime.nats.pulling import PullConsumer
+from services.runtime.nats.streams import apply_streams
+from services.runtime.nats.subscribing import DurableConsumer, subscribe_batches
 from tests.metric_helpers import sample
 
 pytestmark = pytest.mark.timeout(60)

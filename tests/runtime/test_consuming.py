@@ -8,9 +8,9 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from services.runtime.consuming import BatchProcessor, InvalidMessage, store_unavailable
-from services.runtime.embedded_nats import EmbeddedNats
-from services.runtime.streams import apply_streams
+from services.runtime.nats.consuming import BatchProcessor, InvalidMessage, store_unavailable
+from services.runtime.nats.embedded import EmbeddedNats
+from services.runtime.nats.streams import apply_streams
 
 
 def _decode(message: Msg) -> str:

@@ -17,18 +17,18 @@ from pydantic import ValidationError
 from typer.testing import CliRunner, Result
 
 from services.contracts.events import parse_event
-from services.dlq_cli import app
-from services.runtime.consuming import BatchProcessor, InvalidMessage
-from services.runtime.dead_letters import (
+from services.ops.dlq_cli import app
+from services.runtime.nats.consuming import BatchProcessor, InvalidMessage
+from services.runtime.nats.dead_letters import (
     DeadLetter,
     RedriveReport,
     plan_redrive,
     read_dead_letters,
     redrive,
 )
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.publishing import OutgoingMessage, publish_all
-from services.runtime.streams import apply_streams
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.publishing import OutgoingMessage, publish_all
+from services.runtime.nats.streams import apply_streams
 from tests import factories
 
 SUBJECT = "dvc.events.dossier.accepted"
@@ -292,7 +292,7 @@ def test_list_exits_1_with_one_line_when_nats_is_unreachable() -> None:
 
 def test_dlq_command_imports_no_service_package_when_loaded() -> None:
     code = (
-        "import sys, services.dlq_cli\n"
+        "import sys, services.ops.dlq_cli\n"
         "services = ('ingest', 'indicators', 'tasks', 'notifier', 'simulator')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[:2][-1] in services and m.startswith('services.')))"
     )

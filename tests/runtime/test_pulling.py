@@ -13,11 +13,11 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 
-from services.runtime.consuming import BatchOutcome, BatchProcessor, InvalidMessage
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.pulling import PullConsumer, stream_sequence
-from services.runtime.streams import apply_streams
-from services.runtime.subscribing import DurableConsumer
+from services.runtime.nats.consuming import BatchOutcome, BatchProcessor, InvalidMessage
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.pulling import PullConsumer, stream_sequence
+from services.runtime.nats.streams import apply_streams
+from services.runtime.nats.subscribing import DurableConsumer
 
 
 def _consumer(durable: str, batch_size: int = 7) -> DurableConsumer:

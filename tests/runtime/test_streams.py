@@ -6,8 +6,8 @@ import nats
 from nats.js.api import StorageType
 
 from services.contracts.streams import ALL_STREAMS, EVENTS
-from services.runtime.embedded_nats import EmbeddedNats
-from services.runtime.streams import apply_streams, missing_streams
+from services.runtime.nats.embedded import EmbeddedNats
+from services.runtime.nats.streams import apply_streams, missing_streams
 
 
 async def test_streams_are_created_then_unchanged_when_applied_twice(private_nats: EmbeddedNats) -> None:

@@ -1,4 +1,4 @@
-"""The lean pull connection (`services.runtime.wire`): protocol parsing, and pulls against a real nats-server
+"""The lean pull connection (`services.runtime.nats.wire`): protocol parsing, and pulls against a real nats-server
 giving the same messages as nats-py."""
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from services.runtime.consuming import BatchProcessor
-from services.runtime.embedded_nats import EmbeddedNats, find_nats_server, free_port, port_open
-from services.runtime.pulling import PullConsumer, open_nats_request, open_wire_request
-from services.runtime.streams import apply_streams
-from services.runtime.subscribing import DurableConsumer
-from services.runtime.wire import WireConnection, WireError, parse_headers
-from services.runtime.wire import supported as wire_supported
+from services.runtime.nats.consuming import BatchProcessor
+from services.runtime.nats.embedded import EmbeddedNats, find_nats_server, free_port, port_open
+from services.runtime.nats.pulling import PullConsumer, open_nats_request, open_wire_request
+from services.runtime.nats.streams import apply_streams
+from services.runtime.nats.subscribing import DurableConsumer
+from services.runtime.nats.wire import WireConnection, WireError, parse_headers
+from services.runtime.nats.wire import supported as wire_supported
 
 
 class CapturingTransport(asyncio.Transport):

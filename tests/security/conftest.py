@@ -13,10 +13,10 @@ import pytest
 from nats.aio.client import Client
 
 from services.contracts.nats_users import ADMIN
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.embedded_secrets import EmbeddedSecrets, secured_nats
-from services.runtime.nats_auth import NatsAuth
-from services.runtime.streams import apply_streams
+from services.runtime.nats.auth import NatsAuth
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.embedded_secrets import EmbeddedSecrets, secured_nats
+from services.runtime.nats.streams import apply_streams
 
 
 @dataclass

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.contracts.nats_users import password_variable
-from services.runtime.embedded_nats import find_nats_server, free_port, port_open
-from services.runtime.nats_auth import NatsAuth
+from services.runtime.nats.auth import NatsAuth
+from services.runtime.nats.embedded import find_nats_server, free_port, port_open
 from tests.security.certificates import CertificateAuthority
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nats"
@@ -21,7 +21,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nats"
 def deployed_environment(secrets_dir: Path) -> dict[str, str]:
     """Every variable the deployed configs read, from `dvc-pulse nats secrets` (nats.env), as compose passes it."""
     result = subprocess.run(
-        [sys.executable, "-m", "services.cli", "nats", "secrets", str(secrets_dir)], capture_output=True, check=True
+        [sys.executable, "-m", "services.ops.cli", "nats", "secrets", str(secrets_dir)], capture_output=True, check=True
     )
     assert result.returncode == 0
     lines = (secrets_dir / "nats.env").read_text().splitlines()

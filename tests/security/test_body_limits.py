@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from services.runtime.embedded_nats import free_port
+from services.runtime.nats.embedded import free_port
 from tests.e2e.processes import wait_for
 from tests.security.apps import BUILDERS, OUTBOX_TOKEN, UNREACHABLE_NATS, Keys, tasks_app
 
@@ -119,7 +119,7 @@ def tasks_server(tmp_path: Path) -> Iterator[Server]:
     }
     log = (tmp_path / "tasks.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "tasks"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "services.ops.cli", "serve", "tasks"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         url = f"http://127.0.0.1:{port}/healthz"

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.launcher_secrets import ensure_outbox_callback_token
 from services.notifier.adapters.providers import HttpSettings, OutboxSettings
 from services.notifier.adapters.providers.callback_auth import OUTBOX_TOKEN_FILE, CallbackTokens
 from services.notifier.adapters.tables import opt_outs
 from services.notifier.domain.templates import ConfigError
 from services.notifier.main import create_app
+from services.ops.launcher_secrets import ensure_outbox_callback_token
 from services.runtime.db import create_engine
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.notifier.helpers import FakeClock, running_notifier, settings_for, vn
 
 STOP = {"from": "0912345678", "text": "STOP"}

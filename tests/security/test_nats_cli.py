@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 from services.contracts.nats_users import ADMIN
-from services.runtime.embedded_secrets import EmbeddedSecrets
-from services.runtime.nats_auth import NatsAuth, cli_nats_auth
+from services.runtime.nats.auth import NatsAuth, cli_nats_auth
+from services.runtime.nats.embedded_secrets import EmbeddedSecrets
 from tests.security.conftest import SecuredNats
 
 
 def dvc_pulse(secured: SecuredNats, *args: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DVC_")}
     env |= {"DVC_VAR_DIR": str(secured.var_dir), "DVC_NATS_URL": secured.url}
-    command = [sys.executable, "-m", "services.cli", *args]
+    command = [sys.executable, "-m", "services.ops.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 

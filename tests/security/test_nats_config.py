@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from services.contracts.nats_users import ADMIN, SERVICE_USERS, USERS, user
-from services.runtime.embedded_nats import EmbeddedNats, free_port
-from services.runtime.embedded_secrets import CONFIG_FILE, SECRETS_FILE, EmbeddedSecrets, LostNatsKey, secured_nats
-from services.runtime.nats_auth import MissingNatsSecret, NatsAuth
-from services.runtime.nats_config import render_users
-from services.runtime.streams import apply_streams
+from services.runtime.nats.auth import MissingNatsSecret, NatsAuth
+from services.runtime.nats.embedded import EmbeddedNats, free_port
+from services.runtime.nats.embedded_secrets import CONFIG_FILE, SECRETS_FILE, EmbeddedSecrets, LostNatsKey, secured_nats
+from services.runtime.nats.server_config import render_users
+from services.runtime.nats.streams import apply_streams
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nats"
 DURABLE_SETTINGS = {

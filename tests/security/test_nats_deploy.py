@@ -14,9 +14,9 @@ from nats.errors import Error as NatsError
 from nats.errors import NoServersError
 
 from services.contracts.nats_users import ADMIN
-from services.runtime.embedded_nats import free_port
-from services.runtime.pulling import open_request
-from services.runtime.streams import apply_streams
+from services.runtime.nats.embedded import free_port
+from services.runtime.nats.pulling import open_request
+from services.runtime.nats.streams import apply_streams
 from tests.security.certificates import CertificateAuthority
 from tests.security.deployed import DeployedNode, auth, copy_config, deployed_environment
 

@@ -22,7 +22,7 @@ from services.contracts.alerts import IndicatorSnapshotTaken, IndicatorValue
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
 from services.runtime.api_keys import hash_key
-from services.runtime.streams import apply_streams
+from services.runtime.nats.streams import apply_streams
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
 from services.tasks.handlers import TasksService
 from services.tasks.main import create_app

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.contracts.alerts import TaskAlertKind, TaskAlertRaised
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from services.tasks.adapters import tables
 from tests.tasks.helpers import Clock, auth, connected, eventually, settings_for, started, task_alert_counts
 

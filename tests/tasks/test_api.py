@@ -9,7 +9,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.tasks.helpers import PLAN_ID, Clock, auth, indicators_by_number, running_app, settings_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]

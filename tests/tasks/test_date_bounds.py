@@ -9,7 +9,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.tasks.helpers import Clock, auth, running_app, settings_for
 
 pytestmark = pytest.mark.timeout(120)

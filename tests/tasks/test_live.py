@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from nats.js.errors import NotFoundError
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.tasks.helpers import (
     Clock,
     auth,

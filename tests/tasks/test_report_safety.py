@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from openpyxl import load_workbook
 from openpyxl.cell import Cell
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from services.tasks.adapters.tables import task_reports, tasks
 from services.tasks.domain.text import csv_cell, is_formula_like, xml_safe
 from tests.tasks.helpers import PLAN_ID, Clock, auth, running_app, settings_for, started

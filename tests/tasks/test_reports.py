@@ -12,7 +12,7 @@ import pytest
 from nats.js import JetStreamContext
 from openpyxl import load_workbook
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.tasks.helpers import Clock, auth, running_app, settings_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from nats.js.errors import NotFoundError
 
-from services.runtime.embedded_nats import EmbeddedNats
+from services.runtime.nats.embedded import EmbeddedNats
 from tests.metric_helpers import sample
 from tests.tasks.helpers import Clock, connected, eventually, indicators_by_number, publish_snapshot, snapshot, started
 from tests.tasks.helpers import settings_for as base_settings

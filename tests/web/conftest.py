@@ -17,7 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.runtime.embedded_nats import free_port
+from services.runtime.nats.embedded import free_port
 from tests.e2e.processes import ServiceProcess, base_env, run_cli, wait_for
 from tests.e2e.system import SERVICE_SETTINGS, System
 from tests.factories import dossier_event

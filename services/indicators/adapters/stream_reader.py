@@ -1,5 +1,5 @@
 """Read a stream range in order, fast, for the rebuild: the live consumer's pull requests
-(`services.runtime.pulling`, over the lean connection when it can) on an ephemeral consumer without acks.
+(`services.runtime.nats.pulling`, over the lean connection when it can) on an ephemeral consumer without acks.
 Memory stays bounded: the server sends only what each request asks for.
 """
 
@@ -12,7 +12,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.runtime.pulling import open_request
+from services.runtime.nats.pulling import open_request
 
 
 async def read_range(

@@ -25,7 +25,7 @@ from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.risk import RiskEstimate, RiskModel
 from services.indicators.domain.warning import AtRiskCriterion, assess, decide, observations
 from services.indicators.warning import store
-from services.runtime.publishing import OutgoingMessage, PublishFailed
+from services.runtime.nats.publishing import OutgoingMessage, PublishFailed
 
 logger = logging.getLogger("dvc_pulse.indicators.warning")
 Publisher = Callable[[Sequence[OutgoingMessage]], Awaitable[None]]

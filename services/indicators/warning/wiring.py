@@ -15,7 +15,7 @@ from services.indicators.extensions import IndicatorsContext, IndicatorsExtensio
 from services.indicators.warning.api import build_alerts_router
 from services.indicators.warning.metrics import register_metrics
 from services.indicators.warning.sweep import Publisher, SweepLoop, WarningPolicy, WarningSweep
-from services.runtime.publishing import OutgoingMessage, publish_all
+from services.runtime.nats.publishing import OutgoingMessage, publish_all
 
 
 def extend(context: IndicatorsContext, publish: Publisher | None = None) -> IndicatorsExtension:

@@ -12,7 +12,7 @@ from services.contracts.events import CloudEvent, EventType, serialize_event
 from services.contracts.streams import EVENTS
 from services.contracts.subjects import event_subject
 from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
-from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_all
+from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 
 _SUBJECTS = {event_type.value: event_subject(event_type) for event_type in EventType}
 # Kept free below the server's max_payload for headers: ours (~100 bytes) and those a dead letter or a redrive

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.contracts.streams import NOTIFY
 from services.contracts.subjects import NOTIFICATION_STATUS
 from services.notifier.adapters.tables import status_outbox
-from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_all
+from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 
 logger = logging.getLogger("dvc_pulse.notifier")
 

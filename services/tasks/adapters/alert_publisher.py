@@ -9,7 +9,7 @@ from nats.js import JetStreamContext
 from services.contracts.alerts import TaskAlertKind, TaskAlertRaised
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import ALERT_TASK_DUE_SOON, ALERT_TASK_OVERDUE
-from services.runtime.publishing import OutgoingMessage, publish_all
+from services.runtime.nats.publishing import OutgoingMessage, publish_all
 
 SUBJECTS = {TaskAlertKind.DUE_SOON: ALERT_TASK_DUE_SOON, TaskAlertKind.OVERDUE: ALERT_TASK_OVERDUE}
 

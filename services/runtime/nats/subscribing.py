@@ -17,9 +17,9 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.runtime.broker import jetstream, pull_inbox_prefix
-from services.runtime.consumer_watch import ConsumerMonitor
-from services.runtime.consuming import BatchOutcome, BatchProcessor
+from services.runtime.nats.broker import jetstream, pull_inbox_prefix
+from services.runtime.nats.consumer_watch import ConsumerMonitor
+from services.runtime.nats.consuming import BatchOutcome, BatchProcessor
 
 T = TypeVar("T")
 

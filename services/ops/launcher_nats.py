@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from services.contracts.nats_users import ADMIN, SERVICE_USERS
-from services.runtime.embedded_nats import EmbeddedNats
-from services.runtime.embedded_secrets import CONFIG_FILE, EmbeddedSecrets
+from services.runtime.nats.embedded import EmbeddedNats
+from services.runtime.nats.embedded_secrets import CONFIG_FILE, EmbeddedSecrets
 
 NATS_CREDENTIALS = ("DVC_NATS_USER", "DVC_NATS_PASSWORD", "DVC_NATS_PASSWORD_FILE")
 # Setup steps and children that connect to NATS, and as whom; the others (simulator, demo keys) get no credentials.

@@ -26,12 +26,12 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from services.launcher_nats import child_environment, secure_embedded_nats
-from services.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
-from services.launcher_status import KpiLine
-from services.runtime.cli_nats import publish_running_url, withdraw_running_url
-from services.runtime.embedded_nats import EmbeddedNats, die_with_parent, port_open
-from services.runtime.embedded_secrets import SECRETS_FILE, EmbeddedSecrets, LostNatsKey
+from services.ops.launcher_nats import child_environment, secure_embedded_nats
+from services.ops.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
+from services.ops.launcher_status import KpiLine
+from services.runtime.nats.cli_url import publish_running_url, withdraw_running_url
+from services.runtime.nats.embedded import EmbeddedNats, die_with_parent, port_open
+from services.runtime.nats.embedded_secrets import SECRETS_FILE, EmbeddedSecrets, LostNatsKey
 
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084, "console": 8085}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
@@ -150,7 +150,7 @@ class Launcher:
 
     @staticmethod
     def _cli_args(*args: str) -> list[str]:
-        return [sys.executable, "-m", "services.cli", *args]
+        return [sys.executable, "-m", "services.ops.cli", *args]
 
     def _setup(self) -> bool:
         """`streams apply`, the demo keys of ingest, tasks and the notifier and the notifier's secrets (idempotent:

@@ -26,8 +26,8 @@ from nats.js import JetStreamContext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from services.contracts.subjects import dlq_subject
-from services.runtime.consumer_watch import ConsumerWatch
-from services.runtime.dead_letters import (
+from services.runtime.nats.consumer_watch import ConsumerWatch
+from services.runtime.nats.dead_letters import (
     CONSUMER,
     ERROR,
     ERROR_TYPE,
@@ -36,7 +36,7 @@ from services.runtime.dead_letters import (
     ORIGINAL_STREAM,
     ORIGINAL_SUBJECT,
 )
-from services.runtime.publishing import OutgoingMessage, publish_all
+from services.runtime.nats.publishing import OutgoingMessage, publish_all
 
 T = TypeVar("T")
 logger = logging.getLogger("dvc_pulse.consuming")

@@ -8,7 +8,7 @@ budget. This reader parses a whole network read in one pass, builds each `Msg` d
 of a batch in one write: ~3 µs per message. The `Msg` objects are nats-py's, so acks, naks and metadata
 behave exactly as they do with nats-py. Plain `nats://` connections only (user/password or token from the
 URL or the client's options); anything else (TLS, nkeys) keeps using nats-py (`supported`), and so does a
-consumer whose lean connection the server refuses (`services.runtime.pulling`).
+consumer whose lean connection the server refuses (`services.runtime.nats.pulling`).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from services.contracts.nats_users import USERS
-from services.runtime.embedded_nats import EmbeddedNats
-from services.runtime.nats_config import new_secret, render_embedded
+from services.runtime.nats.embedded import EmbeddedNats
+from services.runtime.nats.server_config import new_secret, render_embedded
 
 SECRETS_FILE = "nats-secrets.json"
 CONFIG_FILE = "nats.conf"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from services.contracts.nats_users import ADMIN, inbox_prefix
-from services.runtime.embedded_secrets import EmbeddedSecrets
+from services.runtime.nats.embedded_secrets import EmbeddedSecrets
 
 
 class MissingNatsSecret(ValueError):

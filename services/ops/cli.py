@@ -38,7 +38,9 @@ nats_app = typer.Typer(help="NATS users and permissions (services/contracts/nats
 app.add_typer(nats_app, name="nats")
 
 SERVICES = ("ingest", "indicators", "tasks", "notifier", "console")
-_SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")} | {"dlq": "services.dlq_cli"}
+_SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")} | {
+    "dlq": "services.ops.dlq_cli"
+}
 
 
 def _module_exists(name: str) -> bool:
@@ -58,9 +60,9 @@ def streams_apply(
     """Declare or update DVC_EVENTS, DVC_ALERTS, DVC_NOTIFY and DVC_DLQ; prints what changed."""
     import nats
 
-    from services.runtime.cli_nats import for_cli
+    from services.runtime.nats.cli_url import for_cli
+    from services.runtime.nats.streams import apply_streams
     from services.runtime.settings import ServiceSettings
-    from services.runtime.streams import apply_streams
 
     settings = for_cli(ServiceSettings(), nats_url)
     servers = settings.nats_servers
@@ -80,7 +82,7 @@ def streams_apply(
 @nats_app.command("users-conf")
 def nats_users_conf() -> None:
     """Print the server's `users` block (deploy/nats/users.conf) rendered from the permissions table."""
-    from services.runtime.nats_config import render_users
+    from services.runtime.nats.server_config import render_users
 
     typer.echo(render_users(), nl=False)
 
@@ -93,8 +95,8 @@ def nats_secrets(
     env_file) and `nats-<user>.password` (each client's DVC_NATS_PASSWORD_FILE), all mode 0600. Refuses to
     overwrite: a new JetStream key cannot read a store encrypted with the old one."""
     from services.contracts.nats_users import USERS
-    from services.runtime.embedded_secrets import write_private
-    from services.runtime.nats_config import new_secret, render_env_file
+    from services.runtime.nats.embedded_secrets import write_private
+    from services.runtime.nats.server_config import new_secret, render_env_file
 
     env_file = directory / "nats.env"
     if env_file.exists():
@@ -120,7 +122,7 @@ def up(
     nats_port: int = typer.Option(None, help="Embedded NATS port (default: $DVC_EMBEDDED_NATS_PORT or 14222)"),
 ) -> None:
     """Embedded NATS, streams, every service (and the simulator); Ctrl-C stops everything."""
-    from services.launcher import Launcher
+    from services.ops.launcher import Launcher
 
     port = nats_port or int(os.environ.get("DVC_EMBEDDED_NATS_PORT", "14222"))
     raise typer.Exit(Launcher(nats_port=port, simulate=simulate).run())

@@ -46,7 +46,7 @@ def port_open(host: str, port: int) -> bool:
 
 class EmbeddedNats:
     """A JetStream-enabled nats-server on 127.0.0.1 with its store under `store_dir`: anonymous, or with the
-    users, permissions and encryption at rest of `config_file` (`services.runtime.embedded_secrets`)."""
+    users, permissions and encryption at rest of `config_file` (`services.runtime.nats.embedded_secrets`)."""
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from nats.js.errors import NotFoundError
 
 from services.contracts.streams import DLQ
 from services.contracts.subjects import DLQ_PREFIX, dlq_subject
-from services.runtime.publishing import OutgoingMessage, PublishFailed, publish_all
+from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 
 ORIGINAL_SUBJECT = "Dvc-Original-Subject"
 ORIGINAL_STREAM = "Dvc-Original-Stream"

@@ -3,7 +3,7 @@
 FastStream's `PullSub(batch=True)` uses nats-py's `fetch`, which awaits each message of a batch; it tops out
 around 18,000 messages/s here, below what the indicators projection applies. This loop sends the JetStream
 pull request itself, collects the batch as it arrives (over a lean connection of its own,
-`services.runtime.wire`, or nats-py's when that cannot be used), and fetches (and decodes) the next batch
+`services.runtime.nats.wire`, or nats-py's when that cannot be used), and fetches (and decodes) the next batch
 while the current one is applied, so the decoding overlaps the database's work. Order is kept: one pull
 request is outstanding at a time and batches are applied one after the other.
 
@@ -26,11 +26,11 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
-from services.runtime.consuming import BatchOutcome, BatchProcessor, Decoded
-from services.runtime.subscribing import DurableConsumer
+from services.runtime.nats.consuming import BatchOutcome, BatchProcessor, Decoded
+from services.runtime.nats.subscribing import DurableConsumer
+from services.runtime.nats.wire import WireConnection, WireError
+from services.runtime.nats.wire import supported as wire_supported
 from services.runtime.waiting import raise_if_cancelled, wait_event
-from services.runtime.wire import WireConnection, WireError
-from services.runtime.wire import supported as wire_supported
 
 T = TypeVar("T")
 logger = logging.getLogger("dvc_pulse.pulling")
@@ -119,7 +119,7 @@ async def open_nats_request(client: Client, stream: str, durable: str) -> PullRe
 
 
 async def open_wire_request(client: Client, stream: str, durable: str) -> PullRequest:
-    """Pull through a lean connection of our own (`services.runtime.wire`), ~4x cheaper per message."""
+    """Pull through a lean connection of our own (`services.runtime.nats.wire`), ~4x cheaper per message."""
     connection = await WireConnection.open(client, name=f"{durable}-pull")
 
     async def publish(subject: str, payload: bytes, reply: str) -> None:
@@ -160,7 +160,7 @@ class PullConsumer(Generic[T]):
     processor: Callable[[Client], BatchProcessor[T]]
     after_batch: Callable[[Sequence[Msg], BatchOutcome], None] | None = None
     retry_seconds: float = 2.0
-    lean: bool = True  # try `services.runtime.wire` first each time the consumer (re)starts
+    lean: bool = True  # try `services.runtime.nats.wire` first each time the consumer (re)starts
     transport: str = ""  # what the current session pulls through: "lean" or "nats-py"
 
     async def run(self) -> None:

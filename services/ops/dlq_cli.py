@@ -14,8 +14,8 @@ import typer
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
-from services.runtime.cli_nats import for_cli
-from services.runtime.dead_letters import (
+from services.runtime.nats.cli_url import for_cli
+from services.runtime.nats.dead_letters import (
     ERROR,
     DeadLetter,
     RedriveReport,

@@ -1,0 +1,1 @@
+"""NATS plumbing shared by the services: connections, pull consumers, publishing, streams, the embedded server."""
