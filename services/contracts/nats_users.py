@@ -18,6 +18,7 @@ from services.contracts.streams import ALERTS, DLQ, EVENTS, NOTIFY
 
 ADMIN = "admin"
 JS_API = "$JS.API"
+ACCOUNT_INFO = f"{JS_API}.INFO"  # read-only: the account's JetStream usage and limits
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _service(
 INGEST = _service(
     "ingest",
     "Validated events into DVC_EVENTS; answers requests on dvc.ingest",
-    publish=(f"{subjects.EVENTS_PREFIX}.>",),
+    publish=(f"{subjects.EVENTS_PREFIX}.>", ACCOUNT_INFO),  # ACCOUNT_INFO: dvc_jetstream_store_bytes
     checks=(EVENTS.name,),
     subscribe=(subjects.INGEST_REQUEST,),
     allow_responses=True,

@@ -19,12 +19,13 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import Settings
 from services.ingest.subscribers import register_ingress
 from services.runtime.api_keys import usage_file_in
-from services.runtime.app import build_service_app
+from services.runtime.app import background_task, build_service_app
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.health import nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.nats.broker import create_broker, current_connection
+from services.runtime.nats.store_watch import JetStreamStoreWatch
 from services.runtime.serving import serve
 
 DESCRIPTION = """Receives CloudEvents from producer systems (HTTP and NATS request-reply), validates them against
@@ -63,6 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.dvcqg_default_source,
     )
     register_ingress(broker, ingest, settings.request_subject, settings.request_queue, settings.max_body_bytes)
+    store_watch = JetStreamStoreWatch(
+        registry,
+        configured_limit_bytes=settings.jetstream_store_limit_bytes,
+        refresh_seconds=settings.consumer_info_seconds,
+    )
     return build_service_app(
         service="ingest",
         title="DVC Pulse ingest",
@@ -74,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ingest_router(ingest, settings.max_body_bytes),
             dvcqg_router(ingest, sync, store, settings.max_body_bytes),
         ],
+        on_startup=[background_task("jetstream-store", lambda: store_watch.run(connection))],
         connect_in_background=True,
         body_limits={EVENTS_PATH: settings.max_body_bytes, DVCQG_PATH: settings.max_body_bytes},
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),

@@ -10,6 +10,7 @@ from services.contracts.subjects import INGEST_REQUEST
 from services.contracts.timebounds import EARLIEST_EVENT_TIME
 from services.ingest.domain.keys import KeySpec
 from services.ingest.domain.time_rules import TimeRules
+from services.runtime.nats.store_watch import DEFAULT_STORE_LIMIT_BYTES
 from services.runtime.settings import ServiceSettings
 
 MIB = 1024 * 1024
@@ -57,6 +58,11 @@ class Settings(ServiceSettings):
         description="Source of portal payloads sent with a key bound only to prefixes (that cover it)",
     )
     dvcqg_max_records: int = Field(default=1000, gt=0, description="Records in one portal payload")
+    jetstream_store_limit_bytes: int = Field(
+        default=DEFAULT_STORE_LIMIT_BYTES,
+        gt=0,
+        description="The NATS servers' `max_file_store`, for dvc_jetstream_store_limit_bytes when the account has none",
+    )
     request_subject: str = INGEST_REQUEST
     request_queue: str = "dvc-ingest"
 

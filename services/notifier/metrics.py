@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 from services.contracts.alerts import NotificationStatus
 
 QUEUE_STATES = ("due", "scheduled", "sending", "awaiting_receipt", "unknown", "needs_review")
+SEND_OUTCOMES = ("accepted", "unknown", "refused", "failed")
 
 
 class HealthLike(Protocol):
@@ -85,6 +86,10 @@ class NotifierMetrics:
             self.queue.labels(state).set(0)
         if health is not None:
             registry.register(_ProviderHealthCollector(health))
+            for item in health():  # every provider's series exist at 0: a failure ratio reads 0, not no data
+                self.send_seconds.labels(item.provider)
+                for outcome in SEND_OUTCOMES:
+                    self.sends.labels(item.provider, outcome)
 
     def entered(self, template: str, status: NotificationStatus) -> None:
         self.notifications.labels(template, status.value).inc()

@@ -56,6 +56,7 @@ class System:
     key: str = ""
     operator_key: str = ""
     tasks_key: str = ""
+    extra_settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # per service, over the above
 
     @property
     def var_dir(self) -> Path:
@@ -83,6 +84,7 @@ class System:
                     {f"DVC_{name.upper()}_DATABASE_URL": self.database_urls[name]} if name in self.database_urls else {}
                 ),
                 **SERVICE_SETTINGS[name],
+                **self.extra_settings.get(name, {}),
             }
             port = int(settings[f"DVC_{name.upper()}_PORT"])
             settings |= self.nats_secrets.environment(name)

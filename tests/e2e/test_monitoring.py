@@ -1,7 +1,8 @@
 """Monitoring as deployed: a real Prometheus (Debian's `prometheus`, which `.ci/run` installs) scrapes the four
-running services with the jobs and alert rules of deploy/prometheus, and every query of the Grafana dashboard
-runs on it. The main panels must show data, not just parse: a metric renamed in a service (say, a counter that
-gained `_total`) empties a panel without any error anywhere else."""
+running services with the jobs and alert rules of deploy/prometheus, and every query of the Grafana dashboards
+runs on it. Every panel must show data, not just parse: a metric renamed in a service (say, a counter that
+gained `_total`) empties a panel without any error anywhere else. Series of what did not happen (no SMS failed,
+no dossier at risk, no 5xx) exist at 0, so a panel is never empty on a healthy system."""
 
 from __future__ import annotations
 
@@ -27,36 +28,17 @@ DEPLOYED = ROOT / "deploy/prometheus"
 DASHBOARDS = sorted((ROOT / "deploy/grafana/dashboards").glob("*.json"))
 PROMETHEUS = shutil.which("prometheus")
 DB_SERVICES = ("indicators", "tasks", "notifier")
-# Panels that must show data once a simulated week went through the system (the others may be legitimately
-# empty: no overdue dossier, no task yet, ...).
-MUST_SHOW = {
-    'code:dvc_indicator:ratio{code="ONTIME"}',
-    'code:dvc_indicator:ratio{code=~"I.*"}',
-    'sum by (channel) (dvc_dossiers_received{agency=~".*"})',
-    'sum by (timeliness) (dvc_dossiers_finished{agency=~".*"})',
-    "histogram_quantile(0.5, sum by (le) (dvc_dossier_processing_working_seconds_bucket)) / 3600",
-    "count(dvc_plan_indicator_target)",
-    'sort_desc(agency:dvc_dossiers_finished_on_time:ratio{agency=~".*"})',
-    'sort_desc(agency:dvc_dossiers_open:sum{agency=~".*"})',
-    "sum by (outcome) (rate(dvc_ingest_events_total[1m]))",
-    "sum(rate(dvc_indicators_events_applied_total[1m]))",
-    "histogram_quantile(0.95, sum by (le) (rate(dvc_indicators_event_to_kpi_delay_seconds_bucket[1m])))",
-    "histogram_quantile(0.95, sum by (le) (rate(dvc_indicators_apply_batch_seconds_bucket[1m])))",
-    "histogram_quantile(0.95, sum by (le) (rate(dvc_ingest_publish_seconds_bucket[1m])))",
-    "sum by (service, consumer) (dvc_consumer_pending_messages)",
-    "sum by (state) (dvc_notifier_queue_depth)",
-    'up{job=~"dvc-.*"}',
-    "dvc_readiness_check_passing",
-}
 # Grafana's variables as the dashboards are opened: every agency, a rate window of one minute.
-VARIABLES = {"$agency": ".*", "$__rate_interval": "1m"}
+VARIABLES = {"$agency": ".*", "$field": ".*", "$__rate_interval": "1m"}
 
 pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="no prometheus binary (apt-get install prometheus)")
 
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[System]:
-    running = System(tmp_path, {name: f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}" for name in DB_SERVICES})
+    databases = {name: f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}" for name in DB_SERVICES}
+    # The plan sets no ONTIME target; a province configures one (the burn-rate alerts and its panel need it).
+    running = System(tmp_path, databases, extra_settings={"indicators": {"DVC_INDICATORS_ONTIME_TARGET": "0.95"}})
     try:
         running.start()
         yield running
@@ -129,7 +111,7 @@ def _dashboard_queries() -> list[str]:
     return queries
 
 
-def test_every_dashboard_query_runs_and_the_main_panels_show_data_when_prometheus_scrapes_the_services(
+def test_every_dashboard_panel_shows_data_when_prometheus_scrapes_a_simulated_week(
     system: System, prometheus: str
 ) -> None:
     end = datetime.now(UTC).replace(microsecond=0)
@@ -147,16 +129,15 @@ def test_every_dashboard_query_runs_and_the_main_panels_show_data_when_prometheu
 
     wait_for(scraped_everything, 30, "Prometheus to scrape the four services")
     queries = _dashboard_queries()
-    assert set(queries) >= MUST_SHOW, "a panel this test relies on was changed: update MUST_SHOW"
 
     def empty_panels() -> list[str]:  # every query must run; rates need two scrapes, snapshots a few seconds
         results = {expression: _query(prometheus, expression) for expression in queries}
-        return [expression for expression in sorted(MUST_SHOW) if not results[expression]]
+        return [expression for expression in sorted(results) if not results[expression]]
 
     deadline = time.monotonic() + 30
     while (empty := empty_panels()) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert empty == []
+    assert empty == [], "panels without data:\n" + "\n".join(empty)
     groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
     deployed = yaml.safe_load((DEPLOYED / "alerts.yml").read_text(encoding="utf-8"))

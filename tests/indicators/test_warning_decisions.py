@@ -131,7 +131,7 @@ def test_no_alert_when_the_risk_is_below_the_threshold(calendar: WorkingCalendar
         [dossier("D-1")], at("2026-03-02T08:00:00"), model_where_half_end_late(), calendar, MODEL_07, set()
     )
     # fraction 0.02: before the on-time endings, P(late) = 5/10
-    assert (decision.alerts, decision.at_risk_by_agency) == ([], {})
+    assert (decision.alerts, decision.at_risk_by_agency) == ([], {"UBND-LAMTHAO": 0})
 
 
 def test_alert_message_carries_the_contract_fields_when_built(calendar: WorkingCalendar) -> None:
@@ -154,7 +154,7 @@ def test_rule_alerts_without_a_probability_when_the_clock_used_the_cut(calendar:
     decision = decide([dossier("D-RULE")], at("2026-03-03T11:30:00"), RiskModel([], 30), calendar, rule, set())
     assert [(alert.alert_id, alert.risk) for alert in decision.alerts] == [("at_risk:D-RULE", None)]
     early = decide([dossier("D-RULE")], at("2026-03-03T09:00:00"), RiskModel([], 30), calendar, rule, set())
-    assert (early.alerts, early.at_risk_by_agency) == ([], {})
+    assert (early.alerts, early.at_risk_by_agency) == ([], {"UBND-LAMTHAO": 0})
 
 
 def test_service_defaults_to_the_rule_when_the_tuned_rule_won_the_backtest() -> None:

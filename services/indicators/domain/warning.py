@@ -179,6 +179,7 @@ def decide(
     for state in open_states:
         if not is_open(state) or state.due_at is None:
             continue
+        counts.setdefault(state.agency, 0)  # an agency with open dossiers shows 0 at risk, not no data
         if is_overdue(state, at):
             if alert_id(DossierAlertKind.OVERDUE, state.dossier_code) not in raised:
                 decision.alerts.append(_alert(DossierAlertKind.OVERDUE, state, at, None))
