@@ -1,4 +1,4 @@
-"""Prometheus metrics of the indicators service (`dvc_` prefix; labels: indicator, agency, channel codes).
+"""Prometheus metrics of the indicators service (`dvc_` prefix; labels: indicator, agency, field, channel codes).
 
 Gauges describing the projections are recomputed from the database (at start-up and with every snapshot),
 so they are right after a restart; a custom collector renders the latest computed view.
@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from services.indicators.adapters.field_label import FieldLabelGuard
 from services.indicators.adapters.queries import MetricAggregates
 from services.indicators.domain.indicators import IndicatorResult
 
@@ -30,9 +31,10 @@ class _View:
 
 
 class _ProjectionCollector(Collector):
-    def __init__(self, view: _View, label: LabelGuard) -> None:
+    def __init__(self, view: _View, label: LabelGuard, fields: FieldLabelGuard) -> None:
         self.view = view
         self.label = label
+        self.fields = fields
 
     def collect(self) -> Iterator[Metric]:
         view = self.view
@@ -55,20 +57,24 @@ class _ProjectionCollector(Collector):
         if aggregates is None:
             return
         received = GaugeMetricFamily(
-            "dvc_dossiers_received", "Dossiers accepted in the current period", labels=["agency", "channel"]
+            "dvc_dossiers_received", "Dossiers accepted in the current period", labels=["agency", "field", "channel"]
         )
-        for (agency, channel), count in self._merge(aggregates.received.items()).items():
-            received.add_metric([agency, channel], count)
+        for key, count in self._merge(aggregates.received.items()).items():
+            received.add_metric(list(key), count)
         finished = GaugeMetricFamily(
-            "dvc_dossiers_finished", "Dossiers whose clock ended in the current period", labels=["agency", "timeliness"]
+            "dvc_dossiers_finished",
+            "Dossiers whose clock ended in the current period",
+            labels=["agency", "field", "timeliness"],
         )
-        for (agency, timeliness), count in self._merge(aggregates.finished.items()).items():
-            finished.add_metric([agency, timeliness], count)
-        open_family = GaugeMetricFamily("dvc_dossiers_open", "Dossiers open now", labels=["agency"])
-        overdue = GaugeMetricFamily("dvc_dossiers_overdue", "Open dossiers past their due date", labels=["agency"])
+        for key, count in self._merge(aggregates.finished.items()).items():
+            finished.add_metric(list(key), count)
+        open_family = GaugeMetricFamily("dvc_dossiers_open", "Dossiers open now", labels=["agency", "field"])
+        overdue = GaugeMetricFamily(
+            "dvc_dossiers_overdue", "Open dossiers past their due date", labels=["agency", "field"]
+        )
         for family, values in ((open_family, aggregates.open), (overdue, aggregates.overdue)):
-            for (agency,), count in self._merge(((key,), value) for key, value in values.items()).items():
-                family.add_metric([agency], count)
+            for key, count in self._merge(values.items()).items():
+                family.add_metric(list(key), count)
         histogram = HistogramMetricFamily(
             "dvc_dossier_processing_working_seconds",
             "Working time from acceptance to end (pauses excluded), dossiers ended in the current period",
@@ -89,10 +95,11 @@ class _ProjectionCollector(Collector):
             anomalies.add_metric([kind], count)
         yield from (received, finished, open_family, overdue, histogram, last, anomalies)
 
-    def _merge(self, values: Iterable[tuple[tuple[str, ...], int]]) -> dict[tuple[str, ...], int]:
+    def _merge(self, values: Iterable[tuple[tuple[str | None, ...], int]]) -> dict[tuple[str, ...], int]:
+        """(agency, field, ...) keys as label values; keys that become the same (`other`) are added up."""
         merged: dict[tuple[str, ...], int] = {}
         for key, count in values:
-            safe = (self.label.agency(key[0]), *key[1:])
+            safe = (self.label.agency(key[0]), self.fields.field(key[1]), *(str(part) for part in key[2:]))
             merged[safe] = merged.get(safe, 0) + count
         return merged
 
@@ -120,7 +127,7 @@ class LabelGuard:
 class IndicatorsMetrics:
     def __init__(self, registry: CollectorRegistry, max_agencies: int = 100) -> None:
         self.view = _View()
-        registry.register(_ProjectionCollector(self.view, LabelGuard(max_agencies)))
+        registry.register(_ProjectionCollector(self.view, LabelGuard(max_agencies), FieldLabelGuard()))
         self.apply_lag = Gauge(
             "dvc_indicators_apply_lag_seconds",
             "Seconds between an event's storage in DVC_EVENTS and its application (latest batch)",

@@ -1,7 +1,7 @@
 """The provisioned Grafana dashboards: valid JSON, only metrics the services define, Vietnamese titles, and the
 dashboard-linter rules (templated datasource whose default is the provisioned uid, `$__rate_interval` in every
 range, counters and histogram buckets only inside rate/increase, a description and a unit on every panel, the
-`$agency` and `$field` variables)."""
+`$agency` and `$field` variables, and `$field` applied wherever the metric has a field label)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ MAIN = ROOT / "deploy/grafana/dashboards/dvc-pulse.json"
 _METRIC = re.compile(r"\bdvc_[a-z_]+")
 _COUNTER_SERIES = re.compile(r"\b(dvc_[a-z_]+(?:_total|_bucket|_count|_sum))\b")
 _RANGE = re.compile(r"\[([^\]]+)\]")
+# Metrics (and their recordings) labelled by agency and field: a panel reading them honours the $field filter.
+_FIELD_LABELLED = re.compile(r"\b(agency_field:)?dvc_dossiers_(open|overdue|at_risk|received|finished)\b")
 # Recomputed from the database for the current period (the distribution of the period's dossiers), not a
 # counter over time: read as is.
 PERIOD_HISTOGRAMS = {"dvc_dossier_processing_working_seconds_bucket"}
@@ -66,7 +68,8 @@ def test_dashboard_follows_the_linter_rules_when_provisioned(path: Path) -> None
     assert variables["datasource"]["type"] == "datasource"
     assert variables["datasource"]["current"]["value"] == "dvc-prometheus"  # the provisioned datasource uid
     assert {"agency", "field"} <= set(variables)
-    assert variables["field"]["description"], "say why panels filter by agency, not by field"
+    assert variables["field"]["definition"] == "label_values(dvc_dossiers_open, field)"
+    assert variables["field"]["description"], "say which panels the field filters (not the plan's indicators)"
     assert dashboard["timezone"] == "Asia/Ho_Chi_Minh"
     problems = []
     for panel in _panels(dashboard):
@@ -84,6 +87,8 @@ def test_dashboard_follows_the_linter_rules_when_provisioned(path: Path) -> None
             problems += [
                 f"{title}: range [{r}] is not $__rate_interval" for r in _RANGE.findall(expr) if r != "$__rate_interval"
             ]
+            if _FIELD_LABELLED.search(expr) and 'field=~"$field"' not in expr:
+                problems.append(f"{title}: {expr} ignores $field")
             for counter in set(_COUNTER_SERIES.findall(expr)) - PERIOD_HISTOGRAMS:
                 if not re.search(rf"(rate|increase)\(\s*{counter}\b", expr):
                     problems.append(f"{title}: {counter} outside rate()/increase()")

@@ -17,11 +17,12 @@ from tests.security.apps import BUILDERS
 
 PROMTOOL = shutil.which("promtool")
 # Label names allowed on dvc_* metrics, each with a bounded set of values (codes, states, enum members);
-# agency values pass the LabelGuard (at most max_agencies, the rest is `other`).
+# agency values pass the LabelGuard (at most max_agencies, the rest is `other`), field values (the catalogue's
+# lĩnh vực) the FieldLabelGuard (printable, at most 100 characters and 80 fields, the rest is `other`).
 BOUNDED_LABELS = {
     "service", "method", "route", "status", "le", "consumer", "ingress", "type", "outcome", "reason", "result",
     "code", "agency", "channel", "timeliness", "kind", "plan", "indicator", "owner_unit", "template", "provider",
-    "encoding", "state", "check",
+    "encoding", "state", "check", "field",
 }  # fmt: skip
 # Histograms are measured in seconds unless they count things (events per batch).
 COUNT_HISTOGRAMS = {"dvc_ingest_batch_events"}

@@ -99,13 +99,18 @@ def _query(url: str, expression: str) -> list[dict[str, Any]]:
     return result
 
 
-def _dashboard_queries() -> list[str]:
+def _total(url: str, expression: str) -> float:
+    [sample] = _query(url, expression)
+    return float(sample["value"][1])
+
+
+def _dashboard_queries(chosen: dict[str, str] | None = None) -> list[str]:
     queries = []
     for path in DASHBOARDS:
         for panel in orjson.loads(path.read_bytes())["panels"]:
             for target in panel.get("targets") or []:
                 expression = target["expr"]
-                for variable, value in VARIABLES.items():
+                for variable, value in {**VARIABLES, **(chosen or {})}.items():
                     expression = expression.replace(variable, value)
                 queries.append(expression)
     return queries
@@ -138,6 +143,15 @@ def test_every_dashboard_panel_shows_data_when_prometheus_scrapes_a_simulated_we
     while (empty := empty_panels()) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert empty == [], "panels without data:\n" + "\n".join(empty)
+    # $field filters: one field's open dossiers are a proper, non-empty part of all of them.
+    fields = sorted(sample["metric"]["field"] for sample in _query(prometheus, "sum by (field) (dvc_dossiers_open)"))
+    assert len(fields) > 1, fields
+    chosen = next(name for name in fields if name not in {"unknown", "other"})
+    for expression in _dashboard_queries({"$field": chosen}):  # every panel runs with one field chosen
+        _query(prometheus, expression)
+    every = _total(prometheus, 'sum(dvc_dossiers_open{agency=~".*", field=~".*"})')
+    part = _total(prometheus, f'sum(dvc_dossiers_open{{agency=~".*", field=~"{chosen}"}})')
+    assert 0 < part < every
     groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
     deployed = yaml.safe_load((DEPLOYED / "alerts.yml").read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ import pytest
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event, procedure_published
 from tests.indicators.app_helpers import connected, eventually, indicators, publish, running_app, settings_for
+from tests.metric_helpers import sample
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,6 +53,33 @@ async def test_indicators_move_when_events_arrive_on_the_stream(private_nats: Em
         body = dossier.json()
         assert (body["status"], body["on_time"], body["risk"]) == ("processed", True, None)
         assert body["due"]["original"].startswith("2026-03-04T10:00:00")
+
+
+async def test_dossier_metrics_carry_the_catalogue_field_when_the_procedure_was_published(
+    private_nats: EmbeddedNats, database_url: str
+) -> None:
+    land = procedure_published("1.000045", field="Đất đai")
+    events = [procedure_published("1.001193"), land, accepted("HS-30", "online"), accepted("HS-31", "direct")]
+    events.append(
+        dossier_event(
+            "dossier.accepted", "HS-32", procedure_code="1.000045", channel="online", due_at="2026-03-04T17:00:00+07:00"
+        )
+    )
+    async with (
+        connected(private_nats.url) as (_client, js),
+        running_app(settings_for(private_nats.url, database_url)) as api,
+    ):
+        await publish(js, events)
+
+        async def exposed() -> str | None:
+            text = (await api.get("/metrics")).text
+            return text if sample(text, "dvc_dossiers_open", agency="UBND-LAMTHAO", field="Đất đai") else None
+
+        text = await eventually(exposed)
+    assert sample(text, "dvc_dossiers_open", agency="UBND-LAMTHAO", field="Hộ tịch") == 2
+    assert sample(text, "dvc_dossiers_open", agency="UBND-LAMTHAO", field="Đất đai") == 1
+    assert sample(text, "dvc_dossiers_received", agency="UBND-LAMTHAO", field="Đất đai", channel="online") == 1
+    assert sample(text, "dvc_dossiers_overdue", agency="UBND-LAMTHAO", field="Hộ tịch") is not None
 
 
 async def test_redelivered_and_malformed_messages_change_nothing_when_valid_ones_still_flow(
@@ -110,7 +138,7 @@ async def test_metrics_and_snapshot_show_the_values_when_the_service_restarts(
             text = (await api.get("/metrics")).text
         snapshot = await js.get_last_msg("DVC_ALERTS", "dvc.indicators.snapshot")
     assert 'dvc_indicator_numerator{code="I20"} 2.0' in text
-    assert 'dvc_dossiers_open{agency="UBND-LAMTHAO"} 2.0' in text
+    assert 'dvc_dossiers_open{agency="UBND-LAMTHAO",field="unknown"} 2.0' in text  # no catalogue entry
     assert "dvc_indicators_events_applied_total 2.0" in text
     assert "0912345678" not in text
     assert "HS-20" not in text

@@ -112,6 +112,8 @@ def test_alerts_are_raised_when_a_dossier_is_at_risk_or_overdue(calendar: Workin
         "overdue:D-LATE": (DossierAlertKind.OVERDUE, None),
     }
     assert decision.at_risk_by_agency == {"UBND-LAMTHAO": 1}
+    # the field comes from the procedure; one with open dossiers but none at risk counts 0
+    assert decision.at_risk_by_procedure == {("UBND-LAMTHAO", "1.001193"): 1, ("UBND-LAMTHAO", "2.000001"): 0}
 
 
 def test_alert_is_not_raised_again_when_its_id_was_raised_before(calendar: WorkingCalendar) -> None:

@@ -173,9 +173,9 @@ async def test_at_risk_alert_and_dossier_risk_when_similar_dossiers_ended_late(
 
             [alert] = await eventually(at_risk, timeout=PATIENCE)
             dossier = await dossier_known(api, "HS-MOI")
-            gauge = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO"}')
+            gauge = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO",field="Hộ tịch"}')
         async with running(settings, clock) as api:
-            restored = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO"}')
+            restored = await metric(api, 'dvc_dossiers_at_risk{agency="UBND-LAMTHAO",field="Hộ tịch"}')
             none_for_other_agency = await alerts(api, agency="PHONG-KT")
             none_in_future = await alerts(api, since="2026-03-10")
             # at_risk only: a sweep between a history dossier's accepted and processed events may raise its overdue

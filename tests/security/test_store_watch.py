@@ -30,7 +30,9 @@ async def test_store_gauges_show_the_bytes_stored_when_the_ingest_user_reads_the
         await watch.refresh(client)
     text = generate_latest(registry).decode()
     after = sample(text, "dvc_jetstream_store_bytes")
-    assert before is not None and after is not None and after - before >= 4096
+    assert before is not None
+    assert after is not None
+    assert after - before >= 4096
     assert sample(text, "dvc_jetstream_store_limit_bytes") == 10 * 1024**2
 
 

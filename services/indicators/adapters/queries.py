@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.indicators.adapters.dossier_counts import dossier_counts
 from services.indicators.adapters.indicator_counts import count_where, dossier_scope, within
 from services.indicators.adapters.store import row_to_state
 from services.indicators.adapters.tables import Tables
@@ -94,10 +95,12 @@ class FieldCount:
 
 @dataclass
 class MetricAggregates:
-    received: dict[tuple[str, str], int]  # (agency, channel)
-    finished: dict[tuple[str, str], int]  # (agency, "on_time" | "late")
-    open: dict[str, int]
-    overdue: dict[str, int]
+    """Dossier counts keyed by agency and field, as in `DossierCounts`."""
+
+    received: dict[tuple[str, str | None, str], int]
+    finished: dict[tuple[str, str | None, str], int]
+    open: dict[tuple[str, str | None], int]
+    overdue: dict[tuple[str, str | None], int]
     processing_buckets: list[tuple[float, int]]  # (upper bound in seconds, cumulative count)
     processing_count: int
     processing_sum: float
@@ -110,25 +113,7 @@ async def metric_aggregates(
     connection: AsyncConnection, tables: Tables, start: datetime, end: datetime, now: datetime, buckets: Sequence[float]
 ) -> MetricAggregates:
     d = tables.dossiers.c
-    received_query = (
-        select(d.agency, d.channel, func.count()).where(within(d.accepted_at, start, end)).group_by(d.agency, d.channel)
-    )
-    received = {
-        (agency, channel or "unknown"): int(n) for agency, channel, n in await connection.execute(received_query)
-    }
-    finished_query = (
-        select(d.agency, d.on_time, func.count()).where(within(d.ended_at, start, end)).group_by(d.agency, d.on_time)
-    )
-    finished: dict[tuple[str, str], int] = defaultdict(int)
-    for agency, timely, n in await connection.execute(finished_query):
-        finished[(agency, "on_time" if timely else "late")] += int(n)
-    open_condition = and_(d.accepted_at.is_not(None), d.ended_at.is_(None))
-    open_query = (
-        select(d.agency, func.count(), count_where(d.overdue_from < now)).where(open_condition).group_by(d.agency)
-    )
-    open_counts, overdue = {}, {}
-    for agency, n, late in await connection.execute(open_query):
-        open_counts[agency], overdue[agency] = int(n), int(late)
+    counts = await dossier_counts(connection, tables, start, end, now)
     seconds = d.elapsed_working_seconds
     histogram = select(
         func.count(), func.coalesce(func.sum(seconds), 0.0), *[count_where(seconds <= bound) for bound in buckets]
@@ -139,10 +124,10 @@ async def metric_aggregates(
     state = tables.consumer_state.c
     position = (await connection.execute(select(func.sum(state.events_applied), func.max(state.last_event_time)))).one()
     return MetricAggregates(
-        received=received,
-        finished=dict(finished),
-        open=open_counts,
-        overdue=overdue,
+        received=counts.received,
+        finished=counts.finished,
+        open=counts.open,
+        overdue=counts.overdue,
         processing_buckets=[(bound, int(count)) for bound, count in zip(buckets, row[2:], strict=True)],
         processing_count=int(row[0]),
         processing_sum=float(row[1]),

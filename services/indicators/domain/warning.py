@@ -134,6 +134,7 @@ class DossierAlert:
 class SweepDecision:
     alerts: list[DossierAlert] = field(default_factory=list)
     at_risk_by_agency: dict[str, int] = field(default_factory=dict)  # open, not overdue, risk >= threshold
+    at_risk_by_procedure: dict[tuple[str, str], int] = field(default_factory=dict)  # (agency, procedure code)
 
 
 def _alert(kind: DossierAlertKind, state: DossierState, at: datetime, risk: RiskEstimate | None) -> DossierAlert:
@@ -176,10 +177,12 @@ def decide(
     """New alerts for the open dossiers at `at` (ids in `raised` are never raised again) and the at-risk counts."""
     decision = SweepDecision()
     counts: dict[str, int] = defaultdict(int)
+    by_procedure: dict[tuple[str, str], int] = defaultdict(int)
     for state in open_states:
         if not is_open(state) or state.due_at is None:
             continue
         counts.setdefault(state.agency, 0)  # an agency with open dossiers shows 0 at risk, not no data
+        by_procedure.setdefault((state.agency, state.procedure_code), 0)
         if is_overdue(state, at):
             if alert_id(DossierAlertKind.OVERDUE, state.dossier_code) not in raised:
                 decision.alerts.append(_alert(DossierAlertKind.OVERDUE, state, at, None))
@@ -188,7 +191,9 @@ def decide(
         if not at_risk:
             continue
         counts[state.agency] += 1
+        by_procedure[(state.agency, state.procedure_code)] += 1
         if alert_id(DossierAlertKind.AT_RISK, state.dossier_code) not in raised:
             decision.alerts.append(_alert(DossierAlertKind.AT_RISK, state, at, estimate))
     decision.at_risk_by_agency = dict(counts)
+    decision.at_risk_by_procedure = dict(by_procedure)
     return decision

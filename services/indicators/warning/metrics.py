@@ -9,27 +9,29 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from services.indicators.adapters.field_label import FieldLabelGuard
 from services.indicators.metrics import LabelGuard
 from services.indicators.warning.sweep import WarningView
 
 
 class WarningCollector(Collector):
-    def __init__(self, view: WarningView, label: LabelGuard) -> None:
+    def __init__(self, view: WarningView, label: LabelGuard, fields: FieldLabelGuard) -> None:
         self.view = view
         self.label = label
+        self.fields = fields
 
     def collect(self) -> Iterator[Metric]:
         at_risk = GaugeMetricFamily(
             "dvc_dossiers_at_risk",
             "Open dossiers not yet overdue whose risk of ending late is at or above the warning threshold",
-            labels=["agency"],
+            labels=["agency", "field"],
         )
-        merged: dict[str, int] = {}
-        for agency, count in self.view.at_risk_by_agency.items():
-            label = self.label.agency(agency)
-            merged[label] = merged.get(label, 0) + count
-        for agency, count in sorted(merged.items()):
-            at_risk.add_metric([agency], count)
+        merged: dict[tuple[str, str], int] = {}
+        for (agency, procedure), count in self.view.at_risk_by_procedure.items():
+            key = (self.label.agency(agency), self.fields.field(self.view.procedure_fields.get(procedure)))
+            merged[key] = merged.get(key, 0) + count
+        for key, count in sorted(merged.items()):
+            at_risk.add_metric(list(key), count)
         yield at_risk
         alerts = GaugeMetricFamily("dvc_dossier_alerts", "Dossier alerts raised so far, by kind", labels=["kind"])
         for kind, count in sorted(self.view.alerts_by_kind.items()):
@@ -46,4 +48,4 @@ class WarningCollector(Collector):
 
 
 def register_metrics(registry: CollectorRegistry, view: WarningView, max_agencies: int) -> None:
-    registry.register(WarningCollector(view, LabelGuard(max_agencies)))
+    registry.register(WarningCollector(view, LabelGuard(max_agencies), FieldLabelGuard()))

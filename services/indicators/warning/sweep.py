@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import DossierAlertKind
 from services.contracts.subjects import ALERT_DOSSIER_AT_RISK, ALERT_DOSSIER_OVERDUE
+from services.indicators.adapters.dossier_counts import procedure_fields
 from services.indicators.adapters.queries import open_dossiers
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
@@ -48,7 +49,8 @@ class WarningPolicy:
 class WarningView:
     """What the metrics render: refreshed by every sweep (the first one runs at start-up)."""
 
-    at_risk_by_agency: dict[str, int] = field(default_factory=dict)
+    at_risk_by_procedure: dict[tuple[str, str], int] = field(default_factory=dict)  # (agency, procedure code)
+    procedure_fields: dict[str, str] = field(default_factory=dict)  # procedure code -> field of the catalogue
     alerts_by_kind: dict[str, int] = field(default_factory=dict)
     unpublished: int = 0
     sweeps: int = 0
@@ -117,7 +119,8 @@ class WarningSweep:
             raised = await store.raised_ids(connection, (state.dossier_code for state in states))
             decision = decide(states, at, model, self.clock, self.policy.criterion, raised)
             await store.record_alerts(session, decision.alerts)
-        self.view.at_risk_by_agency = decision.at_risk_by_agency
+            self.view.procedure_fields = await procedure_fields(connection, self.tables)
+        self.view.at_risk_by_procedure = decision.at_risk_by_procedure
         published = await self.publish_pending()
         async with self.engine.connect() as connection:
             self.view.alerts_by_kind, self.view.unpublished = await store.alert_counts(connection)
