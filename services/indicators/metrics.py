@@ -7,7 +7,7 @@ so they are right after a restart; a custom collector renders the latest compute
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
@@ -21,6 +21,27 @@ from services.indicators.domain.indicators import IndicatorResult
 _LABEL = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # processing time buckets, in working seconds: 1 h, 1/2/3/5/7/10/15/20/30 working days of 7.5 h
 PROCESSING_BUCKETS = (3600.0, *(days * 27000.0 for days in (1, 2, 3, 5, 7, 10, 15, 20, 30)))
+
+
+_Counts = Callable[[MetricAggregates], Iterable[tuple[tuple[str | None, ...], int]]]
+# name, documentation, labels after agency and field, counts keyed by (agency, field, those labels)
+_DOSSIER_FAMILIES: tuple[tuple[str, str, tuple[str, ...], _Counts], ...] = (
+    ("dvc_dossiers_received", "Dossiers accepted in the current period", ("channel",), lambda a: a.received.items()),
+    (
+        "dvc_dossiers_finished",
+        "Dossiers whose clock ended in the current period",
+        ("timeliness",),
+        lambda a: a.finished.items(),
+    ),
+    ("dvc_dossiers_open", "Dossiers open now", (), lambda a: a.open.items()),
+    ("dvc_dossiers_overdue", "Open dossiers past their due date", (), lambda a: a.overdue.items()),
+    (
+        "dvc_dossiers_late_without_apology",
+        "Dossiers of the period late without an apology slip (LATE_NO_APOLOGY's numerator)",
+        (),
+        lambda a: a.late_without_apology.items(),
+    ),
+)
 
 
 @dataclass
@@ -56,25 +77,7 @@ class _ProjectionCollector(Collector):
         aggregates = view.aggregates
         if aggregates is None:
             return
-        received = GaugeMetricFamily(
-            "dvc_dossiers_received", "Dossiers accepted in the current period", labels=["agency", "field", "channel"]
-        )
-        for key, count in self._merge(aggregates.received.items()).items():
-            received.add_metric(list(key), count)
-        finished = GaugeMetricFamily(
-            "dvc_dossiers_finished",
-            "Dossiers whose clock ended in the current period",
-            labels=["agency", "field", "timeliness"],
-        )
-        for key, count in self._merge(aggregates.finished.items()).items():
-            finished.add_metric(list(key), count)
-        open_family = GaugeMetricFamily("dvc_dossiers_open", "Dossiers open now", labels=["agency", "field"])
-        overdue = GaugeMetricFamily(
-            "dvc_dossiers_overdue", "Open dossiers past their due date", labels=["agency", "field"]
-        )
-        for family, values in ((open_family, aggregates.open), (overdue, aggregates.overdue)):
-            for key, count in self._merge(values.items()).items():
-                family.add_metric(list(key), count)
+        yield from self._dossier_families(aggregates)
         histogram = HistogramMetricFamily(
             "dvc_dossier_processing_working_seconds",
             "Working time from acceptance to end (pauses excluded), dossiers ended in the current period",
@@ -93,7 +96,14 @@ class _ProjectionCollector(Collector):
         )
         for kind, count in sorted(aggregates.anomalies.items()):
             anomalies.add_metric([kind], count)
-        yield from (received, finished, open_family, overdue, histogram, last, anomalies)
+        yield from (histogram, last, anomalies)
+
+    def _dossier_families(self, aggregates: MetricAggregates) -> Iterator[Metric]:
+        for name, documentation, labels, counts in _DOSSIER_FAMILIES:
+            family = GaugeMetricFamily(name, documentation, labels=["agency", "field", *labels])
+            for key, count in self._merge(counts(aggregates)).items():
+                family.add_metric(list(key), count)
+            yield family
 
     def _merge(self, values: Iterable[tuple[tuple[str | None, ...], int]]) -> dict[tuple[str, ...], int]:
         """(agency, field, ...) keys as label values; keys that become the same (`other`) are added up."""

@@ -20,7 +20,9 @@ _METRIC = re.compile(r"\bdvc_[a-z_]+")
 _COUNTER_SERIES = re.compile(r"\b(dvc_[a-z_]+(?:_total|_bucket|_count|_sum))\b")
 _RANGE = re.compile(r"\[([^\]]+)\]")
 # Metrics (and their recordings) labelled by agency and field: a panel reading them honours the $field filter.
-_FIELD_LABELLED = re.compile(r"\b(agency_field:)?dvc_dossiers_(open|overdue|at_risk|received|finished)\b")
+_FIELD_LABELLED = re.compile(
+    r"\b(agency_field:)?dvc_dossiers_(open|overdue|at_risk|received|finished|late_without_apology)\b"
+)
 # Recomputed from the database for the current period (the distribution of the period's dossiers), not a
 # counter over time: read as is.
 PERIOD_HISTOGRAMS = {"dvc_dossier_processing_working_seconds_bucket"}

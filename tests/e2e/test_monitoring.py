@@ -152,6 +152,9 @@ def test_every_dashboard_panel_shows_data_when_prometheus_scrapes_a_simulated_we
     every = _total(prometheus, 'sum(dvc_dossiers_open{agency=~".*", field=~".*"})')
     part = _total(prometheus, f'sum(dvc_dossiers_open{{agency=~".*", field=~"{chosen}"}})')
     assert 0 < part < every
+    # The late-without-apology counts by agency and field add up to the indicator's numerator (one snapshot).
+    late = _total(prometheus, "sum(dvc_dossiers_late_without_apology)")
+    assert late == _total(prometheus, 'sum(dvc_indicator_numerator{code="LATE_NO_APOLOGY"})')
     groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
     deployed = yaml.safe_load((DEPLOYED / "alerts.yml").read_text(encoding="utf-8"))

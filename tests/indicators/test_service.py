@@ -80,6 +80,7 @@ async def test_dossier_metrics_carry_the_catalogue_field_when_the_procedure_was_
     assert sample(text, "dvc_dossiers_open", agency="UBND-LAMTHAO", field="Đất đai") == 1
     assert sample(text, "dvc_dossiers_received", agency="UBND-LAMTHAO", field="Đất đai", channel="online") == 1
     assert sample(text, "dvc_dossiers_overdue", agency="UBND-LAMTHAO", field="Hộ tịch") is not None
+    assert sample(text, "dvc_dossiers_late_without_apology", agency="UBND-LAMTHAO", field="Hộ tịch") is not None
 
 
 async def test_redelivered_and_malformed_messages_change_nothing_when_valid_ones_still_flow(

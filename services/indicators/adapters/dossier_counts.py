@@ -7,10 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.indicators.adapters.indicator_counts import count_where, within
+from services.indicators.adapters.indicator_counts import count_where, ended_late, timely_at, within, without_apology
 from services.indicators.adapters.tables import Tables
 
 
@@ -20,6 +20,7 @@ class DossierCounts:
     finished: dict[tuple[str, str | None, str], int]  # (agency, field, "on_time" | "late"): both, 0 when none
     open: dict[tuple[str, str | None], int]  # (agency, field)
     overdue: dict[tuple[str, str | None], int]
+    late_without_apology: dict[tuple[str, str | None], int]  # LATE_NO_APOLOGY's numerator, by agency and field
 
 
 async def dossier_counts(
@@ -57,7 +58,38 @@ async def dossier_counts(
     open_counts, overdue = {}, {}
     for agency, area, n, late in await connection.execute(open_query):
         open_counts[(agency, area)], overdue[(agency, area)] = int(n), int(late)
-    return DossierCounts(received, dict(finished), open_counts, overdue)
+    late = await _late_without_apology(connection, tables, start, end, min(end, now))
+    return DossierCounts(received, dict(finished), open_counts, overdue, late)
+
+
+async def _late_without_apology(
+    connection: AsyncConnection, tables: Tables, start: datetime, end: datetime, at: datetime
+) -> dict[tuple[str, str | None], int]:
+    """As LATE_NO_APOLOGY counts them: ended late in the period, or open at `at` and overdue then; without an
+    apology slip. Every (agency, field) with dossiers of the period gets a value, 0 when none."""
+    d, p = tables.dossiers.c, tables.procedures.c
+    with_field = tables.dossiers.outerjoin(tables.procedures, p.procedure_code == d.procedure_code)
+    no_apology = without_apology(tables)
+    ended = (
+        select(d.agency, p.field, count_where(and_(ended_late(tables), no_apology)))
+        .select_from(with_field)
+        .where(within(d.ended_at, start, end))
+        .group_by(d.agency, p.field)
+    )
+    counts: dict[tuple[str, str | None], int] = defaultdict(int)
+    for agency, area, n in await connection.execute(ended):
+        counts[(agency, area)] += int(n)
+    open_at = and_(d.accepted_at < at, or_(d.ended_at.is_(None), d.ended_at >= at))
+    # a difference, as the indicator computes it, so that a NULL comparison is "not timely" alike
+    still_open = (
+        select(d.agency, p.field, count_where(no_apology), count_where(and_(timely_at(tables, at), no_apology)))
+        .select_from(with_field)
+        .where(open_at)
+        .group_by(d.agency, p.field)
+    )
+    for agency, area, untimely_or_not, timely in await connection.execute(still_open):
+        counts[(agency, area)] += int(untimely_or_not) - int(timely)
+    return dict(counts)
 
 
 async def procedure_fields(connection: AsyncConnection, tables: Tables) -> dict[str, str]:

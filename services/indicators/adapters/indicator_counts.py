@@ -54,6 +54,17 @@ def timely_at(tables: Tables, at: datetime) -> ColumnElement[bool]:
     return or_(still_open_now, ended_later_not_late)
 
 
+def without_apology(tables: Tables) -> ColumnElement[bool]:
+    """No apology slip (`rescheduled`) at or before the extended due time (LATE_NO_APOLOGY)."""
+    d = tables.dossiers.c
+    return or_(d.rescheduled_at.is_(None), d.rescheduled_at > d.extended_due_at)
+
+
+def ended_late(tables: Tables) -> ColumnElement[bool]:
+    d = tables.dossiers.c
+    return or_(d.on_time.is_(False), d.on_time.is_(None))
+
+
 async def indicator_counts(
     connection: AsyncConnection, tables: Tables, start: datetime, end: datetime, scope: Scope, now: datetime
 ) -> Counts:
@@ -163,9 +174,8 @@ async def _timeliness(
     """ONTIME, and LATE_NO_APOLOGY among the same dossiers: ended in the period, or open at its end `at`."""
     d = tables.dossiers.c
     scoped = dossier_scope(tables, scope)
-    no_apology = or_(d.rescheduled_at.is_(None), d.rescheduled_at > d.extended_due_at)
-    ended_late = or_(d.on_time.is_(False), d.on_time.is_(None))
-    ended = select(func.count(), count_where(d.on_time.is_(True)), count_where(and_(ended_late, no_apology)))
+    no_apology = without_apology(tables)
+    ended = select(func.count(), count_where(d.on_time.is_(True)), count_where(and_(ended_late(tables), no_apology)))
     row = (await connection.execute(ended.where(within(d.ended_at, start, end), *scoped))).one()
     open_at = and_(d.accepted_at < at, or_(d.ended_at.is_(None), d.ended_at >= at))
     timely = timely_at(tables, at)

@@ -101,6 +101,7 @@ class MetricAggregates:
     finished: dict[tuple[str, str | None, str], int]
     open: dict[tuple[str, str | None], int]
     overdue: dict[tuple[str, str | None], int]
+    late_without_apology: dict[tuple[str, str | None], int]
     processing_buckets: list[tuple[float, int]]  # (upper bound in seconds, cumulative count)
     processing_count: int
     processing_sum: float
@@ -128,6 +129,7 @@ async def metric_aggregates(
         finished=counts.finished,
         open=counts.open,
         overdue=counts.overdue,
+        late_without_apology=counts.late_without_apology,
         processing_buckets=[(bound, int(count)) for bound, count in zip(buckets, row[2:], strict=True)],
         processing_count=int(row[0]),
         processing_sum=float(row[1]),
