@@ -116,9 +116,7 @@ def _dashboard_queries(chosen: dict[str, str] | None = None) -> list[str]:
     return queries
 
 
-def test_every_dashboard_panel_shows_data_when_prometheus_scrapes_a_simulated_week(
-    system: System, prometheus: str
-) -> None:
+def _simulate_a_week(system: System) -> None:
     end = datetime.now(UTC).replace(microsecond=0)
     events_file = system.root / "events.ndjson"
     window = ("--start", (end - timedelta(days=7)).isoformat(), "--end", end.isoformat())
@@ -128,33 +126,33 @@ def test_every_dashboard_panel_shows_data_when_prometheus_scrapes_a_simulated_we
         system.post(events[start : start + 500])
     wait_for(system.consumers_idle, 120, "every consumer to be done")
 
-    def scraped_everything() -> bool:
-        up = _query(prometheus, "up")
-        return len(up) == 4 and all(sample["value"][1] == "1" for sample in up)
 
-    wait_for(scraped_everything, 30, "Prometheus to scrape the four services")
-    queries = _dashboard_queries()
+def _empty_panels(prometheus: str, queries: list[str], patience: float) -> list[str]:
+    """The queries still without data after `patience` seconds (rates need two scrapes, snapshots a few seconds)."""
 
-    def empty_panels() -> list[str]:  # every query must run; rates need two scrapes, snapshots a few seconds
+    def empty() -> list[str]:
         results = {expression: _query(prometheus, expression) for expression in queries}
         return [expression for expression in sorted(results) if not results[expression]]
 
-    deadline = time.monotonic() + 30
-    while (empty := empty_panels()) and time.monotonic() < deadline:
+    deadline = time.monotonic() + patience
+    while (found := empty()) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert empty == [], "panels without data:\n" + "\n".join(empty)
-    # $field filters: one field's open dossiers are a proper, non-empty part of all of them.
+    return found
+
+
+def _assert_field_filters_a_part(prometheus: str) -> None:
+    """One field's open dossiers are a proper, non-empty part of all of them, and every panel runs with it."""
     fields = sorted(sample["metric"]["field"] for sample in _query(prometheus, "sum by (field) (dvc_dossiers_open)"))
     assert len(fields) > 1, fields
     chosen = next(name for name in fields if name not in {"unknown", "other"})
-    for expression in _dashboard_queries({"$field": chosen}):  # every panel runs with one field chosen
+    for expression in _dashboard_queries({"$field": chosen}):
         _query(prometheus, expression)
     every = _total(prometheus, 'sum(dvc_dossiers_open{agency=~".*", field=~".*"})')
     part = _total(prometheus, f'sum(dvc_dossiers_open{{agency=~".*", field=~"{chosen}"}})')
     assert 0 < part < every
-    # The late-without-apology counts by agency and field add up to the indicator's numerator (one snapshot).
-    late = _total(prometheus, "sum(dvc_dossiers_late_without_apology)")
-    assert late == _total(prometheus, 'sum(dvc_indicator_numerator{code="LATE_NO_APOLOGY"})')
+
+
+def _assert_rules_loaded_and_no_availability_alert(prometheus: str) -> None:
     groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
     deployed = yaml.safe_load((DEPLOYED / "alerts.yml").read_text(encoding="utf-8"))
@@ -164,3 +162,22 @@ def test_every_dashboard_panel_shows_data_when_prometheus_scrapes_a_simulated_we
     # A healthy system raises no availability alert (a week of events may well raise plan alerts).
     healthy = {"DvcServiceDown", "DvcNatsUnreachable", "DvcDatabaseUnreachable", "DvcConsumerStuck"}
     assert [rule["name"] for rule in rules if rule["name"] in healthy and rule["state"] != "inactive"] == []
+
+
+def test_every_dashboard_panel_shows_data_when_prometheus_scrapes_a_simulated_week(
+    system: System, prometheus: str
+) -> None:
+    _simulate_a_week(system)
+
+    def scraped_everything() -> bool:
+        up = _query(prometheus, "up")
+        return len(up) == 4 and all(sample["value"][1] == "1" for sample in up)
+
+    wait_for(scraped_everything, 30, "Prometheus to scrape the four services")
+    empty = _empty_panels(prometheus, _dashboard_queries(), patience=30)
+    assert empty == [], "panels without data:\n" + "\n".join(empty)
+    _assert_field_filters_a_part(prometheus)
+    # The late-without-apology counts by agency and field add up to the indicator's numerator (one snapshot).
+    late = _total(prometheus, "sum(dvc_dossiers_late_without_apology)")
+    assert late == _total(prometheus, 'sum(dvc_indicator_numerator{code="LATE_NO_APOLOGY"})')
+    _assert_rules_loaded_and_no_availability_alert(prometheus)

@@ -84,6 +84,9 @@ async def test_exactly_one_correct_vietnamese_sms_when_a_dossier_is_accepted(
         assert metric_value(metrics, "dvc_notifier_provider_send_seconds_count", provider="outbox") == 1.0
         assert metric_value(metrics, "dvc_notifier_events_total", kind="dossier.accepted") == 1.0
         assert metric_value(metrics, "dvc_notifier_provider_up", provider="outbox") == 1.0
+        # no send failed, and the failure series exist at 0 (the SMS failure-ratio panel reads 0, not no data)
+        assert metric_value(metrics, "dvc_notifier_provider_sends_total", provider="outbox", outcome="failed") == 0.0
+        assert metric_value(metrics, "dvc_notifier_provider_sends_total", provider="outbox", outcome="refused") == 0.0
         assert "912345678" not in metrics
 
 
