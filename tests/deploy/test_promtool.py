@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
     assert PROMTOOL is not None
-    return subprocess.run([PROMTOOL, *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run([PROMTOOL, *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _assert_succeeded(result: subprocess.CompletedProcess[str]) -> None:
