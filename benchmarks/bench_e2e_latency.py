@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import re
 import sys
 import tempfile
@@ -32,6 +33,7 @@ TICKS_PER_SECOND = 10
 VISIBLE_TIMEOUT = 30.0
 RSS_TARGET_MB = 200.0
 MARKER = re.compile(r"MK-\d+-\d+")
+MARKER_NUMBERS = itertools.count(1)  # one phone each (7 digits), across the rates of a run
 
 
 async def preload(stack: Stack, dossiers: int) -> float:
@@ -78,7 +80,7 @@ async def steady(stack: Stack, rate: int, seconds: float, markers: dict[str, flo
             count = int((tick + 1) * per_tick) - int(sent)
             sent += per_tick
             if tick % marker_every == 0:
-                pollers.append(asyncio.create_task(marker(len(pollers) + 1 + rate * 100_000)))
+                pollers.append(asyncio.create_task(marker(next(MARKER_NUMBERS))))
                 count -= 1
             batch = [_background(rate, background + n) for n in range(max(0, count))]
             background += len(batch)
