@@ -23,7 +23,7 @@ from services.contracts.subjects import ALERT_DOSSIER_AT_RISK, ALERT_DOSSIER_OVE
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.dossier import DossierState
-from services.indicators.domain.risk import RiskEstimate, RiskModel
+from services.indicators.domain.risk import Observation, RiskEstimate, RiskModel
 from services.indicators.domain.warning import AtRiskCriterion, assess, decide, observations
 from services.indicators.warning import store
 from services.indicators.warning.paging import accepted_since_condition, dossier_pages, open_condition
@@ -96,11 +96,11 @@ class WarningSweep:
         fresh = self._fitted_at is not None and abs((at - self._fitted_at).total_seconds()) < self.policy.refit_seconds
         if self.model is None or not fresh:
             since = at - timedelta(days=self.policy.training_days)
-            states = []
+            samples: list[Observation] = []  # a page's states are dropped once turned into samples
             async for page in dossier_pages(self.engine, self.tables, accepted_since_condition(self.tables, since)):
-                states.extend(page)
-            # ~0.65 s for 16,000 dossiers (a year of the simulated commune): off the event loop
-            self.model = await asyncio.to_thread(_fit, states, at, self.clock, self.policy.min_samples)
+                samples.extend(observations(page, at, self.clock))
+            # the curves (sorting every sample) off the event loop
+            self.model = await asyncio.to_thread(RiskModel, samples, self.policy.min_samples)
             self._fitted_at = at
         return self.model
 
@@ -157,10 +157,6 @@ class WarningSweep:
             done += len(batch)
             if len(batch) < PUBLISH_BATCH:
                 return done
-
-
-def _fit(states: list[DossierState], at: datetime, clock: WorkingClock, min_samples: int) -> RiskModel:
-    return RiskModel(observations(states, at, clock), min_samples)
 
 
 class SweepLoop:
