@@ -98,7 +98,12 @@ def write(rows: list[Row], results_file: Path = RESULTS_FILE, doc_file: Path | N
     """latest.json, and the table between the markers of docs/performance.md (when `doc_file` is given)."""
     document = {
         "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": _cpus(), "python": platform.python_version(), "system": platform.platform()},
+        "machine": {
+            "cpus": _cpus(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+            "load_average_at_end": [round(value, 2) for value in os.getloadavg()],  # other work on the machine
+        },
         "rows": evaluated(rows),
     }
     results_file.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +115,11 @@ def write(rows: list[Row], results_file: Path = RESULTS_FILE, doc_file: Path | N
         head, rest = text.split(TABLE_START, 1)
         tail = rest.split(TABLE_END, 1)[1]
         machine = document["machine"]
-        stamp = f"Measured {document['taken_at']} ({machine['cpus']} CPUs, Python {machine['python']})."
+        load = ", ".join(f"{value:g}" for value in machine["load_average_at_end"])
+        stamp = (
+            f"Measured {document['taken_at']} ({machine['cpus']} CPUs, Python {machine['python']}; load average "
+            f"over 1, 5, 15 min at the end: {load})."
+        )
         doc_file.write_text(f"{head}{TABLE_START}\n{stamp}\n\n{table(rows)}\n{TABLE_END}{tail}", encoding="utf-8")
 
 
