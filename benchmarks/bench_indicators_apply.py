@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from benchmarks.results import ANCHOR_CONSUME, Row, Target, record
+from benchmarks.stack import high_water_mb
 from services.contracts.events import EventType
 from services.contracts.subjects import event_subject
 from services.indicators.adapters.tables import TABLES
@@ -150,8 +151,8 @@ async def measure_apply(nats_url: str, database_url: str, count: int) -> float:
 
 
 def measure_rebuild(nats_url: str, database_url: str) -> tuple[float, float]:
-    """Run `dvc-pulse indicators rebuild` in a child process: (seconds, peak RSS in MB of that child alone, from
-    wait4: RUSAGE_CHILDREN would report the largest child so far, a nats-server of an earlier benchmark)."""
+    """Run `dvc-pulse indicators rebuild` in a child process: (seconds, peak RSS in MB). The peak is the child's
+    VmHWM, read while it runs: rusage's maxrss of a child on Linux includes the parent's size at the fork."""
     env = {**os.environ, "DVC_NATS_URL": nats_url, "DVC_INDICATORS_DATABASE_URL": database_url}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -159,11 +160,13 @@ def measure_rebuild(nats_url: str, database_url: str) -> tuple[float, float]:
         env=env,
         stdout=subprocess.DEVNULL,
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, high_water_mb(process.pid))
+        time.sleep(0.2)
     if process.returncode != 0:
         raise RuntimeError(f"the rebuild exited with {process.returncode}")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024
+    return time.perf_counter() - started, peak
 
 
 def _admin_url() -> str | None:

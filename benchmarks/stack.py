@@ -91,12 +91,7 @@ class Stack:
 
     def peak_rss_mb(self) -> dict[str, float]:
         """VmHWM of every child (services and nats-server) in MB, while they run."""
-        peaks = {}
-        for name, pid in self.children().items():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks[name] = int(line.split()[1]) / 1024
-        return peaks
+        return {name: high_water_mb(pid) for name, pid in self.children().items()}
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -121,3 +116,12 @@ class Stack:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def high_water_mb(pid: int) -> float:
+    """A running process's peak RSS (VmHWM) in MB; 0 once it has exited."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:")), 0.0)
