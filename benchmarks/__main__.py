@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import traceback
 
 import benchmarks
 from benchmarks import results
@@ -35,7 +36,12 @@ def main(argv: list[str]) -> int:
     status = 0
     for name in selected:
         print(f"== {name}", flush=True)
-        status |= importlib.import_module(f"benchmarks.bench_{name}").main([])
+        try:
+            status |= importlib.import_module(f"benchmarks.bench_{name}").main([])
+        except Exception:  # one benchmark failing (a timeout on a loaded machine) keeps the others' rows
+            traceback.print_exc()
+            print(f"== {name} FAILED; its rows recorded so far are kept", flush=True)
+            status = 1
     print()
     print(results.table(results.RECORDED))
     if selected == names:

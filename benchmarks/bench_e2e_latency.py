@@ -59,14 +59,17 @@ async def steady(stack: Stack, rate: int, seconds: float, markers: dict[str, flo
     per_tick = rate / ticks
     marker_every = max(1, round(ticks / MARKERS_PER_SECOND))
     latencies: list[float] = []
-    pollers: list[asyncio.Task[None]] = []
+    pollers: list[asyncio.Task[None] | asyncio.Task[bool]] = []
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
         ingest, indicators, headers = stack.url("ingest"), stack.url("indicators"), stack.ingest_headers
 
         async def marker(number: int) -> None:
             code = f"MK-{rate}-{number}"
-            await post(client, ingest, headers, [event(f"mk-{rate}-{number}", code, "accepted", marker_phone(number))])
+            accepted = event(f"mk-{rate}-{number}", code, "accepted", marker_phone(number))
+            if not await _posted(client, ingest, headers, [accepted]):
+                latencies.append(VISIBLE_TIMEOUT)  # refused or timed out: counted as never visible
+                return
             markers[code] = time.time()
             acknowledged = time.perf_counter()
             visible = await wait_visible(client, indicators, code, VISIBLE_TIMEOUT)
@@ -85,9 +88,19 @@ async def steady(stack: Stack, rate: int, seconds: float, markers: dict[str, flo
             batch = [_background(rate, background + n) for n in range(max(0, count))]
             background += len(batch)
             if batch:
-                pollers.append(asyncio.create_task(post(client, ingest, headers, batch)))
+                pollers.append(asyncio.create_task(_posted(client, ingest, headers, batch)))
         await asyncio.gather(*pollers)
     return latencies
+
+
+async def _posted(client: httpx.AsyncClient, url: str, headers: dict[str, str], events: list[dict[str, Any]]) -> bool:
+    """POST the events; False (and a line on stderr) when ingest refused them or did not answer in time."""
+    try:
+        await post(client, url, headers, events)
+    except (httpx.HTTPError, RuntimeError) as error:
+        print(f"POST of {len(events)} event(s) failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def _background(rate: int, number: int) -> dict[str, Any]:

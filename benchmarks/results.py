@@ -114,7 +114,7 @@ def write(rows: list[Row], results_file: Path = RESULTS_FILE, doc_file: Path | N
     if TABLE_START in text and TABLE_END in text:
         head, rest = text.split(TABLE_START, 1)
         tail = rest.split(TABLE_END, 1)[1]
-        machine = document["machine"]
+        machine: dict[str, Any] = document["machine"]  # type: ignore[assignment]
         load = ", ".join(f"{value:g}" for value in machine["load_average_at_end"])
         stamp = (
             f"Measured {document['taken_at']} ({machine['cpus']} CPUs, Python {machine['python']}; load average "

@@ -18,7 +18,7 @@ BACKGROUND_STEPS = ("submitted", "accepted", "processed", "returned")
 def event(number: str, code: str, step: str, phone: str | None = None) -> dict[str, Any]:
     """One event of dossier `code`; `phone` given: the applicant consented to SMS at that number."""
     now = datetime.now(VN)
-    applicant = {"kind": "citizen", "name": "Nguyễn Thị Hồng Nhung", "phone": phone or "0912345678"}
+    applicant: dict[str, Any] = {"kind": "citizen", "name": "Nguyễn Thị Hồng Nhung", "phone": phone or "0912345678"}
     applicant["sms_consent"] = phone is not None
     data: dict[str, Any] = {"dossier_code": code, "procedure_code": "1.001193", "agency": "UBND-LAMTHAO"}
     if step == "submitted":
@@ -79,7 +79,10 @@ async def wait_visible(client: httpx.AsyncClient, url: str, code: str, timeout: 
     """Poll `GET /v1/dossiers/{code}` until it answers 200."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        if (await client.get(f"{url}/v1/dossiers/{code}")).status_code == 200:
-            return True
+        try:
+            if (await client.get(f"{url}/v1/dossiers/{code}")).status_code == 200:
+                return True
+        except httpx.HTTPError:  # a timeout on a loaded machine: poll again until the deadline
+            pass
         await asyncio.sleep(every)
     return False
