@@ -96,9 +96,12 @@ class Dispatcher:
         while True:
             self._wake.clear()
             try:
-                await self.run_once()
+                outcome = await self.run_once()
             except Exception:
                 logger.exception("dispatcher tick failed; retrying at the next one")
+                outcome = TickOutcome()
+            if outcome.claimed + outcome.skipped + outcome.superseded >= self.settings.batch_size:
+                continue  # a full batch: more may be due already (a burst would otherwise leave one batch a tick)
             await wait_event(self._wake, interval)
 
     async def run_once(self) -> TickOutcome:

@@ -12,9 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.indicators.adapters.indicator_counts import scope_conditions
-from services.indicators.adapters.store import row_to_state
 from services.indicators.adapters.tables import Tables
-from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.indicators import Scope
 from services.indicators.domain.warning import DossierAlert
 from services.indicators.warning.tables import ALERTS
@@ -43,15 +41,6 @@ class PendingAlert:
     alert_id: str
     kind: str
     payload: bytes
-
-
-async def training_dossiers(
-    connection: AsyncConnection, tables: Tables, accepted_since: datetime
-) -> list[DossierState]:
-    """Dossiers accepted since `accepted_since`, open or ended: the model's samples."""
-    d = tables.dossiers.c
-    query = select(tables.dossiers).where(d.accepted_at.is_not(None), d.accepted_at >= accepted_since)
-    return [row_to_state(row) for row in (await connection.execute(query)).mappings()]
 
 
 async def raised_ids(connection: AsyncConnection, dossier_codes: Iterable[str]) -> set[str]:

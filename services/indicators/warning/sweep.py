@@ -1,7 +1,8 @@
 """The early-warning sweep: time passes without events, so a timer re-assesses every open dossier.
 
-One sweep: (re)fit the risk model when stale; in ONE transaction read the open dossiers and the alert ids
-already raised for them, decide, and record the new alerts; commit; then publish every unpublished alert
+One sweep: (re)fit the risk model when stale; read the open dossiers a page at a time (`paging`: the consumer
+is never held for long), and for each page read the alert ids already raised for them, decide, and record the
+new alerts (an id is recorded once: insert-or-ignore); then publish every unpublished alert
 (pipelined, `Nats-Msg-Id` = alert id) and mark it published. A crash between commit and publish leaves
 the alert unpublished: the next sweep (or the next start) publishes it with the same id, never a second one.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.contracts.alerts import DossierAlertKind
 from services.contracts.subjects import ALERT_DOSSIER_AT_RISK, ALERT_DOSSIER_OVERDUE
 from services.indicators.adapters.dossier_counts import procedure_fields
-from services.indicators.adapters.queries import open_dossiers
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.dossier import DossierState
-from services.indicators.domain.risk import RiskEstimate, RiskModel
+from services.indicators.domain.risk import Observation, RiskEstimate, RiskModel
 from services.indicators.domain.warning import AtRiskCriterion, assess, decide, observations
 from services.indicators.warning import store
+from services.indicators.warning.paging import accepted_since_condition, dossier_pages, open_condition
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed
 
 logger = logging.getLogger("dvc_pulse.indicators.warning")
@@ -96,10 +98,11 @@ class WarningSweep:
         fresh = self._fitted_at is not None and abs((at - self._fitted_at).total_seconds()) < self.policy.refit_seconds
         if self.model is None or not fresh:
             since = at - timedelta(days=self.policy.training_days)
-            async with self.engine.connect() as connection:
-                states = await store.training_dossiers(connection, self.tables, since)
-            # ~0.65 s for 16,000 dossiers (a year of the simulated commune): off the event loop
-            self.model = await asyncio.to_thread(_fit, states, at, self.clock, self.policy.min_samples)
+            samples: list[Observation] = []  # a page's states are dropped once turned into samples
+            async for page in dossier_pages(self.engine, self.tables, accepted_since_condition(self.tables, since)):
+                samples.extend(observations(page, at, self.clock))
+            # the curves (sorting every sample) off the event loop
+            self.model = await asyncio.to_thread(RiskModel, samples, self.policy.min_samples)
             self._fitted_at = at
         return self.model
 
@@ -113,19 +116,31 @@ class WarningSweep:
         """One sweep; sweeps are not run concurrently (one timer), the API only reads the model."""
         at = self.now()
         model = await self.current_model(at)
-        async with self.sessions.begin() as session:
-            connection = await session.connection()
-            states = await open_dossiers(connection, self.tables)
-            raised = await store.raised_ids(connection, (state.dossier_code for state in states))
-            decision = decide(states, at, model, self.clock, self.policy.criterion, raised)
-            await store.record_alerts(session, decision.alerts)
+        at_risk: Counter[tuple[str, str]] = Counter()
+        raised = 0
+        async for states in dossier_pages(self.engine, self.tables, open_condition(self.tables)):
+            raised += await self._decide_page(states, at, model, at_risk)
+        self.view.at_risk_by_procedure = dict(at_risk)
+        async with self.engine.connect() as connection:
             self.view.procedure_fields = await procedure_fields(connection, self.tables)
-        self.view.at_risk_by_procedure = decision.at_risk_by_procedure
         published = await self.publish_pending()
         async with self.engine.connect() as connection:
             self.view.alerts_by_kind, self.view.unpublished = await store.alert_counts(connection)
         self.view.sweeps += 1
-        return SweepReport(len(decision.alerts), published)
+        return SweepReport(raised, published)
+
+    async def _decide_page(
+        self, states: list[DossierState], at: datetime, model: RiskModel, at_risk: Counter[tuple[str, str]]
+    ) -> int:
+        """Record the new alerts of one page of open dossiers; counts its at-risk dossiers into `at_risk`."""
+        async with self.engine.connect() as connection:
+            raised = await store.raised_ids(connection, (state.dossier_code for state in states))
+        decision = decide(states, at, model, self.clock, self.policy.criterion, raised)
+        at_risk.update(decision.at_risk_by_procedure)
+        if decision.alerts:
+            async with self.sessions.begin() as session:
+                await store.record_alerts(session, decision.alerts)
+        return len(decision.alerts)
 
     async def publish_pending(self) -> int:
         """Publish the recorded alerts JetStream has not acknowledged yet; returns how many were acknowledged."""
@@ -146,10 +161,6 @@ class WarningSweep:
             done += len(batch)
             if len(batch) < PUBLISH_BATCH:
                 return done
-
-
-def _fit(states: list[DossierState], at: datetime, clock: WorkingClock, min_samples: int) -> RiskModel:
-    return RiskModel(observations(states, at, clock), min_samples)
 
 
 class SweepLoop:
