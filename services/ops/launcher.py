@@ -127,7 +127,7 @@ class Launcher:
     def _start_simulator(self) -> None:
         url = f"http://127.0.0.1:{self.ports.get('ingest', SERVICE_PORTS['ingest'])}"
         speed = os.environ.get("DVC_SIMULATOR_SPEED", DEFAULT_SIMULATOR_SPEED)
-        args = self._cli_args("simulate", "--live", "--speed", speed, "--url", url)
+        args = self._cli_args("simulate", "--live", "--speed", speed, "--ingest-url", url)
         self._start(Child("simulator", args, self._log("simulator")))
         self.console.print(
             f"Simulator: back-fills 30 days, then live traffic at {speed} x a day's volume "
