@@ -1,4 +1,4 @@
-"""DVC_EVENTS -> projections: a durable pull consumer (`PullConsumer`, for its speed) handing raw batches to
+"""DVC_EVENTS -> projections: a durable pull consumer (over a lean connection, for its speed) handing raw batches to
 BatchProcessor (design §7)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import BatchOutcome, InvalidMessage
-from services.runtime.nats.pulling import PullConsumer, stream_sequence
-from services.runtime.nats.subscribing import DurableConsumer, subscribe_batches
+from services.runtime.nats.pulling import stream_sequence
+from services.runtime.nats.subscribing import BatchConsumer, DurableConsumer, subscribe_batches
 
 SERVICE = "indicators"
 
@@ -51,7 +51,7 @@ def build_consumer(
     apply: Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]],
     on_batch: Callable[[Sequence[Msg]], None],
     monitor: ConsumerMonitor | None = None,
-) -> PullConsumer[Incoming]:
+) -> BatchConsumer:
     """The DVC_EVENTS consumer, pulling over a lean connection of its own; `build_service_app` starts it.
     `on_batch(messages)` runs after each batch (metrics, snapshot poke); `monitor` gets its consumer metrics."""
     consumer = DurableConsumer(

@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from services.ops import cli
+from services.runtime.cli_options import preferred
 from services.runtime.nats.embedded import free_port
 
 # Commands known to talk to NATS: the walk must find each of them (so the detection below is not vacuous).
@@ -89,17 +90,22 @@ def test_no_command_shows_an_ambiguous_option_name_when_walking_every_typer_app(
     assert unnamed_urls == {}
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [(["simulate", "--url", "http://x"], "--ingest-url"), (["import", "--url", "nats://x"], "--nats-url")],
-)
-def test_old_option_name_still_parses_and_is_hidden_when_used(old: list[str], new: str) -> None:
-    commands = dict(_commands())
-    command = commands[old[0]]
-    hidden = {name for param in command.params if getattr(param, "hidden", False) for name in param.opts}
+@pytest.mark.parametrize(("command", "new"), [("simulate", "--ingest-url"), ("import", "--nats-url")])
+def test_old_url_option_is_hidden_beside_its_new_name_when_help_is_shown(command: str, new: str) -> None:
+    found = dict(_commands())[command]
+    hidden = {name for param in found.params if getattr(param, "hidden", False) for name in param.opts}
 
     assert "--url" in hidden
-    assert new in _visible_options(command)
+    assert new in _visible_options(found)
+
+
+def test_old_option_value_is_used_with_a_warning_when_the_deprecated_name_is_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert preferred("http://127.0.0.1:8081", None, "--url", "--ingest-url") == "http://127.0.0.1:8081"
+    assert capsys.readouterr().err == ""
+    assert preferred("http://127.0.0.1:8081", "http://10.0.0.5:8081", "--url", "--ingest-url") == "http://10.0.0.5:8081"
+    assert capsys.readouterr().err == "warning: --url is deprecated; use --ingest-url\n"
 
 
 def test_streams_apply_says_which_server_it_tried_when_nats_is_unreachable() -> None:
