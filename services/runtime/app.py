@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +19,7 @@ from services.runtime.api_docs import install_offline_docs
 from services.runtime.health import ReadinessCheck, database_check, nats_check, ops_router, streams_check
 from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
 from services.runtime.http_metrics import HttpMetricsMiddleware
+from services.runtime.nats.asyncapi import specification
 from services.runtime.nats.batch_consumer import BatchConsumer
 from services.runtime.nats.broker import current_connection
 from services.runtime.nats.consumer_watch import ConsumerMonitor
@@ -72,7 +72,7 @@ def build_service_app(
     for router in routers:
         app.include_router(router)
     if broker is not None:
-        _add_asyncapi(app, broker, title)
+        _add_asyncapi(app, title, batch_consumers)
     return app
 
 
@@ -180,12 +180,12 @@ def _refreshing(monitor: ConsumerMonitor, broker: NatsBroker) -> Callable[[Async
     return background_task("consumer-info", lambda: monitor.run(lambda: current_connection(broker)))
 
 
-def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:
-    specification = AsyncAPI(broker, title=title, version="1.0")
+def _add_asyncapi(app: FastAPI, title: str, batch_consumers: Sequence[BatchConsumer]) -> None:
+    document = specification(title, batch_consumers)
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the NATS interface")
     async def asyncapi() -> JSONResponse:
-        return JSONResponse(specification.to_specification().to_jsonable())
+        return JSONResponse(document.to_specification().to_jsonable())
 
 
 def background_task(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import httpx
 import pytest
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
@@ -103,3 +104,16 @@ async def test_every_message_is_applied_once_on_its_first_delivery_when_batches_
     assert applied.items == sent
     assert sample(metrics, "dvc_consumer_redeliveries_total", consumer="trickle") == 0.0
     assert sample(metrics, "dvc_consumer_failed_batches", consumer="trickle") == 0.0
+
+
+async def test_asyncapi_describes_each_consumer_when_consumers_pull_with_our_own_loop() -> None:
+    broker, applied, monitor = NatsBroker(), Applied(), ConsumerMonitor(CollectorRegistry())
+    consumer = _consumer(broker, applied, monitor)
+    app = build_service_app(service="svc", title="t", description="d", broker=broker, registry=CollectorRegistry(),
+                            batch_consumers=[consumer])  # fmt: skip
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as api:
+        document = (await api.get("/asyncapi.json")).json()
+
+    (channel,) = document["channels"].values()
+    assert channel["address"] == "dvc.events.>"
+    assert list(document["operations"]) == ["svc/DVC_EVENTS/trickle"]

@@ -52,6 +52,9 @@ class ConsumerHealth:
 class BatchConsumer(Protocol):
     """Started after the service's migrations (`build_service_app`), stopped before its broker."""
 
+    @property
+    def consumer(self) -> DurableConsumer: ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
