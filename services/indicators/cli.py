@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from services.indicators.warning.backtest_cli import backtest_command
+from services.runtime.nats.cli_url import nats_url_option
 
 app = typer.Typer(help="Indicators service: projections of DVC_EVENTS.", no_args_is_help=True)
 app.command("backtest")(backtest_command)  # early warning (indicators-B)
@@ -46,9 +47,7 @@ def calendar_show_command(
 @app.command("rebuild")
 def rebuild_command(
     batch_size: int = typer.Option(2000, min=1, max=5000, help="Events applied per transaction"),
-    nats_url: str = typer.Option(
-        None, "--nats-url", help="NATS servers (default: $DVC_NATS_URL, else the running make up's)"
-    ),
+    nats_url: str = nats_url_option(),
 ) -> None:
     """Replay DVC_EVENTS from the start into fresh tables and swap them in (the service may keep running)."""
     from services.indicators.rebuild import rebuild

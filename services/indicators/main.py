@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -36,7 +35,6 @@ from services.indicators.subscribers import build_consumer, published_at
 from services.runtime.app import background_task, build_service_app
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.gc_tuning import freeze_startup_objects
-from services.runtime.health import database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.nats.broker import create_broker, jetstream
@@ -105,10 +103,8 @@ def create_app(
         settings.snapshot_interval_seconds,
         settings.snapshot_min_interval_seconds,
     )
-    migrated = asyncio.Event()
 
     async def apply(items: Sequence[Incoming]) -> AppliedBatch:
-        await migrated.wait()  # the consumer may start before the migrations finished
         with metrics.apply_batch_seconds.time():
             return await service.apply(items)
 
@@ -133,10 +129,7 @@ def create_app(
         monitor=consumers,
     )
 
-    async def migrate_and_restore(stack: AsyncExitStack) -> None:
-        stack.push_async_callback(engine.dispose)
-        await upgrade(engine)
-        migrated.set()
+    async def restore_metrics(_stack: AsyncExitStack) -> None:
         await snapshots.run_once()  # metrics right after a restart, from the database
 
     app = build_service_app(
@@ -145,11 +138,10 @@ def create_app(
         description="Plan indicators I15-I25 and ONTIME, leaderboard and dossier clocks, computed from events.",
         broker=broker,
         registry=registry,
-        checks={
-            "nats": nats_check(broker),
-            "streams": streams_check(broker, [EVENTS.name, ALERTS.name, DLQ.name]),
-            "database": database_check(engine),
-        },
+        streams=[EVENTS.name, ALERTS.name, DLQ.name],
+        engine=engine,
+        migrate=lambda: upgrade(engine),
+        batch_consumers=[consumer],
         routers=[
             build_router(service, settings.timezone, extensions.risk),
             build_events_router(engine, TABLES),
@@ -158,11 +150,10 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,  # serve /healthz and a 503 /readyz while NATS or the streams are missing
-        consumers=consumers,
+        monitor=consumers,
         on_startup=[
-            migrate_and_restore,
+            restore_metrics,
             background_task("indicators-snapshots", snapshots.run),
-            background_task("indicators-consumer", consumer.run),
             *extensions.on_startup,
         ],
     )

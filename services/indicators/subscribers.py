@@ -1,4 +1,4 @@
-"""DVC_EVENTS -> projections: a durable pull consumer (`PullConsumer`, for its speed) handing raw batches to
+"""DVC_EVENTS -> projections: a durable pull consumer (over a lean connection, for its speed) handing raw batches to
 BatchProcessor (design §7)."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
-from nats.aio.client import Client
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
@@ -16,11 +15,10 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
-from services.runtime.nats.broker import current_connection
 from services.runtime.nats.consumer_watch import ConsumerMonitor
-from services.runtime.nats.consuming import BatchOutcome, BatchProcessor, InvalidMessage
-from services.runtime.nats.pulling import PullConsumer, stream_sequence
-from services.runtime.nats.subscribing import DurableConsumer
+from services.runtime.nats.consuming import BatchOutcome, InvalidMessage
+from services.runtime.nats.pulling import stream_sequence
+from services.runtime.nats.subscribing import BatchConsumer, DurableConsumer, subscribe_batches
 
 SERVICE = "indicators"
 
@@ -53,8 +51,8 @@ def build_consumer(
     apply: Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]],
     on_batch: Callable[[Sequence[Msg]], None],
     monitor: ConsumerMonitor | None = None,
-) -> PullConsumer[Incoming]:
-    """The DVC_EVENTS consumer on the broker's connection, run by a background task (`PullConsumer.run`).
+) -> BatchConsumer:
+    """The DVC_EVENTS consumer, pulling over a lean connection of its own; `build_service_app` starts it.
     `on_batch(messages)` runs after each batch (metrics, snapshot poke); `monitor` gets its consumer metrics."""
     consumer = DurableConsumer(
         service=SERVICE,
@@ -69,15 +67,9 @@ def build_consumer(
         description="Every validated event, folded into the indicator projections",
     )
 
-    async def apply_items(items: Sequence[Incoming]) -> None:
-        await apply(items)
-
-    watch = None if monitor is None else monitor.watch(durable, EVENTS.name)
-
-    def processor(client: Client) -> BatchProcessor[Incoming]:
-        return BatchProcessor(SERVICE, durable, client.jetstream(), decode, apply_items, max_deliver, watch)
-
     def after_batch(messages: Sequence[Msg], _outcome: BatchOutcome) -> None:
         on_batch(messages)
 
-    return PullConsumer(consumer, lambda: current_connection(broker), processor, after_batch)
+    return subscribe_batches(
+        broker, consumer, decode=decode, apply=apply, after_batch=after_batch, monitor=monitor, lean=True
+    )

@@ -25,8 +25,9 @@ from services.ingest.domain.time_rules import TimeRules
 from services.ingest.dvcqg_sync import PortalLines
 from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
+from services.runtime.cli_options import deprecated_alias, preferred
 from services.runtime.gc_tuning import freeze_startup_objects
-from services.runtime.nats.cli_url import for_cli
+from services.runtime.nats.cli_url import for_cli, nats_url_option
 
 EXIT_REJECTED_LINES = 3
 console = Console(stderr=True)
@@ -103,9 +104,8 @@ def print_report(report: ImportReport, show_errors: int) -> None:
 
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="NDJSON or CSV file"),
-    nats_url: str = typer.Option(
-        None, "--nats-url", "--url", help="NATS servers (default: $DVC_NATS_URL, else the running make up's)"
-    ),
+    nats_url: str = nats_url_option(),
+    old_url: str = deprecated_alias("--url", "--nats-url"),
     file_format: str = typer.Option(
         "auto", "--format", help="ndjson, csv, dvcqg (national-portal payloads, one per line), or auto (by extension)"
     ),
@@ -124,7 +124,7 @@ def import_command(
 
     Exit 0: every line is in. Exit 3: some lines were rejected (listed with their reasons). Exit 1: the import
     stopped (NATS unreachable, stream missing); rerun to resume."""
-    settings = for_cli(Settings(), nats_url)
+    settings = for_cli(Settings(), preferred(nats_url, old_url, "--url", "--nats-url"))
     servers = settings.nats_servers
     checkpoints = CheckpointStore(settings.var_dir / "import-checkpoints")
     fmt = detect_format(file, file_format)

@@ -21,7 +21,6 @@ from services.ingest.subscribers import register_ingress
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.gc_tuning import freeze_startup_objects
-from services.runtime.health import nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.nats.broker import create_broker, current_connection
@@ -75,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         broker=broker,
         registry=registry,
-        checks={"nats": nats_check(broker), "streams": streams_check(broker, [EVENTS.name])},
+        streams=[EVENTS.name],
         routers=[
             ingest_router(ingest, settings.max_body_bytes),
             dvcqg_router(ingest, sync, store, settings.max_body_bytes),

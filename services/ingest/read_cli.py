@@ -15,7 +15,7 @@ from nats.js.errors import NotFoundError
 
 from services.contracts.streams import EVENTS
 from services.ingest.settings import Settings
-from services.runtime.nats.cli_url import for_cli
+from services.runtime.nats.cli_url import for_cli, nats_url_option
 from services.runtime.personal_data import mask_payload
 
 
@@ -29,9 +29,7 @@ def read_command(
     show_personal_data: bool = typer.Option(
         False, "--show-personal-data", help="Print names and phones as stored (masked by default)"
     ),
-    nats_url: str = typer.Option(
-        None, "--nats-url", help="NATS servers (default: $DVC_NATS_URL, else the running make up's)"
-    ),
+    nats_url: str = nats_url_option(),
 ) -> None:
     """Print stored events as consumers receive them: sequence, subject, Nats-Msg-Id and the JSON (byte for byte
     with --show-personal-data; otherwise names and phones are masked)."""

@@ -18,6 +18,7 @@ from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters import delivery_store as store
 from services.notifier.adapters import receipt_store
 from services.notifier.adapters.crypto import PhoneVault
+from services.notifier.adapters.sent_total import sent_total
 from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.domain.policy import QuietHours, retry_delay
 from services.notifier.domain.sending import DeliveryReceipt, Encoding, OutgoingSms, SendResult, SmsProvider
@@ -213,6 +214,7 @@ class Dispatcher:
             async with self.sessions() as session:
                 for state, count in (await store.queue_depth(session, now)).items():
                     self.metrics.queue.labels(state).set(count)
+                self.metrics.sent_in_store.set(await sent_total(session))
             if self.relay is not None:
                 self.metrics.status_backlog.set(await self.relay.pending())
         return len(expired), len(late)

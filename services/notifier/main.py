@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -47,7 +46,6 @@ from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.attempts import AttemptLimiter
 from services.runtime.db import create_engine, create_session_factory
-from services.runtime.health import database_check, nats_check, streams_check
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.nats.broker import create_broker, jetstream
@@ -164,17 +162,15 @@ def create_app(
         sessions=sessions, vault=vault, to_e164=to_e164, now=now, metrics=metrics, on_change=dispatcher.poke
     )
     purger = Purger(sessions, timedelta(days=settings.retention_days), now)
-    migrated = asyncio.Event()
 
     async def apply(items: Sequence[Incoming], consumer: str) -> None:
-        await migrated.wait()  # the consumers may start before the migrations finished
         transitions = await intake.apply(items, consumer)
         for item in items:
             metrics.events.labels(item.kind).inc()
         for transition in transitions:
             metrics.entered(transition.template, transition.status)
 
-    register_consumers(
+    batch_consumers = register_consumers(
         broker,
         events=_consumer(settings, settings.events_consumer),
         alerts=_consumer(settings, settings.alerts_consumer),
@@ -184,12 +180,12 @@ def create_app(
         monitor=consumers,
     )
 
-    async def migrate(stack: AsyncExitStack) -> None:
-        stack.push_async_callback(engine.dispose)
-        stack.push_async_callback(providers.close)
+    async def migrate() -> None:
         await upgrade(engine)
         await check_hash_key(sessions, vault, now())
-        migrated.set()
+
+    async def start_providers(stack: AsyncExitStack) -> None:
+        stack.push_async_callback(providers.close)
         await providers.start()
 
     operator_keys = key_store(
@@ -228,20 +224,19 @@ def create_app(
         description="Vietnamese SMS to citizens about their dossiers and reminders to officers, once each.",
         broker=broker,
         registry=registry,
-        checks={
-            "nats": nats_check(broker),
-            "streams": streams_check(broker, [EVENTS.name, ALERTS.name, NOTIFY.name, DLQ.name]),
-            "database": database_check(engine),
-        },
+        streams=[EVENTS.name, ALERTS.name, NOTIFY.name, DLQ.name],
+        engine=engine,
+        migrate=migrate,
+        batch_consumers=batch_consumers,
         routers=[router, lookup_router, build_alerts_router(operator_keys, take_ops_alerts)],
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         on_startup=[
-            migrate,
+            start_providers,
             background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),
             background_task("notifier-purge", lambda: purger.run(settings.purge_interval_hours * 3600)),
         ],
-        consumers=consumers,
+        monitor=consumers,
     )
     app.state.dispatcher = dispatcher
     app.state.intake = intake

@@ -79,6 +79,12 @@ class NotifierMetrics:
             ["state"],
             registry=registry,
         )
+        self.sent_in_store = Gauge(
+            "dvc_notifier_sent_messages",
+            "Notifications a provider accepted, counted in the store (kept across restarts; the purge removes the "
+            "oldest)",
+            registry=registry,
+        )
         self.status_backlog = Gauge(
             "dvc_notifier_status_events_pending", "Status events not yet published to DVC_NOTIFY", registry=registry
         )
@@ -93,3 +99,5 @@ class NotifierMetrics:
 
     def entered(self, template: str, status: NotificationStatus) -> None:
         self.notifications.labels(template, status.value).inc()
+        if status is NotificationStatus.SENT:
+            self.sent_in_store.inc()  # until the next sweep reads the store's count

@@ -19,7 +19,7 @@ from services.contracts.subjects import ALERTS_PREFIX, EVENTS_PREFIX
 from services.notifier.domain.incoming import Incoming, from_dossier_alert, from_event, from_task_alert
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import InvalidMessage
-from services.runtime.nats.subscribing import DurableConsumer, subscribe_batches
+from services.runtime.nats.subscribing import BatchConsumer, DurableConsumer, subscribe_batches
 
 SERVICE = "notifier"
 DOSSIER_EVENTS = f"{EVENTS_PREFIX}.dossier.>"
@@ -89,11 +89,11 @@ def _register(
     after_batch: Callable[[], None],
     description: str,
     monitor: ConsumerMonitor | None,
-) -> None:
+) -> BatchConsumer:
     async def apply_items(items: Sequence[Incoming]) -> None:
         await apply(items, consumer.durable)
 
-    subscribe_batches(
+    return subscribe_batches(
         broker,
         DurableConsumer(
             service=SERVICE,
@@ -125,10 +125,10 @@ def register_consumers(
     apply: Apply,
     after_batch: Callable[[], None],
     monitor: ConsumerMonitor | None = None,
-) -> None:
+) -> list[BatchConsumer]:
     """`after_batch` runs once a batch is committed and acked (wakes the dispatcher); `monitor` gets both
-    consumers' metrics and readiness."""
-    _register(
+    consumers' metrics and readiness. The consumers start with the app (`build_service_app`)."""
+    events_consumer = _register(
         broker,
         events,
         stream=EVENTS.name,
@@ -140,7 +140,7 @@ def register_consumers(
         description="Dossier events: citizen SMS per configured trigger",
         monitor=monitor,
     )
-    _register(
+    alerts_consumer = _register(
         broker,
         alerts,
         stream=ALERTS.name,
@@ -152,3 +152,4 @@ def register_consumers(
         description="Dossier and task alerts: officer reminders (indicator snapshots are not read)",
         monitor=monitor,
     )
+    return [events_consumer, alerts_consumer]

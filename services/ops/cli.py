@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from services.runtime.nats.cli_url import nats_url_option
+
 app = typer.Typer(help="DVC Pulse: real-time monitoring of administrative-procedure dossiers.", no_args_is_help=True)
 streams_app = typer.Typer(help="JetStream streams of the contract.", no_args_is_help=True)
 
@@ -52,13 +54,12 @@ def _module_exists(name: str) -> bool:
 
 @streams_app.command("apply")
 def streams_apply(
-    nats_url: str = typer.Option(
-        None, "--nats-url", help="NATS servers, comma-separated (default: $DVC_NATS_URL, else the running make up's)"
-    ),
+    nats_url: str = nats_url_option(),
     replicas: int = typer.Option(1, help="Stream replicas (3 on a production cluster)"),
 ) -> None:
     """Declare or update DVC_EVENTS, DVC_ALERTS, DVC_NOTIFY and DVC_DLQ; prints what changed."""
     import nats
+    import nats.errors
 
     from services.runtime.nats.cli_url import for_cli
     from services.runtime.nats.streams import apply_streams
@@ -68,15 +69,24 @@ def streams_apply(
     servers = settings.nats_servers
     auth = settings.cli_nats_options(servers)  # the admin user: the only one that may declare streams
 
+    async def quiet(_error: Exception) -> None:
+        """The failure is reported once, below, instead of nats-py's log line per attempt."""
+
     async def run() -> None:
-        connection = await nats.connect(servers, connect_timeout=5, **auth)
+        connection = await nats.connect(
+            servers, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5, error_cb=quiet, **auth
+        )
         try:
             for change in await apply_streams(connection.jetstream(), replicas=replicas):
                 typer.echo(change.describe())
         finally:
             await connection.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except (OSError, nats.errors.NoServersError) as error:
+        typer.echo(f"cannot reach NATS at {', '.join(servers)}: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @nats_app.command("users-conf")

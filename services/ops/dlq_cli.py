@@ -14,7 +14,7 @@ import typer
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
-from services.runtime.nats.cli_url import for_cli
+from services.runtime.nats.cli_url import for_cli, nats_url_option
 from services.runtime.nats.dead_letters import (
     ERROR,
     DeadLetter,
@@ -30,9 +30,7 @@ from services.runtime.settings import ServiceSettings
 app = typer.Typer(help="Dead letters (DVC_DLQ): list them, redrive them to their original subject.")
 T = TypeVar("T")
 
-NATS_URL = typer.Option(
-    None, "--nats-url", help="NATS servers, comma-separated (default: $DVC_NATS_URL, else the running make up's)"
-)
+NATS_URL = nats_url_option()
 SERVICE = typer.Option(None, "--service", help="Only the dead letters of this service (dvc.dlq.<service>)")
 
 

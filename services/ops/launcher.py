@@ -24,8 +24,8 @@ from types import FrameType
 
 import httpx
 from rich.console import Console
-from rich.table import Table
 
+from services.ops.launcher_banner import print_banner, shown
 from services.ops.launcher_nats import child_environment, secure_embedded_nats
 from services.ops.launcher_secrets import ensure_notifier_secrets, ensure_outbox_callback_token
 from services.ops.launcher_status import KpiLine
@@ -56,11 +56,6 @@ class Child:
     done: bool = False  # exited with 0 and is not restarted (the simulator's history mode)
 
 
-def _shown(path: Path) -> str:
-    """A path relative to the working directory when it lies below it (`var/logs/ingest.log`)."""
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
-
-
 class Launcher:
     def __init__(
         self,
@@ -74,7 +69,7 @@ class Launcher:
         self.nats = EmbeddedNats(nats_port, self.var_dir / "nats", self.var_dir / "logs" / "nats.log", supervised=True)
         self.simulate = simulate
         self.status_interval = status_interval
-        self.console = console or Console(highlight=False)
+        self.console = console or Console(highlight=False, soft_wrap=True)  # lines are never cut at 80 columns
         self.ports = {name: service_port(name) for name in SERVICE_PORTS if self._exists(name)}
         self.children: list[Child] = []
         self.stopping = False
@@ -107,8 +102,8 @@ class Launcher:
             self.nats.start()
             publish_running_url(self.var_dir, self.nats.url)  # CLI commands find this stack by themselves
             self.console.print(
-                f"NATS JetStream on {self.nats.url} (store {_shown(self.nats.store_dir)}, encrypted; "
-                f"users in {_shown(self.var_dir / SECRETS_FILE)})"
+                f"NATS JetStream on {self.nats.url} (store {shown(self.nats.store_dir)}, encrypted; "
+                f"users in {shown(self.var_dir / SECRETS_FILE)})"
             )
             if not self._setup():
                 return 1
@@ -127,11 +122,11 @@ class Launcher:
     def _start_simulator(self) -> None:
         url = f"http://127.0.0.1:{self.ports.get('ingest', SERVICE_PORTS['ingest'])}"
         speed = os.environ.get("DVC_SIMULATOR_SPEED", DEFAULT_SIMULATOR_SPEED)
-        args = self._cli_args("simulate", "--live", "--speed", speed, "--url", url)
+        args = self._cli_args("simulate", "--live", "--speed", speed, "--ingest-url", url)
         self._start(Child("simulator", args, self._log("simulator")))
         self.console.print(
             f"Simulator: back-fills 30 days, then live traffic at {speed} x a day's volume "
-            f"({_shown(self._log('simulator'))})"
+            f"({shown(self._log('simulator'))})"
         )
 
     def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
@@ -234,29 +229,7 @@ class Launcher:
         return not self.stopping
 
     def _print_banner(self) -> None:
-        table = Table(title="DVC Pulse is running (Ctrl-C stops everything)")
-        for column in ("service", "API (OpenAPI)", "metrics", "log"):
-            table.add_column(column)
-        for child in self.children:
-            base = f"http://127.0.0.1:{child.port}"
-            table.add_row(child.name, f"{base}/docs", f"{base}/metrics", _shown(child.log_path))
-        self.console.print(table)
-        demo_keys = (
-            ("ingest key", "demo-ingest-key"),
-            ("tasks admin key", "demo-tasks-admin-key"),
-            ("notifier operator key", "demo-notifier-key"),
-        )
-        for label, file in demo_keys:
-            path = self.var_dir / file
-            if path.exists():
-                self.console.print(
-                    f"Demo {label}: [bold]{path.read_text(encoding='utf-8').strip()}[/bold] ({_shown(path)})"
-                )
-        if "indicators" in self.ports:
-            self.console.print(f"KPIs: curl http://127.0.0.1:{self.ports['indicators']}/v1/indicators")
-        if "console" in self.ports:
-            base = f"http://127.0.0.1:{self.ports['console']}"
-            self.console.print(f"Console: {base}/ (sign in with the tasks admin key); citizen lookup: {base}/tra-cuu")
+        print_banner(self.console, self.children, self.ports, self.var_dir)
 
     def _supervise(self) -> None:
         next_status = time.monotonic() + min(self.status_interval, 2.0)

@@ -58,7 +58,7 @@ class KpiLine:
         parts.append(" ".join(f"{code} {_percent(rows[code])}" for code in STATUS_CODES if code in rows))
         parts.append(f"overdue {metric_sum(metrics, 'dvc_dossiers_overdue'):,.0f}")
         if sms:
-            sent = metric_sum(sms, "dvc_notifier_notifications_total", status="sent")
+            sent = metric_sum(sms, "dvc_notifier_sent_messages")  # from the store: survives restarts
             held = metric_sum(sms, "dvc_notifier_queue_depth", state="scheduled")
             parts.append(f"SMS {sent:,.0f} sent" + (f", {held:,.0f} held" if held else ""))
         return " | ".join(parts)

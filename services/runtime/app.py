@@ -6,19 +6,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.runtime.api_docs import install_offline_docs
-from services.runtime.health import ReadinessCheck, ops_router
+from services.runtime.health import ReadinessCheck, database_check, nats_check, ops_router, streams_check
 from services.runtime.http_limits import LimitsMiddleware, RateLimit, install_limit_handlers
 from services.runtime.http_metrics import HttpMetricsMiddleware
+from services.runtime.nats.asyncapi import specification
+from services.runtime.nats.batch_consumer import BatchConsumer
 from services.runtime.nats.broker import current_connection
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.problems import UnhandledErrorMiddleware, install_problem_handlers
@@ -33,31 +35,75 @@ def build_service_app(
     description: str,
     broker: NatsBroker | None,
     registry: CollectorRegistry,
-    checks: Mapping[str, ReadinessCheck],
+    checks: Mapping[str, ReadinessCheck] | None = None,
+    streams: Sequence[str] = (),
+    engine: AsyncEngine | None = None,
+    migrate: Callable[[], Awaitable[None]] | None = None,
+    batch_consumers: Sequence[BatchConsumer] = (),
+    monitor: ConsumerMonitor | None = None,
     routers: Sequence[APIRouter] = (),
     on_startup: Sequence[Callable[[AsyncExitStack], Awaitable[None]]] = (),
     connect_in_background: bool = False,
     max_body_bytes: int = 1024 * 1024,
     body_limits: Mapping[str, int] | None = None,
     rate_limit: RateLimit | None = None,
-    consumers: ConsumerMonitor | None = None,
 ) -> FastAPI:
-    """`on_startup` steps run after the broker connects; each may push its cleanup onto the exit stack.
+    """Start-up: the broker connects, `migrate` runs (the engine is disposed at shutdown), the `on_startup`
+    steps run (each may push its cleanup onto the exit stack), then the `batch_consumers` start: no consumer
+    applies a batch before the migrations ran. Shutdown stops them first.
+
+    `/readyz` checks NATS (with a broker), the `streams` (which must exist), the database (with an `engine`),
+    the consumers stuck in `monitor` (the monitor the service's consumers report to, whose pending gauges a
+    task refreshes), and any other `checks`.
 
     Every request first meets `LimitsMiddleware`: the route's key guard, `rate_limit` per key on writes, and the
     body cap (`max_body_bytes`, or the route's own in `body_limits`, by path template).
 
     With `connect_in_background`, start-up does not wait for NATS: the broker connects (and keeps retrying) in a
-    background task, the app serves at once, and `on_startup` steps run before the broker is connected.
-
-    `consumers` (the monitor the service's consumers report to) adds the `consumers` readiness check and the
-    task refreshing their pending gauges.
+    background task, the app serves at once, and the start-up steps run before the broker is connected.
     """
-    if consumers is not None:
-        checks = {**checks, "consumers": consumers.check}
-        if broker is not None:
-            on_startup = [*on_startup, _refreshing(consumers, broker)]
+    steps = list(on_startup)
+    if monitor is not None and broker is not None:
+        steps.append(_refreshing(monitor, broker))
+    lifespan = _lifespan(broker, connect_in_background, engine, migrate, steps, batch_consumers)
+    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    _install_http(app, service, registry, routers, max_body_bytes, body_limits, rate_limit)
+    app.include_router(ops_router(_readiness_checks(broker, streams, engine, monitor, checks or {}), registry))
+    for router in routers:
+        app.include_router(router)
+    if broker is not None:
+        _add_asyncapi(app, title, batch_consumers)
+    return app
 
+
+def _readiness_checks(
+    broker: NatsBroker | None,
+    streams: Sequence[str],
+    engine: AsyncEngine | None,
+    monitor: ConsumerMonitor | None,
+    checks: Mapping[str, ReadinessCheck],
+) -> dict[str, ReadinessCheck]:
+    found: dict[str, ReadinessCheck] = {}
+    if broker is not None:
+        found["nats"] = nats_check(broker)
+        if streams:
+            found["streams"] = streams_check(broker, list(streams))
+    if engine is not None:
+        found["database"] = database_check(engine)
+    found.update(checks)
+    if monitor is not None:
+        found["consumers"] = monitor.check
+    return found
+
+
+def _lifespan(
+    broker: NatsBroker | None,
+    connect_in_background: bool,
+    engine: AsyncEngine | None,
+    migrate: Callable[[], Awaitable[None]] | None,
+    steps: Sequence[Callable[[AsyncExitStack], Awaitable[None]]],
+    batch_consumers: Sequence[BatchConsumer],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -66,11 +112,29 @@ def build_service_app(
             elif broker is not None:
                 await broker.start()
                 stack.push_async_callback(broker.stop)
-            for step in on_startup:
+            if engine is not None:
+                stack.push_async_callback(engine.dispose)
+            if migrate is not None:
+                await migrate()
+            for step in steps:
                 await step(stack)
+            for consumer in batch_consumers:
+                await consumer.start()
+                stack.push_async_callback(consumer.stop)
             yield
 
-    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    return lifespan
+
+
+def _install_http(
+    app: FastAPI,
+    service: str,
+    registry: CollectorRegistry,
+    routers: Sequence[APIRouter],
+    max_body_bytes: int,
+    body_limits: Mapping[str, int] | None,
+    rate_limit: RateLimit | None,
+) -> None:
     install_offline_docs(app)  # /docs and /redoc from packaged assets, no CDN
     install_problem_handlers(app)
     install_limit_handlers(app)
@@ -83,12 +147,6 @@ def build_service_app(
     )  # added first: inside the metrics middleware, which then counts its 401/413/429 too
     app.add_middleware(UnhandledErrorMiddleware)  # around the limits, inside the metrics: they count its 500
     app.add_middleware(HttpMetricsMiddleware, registry=registry, service=service)
-    app.include_router(ops_router(checks, registry))
-    for router in routers:
-        app.include_router(router)
-    if broker is not None:
-        _add_asyncapi(app, broker, title)
-    return app
 
 
 @asynccontextmanager
@@ -118,16 +176,16 @@ async def _started_in_background(broker: NatsBroker, retry_seconds: float = 2.0)
                 await connection.close()
 
 
-def _refreshing(consumers: ConsumerMonitor, broker: NatsBroker) -> Callable[[AsyncExitStack], Awaitable[None]]:
-    return background_task("consumer-info", lambda: consumers.run(lambda: current_connection(broker)))
+def _refreshing(monitor: ConsumerMonitor, broker: NatsBroker) -> Callable[[AsyncExitStack], Awaitable[None]]:
+    return background_task("consumer-info", lambda: monitor.run(lambda: current_connection(broker)))
 
 
-def _add_asyncapi(app: FastAPI, broker: NatsBroker, title: str) -> None:
-    specification = AsyncAPI(broker, title=title, version="1.0")
+def _add_asyncapi(app: FastAPI, title: str, batch_consumers: Sequence[BatchConsumer]) -> None:
+    document = specification(title, batch_consumers)
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the NATS interface")
     async def asyncapi() -> JSONResponse:
-        return JSONResponse(specification.to_specification().to_jsonable())
+        return JSONResponse(document.to_specification().to_jsonable())
 
 
 def background_task(

@@ -14,6 +14,7 @@ import orjson
 import typer
 from rich.console import Console
 
+from services.runtime.cli_options import deprecated_alias, preferred
 from services.simulator.calendar import VN_TIMEZONE, LegalCalendar
 from services.simulator.catalog import load_catalog, load_commune
 from services.simulator.generator import World
@@ -51,7 +52,7 @@ def read_key(key: str | None, key_file: Path | None) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as error:
-        raise typer.BadParameter(f"no ingest key: pass --key or create {path} (`make up` does)") from error
+        raise typer.BadParameter(f"no ingest key: pass --api-key or create {path} (`make up` does)") from error
 
 
 def simulate(
@@ -67,8 +68,12 @@ def simulate(
     backfill: str = typer.Option("30d", help="Back-fill window of --live"),
     out: Path = typer.Option(None, help="Write NDJSON here instead of sending (for `dvc-pulse import FILE`)"),
     truth: Path = typer.Option(None, help="Write the ground truth (JSON) here when the run ends"),
-    url: str = typer.Option("http://127.0.0.1:8081", help="Ingest base URL"),
-    key: str = typer.Option(None, help="Ingest key (default: the content of $DVC_VAR_DIR/demo-ingest-key)"),
+    ingest_url: str = typer.Option("http://127.0.0.1:8081", "--ingest-url", help="Ingest base URL"),
+    old_url: str = deprecated_alias("--url", "--ingest-url"),
+    api_key: str = typer.Option(
+        None, "--api-key", help="Ingest key (default: the content of $DVC_VAR_DIR/demo-ingest-key)"
+    ),
+    old_key: str = deprecated_alias("--key", "--api-key"),
     key_file: Path = typer.Option(None, help="File holding the ingest key"),
     batch_size: int = typer.Option(500, min=1, max=1000, help="Events per HTTP batch"),
     concurrency: int = typer.Option(4, min=1, max=32, help="HTTP batches in flight"),
@@ -92,7 +97,9 @@ def simulate(
     if out is not None:
         sink = NdjsonSink(out)
     else:
-        sink = HttpSender(url, read_key(key, key_file), batch_size=batch_size, concurrency=concurrency)
+        url = preferred(ingest_url, old_url, "--url", "--ingest-url")
+        key = read_key(preferred(api_key, old_key, "--key", "--api-key"), key_file)
+        sink = HttpSender(url, key, batch_size=batch_size, concurrency=concurrency)
     reporter = Reporter(console, lambda: sink.stats)
     sink.on_sent = reporter.advance
     run = Run(world, seed, sink, reporter, keep_truth=truth is not None or not live)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -16,7 +15,7 @@ from services.contracts.streams import ALERTS, DLQ
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.db import create_engine
-from services.runtime.health import ReadinessCheck, database_check, nats_check, streams_check
+from services.runtime.health import ReadinessCheck
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.nats.broker import create_broker, jetstream
@@ -91,13 +90,11 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         settings.deadline_check_seconds,
         settings.processed_retention_days,
     )
-    migrated = asyncio.Event()
 
     async def apply(items: Sequence[SnapshotItem]) -> SnapshotOutcome:
-        await migrated.wait()  # the consumer may start before the migrations finished
         return await service.apply_snapshots(items)
 
-    register_consumer(
+    consumer = register_consumer(
         broker,
         durable=settings.consumer,
         replay=settings.snapshot_replay,
@@ -109,11 +106,11 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         monitor=consumers,
     )
 
-    async def migrate_and_load(stack: AsyncExitStack) -> None:
-        stack.push_async_callback(engine.dispose)
+    async def migrate_and_load() -> None:
         await upgrade(engine)
         await load_default_plan(service, settings.resolved_plan_file())
-        migrated.set()
+
+    async def restore_metrics(_stack: AsyncExitStack) -> None:
         await service.refresh_metrics()  # gauges right after a restart, from the database
 
     app = build_service_app(
@@ -123,18 +120,17 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         "deadline alerts and the periodic report.",
         broker=broker,
         registry=registry,
-        checks={
-            "nats": nats_check(broker),
-            "streams": streams_check(broker, [ALERTS.name, DLQ.name]),
-            "database": database_check(engine),
-            "plan": plan_check(service),
-        },
+        checks={"plan": plan_check(service)},
+        streams=[ALERTS.name, DLQ.name],
+        engine=engine,
+        migrate=migrate_and_load,
+        batch_consumers=[consumer],
         routers=[build_router(service, TaskHandlers(service), keys, scheduler.poke)],
-        on_startup=[migrate_and_load, background_task("tasks-deadlines", scheduler.run)],
+        on_startup=[restore_metrics, background_task("tasks-deadlines", scheduler.run)],
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,
-        consumers=consumers,
+        monitor=consumers,
     )
     install_error_handler(app)
     app.state.tasks = service

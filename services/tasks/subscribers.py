@@ -15,7 +15,7 @@ from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import InvalidMessage
-from services.runtime.nats.subscribing import DurableConsumer, subscribe_batches
+from services.runtime.nats.subscribing import BatchConsumer, DurableConsumer, subscribe_batches
 from services.tasks.adapters.live_store import SnapshotItem
 
 SERVICE = "tasks"
@@ -44,8 +44,8 @@ def register_consumer(
     ack_wait: float,
     apply: Callable[[Sequence[SnapshotItem]], Awaitable[object]],
     monitor: ConsumerMonitor | None = None,
-) -> None:
-    subscribe_batches(
+) -> BatchConsumer:
+    return subscribe_batches(
         broker,
         DurableConsumer(
             service=SERVICE,

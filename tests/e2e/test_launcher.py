@@ -93,6 +93,7 @@ def test_every_child_stops_and_the_data_stays_when_the_launcher_is_interrupted_r
     children = child_pids(up.process.pid)
     for name, port in up.ports.items():
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200, name
+        assert f"http://127.0.0.1:{port}/metrics" in up.text(), name  # whole, though the output is a file
     key = (up.var_dir / "demo-ingest-key").read_text().strip()
     assert key in up.text()
     assert (up.var_dir / "demo-tasks-admin-key").read_text().strip() in up.text()

@@ -5,7 +5,7 @@ neighbours, it reaches DVC_DLQ naming the reason and the exception type; the per
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import httpx
 import nats
@@ -20,7 +20,6 @@ from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import BatchProcessor, InvalidMessage, delivery_count
 from services.runtime.nats.embedded import EmbeddedNats
 from services.runtime.nats.pulling import PullConsumer
-from services.runtime.nats.streams import apply_streams
 from services.runtime.nats.subscribing import DurableConsumer, subscribe_batches
 from tests.metric_helpers import sample
 
@@ -50,14 +49,6 @@ class Applied:
         if "poison" in items:
             raise OverflowError("date value out of range")
         self.items.extend(items)
-
-
-@pytest.fixture
-async def client(private_nats: EmbeddedNats) -> AsyncIterator[Client]:
-    connection = await nats.connect(private_nats.url)
-    await apply_streams(connection.jetstream())
-    yield connection
-    await connection.close()
 
 
 async def _publish(client: Client, *bodies: str) -> None:
@@ -138,7 +129,7 @@ async def test_message_failing_in_apply_is_retried_alone_then_dead_lettered_when
     assert sample(metrics, "dvc_consumer_failed_batches", consumer="pulling") == 0.0  # the dead letter moved on
 
 
-async def test_message_failing_in_apply_is_retried_alone_then_dead_lettered_when_a_faststream_consumer_applies_the_rest(
+async def test_message_failing_in_apply_is_retried_alone_then_dead_lettered_when_a_broker_consumer_applies_the_rest(
     client: Client, private_nats: EmbeddedNats
 ) -> None:
     await _publish(client, "good-1", "poison", "good-2")
@@ -146,11 +137,13 @@ async def test_message_failing_in_apply_is_retried_alone_then_dead_lettered_when
     monitor = ConsumerMonitor(registry, unready_after=10)
     applied = Applied()
     broker = NatsBroker(private_nats.url)
-    subscribe_batches(broker, _consumer("batches"), decode=_decode, apply=applied.apply, monitor=monitor)
+    consumer = subscribe_batches(broker, _consumer("batches"), decode=_decode, apply=applied.apply, monitor=monitor)
     await broker.start()
+    await consumer.start()
     try:
         (dead,) = await _dead_letters(client, 1)
     finally:
+        await consumer.stop()
         await broker.stop()
 
     assert applied.items == ["good-1", "good-2"]
@@ -177,7 +170,7 @@ async def test_readyz_names_the_consumer_when_batches_keep_failing_and_is_ready_
         "svc", "stuck", client.jetstream(), _decode, apply, max_deliver=10, watch=monitor.watch("stuck", "DVC_EVENTS")
     )
     app = build_service_app(
-        service="svc", title="t", description="d", broker=None, registry=registry, checks={}, consumers=monitor
+        service="svc", title="t", description="d", broker=None, registry=registry, checks={}, monitor=monitor
     )
     subscription = await client.jetstream().pull_subscribe("dvc.events.>", durable="stuck", stream="DVC_EVENTS")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as api:

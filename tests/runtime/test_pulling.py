@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import nats
@@ -61,15 +61,6 @@ class Recorder:
         while len(self.applied) + self.dead_lettered < count:
             self.changed.clear()
             await asyncio.wait_for(self.changed.wait(), 10)
-
-
-@pytest.fixture
-async def client(private_nats: EmbeddedNats) -> AsyncIterator[Client]:
-    """A connection to a fresh nats-server whose streams exist."""
-    connection = await nats.connect(private_nats.url)
-    await apply_streams(connection.jetstream())
-    yield connection
-    await connection.close()
 
 
 @pytest.fixture(params=[True, False], ids=["lean", "nats-py"])

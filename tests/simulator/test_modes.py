@@ -56,7 +56,19 @@ def test_same_file_when_cli_run_twice_with_same_seed(tmp_path: Path) -> None:
 def test_events_sent_to_ingest_when_history_over_http(tmp_path: Path) -> None:
     script = Script([(202, {})])
     with fake_ingest(script) as url:
-        args = ["simulate", "--history", "2d", "--end", END, "--url", url, "--key", "secret", "--batch-size", "100"]
+        args = [
+            "simulate",
+            "--history",
+            "2d",
+            "--end",
+            END,
+            "--ingest-url",
+            url,
+            "--api-key",
+            "secret",
+            "--batch-size",
+            "100",
+        ]
         result = CliRunner().invoke(_app(), args)
     assert result.exit_code == 0, result.output
     sent = [event_id for request in script.requests for event_id in request["ids"]]
@@ -69,7 +81,7 @@ def test_key_read_from_var_dir_when_no_key_given(tmp_path: Path) -> None:
     script = Script([(202, {})])
     with fake_ingest(script) as url:
         result = CliRunner(env={"DVC_VAR_DIR": str(tmp_path)}).invoke(
-            _app(), ["simulate", "--history", "1d", "--end", END, "--url", url]
+            _app(), ["simulate", "--history", "1d", "--end", END, "--ingest-url", url]
         )
     assert result.exit_code == 0, result.output
     assert {request["authorization"] for request in script.requests} == {"Bearer from-file"}

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from services.runtime.settings import ServiceSettings
+import typer
+
+if TYPE_CHECKING:
+    from services.runtime.settings import ServiceSettings
 
 RUNNING_URL_FILE = "nats-url"
 DEFAULT_URL = "nats://127.0.0.1:4222"
-S = TypeVar("S", bound=ServiceSettings)
+S = TypeVar("S", bound="ServiceSettings")
+NATS_URL_HELP = (
+    f"NATS servers, comma-separated (default: $DVC_NATS_URL, else the running make up's, else {DEFAULT_URL})"
+)
+
+
+def nats_url_option() -> Any:
+    """The `--nats-url` option of every command that talks to NATS (resolved by `for_cli`)."""
+    return typer.Option(None, "--nats-url", help=NATS_URL_HELP)
 
 
 def publish_running_url(var_dir: Path, url: str) -> None:

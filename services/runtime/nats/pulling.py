@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import orjson
@@ -26,8 +26,8 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
+from services.runtime.nats.batch_consumer import ConsumerHealth, DurableConsumer
 from services.runtime.nats.consuming import BatchOutcome, BatchProcessor, Decoded
-from services.runtime.nats.subscribing import DurableConsumer
 from services.runtime.nats.wire import WireConnection, WireError
 from services.runtime.nats.wire import supported as wire_supported
 from services.runtime.waiting import raise_if_cancelled, wait_event
@@ -162,6 +162,23 @@ class PullConsumer(Generic[T]):
     retry_seconds: float = 2.0
     lean: bool = True  # try `services.runtime.nats.wire` first each time the consumer (re)starts
     transport: str = ""  # what the current session pulls through: "lean" or "nats-py"
+    task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def start(self) -> None:
+        """Runs until `stop`; waits for the connection itself, so it may start before the broker connected."""
+        if self.task is None:
+            self.task = asyncio.create_task(self.run(), name=f"consumer-{self.consumer.durable}")
+
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def health(self) -> ConsumerHealth:
+        running = self.task is not None and not self.task.done()
+        return ConsumerHealth(self.consumer.durable, self.consumer.stream, self.transport, running)
 
     async def run(self) -> None:
         while True:

@@ -1,54 +1,31 @@
-"""Register a durable JetStream pull consumer whose batches go through `BatchProcessor` (design §7).
+"""Build a service's durable JetStream batch consumer on its FastStream broker's connection (design §7).
 
-Every service consumes the same way: FastStream pull subscriber with `batch=True` (order kept, one
-transaction per batch), manual acks, a capped `max_deliver`, and the stream never declared here.
+Every service consumes the same way: order kept, one transaction per batch through `BatchProcessor`, manual
+acks, a capped `max_deliver`, and the stream never declared here. The pull loop is ours (`PullConsumer`), not
+FastStream's `PullSub(batch=True)`: with nats-py 2.16, `fetch()` raises a bare `asyncio.TimeoutError` when a
+batch's deadline runs out just after the no-wait probe was answered, which FastStream 0.7's loop does not
+catch; the messages it had fetched for that batch then waited `ack_wait` before being delivered again.
+FastStream still owns the connection (`broker.connection`, public), its reconnects and the publishers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
-from faststream import AckPolicy, Context
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.runtime.nats.broker import jetstream, pull_inbox_prefix
+from services.runtime.nats.batch_consumer import BatchConsumer, DurableConsumer
+from services.runtime.nats.broker import current_connection
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import BatchOutcome, BatchProcessor
+from services.runtime.nats.pulling import PullConsumer
+
+__all__ = ["BatchConsumer", "DurableConsumer", "subscribe_batches"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class DurableConsumer:
-    service: str
-    durable: str
-    stream: str
-    subject: str
-    batch_size: int
-    batch_timeout: float
-    max_deliver: int
-    ack_wait: float
-    max_ack_pending: int | None = None
-    deliver_policy: DeliverPolicy = DeliverPolicy.ALL
-    filter_subjects: tuple[str, ...] = ()
-    description: str = ""
-
-    def config(self) -> ConsumerConfig:
-        return ConsumerConfig(
-            durable_name=self.durable,
-            ack_policy=JsAckPolicy.EXPLICIT,
-            deliver_policy=self.deliver_policy,
-            max_deliver=self.max_deliver,
-            ack_wait=self.ack_wait,
-            max_ack_pending=self.max_ack_pending,
-            filter_subjects=list(self.filter_subjects) or None,
-        )
 
 
 def subscribe_batches(
@@ -59,40 +36,20 @@ def subscribe_batches(
     apply: Callable[[Sequence[T]], Awaitable[object]],
     after_batch: Callable[[Sequence[Msg], BatchOutcome], None] | None = None,
     monitor: ConsumerMonitor | None = None,
-) -> None:
+    lean: bool = False,
+) -> PullConsumer[T]:
     """`apply` is one transaction for the whole batch; `after_batch` runs once it is committed and acked;
-    `monitor` (the service's, see `build_service_app`) gets this consumer's metrics and readiness."""
-    processors: list[BatchProcessor[T]] = []  # built on first delivery, once the broker is connected
+    `monitor` (the service's, see `build_service_app`) gets this consumer's metrics and readiness. With `lean`,
+    pull requests go over a lean connection of their own (`services.runtime.nats.wire`, for high volumes);
+    otherwise over the broker's. Nothing runs until `start()` (`build_service_app` calls it)."""
     watch = None if monitor is None else monitor.watch(consumer.durable, consumer.stream)
 
     async def apply_items(items: Sequence[T]) -> None:
         await apply(items)
 
-    @broker.subscriber(
-        consumer.subject,
-        stream=JStream(consumer.stream, declare=False),
-        durable=consumer.durable,
-        config=consumer.config(),
-        pull_sub=PullSub(batch_size=consumer.batch_size, timeout=consumer.batch_timeout, batch=True),
-        inbox_prefix=pull_inbox_prefix(broker),
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{consumer.service}/{consumer.stream}/{consumer.durable}",
-        description=consumer.description,
-    )
-    async def handle(message: NatsBatchMessage = Context("message")) -> None:
-        if not processors:
-            processors.append(
-                BatchProcessor(
-                    consumer.service,
-                    consumer.durable,
-                    jetstream(broker),
-                    decode,
-                    apply_items,
-                    consumer.max_deliver,
-                    watch,
-                )
-            )
-        raw: list[Msg] = list(message.raw_message)
-        outcome = await processors[0].process(raw)
-        if after_batch is not None:
-            after_batch(raw, outcome)
+    def processor(client: Client) -> BatchProcessor[T]:
+        return BatchProcessor(
+            consumer.service, consumer.durable, client.jetstream(), decode, apply_items, consumer.max_deliver, watch
+        )
+
+    return PullConsumer(consumer, lambda: current_connection(broker), processor, after_batch, lean=lean)

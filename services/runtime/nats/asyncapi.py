@@ -1,0 +1,33 @@
+"""The AsyncAPI document of a service's NATS interface. Consumers pull with our own loop (`subscribing`), not
+through FastStream subscribers, so they are described on a broker that is never started: one subscriber per
+consumer, with its subject, stream, durable name and description."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faststream import Context
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.message import NatsBatchMessage
+from faststream.specification import AsyncAPI
+
+from services.runtime.nats.batch_consumer import BatchConsumer
+
+
+async def _described_only(message: NatsBatchMessage = Context("message")) -> None:
+    """Never called: the documentation broker does not start."""
+
+
+def specification(title: str, consumers: Sequence[BatchConsumer]) -> AsyncAPI:
+    documented = NatsBroker()
+    for consumer in consumers:
+        durable = consumer.consumer
+        documented.subscriber(
+            durable.subject or ", ".join(durable.filter_subjects),
+            stream=JStream(durable.stream, declare=False),
+            durable=durable.durable,
+            pull_sub=PullSub(batch_size=durable.batch_size, timeout=durable.batch_timeout, batch=True),
+            title=f"{durable.service}/{durable.stream}/{durable.durable}",
+            description=durable.description,
+        )(_described_only)
+    return AsyncAPI(documented, title=title, version="1.0")
