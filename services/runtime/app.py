@@ -72,7 +72,7 @@ def build_service_app(
     for router in routers:
         app.include_router(router)
     if broker is not None:
-        _add_asyncapi(app, title, batch_consumers)
+        _add_asyncapi(app, title, broker, batch_consumers)
     return app
 
 
@@ -180,11 +180,10 @@ def _refreshing(monitor: ConsumerMonitor, broker: NatsBroker) -> Callable[[Async
     return background_task("consumer-info", lambda: monitor.run(lambda: current_connection(broker)))
 
 
-def _add_asyncapi(app: FastAPI, title: str, batch_consumers: Sequence[BatchConsumer]) -> None:
-    document = specification(title, batch_consumers)
-
+def _add_asyncapi(app: FastAPI, title: str, broker: NatsBroker, batch_consumers: Sequence[BatchConsumer]) -> None:
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the NATS interface")
     async def asyncapi() -> JSONResponse:
+        document = specification(title, broker, batch_consumers)
         return JSONResponse(document.to_specification().to_jsonable())
 
 

@@ -18,7 +18,11 @@ async def _described_only(message: NatsBatchMessage = Context("message")) -> Non
     """Never called: the documentation broker does not start."""
 
 
-def specification(title: str, consumers: Sequence[BatchConsumer]) -> AsyncAPI:
+def specification(title: str, broker: NatsBroker, consumers: Sequence[BatchConsumer]) -> AsyncAPI:
+    """The service's own FastStream subscribers (ingest's request/reply ingress) are on `broker`; the pull
+    consumers, which FastStream does not run, are described on a broker of their own."""
+    if not consumers:
+        return AsyncAPI(broker, title=title, version="1.0")
     documented = NatsBroker()
     for consumer in consumers:
         durable = consumer.consumer
