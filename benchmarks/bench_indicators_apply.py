@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from services.contracts.events import EventType
 from services.contracts.subjects import event_subject
 from services.indicators.adapters.tables import TABLES
-from services.indicators.main import create_app
+from services.indicators.bootstrap import create_app
 from services.indicators.settings import Settings
 from services.runtime.db import create_engine
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -135,7 +135,7 @@ async def applied(database_url: str) -> int:
 async def measure_apply(nats_url: str, database_url: str, count: int) -> float:
     settings = Settings(nats_url=nats_url, database_url=database_url, consumer=f"bench{uuid.uuid4().hex[:6]}")
     app = create_app(settings, extension_factories=[])
-    freeze_startup_objects()  # as `services.indicators.main.run` does
+    freeze_startup_objects()  # as `services.indicators.bootstrap.run` does
     async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60):
         started = time.perf_counter()
         service = app.state.indicators

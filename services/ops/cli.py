@@ -111,9 +111,12 @@ def nats_secrets(
 @app.command("serve")
 def serve(service: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")) -> None:
     """Run one service (HTTP API and NATS consumers) in the foreground."""
-    if service not in SERVICES or not _module_exists(f"services.{service}.main"):
+    # services moved to the #16 layout wire themselves in `bootstrap`; the others still in `main`
+    candidates = (f"services.{service}.bootstrap", f"services.{service}.main")
+    module_name = next((name for name in candidates if _module_exists(name)), None) if service in SERVICES else None
+    if module_name is None:
         raise typer.BadParameter(f"unknown service {service!r}")
-    importlib.import_module(f"services.{service}.main").run()
+    importlib.import_module(module_name).run()
 
 
 @app.command("up")

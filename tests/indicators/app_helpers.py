@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 
 from services.contracts.events import EventType
 from services.contracts.subjects import event_subject
-from services.indicators.main import create_app
+from services.indicators.bootstrap import create_app
 from services.indicators.settings import Settings
 from services.runtime.nats.streams import apply_streams
 

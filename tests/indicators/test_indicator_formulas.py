@@ -12,7 +12,7 @@ from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.tables import TABLES
 from services.indicators.domain.calendar import build_calendar
 from services.indicators.domain.indicators import IndicatorStatus, Scope, year_period
-from services.indicators.handlers import IndicatorsService
+from services.indicators.service_layer.handlers import IndicatorsService
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import VN, dossier_event, envelope, procedure_published
 from tests.indicators.store_helpers import incoming

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from services.indicators.main import create_app
-from services.indicators.warning.wiring import extend
+from services.indicators.bootstrap import create_app
+from services.indicators.bootstrap_warning import extend
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.indicators.app_helpers import connected, settings_for
 

@@ -15,10 +15,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from nats.js import JetStreamContext
 
-from services.indicators.extensions import ExtensionFactory
-from services.indicators.main import create_app
+from services.indicators.bootstrap import create_app
+from services.indicators.bootstrap_warning import extend
+from services.indicators.service_layer.extensions import ExtensionFactory
 from services.indicators.settings import Settings
-from services.indicators.warning.wiring import extend
 from services.runtime.nats.embedded import EmbeddedNats
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 from tests.factories import dossier_event, procedure_published

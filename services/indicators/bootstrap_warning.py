@@ -1,4 +1,4 @@
-"""Wiring of the early warning into the indicators service: `main.create_app()` calls `extend(context)`."""
+"""Wiring of the early warning into the indicators service: `bootstrap.create_app()` calls `extend(context)`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from datetime import datetime
 
 from services.contracts.streams import ALERTS
 from services.indicators.adapters.tables import TABLES
+from services.indicators.adapters.warning_metrics import register_metrics
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.warning import AtRiskCriterion, WarningMethod
-from services.indicators.extensions import IndicatorsContext, IndicatorsExtension, RiskView
-from services.indicators.warning.api import build_alerts_router
-from services.indicators.warning.metrics import register_metrics
-from services.indicators.warning.sweep import Publisher, SweepLoop, WarningPolicy, WarningSweep
+from services.indicators.entrypoints.api_warning import build_alerts_router
+from services.indicators.service_layer.extensions import IndicatorsContext, IndicatorsExtension, RiskView
+from services.indicators.service_layer.warning_sweep import Publisher, SweepLoop, WarningPolicy, WarningSweep
 from services.runtime.nats.publishing import OutgoingMessage, publish_all
 
 

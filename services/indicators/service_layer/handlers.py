@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.contracts.alerts import IndicatorSnapshotTaken, IndicatorValue
 from services.indicators.adapters import queries
 from services.indicators.adapters.indicator_counts import indicator_counts
+from services.indicators.adapters.metrics import PROCESSING_BUCKETS, IndicatorsMetrics
 from services.indicators.adapters.store import AppliedBatch, Incoming, ProjectionStore
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingCalendar
 from services.indicators.domain.dossier import DossierState, elapsed_working_seconds
 from services.indicators.domain.indicators import IndicatorResult, Scope, evaluate_all, year_period
 from services.indicators.domain.leaderboard import LeaderboardRow, rank
-from services.indicators.metrics import PROCESSING_BUCKETS, IndicatorsMetrics
 
 logger = logging.getLogger("dvc_pulse.indicators")
 AfterBatch = Callable[[Sequence[str]], Awaitable[None]]

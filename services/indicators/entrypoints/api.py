@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from services.contracts.timebounds import parse_local_instant
 from services.indicators.domain.indicators import Scope
-from services.indicators.extensions import RiskLookup, RiskView
-from services.indicators.handlers import IndicatorsService
+from services.indicators.service_layer.extensions import RiskLookup, RiskView
+from services.indicators.service_layer.handlers import IndicatorsService
 from services.runtime.problems import Problem
 from services.runtime.query_text import PRINTABLE
 

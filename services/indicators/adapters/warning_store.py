@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from services.indicators.adapters.indicator_counts import scope_conditions
 from services.indicators.adapters.store import row_to_state
 from services.indicators.adapters.tables import Tables
+from services.indicators.adapters.warning_tables import ALERTS
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.indicators import Scope
 from services.indicators.domain.warning import DossierAlert
-from services.indicators.warning.tables import ALERTS
 
 CHUNK = 500
 

@@ -30,8 +30,8 @@ from services.indicators.adapters.store import APPLY_LOCK_ID, Incoming, Projecti
 from services.indicators.adapters.stream_reader import read_range
 from services.indicators.adapters.tables import REBUILD_PREFIX, TABLES, Tables, build_tables
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
+from services.indicators.entrypoints.subscribers import decode
 from services.indicators.settings import Settings
-from services.indicators.subscribers import decode
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.nats.pulling import stream_sequence
 

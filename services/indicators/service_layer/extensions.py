@@ -1,6 +1,6 @@
 """Hooks for the early-warning part (indicators-B): see docs/indicators.md, "Early warning (indicators-B)".
 
-`main.create_app()` imports `services.indicators.warning.wiring` when it exists and calls its
+`bootstrap.create_app()` imports `services.indicators.bootstrap_warning` when it exists and calls its
 `extend(context) -> IndicatorsExtension`; tests may pass extension factories to `create_app` directly.
 """
 
@@ -36,7 +36,7 @@ class RiskView:
 StartupStep = Callable[[AsyncExitStack], Awaitable[None]]
 RiskLookup = Callable[[DossierState, datetime], Awaitable[RiskView | None]]
 AfterBatch = Callable[[Sequence[str]], Awaitable[None]]
-WIRING_MODULE = "services.indicators.warning.wiring"
+WIRING_MODULE = "services.indicators.bootstrap_warning"
 
 
 class DossierReader:

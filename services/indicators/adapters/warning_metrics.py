@@ -9,8 +9,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from services.indicators.metrics import LabelGuard
-from services.indicators.warning.sweep import WarningView
+from services.indicators.adapters.metrics import LabelGuard
+from services.indicators.service_layer.warning_sweep import WarningView
 
 
 class WarningCollector(Collector):

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import DossierAlertKind
 from services.contracts.subjects import ALERT_DOSSIER_AT_RISK, ALERT_DOSSIER_OVERDUE
+from services.indicators.adapters import warning_store as store
 from services.indicators.adapters.queries import open_dossiers
 from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.risk import RiskEstimate, RiskModel
 from services.indicators.domain.warning import AtRiskCriterion, assess, decide, observations
-from services.indicators.warning import store
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed
 
 logger = logging.getLogger("dvc_pulse.indicators.warning")

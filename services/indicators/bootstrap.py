@@ -14,25 +14,25 @@ from prometheus_client import CollectorRegistry
 from services.contracts.streams import ALERTS, DLQ, EVENTS
 from services.indicators.adapters import queries
 from services.indicators.adapters.calendar_file import load_overrides
+from services.indicators.adapters.metrics import IndicatorsMetrics
 from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.adapters.tables import TABLES
-from services.indicators.api import build_router
-from services.indicators.api_events import build_events_router
 from services.indicators.domain.calendar import build_calendar
 from services.indicators.domain.dossier import DossierState
-from services.indicators.extensions import (
+from services.indicators.entrypoints.api import build_router
+from services.indicators.entrypoints.api_events import build_events_router
+from services.indicators.entrypoints.subscribers import build_consumer, published_at
+from services.indicators.service_layer.extensions import (
     DossierReader,
     ExtensionFactory,
     Extensions,
     IndicatorsContext,
     discovered_factories,
 )
-from services.indicators.handlers import IndicatorsService
-from services.indicators.metrics import IndicatorsMetrics
+from services.indicators.service_layer.handlers import IndicatorsService
+from services.indicators.service_layer.snapshots import SnapshotLoop, snapshot_publisher
 from services.indicators.settings import Settings
-from services.indicators.snapshots import SnapshotLoop, snapshot_publisher
-from services.indicators.subscribers import build_consumer, published_at
 from services.runtime.app import background_task, build_service_app
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -49,7 +49,7 @@ def create_app(
     extension_factories: Sequence[ExtensionFactory] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    """`extension_factories=None` discovers `services.indicators.warning.wiring` (indicators-B)."""
+    """`extension_factories=None` discovers `services.indicators.bootstrap_warning` (indicators-B)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
     broker = create_broker(settings.nats_servers, client_name="indicators", **settings.nats_connect_options())
