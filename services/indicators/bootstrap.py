@@ -16,8 +16,10 @@ from services.indicators.adapters import queries
 from services.indicators.adapters.calendar_file import load_overrides
 from services.indicators.adapters.metrics import IndicatorsMetrics
 from services.indicators.adapters.migrate import upgrade
-from services.indicators.adapters.store import AppliedBatch, Incoming
+from services.indicators.adapters.reader import SqlProjectionReader
+from services.indicators.adapters.store import SqlProjections
 from services.indicators.adapters.tables import TABLES
+from services.indicators.adapters.unit_of_work import SqlUnitsOfWork
 from services.indicators.domain.calendar import build_calendar
 from services.indicators.domain.dossier import DossierState
 from services.indicators.entrypoints.api import build_router
@@ -31,6 +33,7 @@ from services.indicators.service_layer.extensions import (
     discovered_factories,
 )
 from services.indicators.service_layer.handlers import IndicatorsService
+from services.indicators.service_layer.messages import AppliedBatch, Incoming
 from services.indicators.service_layer.snapshots import SnapshotLoop, snapshot_publisher
 from services.indicators.settings import Settings
 from services.runtime.app import background_task, build_service_app
@@ -67,9 +70,8 @@ def create_app(
         registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
     )
     service = IndicatorsService(
-        engine=engine,
-        sessions=sessions,
-        tables=TABLES,
+        reader=SqlProjectionReader(engine, TABLES),
+        units=SqlUnitsOfWork(sessions, SqlProjections(TABLES, engine.dialect.name, settings.state_cache_size)),
         calendar=calendar,
         consumer=settings.consumer,
         timezone=settings.timezone,
@@ -78,7 +80,6 @@ def create_app(
         sat_target=settings.sat_target,
         leaderboard_min_volume=settings.leaderboard_min_volume,
         now=now,
-        state_cache_size=settings.state_cache_size,
     )
 
     async def get_dossier(code: str) -> DossierState | None:

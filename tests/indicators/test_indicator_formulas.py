@@ -9,7 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.indicators.adapters.migrate import upgrade
+from services.indicators.adapters.reader import SqlProjectionReader
+from services.indicators.adapters.store import SqlProjections
 from services.indicators.adapters.tables import TABLES
+from services.indicators.adapters.unit_of_work import SqlUnitsOfWork
 from services.indicators.domain.calendar import build_calendar
 from services.indicators.domain.indicators import IndicatorStatus, Scope, year_period
 from services.indicators.service_layer.handlers import IndicatorsService
@@ -25,9 +28,8 @@ async def service(database_url: str) -> AsyncIterator[IndicatorsService]:
     engine: AsyncEngine = create_engine(database_url)
     await upgrade(engine)
     yield IndicatorsService(
-        engine=engine,
-        sessions=create_session_factory(engine),
-        tables=TABLES,
+        reader=SqlProjectionReader(engine, TABLES),
+        units=SqlUnitsOfWork(create_session_factory(engine), SqlProjections(TABLES, engine.dialect.name)),
         calendar=build_calendar(),
         consumer="indicators",
         timezone="Asia/Ho_Chi_Minh",

@@ -1,7 +1,7 @@
 """Rebuild the projections from DVC_EVENTS: replay from the first message into shadow tables
 (`indicators_rebuild_*`), swap them in atomically, then catch up with what arrived meanwhile.
 
-The replay uses the same `ProjectionStore.apply` as the live consumer, so the result equals the
+The replay uses the same `apply_batch` as the live consumer, so the result equals the
 incremental one. The swap copies the shadow rows into the live tables in ONE transaction (keeping the
 live tables' names, indexes and Alembic history) while holding the apply lock, so the live consumer
 waits for it; the catch-up applies the messages stored after the replay's end (already-recorded events
@@ -26,11 +26,14 @@ from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.calendar_file import load_overrides
 from services.indicators.adapters.migrate import upgrade
-from services.indicators.adapters.store import APPLY_LOCK_ID, Incoming, ProjectionStore
+from services.indicators.adapters.store import APPLY_LOCK_ID, SqlProjections
 from services.indicators.adapters.stream_reader import read_range
 from services.indicators.adapters.tables import REBUILD_PREFIX, TABLES, Tables, build_tables
+from services.indicators.adapters.unit_of_work import SqlUnitOfWork
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.entrypoints.subscribers import decode
+from services.indicators.service_layer.messages import Incoming
+from services.indicators.service_layer.projecting import apply_batch
 from services.indicators.settings import Settings
 from services.runtime.db import create_engine, create_session_factory
 from services.runtime.nats.pulling import stream_sequence
@@ -90,7 +93,7 @@ async def replay(
 ) -> RebuildResult:
     """Apply stream messages [first_sequence, last_sequence] to `tables`, batch by batch."""
     result = RebuildResult(last_sequence=first_sequence - 1)
-    store = ProjectionStore(tables, engine.dialect.name, calendar, cache_limit)
+    projections = SqlProjections(tables, engine.dialect.name, cache_limit)
     sessions = create_session_factory(engine)
     total = max(0, last_sequence - first_sequence + 1)
     batches = read_range(connection, EVENTS.name, f"{EVENTS_PREFIX}.>", first_sequence, last_sequence, batch_size)
@@ -102,9 +105,8 @@ async def replay(
             result.invalid += batch.invalid
             result.last_sequence = max(result.last_sequence, batch.last_sequence)
             if batch.items:
-                async with sessions.begin() as session:
-                    outcome = await store.apply(session, batch.items, consumer)
-                store.committed(outcome)
+                uow = SqlUnitOfWork(sessions, projections)
+                outcome = await apply_batch(uow, batch.items, consumer=consumer, clock=calendar)
                 result.applied += outcome.new_events
             if progress is not None:
                 progress(min(result.messages, total), total)
