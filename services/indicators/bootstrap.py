@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.contracts.streams import ALERTS, DLQ, EVENTS
-from services.indicators.adapters import queries
 from services.indicators.adapters.calendar_file import load_overrides
 from services.indicators.adapters.metrics import IndicatorsMetrics
 from services.indicators.adapters.migrate import upgrade
@@ -20,21 +22,15 @@ from services.indicators.adapters.reader import SqlProjectionReader
 from services.indicators.adapters.store import SqlProjections
 from services.indicators.adapters.tables import TABLES
 from services.indicators.adapters.unit_of_work import SqlUnitsOfWork
-from services.indicators.domain.calendar import build_calendar
-from services.indicators.domain.dossier import DossierState
+from services.indicators.bootstrap_warning import EarlyWarning, StartupStep, wire_early_warning
+from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.entrypoints.api import build_router
 from services.indicators.entrypoints.api_events import build_events_router
 from services.indicators.entrypoints.subscribers import build_consumer, published_at
-from services.indicators.service_layer.extensions import (
-    DossierReader,
-    ExtensionFactory,
-    Extensions,
-    IndicatorsContext,
-    discovered_factories,
-)
 from services.indicators.service_layer.handlers import IndicatorsService
 from services.indicators.service_layer.messages import AppliedBatch, Incoming
 from services.indicators.service_layer.snapshots import SnapshotLoop, snapshot_publisher
+from services.indicators.service_layer.warning_sweep import Publisher
 from services.indicators.settings import Settings
 from services.runtime.app import background_task, build_service_app
 from services.runtime.db import create_engine, create_session_factory
@@ -44,17 +40,61 @@ from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
 from services.runtime.nats.broker import create_broker, jetstream
 from services.runtime.nats.consumer_watch import ConsumerMonitor
+from services.runtime.nats.pulling import PullConsumer
 from services.runtime.serving import serve
+
+
+@dataclass(frozen=True)
+class Parts:
+    settings: Settings
+    broker: NatsBroker
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    registry: CollectorRegistry
+    calendar: WorkingCalendar
+    metrics: IndicatorsMetrics
+    consumers: ConsumerMonitor
+    service: IndicatorsService
 
 
 def create_app(
     settings: Settings | None = None,
-    extension_factories: Sequence[ExtensionFactory] | None = None,
+    *,
+    early_warning: bool = True,
+    alert_publisher: Publisher | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    """`extension_factories=None` discovers `services.indicators.bootstrap_warning` (indicators-B)."""
+    """`early_warning=False` leaves out the sweep and its API; `alert_publisher` replaces JetStream (tests)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    parts = build_parts(settings, now)
+    warning = None
+    if early_warning:
+        warning = wire_early_warning(
+            settings,
+            engine=parts.engine,
+            sessions=parts.sessions,
+            registry=parts.registry,
+            calendar=parts.calendar,
+            now=now,
+            js=lambda: jetstream(parts.broker),
+            publish=alert_publisher,
+        )
+    snapshots = SnapshotLoop(
+        parts.service.take_snapshot,
+        snapshot_publisher(lambda: jetstream(parts.broker)),
+        settings.snapshot_interval_seconds,
+        settings.snapshot_min_interval_seconds,
+    )
+    migrated = asyncio.Event()
+    consumer = build_event_consumer(parts, snapshots, migrated)
+    app = build_app(parts, warning, startup_steps(parts, snapshots, consumer, migrated, warning))
+    app.state.indicators = parts.service
+    app.state.snapshots = snapshots
+    return app
+
+
+def build_parts(settings: Settings, now: Callable[[], datetime]) -> Parts:
     broker = create_broker(settings.nats_servers, client_name="indicators", **settings.nats_connect_options())
     engine = create_engine(settings.resolved_database_url())
     sessions = create_session_factory(engine)
@@ -81,37 +121,16 @@ def create_app(
         leaderboard_min_volume=settings.leaderboard_min_volume,
         now=now,
     )
+    return Parts(settings, broker, engine, sessions, registry, calendar, metrics, consumers, service)
 
-    async def get_dossier(code: str) -> DossierState | None:
-        async with engine.connect() as connection:
-            return await queries.dossier(connection, TABLES, code)
 
-    context = IndicatorsContext(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        broker=broker,
-        registry=registry,
-        calendar=calendar,
-        dossiers=DossierReader(get_dossier, service.open_dossiers),
-        now=now,
-        js=lambda: jetstream(broker),
-    )
-    factories = discovered_factories() if extension_factories is None else list(extension_factories)
-    extensions = Extensions([factory(context) for factory in factories])
-    service.after_batch.extend(extensions.after_batch)
-    snapshots = SnapshotLoop(
-        service.take_snapshot,
-        snapshot_publisher(lambda: jetstream(broker)),
-        settings.snapshot_interval_seconds,
-        settings.snapshot_min_interval_seconds,
-    )
-    migrated = asyncio.Event()
+def build_event_consumer(parts: Parts, snapshots: SnapshotLoop, migrated: asyncio.Event) -> PullConsumer[Incoming]:
+    settings, metrics = parts.settings, parts.metrics
 
     async def apply(items: Sequence[Incoming]) -> AppliedBatch:
         await migrated.wait()  # the consumer may start before the migrations finished
         with metrics.apply_batch_seconds.time():
-            return await service.apply(items)
+            return await parts.service.apply(items)
 
     def on_batch(messages: Sequence[Msg]) -> None:
         stored = published_at(messages)
@@ -121,8 +140,8 @@ def create_app(
             metrics.event_to_kpi_delay.observe(delay)
         snapshots.poke()
 
-    consumer = build_consumer(
-        broker,
+    return build_consumer(
+        parts.broker,
         durable=settings.consumer,
         batch_size=settings.batch_size,
         idle_poll=settings.idle_poll_seconds,
@@ -131,45 +150,56 @@ def create_app(
         max_ack_pending=settings.max_ack_pending,
         apply=apply,
         on_batch=on_batch,
-        monitor=consumers,
+        monitor=parts.consumers,
     )
 
+
+def startup_steps(
+    parts: Parts,
+    snapshots: SnapshotLoop,
+    consumer: PullConsumer[Incoming],
+    migrated: asyncio.Event,
+    warning: EarlyWarning | None,
+) -> list[StartupStep]:
     async def migrate_and_restore(stack: AsyncExitStack) -> None:
-        stack.push_async_callback(engine.dispose)
-        await upgrade(engine)
+        stack.push_async_callback(parts.engine.dispose)
+        await upgrade(parts.engine)
         migrated.set()
         await snapshots.run_once()  # metrics right after a restart, from the database
 
-    app = build_service_app(
+    return [
+        migrate_and_restore,
+        background_task("indicators-snapshots", snapshots.run),
+        background_task("indicators-consumer", consumer.run),
+        *([] if warning is None else [warning.start]),
+    ]
+
+
+def build_app(parts: Parts, warning: EarlyWarning | None, on_startup: list[StartupStep]) -> FastAPI:
+    settings, broker, engine = parts.settings, parts.broker, parts.engine
+    routers = [
+        build_router(parts.service, settings.timezone, None if warning is None else warning.risk),
+        build_events_router(engine, TABLES),
+        *([] if warning is None else [warning.router]),
+    ]
+    return build_service_app(
         service="indicators",
         title="DVC Pulse indicators",
         description="Plan indicators I15-I25 and ONTIME, leaderboard and dossier clocks, computed from events.",
         broker=broker,
-        registry=registry,
+        registry=parts.registry,
         checks={
             "nats": nats_check(broker),
             "streams": streams_check(broker, [EVENTS.name, ALERTS.name, DLQ.name]),
             "database": database_check(engine),
         },
-        routers=[
-            build_router(service, settings.timezone, extensions.risk),
-            build_events_router(engine, TABLES),
-            *extensions.routers,
-        ],
+        routers=routers,
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         connect_in_background=True,  # serve /healthz and a 503 /readyz while NATS or the streams are missing
-        consumers=consumers,
-        on_startup=[
-            migrate_and_restore,
-            background_task("indicators-snapshots", snapshots.run),
-            background_task("indicators-consumer", consumer.run),
-            *extensions.on_startup,
-        ],
+        consumers=parts.consumers,
+        on_startup=on_startup,
     )
-    app.state.indicators = service
-    app.state.snapshots = snapshots
-    return app
 
 
 def run() -> None:

@@ -18,6 +18,7 @@ from services.indicators.adapters.warning_tables import ALERTS
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.indicators import Scope
 from services.indicators.domain.warning import DossierAlert
+from services.indicators.service_layer.warning_ports import PendingAlert
 
 CHUNK = 500
 
@@ -36,13 +37,6 @@ class AlertRow:
     sample_size: int | None
     raised_at: datetime
     published_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PendingAlert:
-    alert_id: str
-    kind: str
-    payload: bytes
 
 
 async def training_dossiers(

@@ -51,7 +51,7 @@ def rebuild_command(
     ),
 ) -> None:
     """Replay DVC_EVENTS from the start into fresh tables and swap them in (the service may keep running)."""
-    from services.indicators.service_layer.rebuild import rebuild
+    from services.indicators.entrypoints.rebuild_cli import rebuild
     from services.indicators.settings import Settings
     from services.runtime.gc_tuning import freeze_startup_objects
     from services.runtime.nats.cli_url import for_cli

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.events import ProjectedEvent
 
 
@@ -33,3 +36,6 @@ class RiskView:
     probability: float
     basis: str  # procedure | agency | all
     sample_size: int  # finished dossiers the estimate was learned from
+
+
+RiskLookup = Callable[[DossierState, datetime], Awaitable[RiskView | None]]

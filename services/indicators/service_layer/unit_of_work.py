@@ -66,7 +66,19 @@ class PositionRepository(Protocol):
     async def save(self, position: StreamPosition) -> None: ...
 
 
-class ProjectionUnitOfWork(Protocol):
+class UnitOfWork(Protocol):
+    """One transaction: entered, then committed; left without `commit()` it rolls back."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class ProjectionUnitOfWork(UnitOfWork, Protocol):
     @property
     def events(self) -> EventLog: ...
 
@@ -78,11 +90,3 @@ class ProjectionUnitOfWork(Protocol):
 
     @property
     def positions(self) -> PositionRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...

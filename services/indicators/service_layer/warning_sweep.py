@@ -14,17 +14,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from services.contracts.alerts import DossierAlertKind
 from services.contracts.subjects import ALERT_DOSSIER_AT_RISK, ALERT_DOSSIER_OVERDUE
-from services.indicators.adapters import warning_store as store
-from services.indicators.adapters.queries import open_dossiers
-from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.risk import RiskEstimate, RiskModel
 from services.indicators.domain.warning import AtRiskCriterion, assess, decide, observations
+from services.indicators.service_layer.warning_ports import WarningReader, WarningUnitOfWork
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed
 
 logger = logging.getLogger("dvc_pulse.indicators.warning")
@@ -64,18 +60,16 @@ class WarningSweep:
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: Tables,
+        units: Callable[[], WarningUnitOfWork],
+        reader: WarningReader,
         clock: WorkingClock,
         now: Callable[[], datetime],
         publish: Publisher,
         policy: WarningPolicy,
         view: WarningView | None = None,
     ) -> None:
-        self.engine = engine
-        self.sessions = sessions
-        self.tables = tables
+        self.units = units
+        self.reader = reader
         self.clock = clock
         self.now = now
         self.publish = publish
@@ -94,8 +88,7 @@ class WarningSweep:
         fresh = self._fitted_at is not None and abs((at - self._fitted_at).total_seconds()) < self.policy.refit_seconds
         if self.model is None or not fresh:
             since = at - timedelta(days=self.policy.training_days)
-            async with self.engine.connect() as connection:
-                states = await store.training_dossiers(connection, self.tables, since)
+            states = await self.reader.training_dossiers(since)
             # ~0.65 s for 16,000 dossiers (a year of the simulated commune): off the event loop
             self.model = await asyncio.to_thread(_fit, states, at, self.clock, self.policy.min_samples)
             self._fitted_at = at
@@ -111,16 +104,15 @@ class WarningSweep:
         """One sweep; sweeps are not run concurrently (one timer), the API only reads the model."""
         at = self.now()
         model = await self.current_model(at)
-        async with self.sessions.begin() as session:
-            connection = await session.connection()
-            states = await open_dossiers(connection, self.tables)
-            raised = await store.raised_ids(connection, (state.dossier_code for state in states))
+        async with self.units() as uow:
+            states = await uow.alerts.open_dossiers()
+            raised = await uow.alerts.raised_ids(state.dossier_code for state in states)
             decision = decide(states, at, model, self.clock, self.policy.criterion, raised)
-            await store.record_alerts(session, decision.alerts)
+            await uow.alerts.record(decision.alerts)
+            await uow.commit()
         self.view.at_risk_by_agency = decision.at_risk_by_agency
         published = await self.publish_pending()
-        async with self.engine.connect() as connection:
-            self.view.alerts_by_kind, self.view.unpublished = await store.alert_counts(connection)
+        self.view.alerts_by_kind, self.view.unpublished = await self.reader.alert_counts()
         self.view.sweeps += 1
         return SweepReport(len(decision.alerts), published)
 
@@ -128,8 +120,7 @@ class WarningSweep:
         """Publish the recorded alerts JetStream has not acknowledged yet; returns how many were acknowledged."""
         done = 0
         while True:
-            async with self.engine.connect() as connection:
-                batch = await store.pending(connection, PUBLISH_BATCH)
+            batch = await self.reader.pending(PUBLISH_BATCH)
             if not batch:
                 return done
             messages = [OutgoingMessage(SUBJECTS[item.kind], item.payload, item.alert_id) for item in batch]
@@ -138,8 +129,9 @@ class WarningSweep:
             except PublishFailed:
                 logger.warning("%d alerts not acknowledged by JetStream; retried next sweep", len(batch), exc_info=True)
                 return done
-            async with self.sessions.begin() as session:
-                await store.mark_published(session, [item.alert_id for item in batch], self.now())
+            async with self.units() as uow:
+                await uow.alerts.mark_published([item.alert_id for item in batch], self.now())
+                await uow.commit()
             done += len(batch)
             if len(batch) < PUBLISH_BATCH:
                 return done
