@@ -34,7 +34,7 @@ from benchmarks.stack import high_water_mb
 from services.contracts.events import EventType
 from services.contracts.subjects import event_subject
 from services.indicators.adapters.tables import TABLES
-from services.indicators.main import create_app
+from services.indicators.bootstrap import create_app
 from services.indicators.settings import Settings
 from services.runtime.db import create_engine
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -137,17 +137,20 @@ async def applied(database_url: str) -> int:
 
 async def measure_apply(nats_url: str, database_url: str, count: int) -> float:
     settings = Settings(nats_url=nats_url, database_url=database_url, consumer=f"bench{uuid.uuid4().hex[:6]}")
-    app = create_app(settings, extension_factories=[])
-    freeze_startup_objects()  # as `services.indicators.main.run` does
-    async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60):
-        started = time.perf_counter()
-        service = app.state.indicators
-        while True:
-            async with service.engine.connect() as connection:
-                done = await connection.scalar(select(TABLES.consumer_state.c.events_applied))
-            if int(done or 0) >= count:
-                return count / (time.perf_counter() - started)
-            await asyncio.sleep(0.2)
+    app = create_app(settings, early_warning=False)
+    freeze_startup_objects()  # as `services.indicators.bootstrap.run` does
+    engine = create_engine(database_url)
+    try:
+        async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60):
+            started = time.perf_counter()
+            while True:
+                async with engine.connect() as connection:
+                    done = await connection.scalar(select(TABLES.consumer_state.c.events_applied))
+                if int(done or 0) >= count:
+                    return count / (time.perf_counter() - started)
+                await asyncio.sleep(0.2)
+    finally:
+        await engine.dispose()
 
 
 def measure_rebuild(nats_url: str, database_url: str) -> tuple[float, float]:

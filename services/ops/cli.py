@@ -40,9 +40,10 @@ nats_app = typer.Typer(help="NATS users and permissions (services/contracts/nats
 app.add_typer(nats_app, name="nats")
 
 SERVICES = ("ingest", "indicators", "tasks", "notifier", "console")
-_SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")} | {
-    "dlq": "services.ops.dlq_cli"
-}
+# services moved to the #16 layout keep their CLI in `entrypoints`; the first module that exists is mounted
+_SUBCOMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    name: (f"services.{name}.entrypoints.cli", f"services.{name}.cli") for name in (*SERVICES, "simulator")
+} | {"dlq": ("services.ops.dlq_cli",)}
 
 
 def _module_exists(name: str) -> bool:
@@ -50,6 +51,10 @@ def _module_exists(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
         return False
+
+
+def _first_existing(candidates: tuple[str, ...]) -> str | None:
+    return next((name for name in candidates if _module_exists(name)), None)
 
 
 @streams_app.command("apply")
@@ -121,9 +126,12 @@ def nats_secrets(
 @app.command("serve")
 def serve(service: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")) -> None:
     """Run one service (HTTP API and NATS consumers) in the foreground."""
-    if service not in SERVICES or not _module_exists(f"services.{service}.main"):
+    # services moved to the #16 layout wire themselves in `bootstrap`; the others still in `main`
+    candidates = (f"services.{service}.bootstrap", f"services.{service}.main")
+    module_name = _first_existing(candidates) if service in SERVICES else None
+    if module_name is None:
         raise typer.BadParameter(f"unknown service {service!r}")
-    importlib.import_module(f"services.{service}.main").run()
+    importlib.import_module(module_name).run()
 
 
 @app.command("up")
@@ -142,7 +150,7 @@ def up(
 _TOP_LEVEL_OWNERS = {"import": "ingest", "simulate": "simulator", "calendar": "indicators"}
 
 
-def _modules_for(argv: list[str]) -> dict[str, str]:
+def _modules_for(argv: list[str]) -> dict[str, tuple[str, ...]]:
     """Importing every service takes seconds: mount only the module the command line names, if any."""
     first = argv[1] if len(argv) > 1 else ""
     owner = _TOP_LEVEL_OWNERS.get(first, first)
@@ -153,9 +161,10 @@ def _modules_for(argv: list[str]) -> dict[str, str]:
     return _SUBCOMMAND_MODULES
 
 
-def _mount_service_commands(modules: dict[str, str]) -> None:
-    for name, module_name in modules.items():
-        if not _module_exists(module_name):
+def _mount_service_commands(modules: dict[str, tuple[str, ...]]) -> None:
+    for name, candidates in modules.items():
+        module_name = _first_existing(candidates)
+        if module_name is None:
             continue
         module = importlib.import_module(module_name)
         sub_app = getattr(module, "app", None)

@@ -21,7 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from services.indicators.main import create_app as create_indicators
+from services.indicators.bootstrap import create_app as create_indicators
 from services.indicators.settings import Settings as IndicatorsSettings
 from services.ingest.domain.keys import KeySpec as IngestKey
 from services.ingest.main import create_app as create_ingest

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 
 from services.contracts.events import EventType
 from services.contracts.subjects import event_subject
-from services.indicators.main import create_app
+from services.indicators.bootstrap import create_app
 from services.indicators.settings import Settings
 from services.runtime.nats.streams import apply_streams
 
@@ -35,7 +35,7 @@ def settings_for(nats_url: str, database_url: str, **overrides: Any) -> Settings
 
 @asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, extension_factories=[])
+    app = create_app(settings, early_warning=False)
     async with (
         LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://indicators") as client,

@@ -13,11 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from services.contracts.events import parse_event
-from services.indicators.cli import app
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.domain.dossier import DossierEvent
 from services.indicators.domain.events import to_projected
 from services.indicators.domain.warning_backtest import BacktestSettings, backtest
+from services.indicators.entrypoints.cli import app
 from tests.factories import dossier_event
 
 VN = timezone(timedelta(hours=7))

@@ -184,7 +184,7 @@ def test_every_override_names_its_source_when_the_packaged_file_is_loaded() -> N
 
 
 def test_calendar_show_lists_days_off_and_days_worked_with_sources_when_asked_for_2026() -> None:
-    from services.indicators.cli import TOP_LEVEL_GROUPS
+    from services.indicators.entrypoints.cli import TOP_LEVEL_GROUPS
 
     root = typer.Typer()
     root.add_typer(TOP_LEVEL_GROUPS["calendar"], name="calendar")

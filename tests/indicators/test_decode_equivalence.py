@@ -16,11 +16,12 @@ from benchmarks.bench_indicators_apply import generate as bench_events
 from services.contracts.catalog import DocumentCompleted, FeedbackSubmitted, ProcedurePublished
 from services.contracts.events import CloudEvent, EventType, parse_event
 from services.indicators.adapters import fastsql
-from services.indicators.adapters.store import Incoming, _event_row
+from services.indicators.adapters.store import _event_row
 from services.indicators.adapters.tables import TABLES
 from services.indicators.domain.catalog import DocumentState, FeedbackState, ProcedureState
 from services.indicators.domain.dossier import TYPE_ORDER, TYPE_RANK, DossierEvent
 from services.indicators.domain.events import ProjectedEvent, to_projected
+from services.indicators.service_layer.messages import Incoming
 from services.simulator.generator import generate as simulate
 from tests.factories import _DATA, VN, dossier_event, envelope, procedure_published
 

@@ -9,10 +9,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.indicators.adapters.migrate import upgrade
+from services.indicators.adapters.reader import SqlProjectionReader
+from services.indicators.adapters.store import SqlProjections
 from services.indicators.adapters.tables import TABLES
+from services.indicators.adapters.unit_of_work import SqlUnitsOfWork
 from services.indicators.domain.calendar import build_calendar
 from services.indicators.domain.indicators import IndicatorStatus, Scope, year_period
-from services.indicators.handlers import IndicatorsService
+from services.indicators.service_layer.handlers import IndicatorsService
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import VN, dossier_event, envelope, procedure_published
 from tests.indicators.store_helpers import incoming
@@ -25,9 +28,8 @@ async def service(database_url: str) -> AsyncIterator[IndicatorsService]:
     engine: AsyncEngine = create_engine(database_url)
     await upgrade(engine)
     yield IndicatorsService(
-        engine=engine,
-        sessions=create_session_factory(engine),
-        tables=TABLES,
+        reader=SqlProjectionReader(engine, TABLES),
+        units=SqlUnitsOfWork(create_session_factory(engine), SqlProjections(TABLES, engine.dialect.name)),
         calendar=build_calendar(),
         consumer="indicators",
         timezone="Asia/Ho_Chi_Minh",

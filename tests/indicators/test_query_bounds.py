@@ -6,8 +6,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from services.indicators.main import create_app
-from services.indicators.warning.wiring import extend
+from services.indicators.bootstrap import create_app
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.indicators.app_helpers import connected, settings_for
 
@@ -26,7 +25,7 @@ OUT_OF_RANGE = [
 async def test_out_of_range_dates_are_422_naming_the_parameter_when_given_to_any_endpoint(
     private_nats: EmbeddedNats, database_url: str
 ) -> None:
-    app = create_app(settings_for(private_nats.url, database_url), extension_factories=[extend])
+    app = create_app(settings_for(private_nats.url, database_url))
     async with (
         connected(private_nats.url),
         LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,

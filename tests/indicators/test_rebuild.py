@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from services.indicators.adapters.tables import TABLES
-from services.indicators.rebuild import rebuild
+from services.indicators.entrypoints.rebuild_cli import rebuild
 from services.runtime.db import create_engine
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event, procedure_published

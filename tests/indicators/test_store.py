@@ -9,14 +9,22 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.indicators.adapters.migrate import upgrade
-from services.indicators.adapters.store import ProjectionStore
 from services.indicators.adapters.tables import TABLES
+from services.indicators.adapters.unit_of_work import SqlUnitOfWork
 from services.indicators.domain.calendar import build_calendar
+from services.indicators.service_layer.projecting import apply_batch
 from services.runtime.db import create_engine, create_session_factory
 from tests.factories import dossier_event, envelope, procedure_published
-from tests.indicators.store_helpers import apply, dossier_rows, incoming, new_store
+from tests.indicators.store_helpers import ProjectionStore, apply, dossier_rows, incoming, new_store
 
 CALENDAR = build_calendar()
+
+
+class FailingCommit(SqlUnitOfWork):
+    """A transaction that fails at its commit, after the batch mutated cached states."""
+
+    async def commit(self) -> None:
+        raise RuntimeError("the database went away")
 
 
 @pytest.fixture
@@ -93,12 +101,13 @@ async def test_cached_states_are_dropped_when_another_writer_or_a_rollback_inter
     events = history("HS-C")
 
     async def through(store: ProjectionStore, batch: list[dict[str, object]], *, commit: bool = True) -> None:
-        async with sessions() as session, session.begin():
-            outcome = await store.apply(session, [incoming(raw) for raw in batch], "indicators")
-            if not commit:
-                await session.rollback()
-                return
-        store.committed(outcome)
+        items = [incoming(raw) for raw in batch]
+        if commit:
+            await store.apply(sessions, items)
+            return
+        uow = FailingCommit(sessions, store.projections)
+        with pytest.raises(RuntimeError):
+            await apply_batch(uow, items, consumer="indicators", clock=store.clock)
 
     await through(cached, events[:1])
     await through(other, events[1:2])  # another writer: the first store's cache is stale now

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.indicators.warning import paging
+from services.indicators.adapters import paging
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.indicators.app_helpers import connected, eventually, publish
 from tests.indicators.test_warning_service import (

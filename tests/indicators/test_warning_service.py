@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -15,10 +14,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 from nats.js import JetStreamContext
 
-from services.indicators.extensions import ExtensionFactory
-from services.indicators.main import create_app
+from services.indicators.bootstrap import create_app
+from services.indicators.service_layer.warning_sweep import Publisher
 from services.indicators.settings import Settings
-from services.indicators.warning.wiring import extend
 from services.runtime.nats.embedded import EmbeddedNats
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 from tests.factories import dossier_event, procedure_published
@@ -52,9 +50,9 @@ def warning_settings(nats_url: str, database_url: str, **overrides: Any) -> Sett
 
 @asynccontextmanager
 async def running(
-    settings: Settings, clock: Clock, factory: ExtensionFactory = extend
+    settings: Settings, clock: Clock, alert_publisher: Publisher | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, extension_factories=[factory], now=clock.now)
+    app = create_app(settings, now=clock.now, alert_publisher=alert_publisher)
     async with (
         LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://indicators") as client,
@@ -251,7 +249,7 @@ async def test_alert_is_published_exactly_once_when_the_sweep_restarts_after_a_f
     settings = warning_settings(private_nats.url, database_url)
     flaky = FlakyPublisher(private_nats.url, stored_before_failing)
     async with connected(private_nats.url) as (_client, js):
-        async with running(settings, clock, functools.partial(extend, publish=flaky)) as api:
+        async with running(settings, clock, flaky) as api:
             await publish(js, [accepted("HS-LOI-1", due_at="2026-03-02T17:00:00+07:00")])
             await dossier_known(api, "HS-LOI-1")
             clock.advance(hours=24)

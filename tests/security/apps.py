@@ -95,7 +95,7 @@ def notifier_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
 
 
 def indicators_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys | None]:
-    from services.indicators.main import create_app
+    from services.indicators.bootstrap import create_app
     from services.indicators.settings import Settings
 
     return create_app(Settings(var_dir=var_dir, nats_url=UNREACHABLE_NATS, **overrides)), None

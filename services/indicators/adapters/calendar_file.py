@@ -8,7 +8,7 @@ import yaml
 
 from services.indicators.domain.calendar import CalendarOverrides
 
-DEFAULT_OVERRIDES = Path(__file__).resolve().parent.parent / "calendar" / "overrides-vn.yaml"
+DEFAULT_OVERRIDES = Path(__file__).resolve().parent / "calendar" / "overrides-vn.yaml"
 
 
 class CalendarFileError(Exception):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from services.indicators.adapters.tables import Tables
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.indicators import Scope
 from services.indicators.domain.leaderboard import Performance
+from services.indicators.service_layer.read_model import FieldCount, MetricAggregates
 
 
 async def performances(
@@ -84,30 +84,6 @@ async def anomalous_dossiers(connection: AsyncConnection, tables: Tables, limit:
     d = tables.dossiers.c
     query = select(tables.dossiers).where(d.anomalies > 0).order_by(d.anomalies.desc(), d.dossier_code).limit(limit)
     return [row_to_state(row) for row in (await connection.execute(query)).mappings()]
-
-
-@dataclass(frozen=True)
-class FieldCount:
-    field: str
-    procedures: int  # published procedures of the field
-    accepted: int  # dossiers of those procedures accepted in the period
-
-
-@dataclass
-class MetricAggregates:
-    """Dossier counts keyed by agency and field, as in `DossierCounts`."""
-
-    received: dict[tuple[str, str | None, str], int]
-    finished: dict[tuple[str, str | None, str], int]
-    open: dict[tuple[str, str | None], int]
-    overdue: dict[tuple[str, str | None], int]
-    late_without_apology: dict[tuple[str, str | None], int]
-    processing_buckets: list[tuple[float, int]]  # (upper bound in seconds, cumulative count)
-    processing_count: int
-    processing_sum: float
-    events_applied: int
-    last_event_time: datetime | None
-    anomalies: dict[str, int] = field(default_factory=dict)  # type of the latest anomaly -> dossiers
 
 
 async def metric_aggregates(

@@ -55,7 +55,16 @@ class Tables:
 
 
 def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
-    events = Table(
+    return Tables(
+        *(
+            build(metadata, prefix)
+            for build in (_events, _dossiers, _procedures, _documents, _feedback, _consumer_state, _procedure_versions)
+        )
+    )
+
+
+def _events(metadata: MetaData, prefix: str) -> Table:
+    return Table(
         f"{prefix}events",
         metadata,
         Column("source", String(512), primary_key=True),
@@ -67,7 +76,10 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("data", JSON, nullable=True),
         Index(f"ix_{prefix}events_subject", "subject_key"),
     )
-    dossiers = Table(
+
+
+def _dossiers(metadata: MetaData, prefix: str) -> Table:
+    return Table(
         f"{prefix}dossiers",
         metadata,
         _code("dossier_code", primary_key=True),
@@ -119,7 +131,10 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Index(f"ix_{prefix}dossiers_paid_at", "paid_at"),
         postgresql_with={"fillfactor": 75},  # room for HOT updates (migration 0002)
     )
-    procedures = Table(
+
+
+def _procedures(metadata: MetaData, prefix: str) -> Table:
+    return Table(
         f"{prefix}procedures",
         metadata,
         _code("procedure_code", primary_key=True),
@@ -135,7 +150,10 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("published_at", UtcDateTime(), nullable=False),
         Column("last_event_key", String(1200), nullable=False),
     )
-    documents = Table(
+
+
+def _documents(metadata: MetaData, prefix: str) -> Table:
+    return Table(
         f"{prefix}documents",
         metadata,
         _code("document_id", primary_key=True),
@@ -145,7 +163,10 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("last_event_key", String(1200), nullable=False),
         Index(f"ix_{prefix}documents_completed_at", "completed_at"),
     )
-    feedback = Table(
+
+
+def _feedback(metadata: MetaData, prefix: str) -> Table:
+    return Table(
         f"{prefix}feedback",
         metadata,
         _code("dossier_code", primary_key=True),
@@ -153,7 +174,10 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("submitted_at", UtcDateTime(), nullable=False),
         Column("last_event_key", String(1200), nullable=False),
     )
-    consumer_state = Table(
+
+
+def _consumer_state(metadata: MetaData, prefix: str) -> Table:
+    return Table(
         f"{prefix}consumer_state",
         metadata,
         Column("consumer", String(64), primary_key=True),
@@ -162,7 +186,10 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("last_event_time", UtcDateTime()),
         Column("updated_at", UtcDateTime(), nullable=False),
     )
-    procedure_versions = Table(  # every `procedure.published`: the settings in force from `valid_from` (0004)
+
+
+def _procedure_versions(metadata: MetaData, prefix: str) -> Table:
+    return Table(  # every `procedure.published`: the settings in force from `valid_from` (0004)
         f"{prefix}procedure_versions",
         metadata,
         _code("procedure_code", primary_key=True),
@@ -174,7 +201,6 @@ def build_tables(metadata: MetaData, prefix: str = LIVE_PREFIX) -> Tables:
         Column("boundary_free", Boolean, nullable=False),
         Column("business_related", Boolean, nullable=False),
     )
-    return Tables(events, dossiers, procedures, documents, feedback, consumer_state, procedure_versions)
 
 
 METADATA = MetaData()

@@ -15,8 +15,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from services.indicators.adapters.field_label import FieldLabelGuard
-from services.indicators.adapters.queries import MetricAggregates
 from services.indicators.domain.indicators import IndicatorResult
+from services.indicators.service_layer.read_model import MetricAggregates
 
 _LABEL = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # processing time buckets, in working seconds: 1 h, 1/2/3/5/7/10/15/20/30 working days of 7.5 h

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from services.indicators.warning.backtest_cli import backtest_command
+from services.indicators.entrypoints.backtest_cli import backtest_command
 from services.runtime.nats.cli_url import nats_url_option
 
 app = typer.Typer(help="Indicators service: projections of DVC_EVENTS.", no_args_is_help=True)
@@ -50,7 +50,7 @@ def rebuild_command(
     nats_url: str = nats_url_option(),
 ) -> None:
     """Replay DVC_EVENTS from the start into fresh tables and swap them in (the service may keep running)."""
-    from services.indicators.rebuild import rebuild
+    from services.indicators.entrypoints.rebuild_cli import rebuild
     from services.indicators.settings import Settings
     from services.runtime.gc_tuning import freeze_startup_objects
     from services.runtime.nats.cli_url import for_cli

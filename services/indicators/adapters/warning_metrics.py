@@ -10,8 +10,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from services.indicators.adapters.field_label import FieldLabelGuard
-from services.indicators.metrics import LabelGuard
-from services.indicators.warning.sweep import WarningView
+from services.indicators.adapters.metrics import LabelGuard
+from services.indicators.service_layer.warning_sweep import WarningView
 
 
 class WarningCollector(Collector):

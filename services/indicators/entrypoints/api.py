@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -10,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from services.contracts.timebounds import parse_local_instant
 from services.indicators.domain.indicators import Scope
-from services.indicators.extensions import RiskLookup, RiskView
-from services.indicators.handlers import IndicatorsService
+from services.indicators.service_layer.handlers import DossierView, IndicatorsService
+from services.indicators.service_layer.messages import RiskLookup, RiskView
 from services.runtime.problems import Problem
 from services.runtime.query_text import PRINTABLE
 
@@ -112,9 +113,19 @@ def parse_instant(value: str, field: str, timezone: str) -> datetime:
         raise Problem(422, f"{field}: {reason}", errors=[{"field": field, "reason": reason}]) from None
 
 
+Period = Callable[[str | None, str | None], tuple[datetime, datetime]]
+
+
 def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | None = None) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["indicators"])
+    period = period_parser(service, timezone)
+    add_indicator_routes(router, service, period)
+    add_leaderboard_route(router, service, period)
+    add_dossier_routes(router, service, risk)
+    return router
 
+
+def period_parser(service: IndicatorsService, timezone: str) -> Period:
     def period(start: str | None, end: str | None) -> tuple[datetime, datetime]:
         default_start, default_end = service.current_period()
         chosen_start = default_start if start is None else parse_instant(start, "from", timezone)
@@ -124,6 +135,10 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             raise Problem(422, f"to: {reason}", errors=[{"field": "to", "reason": reason}])
         return chosen_start, chosen_end
 
+    return period
+
+
+def add_indicator_routes(router: APIRouter, service: IndicatorsService, period: Period) -> None:
     @router.get(
         "/indicators", response_model=list[IndicatorOut], summary="Indicators I15-I25, ONTIME, SAT, LATE_NO_APOLOGY"
     )
@@ -154,6 +169,17 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             for result in results
         ]
 
+    @router.get("/fields", response_model=list[FieldOut], summary="Fields (lĩnh vực) with their counts")
+    async def fields(
+        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
+        end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
+    ) -> list[FieldOut]:
+        chosen_start, chosen_end = period(start, end)
+        rows = await service.fields(chosen_start, chosen_end)
+        return [FieldOut(field=row.field, procedures=row.procedures, accepted=row.accepted) for row in rows]
+
+
+def add_leaderboard_route(router: APIRouter, service: IndicatorsService, period: Period) -> None:
     @router.get("/leaderboard", response_model=LeaderboardOut, summary="Ranking of agencies or officers")
     async def leaderboard(
         by: Literal["agency", "officer"] = Query("agency"),
@@ -183,44 +209,15 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             ],
         )
 
-    @router.get("/fields", response_model=list[FieldOut], summary="Fields (lĩnh vực) with their counts")
-    async def fields(
-        start: str | None = Query(None, alias="from", description=f"Period start (default: 1 January); {_DATES}"),
-        end: str | None = Query(None, alias="to", description=f"Period end, exclusive; {_DATES}"),
-    ) -> list[FieldOut]:
-        chosen_start, chosen_end = period(start, end)
-        rows = await service.fields(chosen_start, chosen_end)
-        return [FieldOut(field=row.field, procedures=row.procedures, accepted=row.accepted) for row in rows]
 
+def add_dossier_routes(router: APIRouter, service: IndicatorsService, risk: RiskLookup | None) -> None:
     @router.get("/dossiers/{code}", response_model=DossierOut, summary="One dossier's state, due dates and risk")
     async def dossier(code: Annotated[str, Path(max_length=256, pattern=PRINTABLE)]) -> DossierOut:
         view = await service.dossier(code)
         if view is None:
             raise Problem(404, f"no dossier with code {code!r}", errors=[{"field": "code", "reason": "unknown"}])
-        state = view.state
-        score = None if risk is None else await risk(state, service.now())
-        return DossierOut(
-            dossier_code=state.dossier_code,
-            procedure_code=state.procedure_code,
-            agency=state.agency,
-            officer=state.officer,
-            status=state.status.value,
-            channel=state.channel,
-            accepted_at=state.accepted_at,
-            ended_at=state.ended_at,
-            end_kind=state.end_kind,
-            due=DueOut(original=state.due_at, extended=state.extended_due_at, rescheduled=state.rescheduled_due_at),
-            paused=state.paused_since is not None,
-            paused_working_seconds=state.paused_seconds,
-            supplement_requests=state.supplement_requests,
-            on_time=state.on_time,
-            overdue=view.overdue,
-            elapsed_working_seconds=view.elapsed_working_seconds,
-            elapsed_working_days=view.elapsed_working_days,
-            anomalies=state.anomalies,
-            last_anomaly=state.last_anomaly,
-            risk=score,
-        )
+        score = None if risk is None else await risk(view.state, service.now())
+        return dossier_out(view, score)
 
     @router.get(
         "/anomalies",
@@ -239,4 +236,28 @@ def build_router(service: IndicatorsService, timezone: str, risk: RiskLookup | N
             for state in await service.anomalous_dossiers(limit)
         ]
 
-    return router
+
+def dossier_out(view: DossierView, risk: RiskView | None) -> DossierOut:
+    state = view.state
+    return DossierOut(
+        dossier_code=state.dossier_code,
+        procedure_code=state.procedure_code,
+        agency=state.agency,
+        officer=state.officer,
+        status=state.status.value,
+        channel=state.channel,
+        accepted_at=state.accepted_at,
+        ended_at=state.ended_at,
+        end_kind=state.end_kind,
+        due=DueOut(original=state.due_at, extended=state.extended_due_at, rescheduled=state.rescheduled_due_at),
+        paused=state.paused_since is not None,
+        paused_working_seconds=state.paused_seconds,
+        supplement_requests=state.supplement_requests,
+        on_time=state.on_time,
+        overdue=view.overdue,
+        elapsed_working_seconds=view.elapsed_working_seconds,
+        elapsed_working_days=view.elapsed_working_days,
+        anomalies=state.anomalies,
+        last_anomaly=state.last_anomaly,
+        risk=risk,
+    )

@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from services.contracts.alerts import IndicatorSnapshotTaken
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
-from services.indicators.handlers import Snapshot
+from services.indicators.service_layer.handlers import Snapshot
 from services.runtime.nats.publishing import OutgoingMessage, publish_all
 from services.runtime.waiting import wait_event
 

@@ -9,12 +9,12 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contracts.alerts import DossierAlertKind
+from services.indicators.adapters import warning_store as store
 from services.indicators.adapters.tables import Tables
-from services.indicators.api import parse_instant
 from services.indicators.domain.indicators import Scope
 from services.indicators.domain.risk import Basis
 from services.indicators.domain.warning import KIND_LABELS
-from services.indicators.warning import store
+from services.indicators.entrypoints.api import parse_instant
 from services.runtime.query_text import PRINTABLE
 
 BASIS_LABELS = {

@@ -7,18 +7,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from services.contracts.alerts import IndicatorSnapshotTaken, IndicatorValue
-from services.indicators.adapters import queries
-from services.indicators.adapters.indicator_counts import indicator_counts
-from services.indicators.adapters.store import AppliedBatch, Incoming, ProjectionStore
-from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingCalendar
 from services.indicators.domain.dossier import DossierState, elapsed_working_seconds
 from services.indicators.domain.indicators import IndicatorResult, Scope, evaluate_all, year_period
 from services.indicators.domain.leaderboard import LeaderboardRow, rank
-from services.indicators.metrics import PROCESSING_BUCKETS, IndicatorsMetrics
+from services.indicators.service_layer.messages import AppliedBatch, Incoming
+from services.indicators.service_layer.projecting import apply_batch
+from services.indicators.service_layer.read_model import FieldCount, IndicatorsMetricsSink, ProjectionReader
+from services.indicators.service_layer.unit_of_work import ProjectionUnitOfWork
 
 logger = logging.getLogger("dvc_pulse.indicators")
 AfterBatch = Callable[[Sequence[str]], Awaitable[None]]
@@ -66,22 +63,18 @@ class IndicatorsService:
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: Tables,
+        reader: ProjectionReader,
+        units: Callable[[], ProjectionUnitOfWork],
         calendar: WorkingCalendar,
         consumer: str,
         timezone: str,
-        metrics: IndicatorsMetrics | None = None,
+        metrics: IndicatorsMetricsSink | None = None,
         ontime_target: float | None = None,
         sat_target: float | None = None,
         leaderboard_min_volume: int = 5,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        state_cache_size: int = 50_000,
     ) -> None:
-        self.engine = engine
-        self.sessions = sessions
-        self.tables = tables
+        self.reader = reader
         self.calendar = calendar
         self.consumer = consumer
         self.timezone = timezone
@@ -90,14 +83,12 @@ class IndicatorsService:
         self.sat_target = sat_target
         self.leaderboard_min_volume = leaderboard_min_volume
         self.now = now
-        self.store = ProjectionStore(tables, engine.dialect.name, calendar, state_cache_size)
+        self.units = units
         self.after_batch: list[AfterBatch] = []
 
     async def apply(self, items: Sequence[Incoming]) -> AppliedBatch:
         """ONE transaction: record identities, fold, upsert, store the stream position; then notify."""
-        async with self.sessions.begin() as session:
-            outcome = await self.store.apply(session, items, self.consumer)
-        self.store.committed(outcome)
+        outcome = await apply_batch(self.units(), items, consumer=self.consumer, clock=self.calendar)
         if self.metrics is not None:
             self.metrics.count_applied(outcome.new_events)
         for callback in self.after_batch:
@@ -108,26 +99,20 @@ class IndicatorsService:
         return outcome
 
     async def indicators(self, start: datetime, end: datetime, scope: Scope = Scope()) -> list[IndicatorResult]:
-        async with self.engine.connect() as connection:
-            counts = await indicator_counts(connection, self.tables, start, end, scope, self.now())
+        counts = await self.reader.indicator_counts(start, end, scope, self.now())
         return evaluate_all(counts, self.ontime_target, self.sat_target)
 
     async def leaderboard(
         self, by: str, start: datetime, end: datetime, scope: Scope = Scope()
     ) -> list[LeaderboardRow]:
-        async with self.engine.connect() as connection:
-            rows = await queries.performances(
-                connection, self.tables, by, start, end, self.now(), self.calendar.day_seconds, scope
-            )
+        rows = await self.reader.performances(by, start, end, self.now(), self.calendar.day_seconds, scope)
         return rank(rows, self.leaderboard_min_volume)
 
-    async def fields(self, start: datetime, end: datetime) -> list[queries.FieldCount]:
-        async with self.engine.connect() as connection:
-            return await queries.fields(connection, self.tables, start, end)
+    async def fields(self, start: datetime, end: datetime) -> list[FieldCount]:
+        return await self.reader.fields(start, end)
 
     async def dossier(self, code: str) -> DossierView | None:
-        async with self.engine.connect() as connection:
-            state = await queries.dossier(connection, self.tables, code)
+        state = await self.reader.dossier(code)
         if state is None:
             return None
         now = self.now()
@@ -137,12 +122,10 @@ class IndicatorsService:
         return DossierView(state, elapsed, days, overdue and state.accepted_at is not None)
 
     async def anomalous_dossiers(self, limit: int) -> list[DossierState]:
-        async with self.engine.connect() as connection:
-            return await queries.anomalous_dossiers(connection, self.tables, limit)
+        return await self.reader.anomalous_dossiers(limit)
 
     async def open_dossiers(self) -> list[DossierState]:
-        async with self.engine.connect() as connection:
-            return await queries.open_dossiers(connection, self.tables)
+        return await self.reader.open_dossiers()
 
     def current_period(self) -> tuple[datetime, datetime]:
         return year_period(self.now(), self.timezone)
@@ -153,9 +136,6 @@ class IndicatorsService:
         taken_at = self.now()
         results = await self.indicators(start, end)
         if self.metrics is not None:
-            async with self.engine.connect() as connection:
-                aggregates = await queries.metric_aggregates(
-                    connection, self.tables, start, end, taken_at, PROCESSING_BUCKETS
-                )
+            aggregates = await self.reader.metric_aggregates(start, end, taken_at)
             self.metrics.publish_view(results, aggregates)
         return Snapshot(start, end, taken_at, results)

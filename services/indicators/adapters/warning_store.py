@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.indicators.adapters.indicator_counts import scope_conditions
 from services.indicators.adapters.tables import Tables
+from services.indicators.adapters.warning_tables import ALERTS
 from services.indicators.domain.indicators import Scope
 from services.indicators.domain.warning import DossierAlert
-from services.indicators.warning.tables import ALERTS
+from services.indicators.service_layer.warning_ports import PendingAlert
 
 CHUNK = 500
 
@@ -34,13 +35,6 @@ class AlertRow:
     sample_size: int | None
     raised_at: datetime
     published_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PendingAlert:
-    alert_id: str
-    kind: str
-    payload: bytes
 
 
 async def raised_ids(connection: AsyncConnection, dossier_codes: Iterable[str]) -> set[str]:

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from services.contracts.events import parse_event
 from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
-from services.indicators.adapters.store import AppliedBatch, Incoming
 from services.indicators.domain.events import to_projected
+from services.indicators.service_layer.messages import AppliedBatch, Incoming
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import BatchOutcome, InvalidMessage
 from services.runtime.nats.pulling import stream_sequence

@@ -16,18 +16,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from services.contracts.alerts import DossierAlertKind
 from services.contracts.subjects import ALERT_DOSSIER_AT_RISK, ALERT_DOSSIER_OVERDUE
-from services.indicators.adapters.dossier_counts import procedure_fields
-from services.indicators.adapters.tables import Tables
 from services.indicators.domain.calendar import WorkingClock
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.risk import Observation, RiskEstimate, RiskModel
 from services.indicators.domain.warning import AtRiskCriterion, assess, decide, observations
-from services.indicators.warning import store
-from services.indicators.warning.paging import accepted_since_condition, dossier_pages, open_condition
+from services.indicators.service_layer.warning_ports import WarningReader, WarningUnitOfWork
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed
 
 logger = logging.getLogger("dvc_pulse.indicators.warning")
@@ -68,18 +63,16 @@ class WarningSweep:
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: Tables,
+        units: Callable[[], WarningUnitOfWork],
+        reader: WarningReader,
         clock: WorkingClock,
         now: Callable[[], datetime],
         publish: Publisher,
         policy: WarningPolicy,
         view: WarningView | None = None,
     ) -> None:
-        self.engine = engine
-        self.sessions = sessions
-        self.tables = tables
+        self.units = units
+        self.reader = reader
         self.clock = clock
         self.now = now
         self.publish = publish
@@ -99,7 +92,7 @@ class WarningSweep:
         if self.model is None or not fresh:
             since = at - timedelta(days=self.policy.training_days)
             samples: list[Observation] = []  # a page's states are dropped once turned into samples
-            async for page in dossier_pages(self.engine, self.tables, accepted_since_condition(self.tables, since)):
+            async for page in self.reader.training_dossier_pages(since):
                 samples.extend(observations(page, at, self.clock))
             # the curves (sorting every sample) off the event loop
             self.model = await asyncio.to_thread(RiskModel, samples, self.policy.min_samples)
@@ -118,14 +111,12 @@ class WarningSweep:
         model = await self.current_model(at)
         at_risk: Counter[tuple[str, str]] = Counter()
         raised = 0
-        async for states in dossier_pages(self.engine, self.tables, open_condition(self.tables)):
+        async for states in self.reader.open_dossier_pages():
             raised += await self._decide_page(states, at, model, at_risk)
         self.view.at_risk_by_procedure = dict(at_risk)
-        async with self.engine.connect() as connection:
-            self.view.procedure_fields = await procedure_fields(connection, self.tables)
+        self.view.procedure_fields = await self.reader.procedure_fields()
         published = await self.publish_pending()
-        async with self.engine.connect() as connection:
-            self.view.alerts_by_kind, self.view.unpublished = await store.alert_counts(connection)
+        self.view.alerts_by_kind, self.view.unpublished = await self.reader.alert_counts()
         self.view.sweeps += 1
         return SweepReport(raised, published)
 
@@ -133,21 +124,20 @@ class WarningSweep:
         self, states: list[DossierState], at: datetime, model: RiskModel, at_risk: Counter[tuple[str, str]]
     ) -> int:
         """Record the new alerts of one page of open dossiers; counts its at-risk dossiers into `at_risk`."""
-        async with self.engine.connect() as connection:
-            raised = await store.raised_ids(connection, (state.dossier_code for state in states))
-        decision = decide(states, at, model, self.clock, self.policy.criterion, raised)
+        async with self.units() as uow:
+            raised = await uow.alerts.raised_ids(state.dossier_code for state in states)
+            decision = decide(states, at, model, self.clock, self.policy.criterion, raised)
+            if decision.alerts:
+                await uow.alerts.record(decision.alerts)
+                await uow.commit()
         at_risk.update(decision.at_risk_by_procedure)
-        if decision.alerts:
-            async with self.sessions.begin() as session:
-                await store.record_alerts(session, decision.alerts)
         return len(decision.alerts)
 
     async def publish_pending(self) -> int:
         """Publish the recorded alerts JetStream has not acknowledged yet; returns how many were acknowledged."""
         done = 0
         while True:
-            async with self.engine.connect() as connection:
-                batch = await store.pending(connection, PUBLISH_BATCH)
+            batch = await self.reader.pending(PUBLISH_BATCH)
             if not batch:
                 return done
             messages = [OutgoingMessage(SUBJECTS[item.kind], item.payload, item.alert_id) for item in batch]
@@ -156,8 +146,9 @@ class WarningSweep:
             except PublishFailed:
                 logger.warning("%d alerts not acknowledged by JetStream; retried next sweep", len(batch), exc_info=True)
                 return done
-            async with self.sessions.begin() as session:
-                await store.mark_published(session, [item.alert_id for item in batch], self.now())
+            async with self.units() as uow:
+                await uow.alerts.mark_published([item.alert_id for item in batch], self.now())
+                await uow.commit()
             done += len(batch)
             if len(batch) < PUBLISH_BATCH:
                 return done
