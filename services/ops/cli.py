@@ -38,9 +38,6 @@ nats_app = typer.Typer(help="NATS users and permissions (services/contracts/nats
 app.add_typer(nats_app, name="nats")
 
 SERVICES = ("ingest", "indicators", "tasks", "notifier", "console")
-_SUBCOMMAND_MODULES = {name: f"services.{name}.cli" for name in (*SERVICES, "simulator")} | {
-    "dlq": "services.ops.dlq_cli"
-}
 
 
 def _module_exists(name: str) -> bool:
@@ -48,6 +45,17 @@ def _module_exists(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
         return False
+
+
+def _first_existing(*names: str) -> str:
+    """The first module that exists (services are moving from the flat layout to entrypoints/ and bootstrap.py)."""
+    return next((name for name in names if _module_exists(name)), names[-1])
+
+
+_SUBCOMMAND_MODULES = {
+    name: _first_existing(f"services.{name}.entrypoints.cli", f"services.{name}.cli")
+    for name in (*SERVICES, "simulator")
+} | {"dlq": "services.ops.dlq_cli"}
 
 
 @streams_app.command("apply")
@@ -111,9 +119,10 @@ def nats_secrets(
 @app.command("serve")
 def serve(service: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")) -> None:
     """Run one service (HTTP API and NATS consumers) in the foreground."""
-    if service not in SERVICES or not _module_exists(f"services.{service}.main"):
+    module_name = _first_existing(f"services.{service}.bootstrap", f"services.{service}.main")
+    if service not in SERVICES or not _module_exists(module_name):
         raise typer.BadParameter(f"unknown service {service!r}")
-    importlib.import_module(f"services.{service}.main").run()
+    importlib.import_module(module_name).run()
 
 
 @app.command("up")

@@ -33,7 +33,7 @@ from services.notifier.settings import Settings as NotifierSettings
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.embedded import free_port
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
-from services.tasks.main import create_app as create_tasks
+from services.tasks.bootstrap import create_app as create_tasks
 from services.tasks.settings import Settings as TasksSettings
 from tests.conftest import POSTGRES_URL
 

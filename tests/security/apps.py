@@ -63,8 +63,8 @@ def ingest_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
 
 def tasks_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
     from services.tasks.adapters.keys import key_files
+    from services.tasks.bootstrap import create_app
     from services.tasks.domain.access import KeySpec
-    from services.tasks.main import create_app
     from services.tasks.settings import Settings
 
     keys = Keys("dvctk_right", "dvctk_revoked", "dvctk_expired", "dvctk_other")

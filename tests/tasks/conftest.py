@@ -10,7 +10,7 @@ import pytest
 from services.runtime.db import create_engine
 from services.tasks.adapters.migrate import upgrade
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE, LoadedPlan, read_plan_file
-from services.tasks.handlers import TasksService
+from services.tasks.service_layer.handlers import TasksService
 from tests.tasks.helpers import Clock
 
 

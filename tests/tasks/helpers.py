@@ -24,9 +24,9 @@ from services.contracts.subjects import INDICATORS_SNAPSHOT
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.streams import apply_streams
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
-from services.tasks.handlers import TasksService
-from services.tasks.main import create_app
-from services.tasks.scheduler import DeadlineScheduler
+from services.tasks.bootstrap import create_app
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.scheduler import DeadlineScheduler
 from services.tasks.settings import Settings
 
 VN = timedelta(hours=7)

@@ -16,8 +16,8 @@ from services.tasks.domain.access import SYSTEM, Principal
 from services.tasks.domain.errors import Invalid
 from services.tasks.domain.evaluation import IndicatorStatus
 from services.tasks.domain.requests import TaskReportIn
-from services.tasks.handlers import TasksService
-from services.tasks.handlers_tasks import TaskHandlers
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.handlers_tasks import TaskHandlers
 from tests.tasks.helpers import PLAN_ID, Clock, snapshot
 
 pytestmark = pytest.mark.postgres

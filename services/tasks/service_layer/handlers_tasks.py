@@ -12,7 +12,7 @@ from services.tasks.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tasks.domain.requests import TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import Progress, TaskStatus, apply_status
 from services.tasks.domain.views import PlanView, TaskReportView, TaskView
-from services.tasks.handlers import TasksService
+from services.tasks.service_layer.handlers import TasksService
 
 
 class TaskHandlers:

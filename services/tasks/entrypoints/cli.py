@@ -56,7 +56,7 @@ def load_plan(
     from services.runtime.db import create_engine
     from services.tasks.adapters.migrate import upgrade
     from services.tasks.domain.access import Principal
-    from services.tasks.handlers import TasksService
+    from services.tasks.service_layer.handlers import TasksService
 
     loaded = _read_plan(file)
     settings = _settings(database_url)
@@ -111,7 +111,7 @@ def report(
     from services.tasks.domain.errors import TasksError
     from services.tasks.domain.periods import PeriodRequest
     from services.tasks.domain.render import to_csv, to_json, to_markdown
-    from services.tasks.handlers import TasksService
+    from services.tasks.service_layer.handlers import TasksService
 
     if format not in ("xlsx", "csv", "md", "json"):
         raise typer.BadParameter("one of xlsx, csv, md, json", param_hint="--format")
@@ -180,7 +180,7 @@ def _known_units(settings: Settings) -> set[str]:
 
     from services.runtime.db import create_engine
     from services.tasks.adapters.migrate import upgrade
-    from services.tasks.handlers import TasksService
+    from services.tasks.service_layer.handlers import TasksService
 
     units: set[str] = set()
     plan_file = settings.resolved_plan_file()

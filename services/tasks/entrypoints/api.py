@@ -15,7 +15,6 @@ from services.runtime.api_keys import KeyStore
 from services.runtime.guard import KeyGuard, KeyMessages, bearer_check
 from services.runtime.problems import Problem
 from services.runtime.query_text import PRINTABLE
-from services.tasks import api_models as out
 from services.tasks.adapters.xlsx import to_xlsx
 from services.tasks.domain.access import KeySpec, Principal, principal_of
 from services.tasks.domain.errors import TasksError
@@ -23,8 +22,9 @@ from services.tasks.domain.periods import PeriodRequest
 from services.tasks.domain.render import to_csv, to_json, to_markdown
 from services.tasks.domain.requests import IndicatorReportIn, TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import TaskStatus
-from services.tasks.handlers import TasksService
-from services.tasks.handlers_tasks import TaskHandlers
+from services.tasks.entrypoints import api_models as out
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.handlers_tasks import TaskHandlers
 
 MAX_ROW_ID = 2**31 - 1  # audit ids are 32-bit integers in PostgreSQL; a larger one made the query fail (500)
 PlanQuery = Annotated[

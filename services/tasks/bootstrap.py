@@ -25,15 +25,15 @@ from services.runtime.serving import serve
 from services.tasks.adapters.alert_publisher import alert_publisher
 from services.tasks.adapters.keys import key_store, parse_key_specs
 from services.tasks.adapters.live_store import SnapshotItem, SnapshotOutcome
+from services.tasks.adapters.metrics import TasksMetrics
 from services.tasks.adapters.migrate import upgrade
 from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
-from services.tasks.api import build_router, install_error_handler
-from services.tasks.handlers import TasksService
-from services.tasks.handlers_tasks import TaskHandlers
-from services.tasks.metrics import TasksMetrics
-from services.tasks.scheduler import DeadlineScheduler
+from services.tasks.entrypoints.api import build_router, install_error_handler
+from services.tasks.entrypoints.subscribers import register_consumer
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.handlers_tasks import TaskHandlers
+from services.tasks.service_layer.scheduler import DeadlineScheduler
 from services.tasks.settings import Settings
-from services.tasks.subscribers import register_consumer
 
 logger = logging.getLogger("dvc_pulse.tasks")
 

@@ -15,6 +15,7 @@ from services.contracts.alerts import TaskAlertRaised
 from services.tasks.adapters import alerts_store, audit_store, live_store, plans_store, tasks_store
 from services.tasks.adapters.audit_store import AuditEntry
 from services.tasks.adapters.live_store import SnapshotItem, SnapshotOutcome
+from services.tasks.adapters.metrics import TasksMetrics
 from services.tasks.adapters.plan_file import LoadedPlan
 from services.tasks.adapters.plans_store import LoadSummary
 from services.tasks.domain.access import SYSTEM, Principal
@@ -25,7 +26,6 @@ from services.tasks.domain.periods import PeriodError, PeriodRequest
 from services.tasks.domain.report import PlanReport, build_report
 from services.tasks.domain.requests import IndicatorReportIn
 from services.tasks.domain.views import IndicatorView, PlanView, Reading
-from services.tasks.metrics import TasksMetrics
 
 logger = logging.getLogger("dvc_pulse.tasks")
 Clock = Callable[[], datetime]
