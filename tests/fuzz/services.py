@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 
 from services.indicators.main import create_app as create_indicators
 from services.indicators.settings import Settings as IndicatorsSettings
+from services.ingest.bootstrap import create_app as create_ingest
 from services.ingest.domain.keys import KeySpec as IngestKey
-from services.ingest.main import create_app as create_ingest
 from services.ingest.settings import Settings as IngestSettings
 from services.notifier.adapters.crypto import new_key as new_encryption_key
 from services.notifier.domain.operators import KeySpec as OperatorKey

@@ -50,8 +50,8 @@ def _write(files: KeyFiles[Any], path: Path, spec_of: Callable[..., Any], keys: 
 
 def ingest_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
     from services.ingest.adapters.keystore import key_files
+    from services.ingest.bootstrap import create_app
     from services.ingest.domain.keys import KeySpec
-    from services.ingest.main import create_app
     from services.ingest.settings import Settings
 
     keys = Keys("dvcik_right", "dvcik_revoked", "dvcik_expired", "dvcik_other")

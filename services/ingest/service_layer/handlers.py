@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from services.contracts.events import CloudEvent
+from services.ingest.adapters.metrics import IngestMetrics
 from services.ingest.domain.keys import KeySpec, forbidden_sources
 from services.ingest.domain.publishing import (
     Ack,
@@ -21,7 +22,6 @@ from services.ingest.domain.publishing import (
 )
 from services.ingest.domain.time_rules import TimeRules
 from services.ingest.domain.validation import Mode, Reason, Rejected, check_times, decode_body, event_too_large
-from services.ingest.metrics import IngestMetrics
 from services.runtime.api_keys import KeyRefused, KeyRing, Refusal, bearer_token
 
 

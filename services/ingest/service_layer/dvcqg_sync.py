@@ -32,7 +32,7 @@ from services.ingest.domain.dvcqg_events import Context, map_snapshot, map_step
 from services.ingest.domain.keys import KeySpec
 from services.ingest.domain.time_rules import TimeRules, TimeWindow
 from services.ingest.domain.validation import FieldError, Mode, Reason, Rejected, check_times, mapping_event
-from services.ingest.handlers import Ingest
+from services.ingest.service_layer.handlers import Ingest
 
 INGRESS = "dvcqg"
 DVCQG_SOURCE_SUFFIX = ":dvcqg"

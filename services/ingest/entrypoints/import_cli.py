@@ -22,8 +22,8 @@ from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.adapters.records import Format, LineMapper, UnreadableFile, detect_format
 from services.ingest.domain.time_rules import TimeRules
-from services.ingest.dvcqg_sync import PortalLines
-from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
+from services.ingest.service_layer.dvcqg_sync import PortalLines
+from services.ingest.service_layer.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
 from services.runtime.gc_tuning import freeze_startup_objects
 from services.runtime.nats.cli_url import for_cli
