@@ -104,7 +104,7 @@ def indicators_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys | Non
 def console_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys | None]:
     """The console signs operators in with a tasks key checked by the tasks service (unreachable here): its JSON
     routes need the session cookie, which no request of the matrix has."""
-    from services.console.main import create_app
+    from services.console.bootstrap import create_app
     from services.console.settings import Settings
 
     values: dict[str, Any] = {

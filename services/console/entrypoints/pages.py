@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import APIKeyCookie
 from fastapi.templating import Jinja2Templates
 
+from services.console.adapters.sessions import COOKIE, SessionStore
 from services.console.adapters.upstream import Upstreams
-from services.console.forms import form_fields
-from services.console.sessions import COOKIE, SessionStore
+from services.console.entrypoints.forms import form_fields
 from services.runtime.problems import Problem
 
 # What the page may read, per service: GET only, these paths only.

@@ -12,10 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
 
+from services.console.adapters.sessions import SessionStore
 from services.console.adapters.upstream import Upstreams
-from services.console.citizen import build_citizen_router
-from services.console.pages import ConsoleConfig, build_console_router
-from services.console.sessions import SessionStore
+from services.console.entrypoints.citizen import build_citizen_router
+from services.console.entrypoints.pages import ConsoleConfig, build_console_router
 from services.console.settings import MissingLookupKey, Settings
 from services.runtime.app import build_service_app
 from services.runtime.attempts import AttemptLimiter
