@@ -150,7 +150,7 @@ class PortalSync:
         async with self._lock:  # two requests about one dossier must not interleave reading and saving its memo
             mapped = await asyncio.to_thread(map_records, payload, self.store, context, window)
         for item in mapped:
-            self.ingest.metrics.portal_records.labels(payload.service, item.outcome.result_label).inc()
+            self.ingest.metrics.portal_record(payload.service, item.outcome.result_label)
         events = [event for item in mapped for event in item.events]
         document = await self.ingest.publish(events, key, INGRESS) if events else {"results": []}
         return answer(mapped, document["results"])
