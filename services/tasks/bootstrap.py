@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
+from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contracts.streams import ALERTS, DLQ
 from services.runtime.api_keys import usage_file_in
@@ -24,14 +26,15 @@ from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.serving import serve
 from services.tasks.adapters.alert_publisher import alert_publisher
 from services.tasks.adapters.keys import key_store, parse_key_specs
-from services.tasks.adapters.live_store import SnapshotItem, SnapshotOutcome
 from services.tasks.adapters.metrics import TasksMetrics
 from services.tasks.adapters.migrate import upgrade
 from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
+from services.tasks.adapters.unit_of_work import sql_unit_of_work
 from services.tasks.entrypoints.api import build_router, install_error_handler
 from services.tasks.entrypoints.subscribers import register_consumer
 from services.tasks.service_layer.handlers import TasksService
 from services.tasks.service_layer.handlers_tasks import TaskHandlers
+from services.tasks.service_layer.messages import SnapshotItem, SnapshotOutcome
 from services.tasks.service_layer.scheduler import DeadlineScheduler
 from services.tasks.settings import Settings
 
@@ -63,36 +66,31 @@ def plan_check(service: TasksService) -> ReadinessCheck:
     return check
 
 
-def create_app(settings: Settings | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging(settings.log_level)
-    broker = create_broker(settings.nats_servers, client_name="tasks", **settings.nats_connect_options())
-    engine = create_engine(settings.resolved_database_url())
-    registry = CollectorRegistry()
-    consumers = ConsumerMonitor(
-        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
-    )
-    service = TasksService(
-        engine=engine,
+def _readiness_checks(broker: NatsBroker, engine: AsyncEngine, service: TasksService) -> dict[str, ReadinessCheck]:
+    return {
+        "nats": nats_check(broker),
+        "streams": streams_check(broker, [ALERTS.name, DLQ.name]),
+        "database": database_check(engine),
+        "plan": plan_check(service),
+    }
+
+
+def _service(
+    settings: Settings, engine: AsyncEngine, registry: CollectorRegistry, now: Callable[[], datetime]
+) -> TasksService:
+    return TasksService(
+        uow=sql_unit_of_work(engine),
         timezone=settings.timezone,
         now=now,
         metrics=TasksMetrics(registry),
         due_soon_days=settings.due_soon_days,
         default_plan=settings.default_plan,
     )
-    keys = key_store(
-        settings.resolved_keys_file(),
-        parse_key_specs(settings.keys),
-        usage_file=usage_file_in(settings.var_dir, "tasks"),
-    )
-    scheduler = DeadlineScheduler(
-        service,
-        alert_publisher(lambda: jetstream(broker)),
-        settings.deadline_check_seconds,
-        settings.processed_retention_days,
-    )
-    migrated = asyncio.Event()
 
+
+def _register_snapshots_consumer(
+    broker: NatsBroker, settings: Settings, service: TasksService, migrated: asyncio.Event, monitor: ConsumerMonitor
+) -> None:
     async def apply(items: Sequence[SnapshotItem]) -> SnapshotOutcome:
         await migrated.wait()  # the consumer may start before the migrations finished
         return await service.apply_snapshots(items)
@@ -106,8 +104,33 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         max_deliver=settings.max_deliver,
         ack_wait=settings.ack_wait_seconds,
         apply=apply,
-        monitor=consumers,
+        monitor=monitor,
     )
+
+
+def create_app(settings: Settings | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    broker = create_broker(settings.nats_servers, client_name="tasks", **settings.nats_connect_options())
+    engine = create_engine(settings.resolved_database_url())
+    registry = CollectorRegistry()
+    consumers = ConsumerMonitor(
+        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
+    )
+    service = _service(settings, engine, registry, now)
+    keys = key_store(
+        settings.resolved_keys_file(),
+        parse_key_specs(settings.keys),
+        usage_file=usage_file_in(settings.var_dir, "tasks"),
+    )
+    scheduler = DeadlineScheduler(
+        service,
+        alert_publisher(lambda: jetstream(broker)),
+        settings.deadline_check_seconds,
+        settings.processed_retention_days,
+    )
+    migrated = asyncio.Event()
+    _register_snapshots_consumer(broker, settings, service, migrated, consumers)
 
     async def migrate_and_load(stack: AsyncExitStack) -> None:
         stack.push_async_callback(engine.dispose)
@@ -123,12 +146,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         "deadline alerts and the periodic report.",
         broker=broker,
         registry=registry,
-        checks={
-            "nats": nats_check(broker),
-            "streams": streams_check(broker, [ALERTS.name, DLQ.name]),
-            "database": database_check(engine),
-            "plan": plan_check(service),
-        },
+        checks=_readiness_checks(broker, engine, service),
         routers=[build_router(service, TaskHandlers(service), keys, scheduler.poke)],
         on_startup=[migrate_and_load, background_task("tasks-deadlines", scheduler.run)],
         max_body_bytes=settings.max_body_bytes,
