@@ -138,7 +138,14 @@ class Launcher:
 
     @staticmethod
     def _exists(name: str, module: str = "main") -> bool:
-        return importlib.util.find_spec(f"services.{name}.{module}") is not None
+        modules = ("bootstrap", "main") if module == "main" else (f"entrypoints.{module}", module)
+        for candidate in modules:
+            try:
+                if importlib.util.find_spec(f"services.{name}.{candidate}") is not None:
+                    return True
+            except ModuleNotFoundError:
+                continue
+        return False
 
     def _log(self, name: str) -> Path:
         return self.var_dir / "logs" / f"{name}.log"

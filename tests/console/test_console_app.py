@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from services.console.citizen_view import citizen_view
-from services.console.main import create_app
+from services.console.bootstrap import create_app
+from services.console.domain.citizen_view import citizen_view
 from services.console.settings import MissingLookupKey, Settings
 from services.runtime.attempts import AttemptLimiter
 

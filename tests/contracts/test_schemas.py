@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from services.contracts.events import EVENT_MODELS, EventType
 from services.ingest.adapters.schema_files import schema_drift, write_schemas
-from services.ingest.cli import app
+from services.ingest.entrypoints.cli import app
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 runner = CliRunner()

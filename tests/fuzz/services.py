@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 
 from services.indicators.bootstrap import create_app as create_indicators
 from services.indicators.settings import Settings as IndicatorsSettings
+from services.ingest.bootstrap import create_app as create_ingest
 from services.ingest.domain.keys import KeySpec as IngestKey
-from services.ingest.main import create_app as create_ingest
 from services.ingest.settings import Settings as IngestSettings
 from services.notifier.adapters.crypto import new_key as new_encryption_key
 from services.notifier.domain.operators import KeySpec as OperatorKey
@@ -33,7 +33,7 @@ from services.notifier.settings import Settings as NotifierSettings
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.embedded import free_port
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
-from services.tasks.main import create_app as create_tasks
+from services.tasks.bootstrap import create_app as create_tasks
 from services.tasks.settings import Settings as TasksSettings
 from tests.conftest import POSTGRES_URL
 

@@ -29,7 +29,7 @@ from services.ingest.domain.validation import (
 )
 from services.notifier.subscribers import alert_decoder, event_decoder
 from services.runtime.nats.consuming import BatchProcessor
-from services.tasks.subscribers import decode as tasks_decode
+from services.tasks.entrypoints.subscribers import decode as tasks_decode
 from tests.fuzz.contract_strategies import VALID_EVENTS, json_values, mutated, mutated_events
 from tests.fuzz.settings import hypothesis_fuzz
 

@@ -14,8 +14,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from nats.js import JetStreamContext
 
+from services.ingest.bootstrap import create_app
 from services.ingest.domain.keys import KeySpec
-from services.ingest.main import create_app
 from services.ingest.settings import Settings
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.embedded import EmbeddedNats

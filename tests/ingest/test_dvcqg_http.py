@@ -11,8 +11,8 @@ import orjson
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
-from services.ingest.cli import app
 from services.ingest.domain.keys import KeySpec
+from services.ingest.entrypoints.cli import app
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.ingest.conftest import COMMUNE_KEY, TEST_KEYS, make_settings, running_app, stream_count, wait_status

@@ -19,8 +19,8 @@ from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.adapters.records import Format
 from services.ingest.domain.time_rules import TimeRules
-from services.ingest.dvcqg_sync import PortalLines
-from services.ingest.importing import ImportAborted, Importer
+from services.ingest.service_layer.dvcqg_sync import PortalLines
+from services.ingest.service_layer.importing import ImportAborted, Importer
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.ingest.conftest import stream_count
 from tests.ingest.dvcqg_records import MAPPING_FILE, PORTAL_SOURCE, life, snapshot_record, snapshots, step, steps

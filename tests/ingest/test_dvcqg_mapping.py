@@ -1,5 +1,5 @@
 """Portal records -> CloudEvents: the pure mapping (services.ingest.domain.dvcqg_events) and the use case's
-record handling with the SQLite memo (services.ingest.dvcqg_sync.map_records)."""
+record handling with the SQLite memo (services.ingest.service_layer.dvcqg_sync.map_records)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from services.ingest.adapters.dvcqg_tables import read_tables
 from services.ingest.domain.dvcqg import ResultCode, read_payload
 from services.ingest.domain.dvcqg_events import DATED_EXTENSION, Context, map_snapshot, map_step
 from services.ingest.domain.time_rules import TimeRules
-from services.ingest.dvcqg_sync import map_records
+from services.ingest.service_layer.dvcqg_sync import map_records
 from tests.ingest.dvcqg_records import (
     CODE,
     MAPPING_FILE,

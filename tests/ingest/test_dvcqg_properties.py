@@ -16,7 +16,7 @@ from services.ingest.adapters.dvcqg_tables import read_tables
 from services.ingest.domain.dvcqg import Payload
 from services.ingest.domain.dvcqg_events import Context
 from services.ingest.domain.time_rules import TimeRules
-from services.ingest.dvcqg_sync import answer, map_records
+from services.ingest.service_layer.dvcqg_sync import answer, map_records
 from tests.ingest.dvcqg_records import MAPPING_FILE, PORTAL_SOURCE, snapshot_record, step
 
 TABLES = read_tables(Path(MAPPING_FILE))

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
 from services.contracts.events import message_id
-from services.ingest.cli import TOP_LEVEL_COMMANDS
+from services.ingest.entrypoints.cli import TOP_LEVEL_COMMANDS
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import BATCH, COMMUNE_KEY, make_settings, post_events, running_app, stream_count

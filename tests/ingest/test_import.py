@@ -18,9 +18,9 @@ from services.contracts.events import CloudEvent
 from services.ingest.adapters.checkpoint import CheckpointStore
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.adapters.records import Format
-from services.ingest.cli import TOP_LEVEL_COMMANDS
 from services.ingest.domain.publishing import Ack, Unavailable
-from services.ingest.importing import ImportAborted, Importer
+from services.ingest.entrypoints.cli import TOP_LEVEL_COMMANDS
+from services.ingest.service_layer.importing import ImportAborted, Importer
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import stream_count

@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
 from services.ingest.adapters.keystore import key_store, read_keys
-from services.ingest.cli import app
+from services.ingest.entrypoints.cli import app
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event

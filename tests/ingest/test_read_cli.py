@@ -7,7 +7,7 @@ import orjson
 from typer.testing import CliRunner
 
 from services.contracts.events import message_id
-from services.ingest.cli import app
+from services.ingest.entrypoints.cli import app
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.ingest.conftest import headers, make_settings, running_app

@@ -50,8 +50,8 @@ def _write(files: KeyFiles[Any], path: Path, spec_of: Callable[..., Any], keys: 
 
 def ingest_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
     from services.ingest.adapters.keystore import key_files
+    from services.ingest.bootstrap import create_app
     from services.ingest.domain.keys import KeySpec
-    from services.ingest.main import create_app
     from services.ingest.settings import Settings
 
     keys = Keys("dvcik_right", "dvcik_revoked", "dvcik_expired", "dvcik_other")
@@ -63,8 +63,8 @@ def ingest_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
 
 def tasks_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
     from services.tasks.adapters.keys import key_files
+    from services.tasks.bootstrap import create_app
     from services.tasks.domain.access import KeySpec
-    from services.tasks.main import create_app
     from services.tasks.settings import Settings
 
     keys = Keys("dvctk_right", "dvctk_revoked", "dvctk_expired", "dvctk_other")
@@ -104,7 +104,7 @@ def indicators_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys | Non
 def console_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys | None]:
     """The console signs operators in with a tasks key checked by the tasks service (unreachable here): its JSON
     routes need the session cookie, which no request of the matrix has."""
-    from services.console.main import create_app
+    from services.console.bootstrap import create_app
     from services.console.settings import Settings
 
     values: dict[str, Any] = {

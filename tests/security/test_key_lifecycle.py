@@ -33,7 +33,7 @@ class ServiceKeys:
 
 def _ingest() -> ServiceKeys:
     from services.ingest.adapters.keystore import key_store
-    from services.ingest.cli import app
+    from services.ingest.entrypoints.cli import app
 
     add = ["keys", "add", "--name", "desk", "--source", "urn:dvc:lam-thao:*"]
     return ServiceKeys(app, add, "ingest-keys.json", lambda p: key_store(p, check_every=0), lambda s: s.sources)
@@ -41,7 +41,7 @@ def _ingest() -> ServiceKeys:
 
 def _tasks() -> ServiceKeys:
     from services.tasks.adapters.keys import key_store
-    from services.tasks.cli import app
+    from services.tasks.entrypoints.cli import app
 
     add = ["keys", "add", "--name", "desk", "--unit", "VHXH"]
     return ServiceKeys(app, add, "tasks-keys.json", lambda p: key_store(p, check_every=0), lambda s: (s.unit, s.admin))
@@ -132,7 +132,7 @@ def test_an_expired_key_is_refused_when_its_expiry_has_passed(tmp_path: Path) ->
 
 
 def test_a_unit_no_plan_knows_is_refused_when_a_tasks_key_is_added(tmp_path: Path) -> None:
-    from services.tasks.cli import app
+    from services.tasks.entrypoints.cli import app
 
     result = runner.invoke(app, ["keys", "add", "--name", "x", "--unit", "NOPE"], env={"DVC_VAR_DIR": str(tmp_path)})
 
@@ -144,7 +144,7 @@ def test_a_unit_no_plan_knows_is_refused_when_a_tasks_key_is_added(tmp_path: Pat
 
 @pytest.mark.parametrize("source", ["urn:evil:*", "*", "https://example.org/x"])
 def test_an_unknown_source_is_refused_when_an_ingest_key_is_added(source: str, tmp_path: Path) -> None:
-    from services.ingest.cli import app
+    from services.ingest.entrypoints.cli import app
 
     result = runner.invoke(app, ["keys", "add", "--name", "x", "--source", source], env={"DVC_VAR_DIR": str(tmp_path)})
 

@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.runtime.db import create_engine
 from services.tasks.adapters.migrate import upgrade
-from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE, LoadedPlan, read_plan_file
-from services.tasks.handlers import TasksService
+from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE, read_plan_file
+from services.tasks.adapters.unit_of_work import sql_unit_of_work
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.messages import LoadedPlan
 from tests.tasks.helpers import Clock
 
 
@@ -25,8 +28,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def service(database_url: str, clock: Clock) -> AsyncIterator[TasksService]:
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     await upgrade(engine)
-    yield TasksService(engine=engine, timezone="Asia/Ho_Chi_Minh", now=clock)
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def service(engine: AsyncEngine, clock: Clock) -> TasksService:
+    return TasksService(uow=sql_unit_of_work(engine), timezone="Asia/Ho_Chi_Minh", now=clock)

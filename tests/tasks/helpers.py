@@ -17,16 +17,18 @@ import nats
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contracts.alerts import IndicatorSnapshotTaken, IndicatorValue
 from services.contracts.streams import ALERTS
 from services.contracts.subjects import INDICATORS_SNAPSHOT
 from services.runtime.api_keys import hash_key
+from services.runtime.db import create_engine
 from services.runtime.nats.streams import apply_streams
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
-from services.tasks.handlers import TasksService
-from services.tasks.main import create_app
-from services.tasks.scheduler import DeadlineScheduler
+from services.tasks.bootstrap import create_app
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.scheduler import DeadlineScheduler
 from services.tasks.settings import Settings
 
 VN = timedelta(hours=7)
@@ -88,6 +90,16 @@ class Running:
     def scheduler(self) -> DeadlineScheduler:
         scheduler: DeadlineScheduler = self.app.state.scheduler
         return scheduler
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own on the service's database (to read or plant rows directly)."""
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from services.contracts.alerts import TaskAlertKind, TaskAlertRaised
 from services.runtime.nats.embedded import EmbeddedNats
 from services.tasks.adapters import tables
-from tests.tasks.helpers import Clock, auth, connected, eventually, settings_for, started, task_alert_counts
+from tests.tasks.helpers import Clock, auth, connected, database, eventually, settings_for, started, task_alert_counts
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 DUE_SOON, OVERDUE = "dvc.alerts.task.due_soon", "dvc.alerts.task.overdue"
@@ -61,7 +61,7 @@ async def test_alerts_wait_in_the_database_when_nats_is_down_and_go_out_after_re
     async with started(settings, clock) as running:
         outcome = await running.scheduler.tick()
         assert (outcome.published, outcome.publish_error is not None) == (0, True)
-        async with running.service.engine.connect() as connection:
+        async with database(database_url) as engine, engine.connect() as connection:
             waiting = await connection.scalar(
                 sa.select(sa.func.count()).select_from(tables.alerts).where(tables.alerts.c.published_at.is_(None))
             )

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from services.tasks.adapters.keys import key_store, read_keys
 from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE
-from services.tasks.cli import app
 from services.tasks.domain.access import principal_of
+from services.tasks.entrypoints.cli import app
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()

@@ -18,7 +18,7 @@ from openpyxl.cell import Cell
 from services.runtime.nats.embedded import EmbeddedNats
 from services.tasks.adapters.tables import task_reports, tasks
 from services.tasks.domain.text import csv_cell, is_formula_like, xml_safe
-from tests.tasks.helpers import PLAN_ID, Clock, auth, running_app, settings_for, started
+from tests.tasks.helpers import PLAN_ID, Clock, auth, database, running_app, settings_for, started
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
@@ -43,7 +43,7 @@ async def test_report_exports_every_format_when_a_stored_task_holds_control_char
     """Issue 11: a task whose text holds control characters made `GET /v1/reports/plan?format=xlsx` answer 500
     to everyone. The rows are inserted directly, as text stored before the API refused it."""
     async with started(settings_for(nats_server.url, database_url, tmp_path), clock) as running:
-        async with running.service.engine.begin() as connection:
+        async with database(database_url) as engine, engine.begin() as connection:
             await connection.execute(
                 tasks.insert().values(
                     plan_id=PLAN_ID,

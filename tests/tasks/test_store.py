@@ -8,16 +8,17 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.tasks.adapters import tables
-from services.tasks.adapters.live_store import SnapshotItem
-from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE, LoadedPlan, parse_plan
+from services.tasks.adapters.plan_file import DEFAULT_PLAN_FILE, parse_plan
 from services.tasks.domain.access import SYSTEM, Principal
 from services.tasks.domain.errors import Invalid
 from services.tasks.domain.evaluation import IndicatorStatus
 from services.tasks.domain.requests import TaskReportIn
-from services.tasks.handlers import TasksService
-from services.tasks.handlers_tasks import TaskHandlers
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.handlers_tasks import TaskHandlers
+from services.tasks.service_layer.messages import LoadedPlan, SnapshotItem
 from tests.tasks.helpers import PLAN_ID, Clock, snapshot
 
 pytestmark = pytest.mark.postgres
@@ -32,16 +33,18 @@ def variant(replacements: dict[str, str], source: str = "variant.yaml") -> Loade
     return LoadedPlan(parse_plan(text, source), source, hashlib.sha256(text.encode()).hexdigest())
 
 
-async def count(service: TasksService, table: sa.Table) -> int:
-    async with service.engine.connect() as connection:
+async def count(engine: AsyncEngine, table: sa.Table) -> int:
+    async with engine.connect() as connection:
         return int(await connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
 
 
-async def test_plan_loads_once_when_the_same_file_is_loaded_twice(service: TasksService, lam_thao: LoadedPlan) -> None:
+async def test_plan_loads_once_when_the_same_file_is_loaded_twice(
+    engine: AsyncEngine, service: TasksService, lam_thao: LoadedPlan
+) -> None:
     first = await service.load_plan(lam_thao)
     second = await service.load_plan(lam_thao)
     assert (first.created, first.indicators["inserted"], first.tasks["inserted"]) == (True, 38, 84)
-    assert (second.changed, await count(service, tables.indicators), await count(service, tables.tasks)) == (
+    assert (second.changed, await count(engine, tables.indicators), await count(engine, tables.tasks)) == (
         False,
         38,
         84,
@@ -95,7 +98,7 @@ async def test_reload_updates_definitions_and_keeps_progress_when_the_file_chang
 
 
 async def test_snapshot_fills_live_indicators_once_when_delivered_twice(
-    service: TasksService, lam_thao: LoadedPlan
+    engine: AsyncEngine, service: TasksService, lam_thao: LoadedPlan
 ) -> None:
     await service.load_plan(lam_thao)
     taken = datetime(2026, 5, 15, 2, 0, tzinfo=UTC)
@@ -104,7 +107,7 @@ async def test_snapshot_fills_live_indicators_once_when_delivered_twice(
     first = await service.apply_snapshots([item])
     again = await service.apply_snapshots([item, item])
     assert (first.applied, first.plans, again.applied, again.duplicates) == (1, frozenset({PLAN_ID}), 0, 2)
-    assert (await count(service, tables.indicator_live), await count(service, tables.processed)) == (11, 1)
+    assert (await count(engine, tables.indicator_live), await count(engine, tables.processed)) == (11, 1)
     _, indicators = await service.plan_indicators(PLAN_ID)
     by_number = {view.spec.number: view for view in indicators}
     assert by_number[20].latest is not None
@@ -134,18 +137,20 @@ async def test_latest_snapshot_wins_when_snapshots_arrive_out_of_order(
     assert (view.latest and view.latest.numerator, view.status) == (9, IndicatorStatus.NOT_MET)
 
 
-async def test_snapshot_is_ignored_when_no_plan_covers_its_year(service: TasksService, lam_thao: LoadedPlan) -> None:
+async def test_snapshot_is_ignored_when_no_plan_covers_its_year(
+    engine: AsyncEngine, service: TasksService, lam_thao: LoadedPlan
+) -> None:
     await service.load_plan(lam_thao)
     item = SnapshotItem("snapshot:2027", 1, snapshot({"I20": (1, 1)}, datetime(2027, 2, 1, tzinfo=UTC), year=2027))
     outcome = await service.apply_snapshots([item])
-    assert (outcome.applied, outcome.plans, await count(service, tables.indicator_live)) == (1, frozenset(), 0)
+    assert (outcome.applied, outcome.plans, await count(engine, tables.indicator_live)) == (1, frozenset(), 0)
 
 
 async def test_alerts_are_recorded_once_when_two_checks_run_at_once(
-    service: TasksService, lam_thao: LoadedPlan, clock: Clock
+    engine: AsyncEngine, service: TasksService, lam_thao: LoadedPlan, clock: Clock
 ) -> None:
     await service.load_plan(lam_thao)
     clock.moment = datetime(2027, 1, 2, 2, 0, tzinfo=UTC)
     raised = await asyncio.gather(service.raise_due_alerts(), service.raise_due_alerts())
-    assert (sum(raised), await count(service, tables.alerts)) == (84, 84)
+    assert (sum(raised), await count(engine, tables.alerts)) == (84, 84)
     assert await service.raise_due_alerts() == 0

@@ -28,12 +28,12 @@ from services.ingest.domain.dvcqg import (
     status,
     text,
 )
+from services.ingest.domain.dvcqg_fields import original_due, read_agency, read_fee, read_procedure, supplement_items
 from services.ingest.domain.dvcqg_tables import DEFAULT_DELIVERIES, MappingTables, name_key
 from services.ingest.domain.time_rules import TimeWindow
 
 DATED_EXTENSION = "dvcqgdated"
 MAX_TEXT = 2000
-MAX_FEE_DIGITS = 15  # VND: larger is not a fee (and a very long digit string is slow to convert)
 _ENDINGS = {
     Status.NOT_ACCEPTED: (EventType.DOSSIER_REJECTED, "Hồ sơ không được tiếp nhận"),
     Status.WITHDRAWN: (EventType.DOSSIER_WITHDRAWN, "Công dân rút hồ sơ"),
@@ -126,8 +126,8 @@ def _map_snapshot(code: str, record: Mapping[str, Any], memo: DossierMemo, conte
         memo.last_anomaly = f"status {now.value} after {memo.status}"
         message = f"TrangThaiHoSo {now.value} goes back from {memo.status}: recorded as an anomaly, nothing added"
         return RecordOutcome(code, ResultCode.OK, message, (), memo, regressed=True)
-    procedure_code, unmapped = _procedure(record, context.tables)
-    agency = _agency(record, "DonViXuLy", context.tables)
+    procedure_code, unmapped = read_procedure(record, context.tables)
+    agency = read_agency(record, "DonViXuLy", context.tables)
     channel = context.tables.channel(text(record, "KenhThucHien"), text(record, "HinhThuc"))
     ref = {"dossier_code": code, "procedure_code": procedure_code, "agency": agency}
     dossier = _Dossier(code, ref, memo, context, channel, [])
@@ -138,25 +138,6 @@ def _map_snapshot(code: str, record: Mapping[str, Any], memo: DossierMemo, conte
     memo.procedure_code, memo.agency, memo.status = procedure_code, agency, now
     message = f"{len(dossier.events)} event(s)"
     return RecordOutcome(code, ResultCode.OK, message, dossier.events, memo, unmapped)
-
-
-def _procedure(record: Mapping[str, Any], tables: MappingTables) -> tuple[str, tuple[str, str] | None]:
-    national = text(record, "MaTTHC")
-    if not national:
-        raise RecordError(ResultCode.INVALID_RECORD, "MaTTHC: required")
-    if national in tables.procedures:
-        return tables.procedures[national], None
-    return national, (national, text(record, "TenTTHC"))
-
-
-def _agency(record: Mapping[str, Any], field_name: str, tables: MappingTables) -> str:
-    name = text(record, field_name)
-    agency = tables.agency(name) or tables.default_agency
-    if agency is None:
-        raise RecordError(
-            ResultCode.UNKNOWN_AGENCY, f"{field_name}: {name!r} is not in the agencies table and there is no default"
-        )
-    return agency
 
 
 def _intake(dossier: _Dossier, record: Mapping[str, Any], now: Status) -> None:
@@ -179,7 +160,7 @@ def _intake(dossier: _Dossier, record: Mapping[str, Any], now: Status) -> None:
             dossier.add_undated(EventType.DOSSIER_SUBMITTED, now, submitted)
     if now is Status.REGISTERED or now is Status.NOT_ACCEPTED or (received is None and now in ENDED):
         return
-    due = _original_due(record)
+    due = original_due(record)
     if due is None:
         raise RecordError(ResultCode.REFUSED_BY_RULES, "NgayHenTra: required once the dossier is accepted")
     receiving = tables.agency(text(record, "DonViTiepNhan")) or dossier.ref["agency"]
@@ -197,23 +178,9 @@ def _intake(dossier: _Dossier, record: Mapping[str, Any], now: Status) -> None:
         dossier.add_undated(EventType.DOSSIER_ACCEPTED, Status.ACCEPTED, accepted)
 
 
-def _original_due(record: Mapping[str, Any]) -> datetime | None:
-    """The first promise: `NgayHenTraTruoc` of the earliest supplement that moved it, else `NgayHenTra`."""
-    for item in _supplement_items(record):
-        before = date(item, "NgayHenTraTruoc")
-        if before is not None:
-            return before
-    return date(record, "NgayHenTra")
-
-
-def _supplement_items(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    dated = [(at, item) for item in items(record, "DanhSachHoSoBoSung") if (at := date(item, "NgayBoSung")) is not None]
-    return [item for _at, item in sorted(dated, key=lambda pair: pair[0])]
-
-
 def _supplements(dossier: _Dossier, record: Mapping[str, Any]) -> None:
     officer = dossier.context.tables.officer
-    for item in _supplement_items(record):
+    for item in supplement_items(record):
         asked = date(item, "NgayBoSung")
         assert asked is not None
         reason = _short(text(item, "NoiDungBoSung"), "Yêu cầu bổ sung hồ sơ")
@@ -228,19 +195,8 @@ def _supplements(dossier: _Dossier, record: Mapping[str, Any]) -> None:
             dossier.add(EventType.DOSSIER_RESCHEDULED, received or asked, data)
 
 
-def _fee(record: Mapping[str, Any]) -> int:
-    total = 0
-    for item in items(record, "DanhSachLePhi"):
-        for name in ("SoTien", "MucLePhi", "LePhi"):
-            value = text(item, name).replace(".", "").replace(",", "")
-            if value.isdigit() and len(value) <= MAX_FEE_DIGITS:
-                total += int(value)
-                break
-    return total
-
-
 def _payment(dossier: _Dossier, record: Mapping[str, Any], now: Status) -> None:
-    fee = {"fee_amount": _fee(record)}
+    fee = {"fee_amount": read_fee(record)}
     if now is Status.PAYMENT_REQUESTED:
         dossier.add_undated(EventType.DOSSIER_PAYMENT_REQUESTED, now, fee)
     elif now in _AFTER_PAYMENT and (asked := dossier.assigned_time(EventType.DOSSIER_PAYMENT_REQUESTED)):

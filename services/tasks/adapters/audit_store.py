@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,20 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.tasks.adapters import tables as t
 from services.tasks.adapters.rows import aware, jsonable
 from services.tasks.domain.access import Principal
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor: str
-    actor_unit: str | None
-    action: str
-    plan_id: str | None
-    entity: str
-    entity_id: str
-    before: Any
-    after: Any
+from services.tasks.service_layer.messages import AuditEntry
 
 
 async def record(

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from services.runtime.problems import field_path
 from services.tasks.domain.plan import Location, PlanFile, cross_check
+from services.tasks.service_layer.messages import LoadedPlan
 
 PACKAGED_PLANS = Path(__file__).resolve().parent.parent / "plans"
 DEFAULT_PLAN_FILE = PACKAGED_PLANS / "lam-thao-2026.yaml"
@@ -38,13 +39,6 @@ class PlanFileError(Exception):
             where = f"{self.source}:{problem.line}" if problem.line else self.source
             lines.append(f"{where}: {problem.path + ': ' if problem.path else ''}{problem.reason}")
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class LoadedPlan:
-    plan: PlanFile
-    source: str
-    sha256: str
 
 
 def read_plan_file(path: Path) -> LoadedPlan:

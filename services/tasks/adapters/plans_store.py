@@ -3,7 +3,6 @@ readings (the latest report or live value of each indicator) and their history."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -11,26 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tasks.adapters import tables as t
-from services.tasks.adapters.plan_file import LoadedPlan
 from services.tasks.adapters.rows import indicator_view, live_reading, plan_view, report_reading
 from services.tasks.domain.plan import TaskSpec
 from services.tasks.domain.views import IndicatorView, PlanView, Reading
-
-
-@dataclass
-class LoadSummary:
-    plan_id: str
-    created: bool = False
-    plan_changed: bool = False
-    indicators: dict[str, int] = field(default_factory=lambda: {"inserted": 0, "updated": 0, "retired": 0})
-    tasks: dict[str, int] = field(default_factory=lambda: {"inserted": 0, "updated": 0, "retired": 0})
-
-    @property
-    def changed(self) -> bool:
-        return self.plan_changed or any(self.indicators.values()) or any(self.tasks.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"plan_id": self.plan_id, "created": self.created, "indicators": self.indicators, "tasks": self.tasks}
+from services.tasks.service_layer.messages import LoadedPlan, LoadSummary
 
 
 def _task_definition(task: TaskSpec, position: int) -> dict[str, Any]:

@@ -184,49 +184,6 @@ def build_report(
 def report_document(report: PlanReport) -> dict[str, Any]:
     """The JSON document for an external reporting system: codes and Vietnamese labels, ISO dates."""
     meta = report.plan.meta
-    indicators = []
-    for row in report.indicator_rows:
-        view = row.view
-        if view is None:
-            continue
-        reading = view.latest
-        indicators.append(
-            {
-                "number": view.spec.number,
-                "group": view.spec.group,
-                "group_name": report.plan.group_name(view.spec.group),
-                "name": view.spec.name,
-                "unit": view.spec.unit,
-                "owners": [{"code": code, "name": report.plan.unit_name(code)} for code in view.spec.owners],
-                "target": _target(view.target, meta.year),
-                "target_horizon": _target(view.horizon_target, meta.horizon_year),
-                "live_code": view.spec.live_code,
-                "result": None if reading is None else _reading(reading),
-                "status": view.status.value,
-                "status_label": INDICATOR_STATUS[view.status],
-            }
-        )
-    tasks = []
-    for task_row in report.task_rows:
-        task = task_row.view
-        last = task.last_report
-        tasks.append(
-            {
-                "id": task.task_id,
-                "parent": task.parent,
-                "section": task.section,
-                "title": task.title,
-                "owner": {"code": task.owner, "name": report.plan.unit_name(task.owner)},
-                "collaborators": task.collaborators,
-                "deadline": task.deadline.isoformat(),
-                "status": task.status.value,
-                "status_label": TASK_STATUS[task.status],
-                "progress_percent": task.progress_percent,
-                "latest_report": None
-                if last is None
-                else {"summary": last.summary, "period": last.period, "recorded_at": last.recorded_at.isoformat()},
-            }
-        )
     return {
         "schema": "dvc-pulse/plan-report/v1",
         "plan": {
@@ -242,8 +199,45 @@ def report_document(report: PlanReport) -> dict[str, Any]:
         "period": None if report.period is None else _period(report.period),
         "generated_at": report.generated_at.isoformat(),
         "summary": {"indicators": report.indicator_summary(), "tasks": report.task_summary()},
-        "indicators": indicators,
-        "tasks": tasks,
+        "indicators": [_indicator_document(row.view, report.plan) for row in report.indicator_rows if row.view],
+        "tasks": [_task_document(row.view, report.plan) for row in report.task_rows],
+    }
+
+
+def _indicator_document(view: IndicatorView, plan: PlanView) -> dict[str, Any]:
+    reading = view.latest
+    return {
+        "number": view.spec.number,
+        "group": view.spec.group,
+        "group_name": plan.group_name(view.spec.group),
+        "name": view.spec.name,
+        "unit": view.spec.unit,
+        "owners": [{"code": code, "name": plan.unit_name(code)} for code in view.spec.owners],
+        "target": _target(view.target, plan.meta.year),
+        "target_horizon": _target(view.horizon_target, plan.meta.horizon_year),
+        "live_code": view.spec.live_code,
+        "result": None if reading is None else _reading(reading),
+        "status": view.status.value,
+        "status_label": INDICATOR_STATUS[view.status],
+    }
+
+
+def _task_document(task: TaskView, plan: PlanView) -> dict[str, Any]:
+    last = task.last_report
+    return {
+        "id": task.task_id,
+        "parent": task.parent,
+        "section": task.section,
+        "title": task.title,
+        "owner": {"code": task.owner, "name": plan.unit_name(task.owner)},
+        "collaborators": task.collaborators,
+        "deadline": task.deadline.isoformat(),
+        "status": task.status.value,
+        "status_label": TASK_STATUS[task.status],
+        "progress_percent": task.progress_percent,
+        "latest_report": None
+        if last is None
+        else {"summary": last.summary, "period": last.period, "recorded_at": last.recorded_at.isoformat()},
     }
 
 

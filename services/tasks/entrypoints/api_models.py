@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.tasks.adapters.audit_store import AuditEntry
 from services.tasks.domain.labels import COMPARATOR, INDICATOR_STATUS, TASK_STATUS
 from services.tasks.domain.plan import Target
 from services.tasks.domain.views import IndicatorView, PlanView, Reading, TaskReportView, TaskView
+from services.tasks.service_layer.messages import AuditEntry
 
 
 class UnitOut(BaseModel):

@@ -73,3 +73,10 @@ class TasksMetrics:
     def publish(self, plan_id: str, indicators: list[IndicatorView], tasks: list[TaskView]) -> None:
         self._plans.indicators[plan_id] = list(indicators)
         self._plans.tasks[plan_id] = list(tasks)
+
+    def snapshots(self, applied: int, duplicates: int) -> None:
+        self.snapshots_applied.inc(applied)
+        self.snapshots_skipped.inc(duplicates)
+
+    def alert_published(self, kind: str) -> None:
+        self.alerts_published.labels(kind).inc()

@@ -16,7 +16,7 @@ from services.contracts.subjects import INDICATORS_SNAPSHOT
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import InvalidMessage
 from services.runtime.nats.subscribing import BatchConsumer, DurableConsumer, subscribe_batches
-from services.tasks.adapters.live_store import SnapshotItem
+from services.tasks.service_layer.messages import SnapshotItem
 
 SERVICE = "tasks"
 _DELIVER = {"last": DeliverPolicy.LAST_PER_SUBJECT, "all": DeliverPolicy.ALL, "new": DeliverPolicy.NEW}

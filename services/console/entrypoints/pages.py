@@ -4,6 +4,7 @@ read-only JSON the page polls, passed through from the services' own APIs (nothi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
@@ -13,9 +14,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import APIKeyCookie
 from fastapi.templating import Jinja2Templates
 
+from services.console.adapters.sessions import COOKIE, SessionStore
 from services.console.adapters.upstream import Upstreams
-from services.console.forms import form_fields
-from services.console.sessions import COOKIE, SessionStore
+from services.console.entrypoints.forms import form_fields
 from services.runtime.problems import Problem
 
 # What the page may read, per service: GET only, these paths only.
@@ -25,6 +26,9 @@ READABLE = {
     "notifier": re.compile(r"/v1/notifications"),
 }
 MAX_PARAMS = 20
+
+
+PageRenderer = Callable[..., HTMLResponse]  # (request, template name, status=200, **context)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,13 @@ def build_console_router(
         values = {"docs_links": config.docs_links, "timezone": config.timezone, **context}
         return templates.TemplateResponse(request, name, values, status)
 
+    _pages(router, page, sessions, config)
+    _session_routes(router, page, upstreams, sessions, config)
+    _pass_through(router, upstreams, config, operator_key)
+    return router
+
+
+def _pages(router: APIRouter, page: PageRenderer, sessions: SessionStore, config: ConsoleConfig) -> None:
     @router.get("/", include_in_schema=False, response_model=None)
     async def console(request: Request) -> Response:
         if sessions.key_of(request.cookies.get(COOKIE)) is None:
@@ -67,6 +78,10 @@ def build_console_router(
             return RedirectResponse("/dang-nhap", status_code=303)
         return page(request, "dossier.html", code=code[:256])
 
+
+def _session_routes(
+    router: APIRouter, page: PageRenderer, upstreams: Upstreams, sessions: SessionStore, config: ConsoleConfig
+) -> None:
     @router.get("/dang-nhap", include_in_schema=False)
     async def sign_in_form(request: Request) -> HTMLResponse:
         return page(request, "login.html")
@@ -96,6 +111,10 @@ def build_console_router(
         response.delete_cookie(COOKIE)
         return response
 
+
+def _pass_through(
+    router: APIRouter, upstreams: Upstreams, config: ConsoleConfig, operator_key: Callable[..., str]
+) -> None:
     @router.get(
         "/api/{service}/{path:path}",
         summary="Read-only pass-through to an allowed GET of the indicators, tasks or notifier API",
@@ -116,5 +135,3 @@ def build_console_router(
         if answer.status == 502:
             raise Problem(502, f"không kết nối được dịch vụ {service}")
         return JSONResponse(answer.body, status_code=answer.status)
-
-    return router

@@ -1,18 +1,16 @@
-"""Use cases on tasks: list, read, create, change, report progress (each change audited)."""
+"""Use cases on tasks: list, read, create, change, report progress (each change audited, in one unit of work)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.tasks.adapters import audit_store, tasks_store
 from services.tasks.domain.access import Principal
 from services.tasks.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tasks.domain.requests import TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import Progress, TaskStatus, apply_status
 from services.tasks.domain.views import PlanView, TaskReportView, TaskView
-from services.tasks.handlers import TasksService
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.unit_of_work import UnitOfWork
 
 
 class TaskHandlers:
@@ -22,34 +20,33 @@ class TaskHandlers:
     async def list_tasks(
         self, plan_id: str | None, *, owner: str | None = None, status: TaskStatus | None = None
     ) -> tuple[PlanView, list[TaskView]]:
-        async with self.service.engine.connect() as connection:
-            plan = await self.service.plan_in(connection, plan_id)
-            views = await tasks_store.task_views(connection, plan.plan_id, self.service.today(), owner=owner)
+        async with self.service.uow() as uow:
+            plan = await self.service.plan_in(uow, plan_id)
+            views = await uow.tasks.views(plan.plan_id, self.service.today(), owner=owner)
         return plan, [view for view in views if status is None or view.status is status]
 
     async def get(self, plan_id: str | None, task_id: str) -> tuple[PlanView, TaskView, list[TaskReportView]]:
-        async with self.service.engine.connect() as connection:
-            plan = await self.service.plan_in(connection, plan_id)
-            view = await self._task(connection, plan, task_id)
-            return plan, view, await tasks_store.task_reports(connection, plan.plan_id, task_id)
+        async with self.service.uow() as uow:
+            plan = await self.service.plan_in(uow, plan_id)
+            view = await self._task(uow, plan, task_id)
+            return plan, view, await uow.tasks.reports(plan.plan_id, task_id)
 
     async def create(self, body: TaskCreate, actor: Principal) -> TaskView:
         now = self.service.now()
-        async with self.service.engine.begin() as connection:
-            plan = await self.service.plan_in(connection, body.plan_id)
+        async with self.service.uow() as uow:
+            plan = await self.service.plan_in(uow, body.plan_id)
             if not actor.may_act_for(plan.plan_id, [body.owner]):
                 raise Forbidden(f"this key may create tasks only for its own unit ({actor.unit}), not {body.owner}")
             _check_units(plan, body.owner, body.collaborators)
-            if await tasks_store.task(connection, plan.plan_id, body.id, self.service.today()) is not None:
+            if await uow.tasks.get(plan.plan_id, body.id, self.service.today()) is not None:
                 raise Conflict(f"task {body.id!r} already exists in plan {plan.plan_id!r}", field="id")
             if body.parent is not None:
-                await self._task(connection, plan, body.parent, field="parent", status=422)
-            await tasks_store.insert_task(
-                connection,
+                await self._task(uow, plan, body.parent, field="parent", status=422)
+            await uow.tasks.add(
                 {
                     "plan_id": plan.plan_id,
                     "task_id": body.id,
-                    "position": await tasks_store.next_position(connection, plan.plan_id),
+                    "position": await uow.tasks.next_position(plan.plan_id),
                     "parent_id": body.parent,
                     "section": body.section,
                     "title": body.title,
@@ -64,16 +61,17 @@ class TaskHandlers:
                     "updated_at": now,
                 },
             )
-            view = await self._task(connection, plan, body.id)
-            await self._audit(connection, actor, "task.create", view, None, view.state())
+            view = await self._task(uow, plan, body.id)
+            await self._audit(uow, actor, "task.create", view, None, view.state())
+            await uow.commit()
         await self.service.refresh_metrics([plan.plan_id])
         return view
 
     async def patch(self, plan_id: str | None, task_id: str, patch: TaskPatch, actor: Principal) -> TaskView:
         now = self.service.now()
-        async with self.service.engine.begin() as connection:
-            plan = await self.service.plan_in(connection, plan_id)
-            before = await self._task(connection, plan, task_id)
+        async with self.service.uow() as uow:
+            plan = await self.service.plan_in(uow, plan_id)
+            before = await self._task(uow, plan, task_id)
             self._check_may_change(plan, before, actor)
             admin_fields = patch.admin_fields()
             if admin_fields and not actor.admin:
@@ -91,18 +89,19 @@ class TaskHandlers:
                     values[column] = getattr(patch, name)
             if patch.collaborators is not None:
                 values["collaborators"] = list(patch.collaborators)
-            await tasks_store.update_task(connection, plan.plan_id, task_id, {**values, "updated_at": now})
-            after = await self._task(connection, plan, task_id)
+            await uow.tasks.update(plan.plan_id, task_id, {**values, "updated_at": now})
+            after = await self._task(uow, plan, task_id)
             audit_after = {**after.state(), **({"reason": patch.reason} if patch.reason else {})}
-            await self._audit(connection, actor, "task.update", after, before.state(), audit_after)
+            await self._audit(uow, actor, "task.update", after, before.state(), audit_after)
+            await uow.commit()
         await self.service.refresh_metrics([plan.plan_id])
         return after
 
     async def report(self, plan_id: str | None, task_id: str, body: TaskReportIn, actor: Principal) -> TaskView:
         now = self.service.now()
-        async with self.service.engine.begin() as connection:
-            plan = await self.service.plan_in(connection, plan_id)
-            before = await self._task(connection, plan, task_id)
+        async with self.service.uow() as uow:
+            plan = await self.service.plan_in(uow, plan_id)
+            before = await self._task(uow, plan, task_id)
             self._check_may_change(plan, before, actor)
             report = {
                 "plan_id": plan.plan_id,
@@ -116,23 +115,23 @@ class TaskHandlers:
                 "recorded_by": actor.name,
                 "recorded_at": now,
             }
-            await tasks_store.insert_task_report(connection, report)
-            await tasks_store.update_task(
-                connection,
+            await uow.tasks.add_report(report)
+            await uow.tasks.update(
                 plan.plan_id,
                 task_id,
                 {"progress_percent": body.progress_percent, "started": True, "updated_at": now},
             )
-            after = await self._task(connection, plan, task_id)
+            after = await self._task(uow, plan, task_id)
             audit_after = {**after.state(), "report": {key: report[key] for key in ("summary", "period", "reporter")}}
-            await self._audit(connection, actor, "task.report", after, before.state(), audit_after)
+            await self._audit(uow, actor, "task.report", after, before.state(), audit_after)
+            await uow.commit()
         await self.service.refresh_metrics([plan.plan_id])
         return after
 
     async def _task(
-        self, connection: AsyncConnection, plan: PlanView, task_id: str, *, field: str = "id", status: int = 404
+        self, uow: UnitOfWork, plan: PlanView, task_id: str, *, field: str = "id", status: int = 404
     ) -> TaskView:
-        view = await tasks_store.task(connection, plan.plan_id, task_id, self.service.today())
+        view = await uow.tasks.get(plan.plan_id, task_id, self.service.today())
         if view is None:
             message = f"plan {plan.plan_id!r} has no task {task_id!r}"
             raise NotFound(message, field=field) if status == 404 else Invalid(message, field=field)
@@ -146,10 +145,9 @@ class TaskHandlers:
             )
 
     async def _audit(
-        self, connection: AsyncConnection, actor: Principal, action: str, view: TaskView, before: Any, after: Any
+        self, uow: UnitOfWork, actor: Principal, action: str, view: TaskView, before: Any, after: Any
     ) -> None:
-        await audit_store.record(
-            connection,
+        await uow.audit.record(
             at=self.service.now(),
             actor=actor,
             action=action,

@@ -56,3 +56,9 @@ class IngestMetrics:
         self.rejected_requests.labels(ingress, reason.value).inc()
         for event_type, count in types.items():
             self.events.labels(ingress, event_type, "rejected", reason.value).inc(count)
+
+    def publish_took(self, ingress: str, seconds: float) -> None:
+        self.publish_seconds.labels(ingress).observe(seconds)
+
+    def portal_record(self, service: str, result: str) -> None:
+        self.portal_records.labels(service, result).inc()

@@ -10,14 +10,14 @@ from services.contracts.streams import EVENTS
 from services.ingest.adapters.dvcqg_store import DossierStore
 from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.adapters.keystore import key_store
+from services.ingest.adapters.metrics import IngestMetrics
 from services.ingest.adapters.publisher import JetStreamPublisher
-from services.ingest.api import EVENTS_PATH, ingest_router
-from services.ingest.dvcqg_api import DVCQG_PATH, dvcqg_router
-from services.ingest.dvcqg_sync import PortalSync
-from services.ingest.handlers import Ingest
-from services.ingest.metrics import IngestMetrics
+from services.ingest.entrypoints.api import EVENTS_PATH, ingest_router
+from services.ingest.entrypoints.dvcqg_api import DVCQG_PATH, dvcqg_router
+from services.ingest.entrypoints.subscribers import register_ingress
+from services.ingest.service_layer.dvcqg_sync import PortalSync
+from services.ingest.service_layer.handlers import Ingest
 from services.ingest.settings import Settings
-from services.ingest.subscribers import register_ingress
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.gc_tuning import freeze_startup_objects

@@ -15,7 +15,6 @@ from services.runtime.api_keys import KeyStore
 from services.runtime.guard import KeyGuard, KeyMessages, bearer_check
 from services.runtime.problems import Problem
 from services.runtime.query_text import PRINTABLE
-from services.tasks import api_models as out
 from services.tasks.adapters.xlsx import to_xlsx
 from services.tasks.domain.access import KeySpec, Principal, principal_of
 from services.tasks.domain.errors import TasksError
@@ -23,8 +22,9 @@ from services.tasks.domain.periods import PeriodRequest
 from services.tasks.domain.render import to_csv, to_json, to_markdown
 from services.tasks.domain.requests import IndicatorReportIn, TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import TaskStatus
-from services.tasks.handlers import TasksService
-from services.tasks.handlers_tasks import TaskHandlers
+from services.tasks.entrypoints import api_models as out
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.handlers_tasks import TaskHandlers
 
 MAX_ROW_ID = 2**31 - 1  # audit ids are 32-bit integers in PostgreSQL; a larger one made the query fail (500)
 PlanQuery = Annotated[
@@ -82,6 +82,14 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/v1")
     authenticated = Depends(authenticator(keys))
+    _plan_routes(router, service, authenticated)
+    _task_reads(router, tasks, authenticated)
+    _task_writes(router, service, tasks, authenticated, on_change)
+    _report_routes(router, service, authenticated)
+    return router
+
+
+def _plan_routes(router: APIRouter, service: TasksService, authenticated: Any) -> None:
     keyed = [authenticated]
 
     @router.get("/plans", tags=["plan"], summary="Loaded plans")
@@ -125,6 +133,10 @@ def build_router(
         view = await service.plan_view(indicator.plan_id)
         return out.indicator_out(view, indicator)
 
+
+def _task_reads(router: APIRouter, tasks: TaskHandlers, authenticated: Any) -> None:
+    keyed = [authenticated]
+
     @router.get(
         "/tasks",
         tags=["tasks"],
@@ -152,6 +164,10 @@ def build_router(
         body = out.task_out(view, task).model_dump()
         return out.TaskDetailOut(**body, details=task.details, reports=[out.task_report_out(r) for r in reports])
 
+
+def _task_writes(
+    router: APIRouter, service: TasksService, tasks: TaskHandlers, authenticated: Any, on_change: Callable[[], None]
+) -> None:
     @router.post("/tasks", tags=["tasks"], status_code=201, responses=_WRITE_ERRORS, summary="Add a task")
     async def create_task(body: TaskCreate, actor: Principal = authenticated) -> out.TaskOut:
         task = await tasks.create(body, actor)
@@ -182,6 +198,10 @@ def build_router(
         on_change()
         view = await service.plan_view(task.plan_id)
         return out.task_out(view, task)
+
+
+def _report_routes(router: APIRouter, service: TasksService, authenticated: Any) -> None:
+    keyed = [authenticated]
 
     @router.get(
         "/reports/plan",
@@ -225,5 +245,3 @@ def build_router(
     ) -> list[out.AuditOut]:
         found = await service.audit(plan_id=plan, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit)
         return [out.audit_out(entry) for entry in found]
-
-    return router

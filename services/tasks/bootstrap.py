@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
+from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contracts.streams import ALERTS, DLQ
 from services.runtime.api_keys import usage_file_in
@@ -18,21 +20,23 @@ from services.runtime.db import create_engine
 from services.runtime.health import ReadinessCheck
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
+from services.runtime.nats.batch_consumer import BatchConsumer
 from services.runtime.nats.broker import create_broker, jetstream
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.serving import serve
 from services.tasks.adapters.alert_publisher import alert_publisher
 from services.tasks.adapters.keys import key_store, parse_key_specs
-from services.tasks.adapters.live_store import SnapshotItem, SnapshotOutcome
+from services.tasks.adapters.metrics import TasksMetrics
 from services.tasks.adapters.migrate import upgrade
 from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
-from services.tasks.api import build_router, install_error_handler
-from services.tasks.handlers import TasksService
-from services.tasks.handlers_tasks import TaskHandlers
-from services.tasks.metrics import TasksMetrics
-from services.tasks.scheduler import DeadlineScheduler
+from services.tasks.adapters.unit_of_work import sql_unit_of_work
+from services.tasks.entrypoints.api import build_router, install_error_handler
+from services.tasks.entrypoints.subscribers import register_consumer
+from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.handlers_tasks import TaskHandlers
+from services.tasks.service_layer.messages import SnapshotItem, SnapshotOutcome
+from services.tasks.service_layer.scheduler import DeadlineScheduler
 from services.tasks.settings import Settings
-from services.tasks.subscribers import register_consumer
 
 logger = logging.getLogger("dvc_pulse.tasks")
 
@@ -62,6 +66,38 @@ def plan_check(service: TasksService) -> ReadinessCheck:
     return check
 
 
+def _service(
+    settings: Settings, engine: AsyncEngine, registry: CollectorRegistry, now: Callable[[], datetime]
+) -> TasksService:
+    return TasksService(
+        uow=sql_unit_of_work(engine),
+        timezone=settings.timezone,
+        now=now,
+        metrics=TasksMetrics(registry),
+        due_soon_days=settings.due_soon_days,
+        default_plan=settings.default_plan,
+    )
+
+
+def _snapshots_consumer(
+    broker: NatsBroker, settings: Settings, service: TasksService, monitor: ConsumerMonitor
+) -> BatchConsumer:
+    async def apply(items: Sequence[SnapshotItem]) -> SnapshotOutcome:
+        return await service.apply_snapshots(items)
+
+    return register_consumer(
+        broker,
+        durable=settings.consumer,
+        replay=settings.snapshot_replay,
+        batch_size=settings.batch_size,
+        batch_timeout=settings.batch_timeout,
+        max_deliver=settings.max_deliver,
+        ack_wait=settings.ack_wait_seconds,
+        apply=apply,
+        monitor=monitor,
+    )
+
+
 def create_app(settings: Settings | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -71,14 +107,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
     consumers = ConsumerMonitor(
         registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
     )
-    service = TasksService(
-        engine=engine,
-        timezone=settings.timezone,
-        now=now,
-        metrics=TasksMetrics(registry),
-        due_soon_days=settings.due_soon_days,
-        default_plan=settings.default_plan,
-    )
+    service = _service(settings, engine, registry, now)
     keys = key_store(
         settings.resolved_keys_file(),
         parse_key_specs(settings.keys),
@@ -90,21 +119,7 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         settings.deadline_check_seconds,
         settings.processed_retention_days,
     )
-
-    async def apply(items: Sequence[SnapshotItem]) -> SnapshotOutcome:
-        return await service.apply_snapshots(items)
-
-    consumer = register_consumer(
-        broker,
-        durable=settings.consumer,
-        replay=settings.snapshot_replay,
-        batch_size=settings.batch_size,
-        batch_timeout=settings.batch_timeout,
-        max_deliver=settings.max_deliver,
-        ack_wait=settings.ack_wait_seconds,
-        apply=apply,
-        monitor=consumers,
-    )
+    consumer = _snapshots_consumer(broker, settings, service, consumers)
 
     async def migrate_and_load() -> None:
         await upgrade(engine)

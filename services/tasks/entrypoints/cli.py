@@ -15,7 +15,7 @@ from services.tasks.domain.access import KeySpec
 
 if TYPE_CHECKING:
     from services.runtime.keys_cli import KeysCli
-    from services.tasks.adapters.plan_file import LoadedPlan
+    from services.tasks.service_layer.messages import LoadedPlan
     from services.tasks.settings import Settings
 
 app = typer.Typer(help="Plan tracking: indicators, tasks, reports and keys.", no_args_is_help=True)
@@ -55,8 +55,9 @@ def load_plan(
     """Load (or update) a plan: upsert by plan id, indicator number and task id; progress is kept."""
     from services.runtime.db import create_engine
     from services.tasks.adapters.migrate import upgrade
+    from services.tasks.adapters.unit_of_work import sql_unit_of_work
     from services.tasks.domain.access import Principal
-    from services.tasks.handlers import TasksService
+    from services.tasks.service_layer.handlers import TasksService
 
     loaded = _read_plan(file)
     settings = _settings(database_url)
@@ -65,7 +66,7 @@ def load_plan(
         engine = create_engine(settings.resolved_database_url())
         try:
             await upgrade(engine)
-            service = TasksService(engine=engine, timezone=settings.timezone)
+            service = TasksService(uow=sql_unit_of_work(engine), timezone=settings.timezone)
             summary = await service.load_plan(loaded, Principal(name=CLI_ACTOR, unit=None, admin=True))
         finally:
             await engine.dispose()
@@ -107,11 +108,12 @@ def report(
     """Write the periodic report: Phụ lục I with Kết quả and Đánh giá, then the tasks (now, or for a period)."""
     from services.runtime.db import create_engine
     from services.tasks.adapters.migrate import upgrade
+    from services.tasks.adapters.unit_of_work import sql_unit_of_work
     from services.tasks.adapters.xlsx import to_xlsx
     from services.tasks.domain.errors import TasksError
     from services.tasks.domain.periods import PeriodRequest
     from services.tasks.domain.render import to_csv, to_json, to_markdown
-    from services.tasks.handlers import TasksService
+    from services.tasks.service_layer.handlers import TasksService
 
     if format not in ("xlsx", "csv", "md", "json"):
         raise typer.BadParameter("one of xlsx, csv, md, json", param_hint="--format")
@@ -123,7 +125,7 @@ def report(
         try:
             await upgrade(engine)
             default_plan = settings.default_plan or _plan_file_id(settings.resolved_plan_file())
-            service = TasksService(engine=engine, timezone=settings.timezone, default_plan=default_plan)
+            service = TasksService(uow=sql_unit_of_work(engine), timezone=settings.timezone, default_plan=default_plan)
             document = await service.report(plan, PeriodRequest(period))
         finally:
             await engine.dispose()
@@ -180,7 +182,8 @@ def _known_units(settings: Settings) -> set[str]:
 
     from services.runtime.db import create_engine
     from services.tasks.adapters.migrate import upgrade
-    from services.tasks.handlers import TasksService
+    from services.tasks.adapters.unit_of_work import sql_unit_of_work
+    from services.tasks.service_layer.handlers import TasksService
 
     units: set[str] = set()
     plan_file = settings.resolved_plan_file()
@@ -191,7 +194,7 @@ def _known_units(settings: Settings) -> set[str]:
         engine = create_engine(settings.resolved_database_url())
         try:
             await upgrade(engine)
-            plans = await TasksService(engine=engine, timezone=settings.timezone).plans()
+            plans = await TasksService(uow=sql_unit_of_work(engine), timezone=settings.timezone).plans()
         finally:
             await engine.dispose()
         return {unit.code for plan in plans for unit in plan.units}

@@ -32,7 +32,7 @@ from services.ingest.domain.dvcqg_events import Context, map_snapshot, map_step
 from services.ingest.domain.keys import KeySpec
 from services.ingest.domain.time_rules import TimeRules, TimeWindow
 from services.ingest.domain.validation import FieldError, Mode, Reason, Rejected, check_times, mapping_event
-from services.ingest.handlers import Ingest
+from services.ingest.service_layer.handlers import Ingest
 
 INGRESS = "dvcqg"
 DVCQG_SOURCE_SUFFIX = ":dvcqg"
@@ -150,7 +150,7 @@ class PortalSync:
         async with self._lock:  # two requests about one dossier must not interleave reading and saving its memo
             mapped = await asyncio.to_thread(map_records, payload, self.store, context, window)
         for item in mapped:
-            self.ingest.metrics.portal_records.labels(payload.service, item.outcome.result_label).inc()
+            self.ingest.metrics.portal_record(payload.service, item.outcome.result_label)
         events = [event for item in mapped for event in item.events]
         document = await self.ingest.publish(events, key, INGRESS) if events else {"results": []}
         return answer(mapped, document["results"])

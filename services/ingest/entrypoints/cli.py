@@ -10,8 +10,8 @@ import typer
 from services.ingest.adapters.keystore import KeysFileError, key_files, read_keys, write_keys
 from services.ingest.adapters.schema_files import schema_drift, write_schemas
 from services.ingest.domain.keys import KEY_PREFIX, KeySpec, unknown_sources
-from services.ingest.import_cli import import_command
-from services.ingest.read_cli import read_command
+from services.ingest.entrypoints.import_cli import import_command
+from services.ingest.entrypoints.read_cli import read_command
 from services.ingest.settings import Settings
 from services.runtime.api_keys import ensure_demo_key, hash_key, usage_file_in
 from services.runtime.keys_cli import EXPIRES_HELP, KeysCli, register_lifecycle

@@ -10,8 +10,8 @@ from faststream.message import StreamMessage
 from faststream.nats import NatsBroker, NatsMessage, NatsResponse
 
 from services.ingest.domain.validation import Reason, Rejected, ce_attributes, check_media_type, media_type_of
-from services.ingest.handlers import Ingest
-from services.ingest.replies import problem_document, to_problem
+from services.ingest.service_layer.handlers import Ingest
+from services.ingest.service_layer.replies import problem_document, to_problem
 
 INGRESS = "nats"
 

@@ -12,10 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
 
+from services.console.adapters.sessions import SessionStore
 from services.console.adapters.upstream import Upstreams
-from services.console.citizen import build_citizen_router
-from services.console.pages import ConsoleConfig, build_console_router
-from services.console.sessions import SessionStore
+from services.console.entrypoints.citizen import build_citizen_router
+from services.console.entrypoints.pages import ConsoleConfig, build_console_router
 from services.console.settings import MissingLookupKey, Settings
 from services.runtime.app import build_service_app
 from services.runtime.attempts import AttemptLimiter
@@ -25,6 +25,20 @@ from services.runtime.logging import configure_logging
 from services.runtime.serving import serve
 
 HERE = Path(__file__).parent
+
+
+def _console_config(settings: Settings, urls: dict[str, str], lookup_key: str) -> ConsoleConfig:
+    docs_links = {
+        name: _docs_url(url, settings.docs_base_url) for name, url in {**urls, "ingest": settings.ingest_url}.items()
+    }
+    return ConsoleConfig(
+        refresh_seconds=settings.refresh_seconds,
+        docs_links=dict(sorted(docs_links.items())),
+        secure_cookies=settings.secure_cookies,
+        session_seconds=settings.session_hours * 3600,
+        notifier_key=lookup_key,
+        timezone=settings.timezone,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,17 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     upstreams = Upstreams(urls, settings.upstream_timeout_seconds)
     templates = Jinja2Templates(directory=HERE / "templates")
-    docs_links = {
-        name: _docs_url(url, settings.docs_base_url) for name, url in {**urls, "ingest": settings.ingest_url}.items()
-    }
-    config = ConsoleConfig(
-        refresh_seconds=settings.refresh_seconds,
-        docs_links=dict(sorted(docs_links.items())),
-        secure_cookies=settings.secure_cookies,
-        session_seconds=settings.session_hours * 3600,
-        notifier_key=lookup_key,
-        timezone=settings.timezone,
-    )
+    config = _console_config(settings, urls, lookup_key)
     window = settings.lookup_window_seconds
 
     async def close_upstreams(stack: AsyncExitStack) -> None:

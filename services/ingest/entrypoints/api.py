@@ -20,8 +20,8 @@ from services.ingest.domain.validation import (
     check_media_type,
     media_type_of,
 )
-from services.ingest.handlers import Ingest
-from services.ingest.replies import to_problem
+from services.ingest.service_layer.handlers import Ingest
+from services.ingest.service_layer.replies import to_problem
 from services.runtime.guard import Admitted, KeyGuard
 
 INGRESS = "http"

@@ -28,7 +28,7 @@ from services.ingest.adapters.records import (
 )
 from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
 from services.ingest.domain.time_rules import TimeRules, TimeWindow
-from services.ingest.handlers import EventPublisher
+from services.ingest.service_layer.ports import EventPublisher
 
 MAX_KEPT_ERRORS = 1000
 

@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.console.adapters.upstream import Upstreams
-from services.console.citizen_view import citizen_view
-from services.console.forms import form_fields
+from services.console.domain.citizen_view import citizen_view
+from services.console.entrypoints.forms import form_fields
 from services.runtime.attempts import AttemptLimiter
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và 4 số cuối điện thoại này."

@@ -22,8 +22,8 @@ from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.adapters.publisher import JetStreamPublisher
 from services.ingest.adapters.records import Format, LineMapper, UnreadableFile, detect_format
 from services.ingest.domain.time_rules import TimeRules
-from services.ingest.dvcqg_sync import PortalLines
-from services.ingest.importing import ImportAborted, Importer, ImportReport, ProgressCallback
+from services.ingest.service_layer.dvcqg_sync import PortalLines
+from services.ingest.service_layer.importing import ImportAborted, Importer, ImportReport, ProgressCallback
 from services.ingest.settings import Settings
 from services.runtime.cli_options import deprecated_alias, preferred
 from services.runtime.gc_tuning import freeze_startup_objects
@@ -102,6 +102,46 @@ def print_report(report: ImportReport, show_errors: int) -> None:
         console.print(f"... and {hidden} more error(s) (use --show-errors)")
 
 
+def _portal_lines(settings: Settings, source: str | None, sms_consent: bool) -> PortalLines:
+    return PortalLines(
+        DossierStore(settings.dvcqg_state_path),
+        MappingFile(settings.dvcqg_mapping_path),
+        source or settings.dvcqg_default_source,
+        sms_consent,
+        settings.time_rules,
+        settings.dvcqg_max_records,
+    )
+
+
+def _import_with_progress(
+    file: Path, settings: Settings, fmt: Format, batch_size: int, restart: bool, portal_lines: PortalLines | None
+) -> ImportReport:
+    servers = settings.nats_servers
+    checkpoints = CheckpointStore(settings.var_dir / "import-checkpoints")
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task("importing", total=file.stat().st_size)
+
+        def on_progress(report: ImportReport) -> None:
+            description = f"accepted {report.accepted}, duplicate {report.duplicates}, rejected {report.rejected}"
+            progress.update(task, completed=report.bytes_done, description=description)
+
+        return asyncio.run(
+            import_file(
+                file,
+                servers,
+                checkpoints,
+                file_format=fmt,
+                batch_size=batch_size,
+                restart=restart,
+                on_progress=on_progress,
+                time_rules=settings.time_rules,
+                auth=settings.cli_nats_options(servers, user=INGEST.name),
+                portal_lines=portal_lines,
+            )
+        )
+
+
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="NDJSON or CSV file"),
     nats_url: str = nats_url_option(),
@@ -125,43 +165,11 @@ def import_command(
     Exit 0: every line is in. Exit 3: some lines were rejected (listed with their reasons). Exit 1: the import
     stopped (NATS unreachable, stream missing); rerun to resume."""
     settings = for_cli(Settings(), preferred(nats_url, old_url, "--url", "--nats-url"))
-    servers = settings.nats_servers
-    checkpoints = CheckpointStore(settings.var_dir / "import-checkpoints")
     fmt = detect_format(file, file_format)
-    portal_lines = None
-    if fmt is Format.DVCQG:
-        portal_lines = PortalLines(
-            DossierStore(settings.dvcqg_state_path),
-            MappingFile(settings.dvcqg_mapping_path),
-            source or settings.dvcqg_default_source,
-            sms_consent,
-            settings.time_rules,
-            settings.dvcqg_max_records,
-        )
+    portal_lines = _portal_lines(settings, source, sms_consent) if fmt is Format.DVCQG else None
     freeze_startup_objects()
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn())
     try:
-        with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
-            task = progress.add_task("importing", total=file.stat().st_size)
-
-            def on_progress(report: ImportReport) -> None:
-                description = f"accepted {report.accepted}, duplicate {report.duplicates}, rejected {report.rejected}"
-                progress.update(task, completed=report.bytes_done, description=description)
-
-            report = asyncio.run(
-                import_file(
-                    file,
-                    servers,
-                    checkpoints,
-                    file_format=fmt,
-                    batch_size=batch_size,
-                    restart=restart,
-                    on_progress=on_progress,
-                    time_rules=settings.time_rules,
-                    auth=settings.cli_nats_options(servers, user=INGEST.name),
-                    portal_lines=portal_lines,
-                )
-            )
+        report = _import_with_progress(file, settings, fmt, batch_size, restart, portal_lines)
     except (ImportAborted, UnreadableFile) as error:
         console.print(f"[red]Import stopped:[/red] {error}")
         raise typer.Exit(1) from None

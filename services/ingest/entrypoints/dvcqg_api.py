@@ -11,12 +11,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.ingest.adapters.dvcqg_store import DossierStore
-from services.ingest.api import producer_guard, read_body
 from services.ingest.domain.keys import KeySpec
 from services.ingest.domain.validation import Rejected
-from services.ingest.dvcqg_sync import PortalSync
-from services.ingest.handlers import Ingest
-from services.ingest.replies import to_problem
+from services.ingest.entrypoints.api import producer_guard, read_body
+from services.ingest.service_layer.dvcqg_sync import PortalSync
+from services.ingest.service_layer.handlers import Ingest
+from services.ingest.service_layer.replies import to_problem
 
 DVCQG_PATH = "/v1/dvcqg"
 UNMAPPED_PATH = "/v1/dvcqg/unmapped"

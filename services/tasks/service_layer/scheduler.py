@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from services.contracts.alerts import TaskAlertRaised
 from services.runtime.waiting import wait_event
-from services.tasks.handlers import TasksService
+from services.tasks.service_layer.handlers import TasksService
 
 logger = logging.getLogger("dvc_pulse.tasks.scheduler")
 

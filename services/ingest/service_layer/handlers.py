@@ -7,12 +7,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from services.contracts.events import CloudEvent
 from services.ingest.domain.keys import KeySpec, forbidden_sources
 from services.ingest.domain.publishing import (
-    Ack,
     TooLarge,
     Unavailable,
     count_raw_types,
@@ -21,23 +20,15 @@ from services.ingest.domain.publishing import (
 )
 from services.ingest.domain.time_rules import TimeRules
 from services.ingest.domain.validation import Mode, Reason, Rejected, check_times, decode_body, event_too_large
-from services.ingest.metrics import IngestMetrics
-from services.runtime.api_keys import KeyRefused, KeyRing, Refusal, bearer_token
-
-
-class KeySource(Protocol):
-    def ring(self) -> KeyRing[KeySpec]: ...
-
-
-class EventPublisher(Protocol):
-    async def publish(self, events: Sequence[CloudEvent]) -> list[Ack]: ...
+from services.ingest.service_layer.ports import EventPublisher, IngestMetricsPort, KeySource
+from services.runtime.api_keys import KeyRefused, Refusal, bearer_token
 
 
 @dataclass(frozen=True)
 class Ingest:
     keys: KeySource
     publisher: EventPublisher
-    metrics: IngestMetrics
+    metrics: IngestMetricsPort
     max_events: int
     retry_after_seconds: int
     time_rules: TimeRules = field(default_factory=TimeRules)
@@ -107,7 +98,7 @@ class Ingest:
                 f"after {self.retry_after_seconds} s (events are deduplicated by source and id)",
                 retry_after_seconds=self.retry_after_seconds,
             ) from error
-        self.metrics.publish_seconds.labels(ingress).observe(time.perf_counter() - started)
+        self.metrics.publish_took(ingress, time.perf_counter() - started)
         if any(ack.duplicate for ack in acks):
             accepted = count_types(event for event, ack in zip(events, acks, strict=True) if not ack.duplicate)
             duplicates = count_types(event for event, ack in zip(events, acks, strict=True) if ack.duplicate)
