@@ -111,9 +111,12 @@ def nats_secrets(
 @app.command("serve")
 def serve(service: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")) -> None:
     """Run one service (HTTP API and NATS consumers) in the foreground."""
-    if service not in SERVICES or not _module_exists(f"services.{service}.main"):
+    module = f"services.{service}.bootstrap"
+    if not _module_exists(module):  # a service not yet moved to the bootstrap layout
+        module = f"services.{service}.main"
+    if service not in SERVICES or not _module_exists(module):
         raise typer.BadParameter(f"unknown service {service!r}")
-    importlib.import_module(f"services.{service}.main").run()
+    importlib.import_module(module).run()
 
 
 @app.command("up")

@@ -75,7 +75,9 @@ class Launcher:
         self.simulate = simulate
         self.status_interval = status_interval
         self.console = console or Console(highlight=False)
-        self.ports = {name: service_port(name) for name in SERVICE_PORTS if self._exists(name)}
+        self.ports = {
+            name: service_port(name) for name in SERVICE_PORTS if self._exists(name, "bootstrap") or self._exists(name)
+        }
         self.children: list[Child] = []
         self.stopping = False
         self.nats_secrets: EmbeddedSecrets | None = None

@@ -13,9 +13,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.notifier.adapters.delivery_store import claim_due
+from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.providers import Providers, build_providers, parse_provider_settings, read_outbox
 from services.notifier.domain.sending import DeliveryReceipt
-from services.notifier.metrics import NotifierMetrics
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core

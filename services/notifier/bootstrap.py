@@ -14,7 +14,9 @@ from prometheus_client import CollectorRegistry
 
 from services.contracts.streams import ALERTS, DLQ, EVENTS, NOTIFY
 from services.notifier.adapters.config_files import load_templates, load_triggers
+from services.notifier.adapters.keyring import check_hash_key, vault_from
 from services.notifier.adapters.keys import key_store
+from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.providers import (
@@ -28,21 +30,19 @@ from services.notifier.adapters.providers.callback_auth import CallbackTokens
 from services.notifier.adapters.providers.config import HttpSettings, SmppSettings
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.status_relay import StatusRelay
-from services.notifier.alerts_api import build_alerts_router
-from services.notifier.api import ApiDependencies, build_router
-from services.notifier.dispatcher import Dispatcher, DispatchSettings
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.policy import Limits, QuietHours
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.domain.templates import ConfigError
-from services.notifier.handlers import Intake
-from services.notifier.keyring import check_hash_key, vault_from
-from services.notifier.lookup import build_lookup_router
-from services.notifier.metrics import NotifierMetrics
-from services.notifier.optouts import OptOuts
-from services.notifier.retention import Purger
+from services.notifier.entrypoints.alerts_api import build_alerts_router
+from services.notifier.entrypoints.api import ApiDependencies, build_router
+from services.notifier.entrypoints.lookup import build_lookup_router
+from services.notifier.entrypoints.subscribers import ConsumerSettings, register_consumers
+from services.notifier.service_layer.dispatcher import Dispatcher, DispatchSettings
+from services.notifier.service_layer.handlers import Intake
+from services.notifier.service_layer.optouts import OptOuts
+from services.notifier.service_layer.retention import Purger
 from services.notifier.settings import Settings
-from services.notifier.subscribers import ConsumerSettings, register_consumers
 from services.runtime.api_keys import usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.attempts import AttemptLimiter

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier.adapters import rekeying
 from services.notifier.adapters.crypto import PhoneVault, keyed_hash, legacy_hash_key
-from services.notifier.planning import content_hash_of
+from services.notifier.service_layer.planning import content_hash_of
 
 
 @dataclass

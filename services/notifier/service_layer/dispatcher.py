@@ -18,10 +18,10 @@ from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters import delivery_store as store
 from services.notifier.adapters import receipt_store
 from services.notifier.adapters.crypto import PhoneVault
+from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.domain.policy import QuietHours, retry_delay
 from services.notifier.domain.sending import DeliveryReceipt, Encoding, OutgoingSms, SendResult, SmsProvider
-from services.notifier.metrics import NotifierMetrics
 from services.runtime.waiting import wait_event
 
 logger = logging.getLogger("dvc_pulse.notifier")
