@@ -21,6 +21,7 @@ from services.notifier.domain.statuses import (
     AWAITING_CONTACT,
     FINAL,
     NEEDS_REVIEW,
+    ensure_transition,
     sources_of,
     transition_allowed,
 )
@@ -28,6 +29,11 @@ from services.notifier.domain.superseding import SUPERSEDED_BY, SUPERSEDED_REASO
 
 logger = logging.getLogger("dvc_pulse.notifier")
 n = notifications.c
+
+
+def _may_enter(new: S) -> list[str]:
+    """The statuses a row may be in to enter `new`, from the transition table (the guard of an UPDATE)."""
+    return sorted(status.value for status in sources_of(new))
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,7 @@ async def claim_due(
     `skipped` or `superseded` instead, decided on the state at the moment of sending."""
     query = select(n.id, n.template_id, n.dossier_code, n.audience, n.phone_encrypted, n.phone_hash, n.text)
     query = query.add_columns(n.encoding, n.segments, n.attempts, n.event_kind, n.event_time)
-    query = query.where(n.status == S.CREATED.value, n.send_after <= now)
+    query = query.where(n.status.in_(_may_enter(S.SENDING)), n.send_after <= now)
     if urgent_only:
         query = query.where(n.urgent.is_(True))
     query = query.order_by(n.send_after, n.id).limit(limit)
@@ -177,7 +183,7 @@ async def claim_due(
     for part in chunks(sorted(to_send)):
         statement = (
             update(notifications)
-            .where(n.id.in_(part), n.status == S.CREATED.value)
+            .where(n.id.in_(part), n.status.in_(_may_enter(S.SENDING)))
             .values(status=S.SENDING.value, attempts=n.attempts + 1, updated_at=now)
             .returning(n.id)
         )
@@ -209,8 +215,9 @@ async def unanswered(session: AsyncSession, older_than: datetime, limit: int = 5
         .limit(limit)
     )
     values = {"reason": "no_receipt"}
+    expired = ensure_transition(S.SENT, S.TEMPORARY_FAILURE)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.TEMPORARY_FAILURE, dict(values), "no_receipt", row.provider)
+        Change(row.id, row.template_id, row.dossier_code, expired, dict(values), "no_receipt", row.provider)
         for row in await session.execute(query)
     ]
 
@@ -224,8 +231,9 @@ async def stuck_sending(session: AsyncSession, older_than: datetime, limit: int 
         .limit(limit)
     )
     values = {"reason": "no_send_result"}
+    unknown = ensure_transition(S.SENDING, S.UNKNOWN)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.UNKNOWN, dict(values), "no_send_result")
+        Change(row.id, row.template_id, row.dossier_code, unknown, dict(values), "no_send_result")
         for row in await session.execute(query)
     ]
 
@@ -238,8 +246,9 @@ async def contact_never_came(session: AsyncSession, older_than: datetime, limit:
         .limit(limit)
     )
     values = {"reason": "no_contact", "text": None}
+    skipped = ensure_transition(S.CREATED, S.SKIPPED)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.SKIPPED, dict(values), "no_contact")
+        Change(row.id, row.template_id, row.dossier_code, skipped, dict(values), "no_contact")
         for row in await session.execute(query)
     ]
 
@@ -254,8 +263,9 @@ async def unknown_overdue(session: AsyncSession, older_than: datetime, limit: in
         .limit(limit)
     )
     values = {"reason": NEEDS_REVIEW}
+    listed = ensure_transition(S.UNKNOWN, S.UNKNOWN)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.UNKNOWN, dict(values), NEEDS_REVIEW, row.provider)
+        Change(row.id, row.template_id, row.dossier_code, listed, dict(values), NEEDS_REVIEW, row.provider)
         for row in await session.execute(query)
     ]
 

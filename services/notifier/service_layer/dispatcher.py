@@ -22,6 +22,7 @@ from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.domain.policy import QuietHours, retry_delay
 from services.notifier.domain.sending import DeliveryReceipt, Encoding, OutgoingSms, SendResult, SmsProvider
+from services.notifier.domain.statuses import ensure_transition
 from services.runtime.waiting import wait_event
 
 logger = logging.getLogger("dvc_pulse.notifier")
@@ -179,6 +180,8 @@ class Dispatcher:
     ) -> None:
         now = self.now()
         changes = [self._change(item, result, now, outcome) for item, result in zip(claimed, results, strict=True)]
+        for change in changes:  # every claimed message is `sending`: its outcome must be a move the table allows
+            ensure_transition(S.SENDING, change.status)
         references: list[tuple[str, str]] = []
         for change in changes:
             if change.status in (S.SENT, S.UNKNOWN) and change.provider:
