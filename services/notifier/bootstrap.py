@@ -30,6 +30,7 @@ from services.notifier.adapters.providers.callback_auth import CallbackTokens
 from services.notifier.adapters.providers.config import HttpSettings, SmppSettings
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.status_relay import StatusRelay
+from services.notifier.adapters.unit_of_work import SqlUnitOfWork
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.policy import Limits, QuietHours
 from services.notifier.domain.sending import DeliveryReceipt
@@ -122,6 +123,7 @@ def create_app(
     relay = StatusRelay(sessions, lambda: jetstream(broker))
     dispatcher = Dispatcher(
         sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
         provider=providers.provider,
         vault=vault,
         quiet=quiet,

@@ -21,6 +21,7 @@ from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.tables import notifications
+from services.notifier.adapters.unit_of_work import SqlUnitOfWork
 from services.notifier.domain.incoming import Incoming, from_event
 from services.notifier.domain.policy import Limits, QuietHours
 from services.notifier.domain.sending import OutgoingSms, SendResult, SmsProvider
@@ -111,6 +112,7 @@ async def core(
     )
     dispatcher = Dispatcher(
         sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
         provider=sender or provider,
         vault=vault,
         quiet=quiet,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.delivery_store import Change, write_changes
+from services.notifier.adapters.delivery_store import write_changes
 from services.notifier.adapters.tables import notifications, status_outbox
 from services.notifier.domain.sending import ReceiptStatus
 from services.notifier.domain.statuses import (
@@ -22,6 +22,7 @@ from services.notifier.domain.statuses import (
     sources_of,
     transition_allowed,
 )
+from services.notifier.service_layer.messages import Change
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, vn
