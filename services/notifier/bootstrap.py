@@ -7,39 +7,45 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from faststream.nats import NatsBroker
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.contracts.streams import ALERTS, DLQ, EVENTS, NOTIFY
 from services.notifier.adapters.config_files import load_templates, load_triggers
+from services.notifier.adapters.crypto import PhoneVault
 from services.notifier.adapters.keyring import check_hash_key, vault_from
 from services.notifier.adapters.keys import key_store
 from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.providers import (
-    FailoverSettings,
-    OutboxSettings,
-    build_providers,
-    parse_failover_settings,
-    parse_provider_settings,
+    Providers,
 )
 from services.notifier.adapters.providers.callback_auth import CallbackTokens
-from services.notifier.adapters.providers.config import HttpSettings, SmppSettings
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.adapters.unit_of_work import SqlUnitOfWork
+from services.notifier.bootstrap_parts import (
+    consumer_settings,
+    dispatch_settings,
+    limits,
+    providers_of,
+    quiet_hours,
+)
 from services.notifier.domain.incoming import Incoming
-from services.notifier.domain.policy import Limits, QuietHours
-from services.notifier.domain.sending import DeliveryReceipt
-from services.notifier.domain.templates import ConfigError
+from services.notifier.domain.policy import QuietHours
+from services.notifier.domain.templates import ConfigError, TemplateSet
+from services.notifier.domain.triggers import Triggers
 from services.notifier.entrypoints.alerts_api import build_alerts_router
 from services.notifier.entrypoints.api import ApiDependencies, build_router
 from services.notifier.entrypoints.lookup import build_lookup_router
-from services.notifier.entrypoints.subscribers import ConsumerSettings, register_consumers
-from services.notifier.service_layer.dispatcher import Dispatcher, DispatchSettings
+from services.notifier.entrypoints.subscribers import register_consumers
+from services.notifier.service_layer.dispatcher import Dispatcher
 from services.notifier.service_layer.handlers import Intake
 from services.notifier.service_layer.optouts import OptOuts
 from services.notifier.service_layer.retention import Purger
@@ -60,29 +66,139 @@ ALERTMANAGER_CONSUMER = "alertmanager"  # the position key of POST /v1/alerts/al
 Clock = Callable[[], datetime]
 
 
-def provider_settings(
+@dataclass
+class _Core:
+    """What the notifier's consumers, routes and loops share (built before anything starts or connects)."""
+
+    settings: Settings
+    now: Clock
+    templates: TemplateSet
+    triggers: Triggers
+    vault: PhoneVault
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    providers: Providers
+    callback_tokens: CallbackTokens
+    metrics: NotifierMetrics
+    dispatcher: Dispatcher
+    intake: Intake
+    migrated: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def apply(self, items: Sequence[Incoming], consumer: str) -> None:
+        await self.migrated.wait()  # the consumers may start before the migrations finished
+        transitions = await self.intake.apply(items, consumer)
+        for item in items:
+            self.metrics.events.labels(item.kind).inc()
+        for transition in transitions:
+            self.metrics.entered(transition.template, transition.status)
+
+    async def take_ops_alerts(self, items: Sequence[Incoming]) -> None:
+        await self.apply(items, ALERTMANAGER_CONSUMER)
+        self.dispatcher.poke()
+
+    async def migrate(self, stack: AsyncExitStack) -> None:
+        stack.push_async_callback(self.engine.dispose)
+        stack.push_async_callback(self.providers.close)
+        await upgrade(self.engine)
+        await check_hash_key(self.sessions, self.vault, self.now())
+        self.migrated.set()
+        await self.providers.start()
+
+
+def _intake(
     settings: Settings,
-) -> tuple[list[OutboxSettings | HttpSettings | SmppSettings], FailoverSettings]:
-    """The configured providers (the default outbox file follows `DVC_VAR_DIR`) and their failover rules."""
-    try:
-        return (
-            parse_provider_settings(settings.providers, var_dir=settings.var_dir),
-            parse_failover_settings(settings.providers),
-        )
-    except (ValueError, OSError) as error:
-        raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
-
-
-def _consumer(settings: Settings, durable: str) -> ConsumerSettings:
-    return ConsumerSettings(
-        durable=durable,
-        batch_size=settings.batch_size,
-        batch_timeout=settings.batch_timeout,
-        max_deliver=settings.max_deliver,
-        ack_wait=settings.ack_wait_seconds,
-        max_ack_pending=settings.max_ack_pending,
-        deliver_new_only=settings.start_from == "new",
+    sessions: async_sessionmaker[AsyncSession],
+    vault: PhoneVault,
+    triggers: Triggers,
+    quiet: QuietHours,
+    now: Clock,
+) -> Intake:
+    return Intake(
+        sessions=sessions,
+        vault=vault,
+        to_e164=to_e164,
+        staff=StaffDirectory.load(settings.staff_directory),
+        triggers=triggers,
+        quiet=quiet,
+        limits=limits(settings),
+        now=now,
     )
+
+
+def _consumers(settings: Settings, broker: NatsBroker, registry: CollectorRegistry, core: _Core) -> ConsumerMonitor:
+    """The events and alerts consumers, watched by the monitor returned (readiness, metrics)."""
+    monitor = ConsumerMonitor(
+        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
+    )
+    register_consumers(
+        broker,
+        events=consumer_settings(settings, settings.events_consumer),
+        alerts=consumer_settings(settings, settings.alerts_consumer),
+        timezone=settings.timezone,
+        apply=core.apply,
+        after_batch=core.dispatcher.poke,
+        monitor=monitor,
+    )
+    return monitor
+
+
+def _core(
+    settings: Settings,
+    now: Clock,
+    uniform: Callable[[float, float], float],
+    registry: CollectorRegistry,
+    broker: NatsBroker,
+) -> _Core:
+    templates = load_templates(settings.templates_file, settings.centre_name)
+    triggers = load_triggers(templates, settings.triggers_file)
+    quiet, vault = quiet_hours(settings), vault_from(settings)
+    engine = create_engine(settings.resolved_database_url())
+    sessions = create_session_factory(engine)
+    receipts: list[Dispatcher] = []
+    providers, callback_tokens = providers_of(settings, receipts)
+    metrics = NotifierMetrics(registry, providers.health)
+    dispatcher = Dispatcher(
+        sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
+        provider=providers.provider,
+        vault=vault,
+        quiet=quiet,
+        settings=dispatch_settings(settings),
+        now=now,
+        metrics=metrics,
+        relay=StatusRelay(sessions, lambda: jetstream(broker)),
+        uniform=uniform,
+    )
+    receipts.append(dispatcher)
+    intake = _intake(settings, sessions, vault, triggers, quiet, now)
+    parts = (templates, triggers, vault, engine, sessions, providers, callback_tokens, metrics, dispatcher, intake)
+    return _Core(settings, now, *parts)
+
+
+def _routers(core: _Core, optouts: OptOuts) -> list[APIRouter]:
+    settings = core.settings
+    operator_keys = key_store(
+        settings.resolved_keys_file(),
+        settings.keys,
+        check_every=settings.keys_reload_seconds,
+        usage_file=usage_file_in(settings.var_dir, "notifier"),
+    )
+    router = build_router(
+        ApiDependencies(
+            sessions=core.sessions,
+            vault=core.vault,
+            templates=core.templates,
+            triggers=core.triggers,
+            optouts=optouts,
+            parse_receipts=core.providers.parse_receipts,
+            callback_tokens=core.callback_tokens,
+            apply_receipts=core.dispatcher.apply_receipts,
+            operator_keys=operator_keys,
+        )
+    )
+    limiter = AttemptLimiter(settings.lookup_attempts_per_dossier, settings.lookup_window_seconds)
+    lookup_router = build_lookup_router(core.sessions, core.vault, operator_keys, limiter)
+    return [router, lookup_router, build_alerts_router(operator_keys, core.take_ops_alerts)]
 
 
 def create_app(
@@ -93,137 +209,19 @@ def create_app(
     """Raises ConfigError (templates, triggers, providers, keys, quiet hours) before anything starts."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    templates = load_templates(settings.templates_file, settings.centre_name)
-    triggers = load_triggers(templates, settings.triggers_file)
-    try:
-        quiet = QuietHours.parse(settings.quiet_hours, settings.timezone)
-    except (ValueError, LookupError) as error:
-        raise ConfigError(f"DVC_NOTIFIER_QUIET_HOURS / DVC_TIMEZONE: {error}") from None
-    staff = StaffDirectory.load(settings.staff_directory)
-    vault = vault_from(settings)
-    broker = create_broker(settings.nats_servers, client_name="notifier", **settings.nats_connect_options())
-    engine = create_engine(settings.resolved_database_url())
-    sessions = create_session_factory(engine)
     registry = CollectorRegistry()
-    receipt_sink: list[Dispatcher] = []
-
-    async def on_receipt(receipt: DeliveryReceipt) -> None:
-        await receipt_sink[0].receive(receipt)
-
-    members, failover = provider_settings(settings)
-    try:
-        providers = build_providers(members, on_receipt=on_receipt, failover=failover)
-        callback_tokens = CallbackTokens.resolve(members, settings.var_dir)
-    except ValueError as error:
-        raise ConfigError(f"DVC_NOTIFIER_PROVIDERS: {error}") from None
-    metrics = NotifierMetrics(registry, providers.health)
-    consumers = ConsumerMonitor(
-        registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
-    )
-    relay = StatusRelay(sessions, lambda: jetstream(broker))
-    dispatcher = Dispatcher(
-        sessions=sessions,
-        units=lambda: SqlUnitOfWork(sessions),
-        provider=providers.provider,
-        vault=vault,
-        quiet=quiet,
-        settings=DispatchSettings(
-            batch_size=settings.dispatch_batch_size,
-            concurrency=settings.send_concurrency,
-            max_attempts=settings.max_attempts,
-            retry_base=timedelta(seconds=settings.retry_base_seconds),
-            retry_cap=timedelta(seconds=settings.retry_cap_seconds),
-            receipt_timeout=timedelta(hours=settings.receipt_timeout_hours),
-            unknown_review=timedelta(hours=settings.unknown_review_hours),
-            sending_timeout=timedelta(seconds=settings.sending_timeout_seconds),
-            sweep_interval=timedelta(seconds=settings.sweep_interval_seconds),
-            contact_wait=timedelta(hours=settings.contact_wait_hours),
-            sender=settings.sender,
-        ),
-        now=now,
-        metrics=metrics,
-        relay=relay,
-        uniform=uniform,
-    )
-    receipt_sink.append(dispatcher)
-    intake = Intake(
-        sessions=sessions,
-        vault=vault,
-        to_e164=to_e164,
-        staff=staff,
-        triggers=triggers,
-        quiet=quiet,
-        limits=Limits(
-            max_event_age=timedelta(hours=settings.max_event_age_hours),
-            citizen_daily_cap=settings.citizen_daily_cap,
-            officer_daily_cap=settings.officer_daily_cap,
-            dossier_daily_cap=settings.dossier_daily_cap,
-            duplicate_window=timedelta(hours=settings.duplicate_window_hours),
-        ),
-        now=now,
-    )
+    broker = create_broker(settings.nats_servers, client_name="notifier", **settings.nats_connect_options())
+    core = _core(settings, now, uniform, registry, broker)
     optouts = OptOuts(
-        sessions=sessions, vault=vault, to_e164=to_e164, now=now, metrics=metrics, on_change=dispatcher.poke
+        sessions=core.sessions,
+        vault=core.vault,
+        to_e164=to_e164,
+        now=now,
+        metrics=core.metrics,
+        on_change=core.dispatcher.poke,
     )
-    purger = Purger(sessions, timedelta(days=settings.retention_days), now)
-    migrated = asyncio.Event()
-
-    async def apply(items: Sequence[Incoming], consumer: str) -> None:
-        await migrated.wait()  # the consumers may start before the migrations finished
-        transitions = await intake.apply(items, consumer)
-        for item in items:
-            metrics.events.labels(item.kind).inc()
-        for transition in transitions:
-            metrics.entered(transition.template, transition.status)
-
-    register_consumers(
-        broker,
-        events=_consumer(settings, settings.events_consumer),
-        alerts=_consumer(settings, settings.alerts_consumer),
-        timezone=settings.timezone,
-        apply=apply,
-        after_batch=dispatcher.poke,
-        monitor=consumers,
-    )
-
-    async def migrate(stack: AsyncExitStack) -> None:
-        stack.push_async_callback(engine.dispose)
-        stack.push_async_callback(providers.close)
-        await upgrade(engine)
-        await check_hash_key(sessions, vault, now())
-        migrated.set()
-        await providers.start()
-
-    operator_keys = key_store(
-        settings.resolved_keys_file(),
-        settings.keys,
-        check_every=settings.keys_reload_seconds,
-        usage_file=usage_file_in(settings.var_dir, "notifier"),
-    )
-
-    async def take_ops_alerts(items: Sequence[Incoming]) -> None:
-        await apply(items, ALERTMANAGER_CONSUMER)
-        dispatcher.poke()
-
-    router = build_router(
-        ApiDependencies(
-            sessions=sessions,
-            vault=vault,
-            templates=templates,
-            triggers=triggers,
-            optouts=optouts,
-            parse_receipts=providers.parse_receipts,
-            callback_tokens=callback_tokens,
-            apply_receipts=dispatcher.apply_receipts,
-            operator_keys=operator_keys,
-        )
-    )
-    lookup_router = build_lookup_router(
-        sessions,
-        vault,
-        operator_keys,
-        AttemptLimiter(settings.lookup_attempts_per_dossier, settings.lookup_window_seconds),
-    )
+    purger = Purger(core.sessions, timedelta(days=settings.retention_days), now)
+    consumers = _consumers(settings, broker, registry, core)
     app = build_service_app(
         service="notifier",
         title="DVC Pulse notifier",
@@ -233,23 +231,20 @@ def create_app(
         checks={
             "nats": nats_check(broker),
             "streams": streams_check(broker, [EVENTS.name, ALERTS.name, NOTIFY.name, DLQ.name]),
-            "database": database_check(engine),
+            "database": database_check(core.engine),
         },
-        routers=[router, lookup_router, build_alerts_router(operator_keys, take_ops_alerts)],
+        routers=_routers(core, optouts),
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),
         on_startup=[
-            migrate,
-            background_task("notifier-dispatcher", lambda: dispatcher.run(settings.dispatch_interval_seconds)),
+            core.migrate,
+            background_task("notifier-dispatcher", lambda: core.dispatcher.run(settings.dispatch_interval_seconds)),
             background_task("notifier-purge", lambda: purger.run(settings.purge_interval_hours * 3600)),
         ],
         consumers=consumers,
     )
-    app.state.dispatcher = dispatcher
-    app.state.intake = intake
-    app.state.metrics = metrics
-    app.state.purger = purger
-    app.state.vault = vault
+    app.state.dispatcher, app.state.intake, app.state.metrics = core.dispatcher, core.intake, core.metrics
+    app.state.purger, app.state.vault = purger, core.vault
     return app
 
 
