@@ -147,7 +147,9 @@ def _modules_for(argv: list[str]) -> dict[str, str]:
 
 
 def _mount_service_commands(modules: dict[str, str]) -> None:
-    for name, module_name in modules.items():
+    for name, default_module in modules.items():
+        moved = default_module.replace(f"services.{name}.", f"services.{name}.entrypoints.", 1)
+        module_name = moved if _module_exists(moved) else default_module  # services not yet moved: <svc>.cli
         if not _module_exists(module_name):
             continue
         module = importlib.import_module(module_name)
