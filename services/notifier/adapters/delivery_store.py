@@ -24,7 +24,7 @@ from services.notifier.domain.statuses import (
     sources_of,
     transition_allowed,
 )
-from services.notifier.domain.superseding import SUPERSEDED_REASON
+from services.notifier.service_layer.claiming import superseded_change
 from services.notifier.service_layer.messages import Change, Due
 
 logger = logging.getLogger("dvc_pulse.notifier")
@@ -94,12 +94,7 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change], at: da
 
 def superseded(found: Sequence[Obsolete]) -> list[Change]:
     """`created` -> `superseded` (never sent; phone and text cleared like any message that will not leave)."""
-    values = {"reason": SUPERSEDED_REASON, "phone_encrypted": None, "text": None}
-    return [
-        Change(m.id, m.template_id, m.dossier_code, S.SUPERSEDED, {**values, "detail": item.detail}, SUPERSEDED_REASON)
-        for item in found
-        if (m := item.message)
-    ]
+    return [superseded_change(m.id, m.template_id, m.dossier_code, item.by) for item in found if (m := item.message)]
 
 
 def _due(row: Any) -> Due:

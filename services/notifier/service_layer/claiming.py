@@ -41,6 +41,13 @@ def _skipped(due: Sequence[Due], opted: set[str], consent: dict[str, bool | None
     return changes
 
 
+def superseded_change(notification_id: str, template_id: str, dossier_code: str | None, by: str) -> Change:
+    """`created` -> `superseded`: a newer step (`by`, its event kind) made the message obsolete before it left."""
+    status = ensure_transition(S.CREATED, S.SUPERSEDED)
+    values = _cleared(SUPERSEDED_REASON, detail=f"newer step: {by}")
+    return Change(notification_id, template_id, dossier_code, status, values, SUPERSEDED_REASON)
+
+
 def _superseded(due: Sequence[Due], steps: Steps) -> list[Change]:
     changes = []
     for row in due:
@@ -48,9 +55,7 @@ def _superseded(due: Sequence[Due], steps: Steps) -> list[Change]:
             continue
         by = superseded_by(row.event_kind, row.event_time, steps.get(row.dossier_code, {}))
         if by is not None:
-            status = ensure_transition(S.CREATED, S.SUPERSEDED)
-            values = _cleared(SUPERSEDED_REASON, detail=f"newer step: {by}")
-            changes.append(Change(row.id, row.template_id, row.dossier_code, status, values, SUPERSEDED_REASON))
+            changes.append(superseded_change(row.id, row.template_id, row.dossier_code, by))
     return changes
 
 
