@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 import yaml
 
-from services.notifier.main import create_app
+from services.notifier.bootstrap import create_app
 from services.runtime.nats.embedded import EmbeddedNats, free_port
 from tests.notifier.helpers import OPERATOR_KEY, FakeClock, connected, eventually, settings_for
 from tests.notifier.test_alertmanager import STAFF

@@ -27,8 +27,8 @@ from services.ingest.bootstrap import create_app as create_ingest
 from services.ingest.domain.keys import KeySpec as IngestKey
 from services.ingest.settings import Settings as IngestSettings
 from services.notifier.adapters.crypto import new_key as new_encryption_key
+from services.notifier.bootstrap import create_app as create_notifier
 from services.notifier.domain.operators import KeySpec as OperatorKey
-from services.notifier.main import create_app as create_notifier
 from services.notifier.settings import Settings as NotifierSettings
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.embedded import free_port

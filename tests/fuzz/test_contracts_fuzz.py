@@ -27,7 +27,7 @@ from services.ingest.domain.validation import (
     check_times,
     decode_body,
 )
-from services.notifier.subscribers import alert_decoder, event_decoder
+from services.notifier.entrypoints.subscribers import alert_decoder, event_decoder
 from services.runtime.nats.consuming import BatchProcessor
 from services.tasks.entrypoints.subscribers import decode as tasks_decode
 from tests.fuzz.contract_strategies import VALID_EVENTS, json_values, mutated, mutated_events

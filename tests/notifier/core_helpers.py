@@ -21,12 +21,13 @@ from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.adapters.tables import notifications
-from services.notifier.dispatcher import Dispatcher, DispatchSettings
+from services.notifier.adapters.unit_of_work import SqlUnitOfWork
 from services.notifier.domain.incoming import Incoming, from_event
 from services.notifier.domain.policy import Limits, QuietHours
 from services.notifier.domain.sending import OutgoingSms, SendResult, SmsProvider
-from services.notifier.handlers import Intake
-from services.notifier.optouts import OptOuts
+from services.notifier.service_layer.dispatcher import Dispatcher, DispatchSettings
+from services.notifier.service_layer.handlers import Intake
+from services.notifier.service_layer.optouts import OptOuts
 from services.runtime.db import create_engine, create_session_factory
 from tests.notifier.helpers import HASH_KEY, KEY, FakeClock
 
@@ -111,6 +112,7 @@ async def core(
     )
     dispatcher = Dispatcher(
         sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
         provider=sender or provider,
         vault=vault,
         quiet=quiet,

@@ -23,9 +23,9 @@ from services.contracts.events import EventType
 from services.contracts.subjects import event_subject
 from services.notifier.adapters.crypto import new_key
 from services.notifier.adapters.providers import read_outbox
-from services.notifier.dispatcher import Dispatcher
+from services.notifier.bootstrap import create_app
 from services.notifier.domain.operators import KeySpec
-from services.notifier.main import create_app
+from services.notifier.service_layer.dispatcher import Dispatcher
 from services.notifier.settings import Settings
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.streams import apply_streams

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from services.notifier.adapters.tables import opt_outs
-from services.notifier.cli import app as cli
+from services.notifier.entrypoints.cli import app as cli
 from services.runtime.db import create_engine
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.notifier.helpers import OPERATOR, FakeClock, running_notifier, settings_for, vn

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.notifier.adapters.delivery_store import claim_due
+from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.providers import Providers, build_providers, parse_provider_settings, read_outbox
+from services.notifier.adapters.unit_of_work import SqlUnitOfWork
 from services.notifier.domain.sending import DeliveryReceipt
-from services.notifier.metrics import NotifierMetrics
+from services.notifier.service_layer.claiming import claim_due
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core
@@ -166,8 +167,9 @@ async def test_a_message_left_sending_by_a_crash_becomes_unknown_and_is_never_re
     clock = FakeClock(vn("2026-03-02T08:15:30"))
     async with core(database_url, clock) as c:
         await c.take(dossier_event("dossier.accepted", "HS-1"))
-        async with c.sessions.begin() as session:  # claimed, then the process died before the provider answered
-            [claimed], _ = await claim_due(session, clock(), 10, urgent_only=False)
+        async with SqlUnitOfWork(c.sessions) as unit:  # claimed, then the process died before the provider answered
+            [claimed] = (await claim_due(unit.deliveries, clock(), 10, urgent_only=False)).claimed
+            await unit.commit()
         clock.advance(timedelta(minutes=16))
         await c.dispatcher.run_once()
         clock.advance(timedelta(hours=1))

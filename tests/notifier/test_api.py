@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from services.notifier.bootstrap import create_app
 from services.notifier.domain.templates import ConfigError
-from services.notifier.main import create_app
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.helpers import (

@@ -13,7 +13,7 @@ from services.notifier.adapters.crypto import PhoneVault, new_key
 from services.notifier.adapters.keys import read_keys
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.queries import add_opt_out
-from services.notifier.cli import app
+from services.notifier.entrypoints.cli import app
 from services.runtime.api_keys import hash_key
 from services.runtime.db import create_engine, create_session_factory
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from services.contracts.alerts import DossierAlertKind, DossierAlertRaised
-from services.notifier.dispatcher import DispatchSettings
 from services.notifier.domain.incoming import from_dossier_alert
 from services.notifier.domain.sending import DeliveryReceipt, ReceiptStatus, SendResult
+from services.notifier.service_layer.dispatcher import DispatchSettings
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, vn

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.notifier.dispatcher import DispatchSettings
+from services.notifier.service_layer.dispatcher import DispatchSettings
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, eventually, vn

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from services.notifier.cli import run_purge
 from services.notifier.domain.policy import Limits
+from services.notifier.entrypoints.cli import run_purge
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, vn

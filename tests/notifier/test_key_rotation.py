@@ -11,12 +11,12 @@ from pydantic import SecretStr
 from sqlalchemy import text, update
 
 from services.notifier.adapters.crypto import PhoneVault, legacy_hash_key, new_key
+from services.notifier.adapters.keyring import HashKeyChanged, check_hash_key
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.tables import opt_outs
+from services.notifier.bootstrap import create_app
 from services.notifier.domain.templates import ConfigError
-from services.notifier.keyring import HashKeyChanged, check_hash_key
-from services.notifier.main import create_app
-from services.notifier.rotation import rotate_keys
+from services.notifier.service_layer.rotation import rotate_keys
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core

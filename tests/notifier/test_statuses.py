@@ -10,10 +10,19 @@ import pytest
 from sqlalchemy import func, select, update
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.delivery_store import Change, write_changes
+from services.notifier.adapters.delivery_store import write_changes
 from services.notifier.adapters.tables import notifications, status_outbox
 from services.notifier.domain.sending import ReceiptStatus
-from services.notifier.domain.statuses import LABELS_VI, TRANSITIONS, receipt_applies, sources_of, transition_allowed
+from services.notifier.domain.statuses import (
+    LABELS_VI,
+    TRANSITIONS,
+    IllegalTransition,
+    ensure_transition,
+    receipt_applies,
+    sources_of,
+    transition_allowed,
+)
+from services.notifier.service_layer.messages import Change
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, vn
@@ -39,6 +48,16 @@ def test_the_table_allows_exactly_the_documented_pairs_when_every_pair_is_walked
     for current, new in PAIRS:
         assert transition_allowed(current, new) is (new in ALLOWED[current]), (current, new)
     assert {pair for pair in PAIRS if transition_allowed(*pair)} == TRANSITIONS
+
+
+def test_a_forbidden_transition_raises_a_domain_error_when_every_pair_is_asked() -> None:
+    for current, new in PAIRS:
+        if new in ALLOWED[current]:
+            assert ensure_transition(current, new) is new
+            continue
+        with pytest.raises(IllegalTransition) as refused:
+            ensure_transition(current, new)
+        assert (refused.value.current, refused.value.new) == (current, new)
 
 
 def test_superseded_and_unknown_only_come_from_where_they_can_when_sources_are_asked() -> None:

@@ -77,8 +77,8 @@ def tasks_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
 def notifier_app(var_dir: Path, **overrides: Any) -> tuple[FastAPI, Keys]:
     from services.notifier.adapters.crypto import new_key
     from services.notifier.adapters.keys import key_files
+    from services.notifier.bootstrap import create_app
     from services.notifier.domain.operators import KeySpec
-    from services.notifier.main import create_app
     from services.notifier.settings import Settings
 
     keys = Keys("dvcnk_right", "dvcnk_revoked", "dvcnk_expired")

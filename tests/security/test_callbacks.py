@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from services.notifier.adapters.providers import HttpSettings, OutboxSettings
 from services.notifier.adapters.providers.callback_auth import OUTBOX_TOKEN_FILE, CallbackTokens
 from services.notifier.adapters.tables import opt_outs
+from services.notifier.bootstrap import create_app
 from services.notifier.domain.templates import ConfigError
-from services.notifier.main import create_app
 from services.ops.launcher_secrets import ensure_outbox_callback_token
 from services.runtime.db import create_engine
 from services.runtime.nats.embedded import EmbeddedNats

@@ -49,7 +49,7 @@ def _tasks() -> ServiceKeys:
 
 def _notifier() -> ServiceKeys:
     from services.notifier.adapters.keys import key_store
-    from services.notifier.cli import app
+    from services.notifier.entrypoints.cli import app
 
     return ServiceKeys(app, ["keys", "add", "desk"], "notifier-keys.json", lambda p: key_store(p, check_every=0), type)
 
@@ -193,7 +193,7 @@ def test_last_use_is_written_at_most_once_a_minute_when_keys_are_used_often(tmp_
 
 def test_keys_list_shows_the_last_use_when_the_service_used_the_key(tmp_path: Path) -> None:
     from services.notifier.adapters.keys import key_store
-    from services.notifier.cli import app
+    from services.notifier.entrypoints.cli import app
 
     env = {"DVC_VAR_DIR": str(tmp_path)}
     key = runner.invoke(app, ["keys", "add", "desk"], env=env).stdout.strip()
@@ -243,7 +243,7 @@ async def test_the_service_records_the_last_use_in_var_when_a_request_is_admitte
 
 def test_a_revoked_demo_key_is_replaced_not_revived_when_make_up_runs_again(tmp_path: Path) -> None:
     from services.notifier.adapters.keys import key_store
-    from services.notifier.cli import app
+    from services.notifier.entrypoints.cli import app
 
     env = {"DVC_VAR_DIR": str(tmp_path)}
     first = runner.invoke(app, ["demo-key"], env=env).stdout.strip()

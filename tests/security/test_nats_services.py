@@ -15,7 +15,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from services.contracts.nats_users import ADMIN
-from services.notifier.main import create_app as create_notifier
+from services.notifier.bootstrap import create_app as create_notifier
 from services.runtime.nats.pulling import open_request
 from tests.factories import dossier_event
 from tests.indicators.app_helpers import eventually, publish

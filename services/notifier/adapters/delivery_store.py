@@ -1,12 +1,11 @@
-"""SQL of the dispatcher: write status changes (guarded by the transition table), claim due notifications
-(superseded or skipped when they must not leave), expire those that never got a receipt, list unknown outcomes
-for review, measure the queue. Receipts: `receipt_store`."""
+"""SQL of the dispatcher: write status changes (guarded by the transition table), read and mark the due
+notifications a claim takes (the decision is `service_layer.claiming`), expire those that never got a
+receipt, list unknown outcomes for review, measure the queue. Receipts: `receipt_store`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,46 +13,27 @@ from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.dossier_steps import Obsolete, Waiting, load_steps, obsolete
+from services.notifier.adapters.dossier_steps import Obsolete
 from services.notifier.adapters.sql import add_status_events, chunks, status_event
-from services.notifier.adapters.tables import contacts, notifications, opt_outs
+from services.notifier.adapters.tables import notifications
 from services.notifier.domain.statuses import (
     AWAITING_CONTACT,
     FINAL,
     NEEDS_REVIEW,
+    ensure_transition,
     sources_of,
     transition_allowed,
 )
-from services.notifier.domain.superseding import SUPERSEDED_BY, SUPERSEDED_REASON
+from services.notifier.service_layer.claiming import superseded_change
+from services.notifier.service_layer.messages import Change, Due
 
 logger = logging.getLogger("dvc_pulse.notifier")
 n = notifications.c
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: str
-    template_id: str
-    dossier_code: str | None
-    audience: str
-    phone_encrypted: bytes | None
-    text: str
-    encoding: str
-    segments: int
-    attempts: int  # including the one being made
-
-
-@dataclass(frozen=True)
-class Change:
-    """One status change to write: the row's new values and its status event."""
-
-    id: str
-    template_id: str
-    dossier_code: str | None
-    status: S
-    values: dict[str, Any]
-    reason: str | None = None
-    provider: str | None = None
+def _may_enter(new: S) -> list[str]:
+    """The statuses a row may be in to enter `new`, from the transition table (the guard of an UPDATE)."""
+    return sorted(status.value for status in sources_of(new))
 
 
 async def _current_statuses(session: AsyncSession, ids: Sequence[str]) -> dict[str, S]:
@@ -114,91 +94,56 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change], at: da
 
 def superseded(found: Sequence[Obsolete]) -> list[Change]:
     """`created` -> `superseded` (never sent; phone and text cleared like any message that will not leave)."""
-    values = {"reason": SUPERSEDED_REASON, "phone_encrypted": None, "text": None}
-    return [
-        Change(m.id, m.template_id, m.dossier_code, S.SUPERSEDED, {**values, "detail": item.detail}, SUPERSEDED_REASON)
-        for item in found
-        if (m := item.message)
-    ]
+    return [superseded_change(m.id, m.template_id, m.dossier_code, item.by) for item in found if (m := item.message)]
 
 
-async def _blocked(session: AsyncSession, rows: Sequence[Any]) -> list[Change]:
-    """Due messages that must not leave: the recipient opted out or withdrew consent since they were planned
-    (opt-out always wins, even over a held message), or a newer step of the dossier made them obsolete."""
-    hashes = sorted({row.phone_hash for row in rows if row.phone_hash})
-    opted = set(
-        (await session.execute(select(opt_outs.c.phone_hash).where(opt_outs.c.phone_hash.in_(hashes)))).scalars()
+def _due(row: Any) -> Due:
+    return Due(
+        row.id,
+        row.template_id,
+        row.dossier_code,
+        row.audience,
+        row.phone_encrypted,
+        row.phone_hash,
+        row.text,
+        row.encoding,
+        row.segments,
+        row.attempts,
+        row.event_kind,
+        row.event_time,
     )
-    codes = sorted({row.dossier_code for row in rows if row.dossier_code and row.audience == "citizen"})
-    consent_query = select(contacts.c.dossier_code, contacts.c.sms_consent).where(contacts.c.dossier_code.in_(codes))
-    consent = {row.dossier_code: row.sms_consent for row in await session.execute(consent_query)}
-    changes: list[Change] = []
-    for row in rows:
-        reason = None
-        if row.phone_hash in opted:
-            reason = "opted_out"
-        elif row.audience == "citizen" and consent.get(row.dossier_code) is False:
-            reason = "no_consent"
-        if reason:
-            values = {"reason": reason, "phone_encrypted": None, "text": None}
-            changes.append(Change(row.id, row.template_id, row.dossier_code, S.SKIPPED, values, reason))
-    blocked = {change.id for change in changes}
-    waiting = [
-        Waiting(row.id, row.template_id, row.dossier_code, row.event_kind, row.event_time)
-        for row in rows
-        if row.id not in blocked and row.dossier_code and row.event_kind in SUPERSEDED_BY
-    ]
-    if waiting:
-        steps = await load_steps(session, {message.dossier_code for message in waiting})
-        changes += superseded(obsolete(waiting, steps))
-    return changes
 
 
-async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, urgent_only: bool
-) -> tuple[list[Claimed], list[Change]]:
-    """Mark up to `limit` due notifications `sending`; those that must not leave (see `_blocked`) become
-    `skipped` or `superseded` instead, decided on the state at the moment of sending."""
+async def due_for_claim(session: AsyncSession, now: datetime, limit: int, urgent_only: bool) -> list[Due]:
+    """Up to `limit` due notifications, oldest first, locked for this transaction (see `claiming.claim_due`)."""
     query = select(n.id, n.template_id, n.dossier_code, n.audience, n.phone_encrypted, n.phone_hash, n.text)
     query = query.add_columns(n.encoding, n.segments, n.attempts, n.event_kind, n.event_time)
-    query = query.where(n.status == S.CREATED.value, n.send_after <= now)
+    query = query.where(n.status.in_(_may_enter(S.SENDING)), n.send_after <= now)
     if urgent_only:
         query = query.where(n.urgent.is_(True))
     query = query.order_by(n.send_after, n.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = list(await session.execute(query))
-    if not rows:
-        return [], []
-    blocked = await write_changes(session, await _blocked(session, rows), now)
-    stopped = {change.id for change in blocked}
-    to_send = {row.id: row for row in rows if row.id not in stopped}
-    claimed: list[Claimed] = []
-    for part in chunks(sorted(to_send)):
+    return [_due(row) for row in await session.execute(query)]
+
+
+async def mark_sending(session: AsyncSession, due: Sequence[Due], now: datetime) -> list[str]:
+    """The claim's UPDATE: these due notifications become `sending`, one more attempt each."""
+    by_id = {row.id: row for row in due}
+    moved: list[str] = []
+    for part in chunks(sorted(by_id)):
         statement = (
             update(notifications)
-            .where(n.id.in_(part), n.status == S.CREATED.value)
+            .where(n.id.in_(part), n.status.in_(_may_enter(S.SENDING)))
             .values(status=S.SENDING.value, attempts=n.attempts + 1, updated_at=now)
             .returning(n.id)
         )
-        for claimed_id in (await session.execute(statement)).scalars():
-            row = to_send[claimed_id]
-            claimed.append(
-                Claimed(
-                    row.id,
-                    row.template_id,
-                    row.dossier_code,
-                    row.audience,
-                    row.phone_encrypted,
-                    row.text,
-                    row.encoding,
-                    row.segments,
-                    row.attempts + 1,
-                )
-            )
-    events = [status_event(c.id, c.template_id, S.SENDING, now, dossier_code=c.dossier_code) for c in claimed]
+        moved += (await session.execute(statement)).scalars()
+    events = [
+        status_event(key, by_id[key].template_id, S.SENDING, now, dossier_code=by_id[key].dossier_code) for key in moved
+    ]
     await add_status_events(session, events)
-    return claimed, blocked
+    return moved
 
 
 async def unanswered(session: AsyncSession, older_than: datetime, limit: int = 500) -> list[Change]:
@@ -209,8 +154,9 @@ async def unanswered(session: AsyncSession, older_than: datetime, limit: int = 5
         .limit(limit)
     )
     values = {"reason": "no_receipt"}
+    expired = ensure_transition(S.SENT, S.TEMPORARY_FAILURE)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.TEMPORARY_FAILURE, dict(values), "no_receipt", row.provider)
+        Change(row.id, row.template_id, row.dossier_code, expired, dict(values), "no_receipt", row.provider)
         for row in await session.execute(query)
     ]
 
@@ -224,8 +170,9 @@ async def stuck_sending(session: AsyncSession, older_than: datetime, limit: int 
         .limit(limit)
     )
     values = {"reason": "no_send_result"}
+    unknown = ensure_transition(S.SENDING, S.UNKNOWN)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.UNKNOWN, dict(values), "no_send_result")
+        Change(row.id, row.template_id, row.dossier_code, unknown, dict(values), "no_send_result")
         for row in await session.execute(query)
     ]
 
@@ -238,8 +185,9 @@ async def contact_never_came(session: AsyncSession, older_than: datetime, limit:
         .limit(limit)
     )
     values = {"reason": "no_contact", "text": None}
+    skipped = ensure_transition(S.CREATED, S.SKIPPED)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.SKIPPED, dict(values), "no_contact")
+        Change(row.id, row.template_id, row.dossier_code, skipped, dict(values), "no_contact")
         for row in await session.execute(query)
     ]
 
@@ -254,8 +202,9 @@ async def unknown_overdue(session: AsyncSession, older_than: datetime, limit: in
         .limit(limit)
     )
     values = {"reason": NEEDS_REVIEW}
+    listed = ensure_transition(S.UNKNOWN, S.UNKNOWN)
     return [
-        Change(row.id, row.template_id, row.dossier_code, S.UNKNOWN, dict(values), NEEDS_REVIEW, row.provider)
+        Change(row.id, row.template_id, row.dossier_code, listed, dict(values), NEEDS_REVIEW, row.provider)
         for row in await session.execute(query)
     ]
 

@@ -10,9 +10,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.delivery_store import Change, write_changes
+from services.notifier.adapters.delivery_store import write_changes
 from services.notifier.adapters.sql import insert
 from services.notifier.adapters.tables import contacts, dossier_steps, notifications, opt_outs, receipts
+from services.notifier.service_layer.messages import Change
 
 n = notifications.c
 

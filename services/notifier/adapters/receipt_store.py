@@ -15,11 +15,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.delivery_store import Change
 from services.notifier.adapters.sql import chunks, insert
 from services.notifier.adapters.tables import notifications, receipts
 from services.notifier.domain.sending import DeliveryReceipt, ReceiptStatus
 from services.notifier.domain.statuses import AWAITING_RECEIPT, RECEIPT_STATUS, receipt_applies
+from services.notifier.service_layer.messages import Change
 
 n = notifications.c
 r = receipts.c

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Update, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier.adapters.sql import chunks, insert
@@ -33,6 +33,12 @@ async def has_phone_hashes(session: AsyncSession) -> bool:
         if (await session.execute(select(column).where(column.is_not(None)).limit(1))).first() is not None:
             return True
     return False
+
+
+async def _execute_in_chunks(session: AsyncSession, statement: Update, rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany per chunk of rows (bounded parameter lists)."""
+    for part in chunks(list(rows)):
+        await session.execute(statement, list(part))
 
 
 async def contact_rows(session: AsyncSession) -> list[Any]:
@@ -64,8 +70,7 @@ async def update_contacts(session: AsyncSession, rows: Sequence[dict[str, Any]])
         )
         .values(phone_encrypted=bindparam("phone"), name_encrypted=bindparam("name"))
     )
-    for part in chunks(list(rows)):
-        await session.execute(statement, list(part))
+    await _execute_in_chunks(session, statement, rows)
 
 
 async def update_notifications(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -80,8 +85,7 @@ async def update_notifications(session: AsyncSession, rows: Sequence[dict[str, A
         )
         .values(phone_encrypted=bindparam("phone"), phone_hash=bindparam("hash"), content_hash=bindparam("content"))
     )
-    for part in chunks(list(rows)):
-        await session.execute(statement, list(part))
+    await _execute_in_chunks(session, statement, rows)
 
 
 async def replace_opt_outs(session: AsyncSession, old_hashes: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

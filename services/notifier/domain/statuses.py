@@ -110,8 +110,23 @@ def reason_label(reason: str | None) -> str | None:
     return REASONS_VI.get(reason, reason)
 
 
+class IllegalTransition(ValueError):
+    """A status change the transition table forbids (a bug in whoever asked for it, never bad input)."""
+
+    def __init__(self, current: S, new: S) -> None:
+        super().__init__(f"notification status may not change from {current.value} to {new.value}")
+        self.current, self.new = current, new
+
+
 def transition_allowed(current: S, new: S) -> bool:
     return (current, new) in TRANSITIONS
+
+
+def ensure_transition(current: S, new: S) -> S:
+    """`new` if the table allows `current -> new`; raises `IllegalTransition` otherwise."""
+    if not transition_allowed(current, new):
+        raise IllegalTransition(current, new)
+    return new
 
 
 def sources_of(new: S) -> frozenset[S]:

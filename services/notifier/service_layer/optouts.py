@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier.adapters.crypto import PhoneVault
+from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.queries import add_opt_out
 from services.notifier.domain.inbound import is_stop
 from services.notifier.domain.phones import mask
-from services.notifier.metrics import NotifierMetrics
 
 
 class InvalidPhone(ValueError):

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import dossier_steps
-from services.notifier.adapters.delivery_store import Change, superseded, write_changes
+from services.notifier.adapters.delivery_store import superseded, write_changes
 from services.notifier.adapters.dossier_steps import Step, Steps
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.policy import Decision
 from services.notifier.domain.superseding import SUPERSEDED_REASON, superseded_by
+from services.notifier.service_layer.messages import Change
 
 
 async def record_and_supersede(

@@ -11,14 +11,14 @@ import typer
 
 from services.notifier.adapters.config_files import load_templates, load_triggers
 from services.notifier.adapters.crypto import new_key
+from services.notifier.adapters.keyring import vault_from
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.queries import Purged
 from services.notifier.domain.templates import ConfigError
-from services.notifier.keyring import vault_from
-from services.notifier.keys_cli import demo_key, keys_app
-from services.notifier.retention import Purger
-from services.notifier.rotation import RotationReport, rotate_keys
+from services.notifier.entrypoints.keys_cli import demo_key, keys_app
+from services.notifier.service_layer.retention import Purger
+from services.notifier.service_layer.rotation import RotationReport, rotate_keys
 from services.notifier.settings import Settings
 from services.runtime.db import create_engine, create_session_factory
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier.adapters import rekeying
 from services.notifier.adapters.crypto import PhoneVault, keyed_hash, legacy_hash_key
-from services.notifier.planning import content_hash_of
+from services.notifier.service_layer.planning import content_hash_of
 
 
 @dataclass
@@ -46,6 +46,10 @@ class _Rekeyer:
             return token, plain
         self.report.reencrypted += 1
         return self.vault.encrypt(plain), plain
+
+    def read_phones(self, rows: Sequence[Any]) -> list[tuple[Any, bytes | None, str | None]]:
+        """Each row with its phone under the newest key and in plain text (None when unreadable)."""
+        return [(row, *self.reencrypt(row.phone_encrypted)) for row in rows]
 
     def learn(self, phone: str | None) -> None:
         """Remember a phone under its current and its old hashes, to recognise rows that lost their phone."""
@@ -133,8 +137,8 @@ async def rotate_keys(
     async with sessions.begin() as session:
         await rekeying.update_contacts(session, rekeyer.contact_updates(await rekeying.contact_rows(session)))
         stored = await rekeying.notification_rows(session)
-        notifications = [(row, *rekeyer.reencrypt(row.phone_encrypted)) for row in stored]
-        opt_outs = [(row, *rekeyer.reencrypt(row.phone_encrypted)) for row in await rekeying.opt_out_rows(session)]
+        notifications = rekeyer.read_phones(stored)
+        opt_outs = rekeyer.read_phones(await rekeying.opt_out_rows(session))
         for _, _, plain in (*notifications, *opt_outs):
             rekeyer.learn(plain)
         await rekeying.update_notifications(session, rekeyer.notification_updates(notifications))

@@ -18,11 +18,15 @@ from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters import delivery_store as store
 from services.notifier.adapters import receipt_store
 from services.notifier.adapters.crypto import PhoneVault
+from services.notifier.adapters.metrics import NotifierMetrics
 from services.notifier.adapters.sent_total import sent_total
 from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.domain.policy import QuietHours, retry_delay
 from services.notifier.domain.sending import DeliveryReceipt, Encoding, OutgoingSms, SendResult, SmsProvider
-from services.notifier.metrics import NotifierMetrics
+from services.notifier.domain.statuses import ensure_transition
+from services.notifier.service_layer.claiming import claim_due
+from services.notifier.service_layer.messages import Change, Claimed
+from services.notifier.service_layer.unit_of_work import DeliveryUnitOfWork
 from services.runtime.waiting import wait_event
 
 logger = logging.getLogger("dvc_pulse.notifier")
@@ -62,6 +66,7 @@ class Dispatcher:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
+        units: Callable[[], DeliveryUnitOfWork],
         provider: SmsProvider,
         vault: PhoneVault,
         quiet: QuietHours,
@@ -72,6 +77,7 @@ class Dispatcher:
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self.sessions = sessions
+        self.units = units
         self.provider = provider
         self.vault = vault
         self.quiet = quiet
@@ -108,10 +114,10 @@ class Dispatcher:
     async def run_once(self) -> TickOutcome:
         outcome = TickOutcome()
         now = self.now()
-        async with self.sessions.begin() as session:
-            claimed, skipped = await store.claim_due(
-                session, now, self.settings.batch_size, urgent_only=self.quiet.is_quiet(now)
-            )
+        async with self.units() as unit:
+            claim = await claim_due(unit.deliveries, now, self.settings.batch_size, self.quiet.is_quiet(now))
+            await unit.commit()
+        claimed, skipped = claim.claimed, claim.stopped
         self._count(skipped)
         self._count_status(claimed, S.SENDING)
         outcome.superseded = sum(1 for change in skipped if change.status is S.SUPERSEDED)
@@ -126,7 +132,7 @@ class Dispatcher:
             await self.relay.flush()
         return outcome
 
-    async def _send(self, item: store.Claimed) -> SendResult:
+    async def _send(self, item: Claimed) -> SendResult:
         phone = self.vault.decrypt(item.phone_encrypted)
         if phone is None:
             return SendResult(accepted=False, error="phone_unreadable", permanent=True)
@@ -146,43 +152,41 @@ class Dispatcher:
                 self.metrics.segments.labels(name, item.encoding).inc(item.segments)
         return result
 
-    def _change(self, item: store.Claimed, result: SendResult, now: datetime, outcome: TickOutcome) -> store.Change:
+    def _change(self, item: Claimed, result: SendResult, now: datetime, outcome: TickOutcome) -> Change:
         provider = result.provider or self.provider.name
         error = (result.error or "")[:500] or None
         if result.accepted:
             outcome.sent += 1
             values = {"provider": provider, "provider_reference": result.provider_reference, "sent_at": now}
-            return store.Change(item.id, item.template_id, item.dossier_code, S.SENT, values, None, provider)
+            return Change(item.id, item.template_id, item.dossier_code, S.SENT, values, None, provider)
         if result.unknown:  # the provider may have it: never resent, settled by a receipt or by the operator
             outcome.unknown += 1
             reason = result.reason or "provider_timeout"
             values = {"provider": provider, "provider_reference": result.provider_reference, "reason": reason}
             values["detail"] = error
-            return store.Change(item.id, item.template_id, item.dossier_code, S.UNKNOWN, values, reason, provider)
+            return Change(item.id, item.template_id, item.dossier_code, S.UNKNOWN, values, reason, provider)
         if result.permanent:
             outcome.failed += 1
             reason = "phone_unreadable" if result.error == "phone_unreadable" else "provider_rejected"
             values = {"provider": provider, "reason": reason, "detail": error}
-            return store.Change(
-                item.id, item.template_id, item.dossier_code, S.PERMANENT_FAILURE, values, reason, provider
-            )
+            return Change(item.id, item.template_id, item.dossier_code, S.PERMANENT_FAILURE, values, reason, provider)
         if item.attempts >= self.settings.max_attempts:
             outcome.failed += 1
             values = {"reason": "retries_exhausted", "detail": error}
-            change = store.Change(
+            change = Change(
                 item.id, item.template_id, item.dossier_code, S.TECHNICAL_FAILURE, values, "retries_exhausted", provider
             )
             return change
         outcome.retried += 1
         delay = retry_delay(item.attempts, self.settings.retry_base, self.settings.retry_cap, self.uniform)
         values = {"send_after": now + delay, "detail": error}
-        return store.Change(item.id, item.template_id, item.dossier_code, S.CREATED, values, None, provider)
+        return Change(item.id, item.template_id, item.dossier_code, S.CREATED, values, None, provider)
 
-    async def _record(
-        self, claimed: Sequence[store.Claimed], results: Sequence[SendResult], outcome: TickOutcome
-    ) -> None:
+    async def _record(self, claimed: Sequence[Claimed], results: Sequence[SendResult], outcome: TickOutcome) -> None:
         now = self.now()
         changes = [self._change(item, result, now, outcome) for item, result in zip(claimed, results, strict=True)]
+        for change in changes:  # every claimed message is `sending`: its outcome must be a move the table allows
+            ensure_transition(S.SENDING, change.status)
         references: list[tuple[str, str]] = []
         for change in changes:
             if change.status in (S.SENT, S.UNKNOWN) and change.provider:
@@ -261,12 +265,12 @@ class Dispatcher:
                     if not future.done():
                         future.set_result(None)
 
-    def _count(self, changes: Sequence[store.Change]) -> None:
+    def _count(self, changes: Sequence[Change]) -> None:
         if self.metrics is not None:
             for change in changes:
                 self.metrics.entered(change.template_id, change.status)
 
-    def _count_status(self, claimed: Sequence[store.Claimed], status: S) -> None:
+    def _count_status(self, claimed: Sequence[Claimed], status: S) -> None:
         if self.metrics is not None:
             for item in claimed:
                 self.metrics.entered(item.template_id, status)

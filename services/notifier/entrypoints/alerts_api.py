@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
-from services.notifier.access import OPERATOR_ERRORS, operator_guard
-from services.notifier.alertmanager import AlertmanagerWebhook, firing_items
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.operators import KeySpec
+from services.notifier.entrypoints.access import OPERATOR_ERRORS, operator_guard
+from services.notifier.entrypoints.alertmanager import AlertmanagerWebhook, firing_items
 from services.runtime.api_keys import KeyStore
 from services.runtime.problems import Problem
 

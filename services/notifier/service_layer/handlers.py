@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import intake_store as store
 from services.notifier.adapters.crypto import PhoneVault
-from services.notifier.adapters.delivery_store import Change, write_changes
+from services.notifier.adapters.delivery_store import write_changes
 from services.notifier.adapters.dossier_steps import Steps
 from services.notifier.adapters.sql import add_status_events, status_event
 from services.notifier.adapters.staff import StaffDirectory
@@ -24,8 +24,9 @@ from services.notifier.domain.policy import Decision, Limits, QuietHours, schedu
 from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused, PreparedText
 from services.notifier.domain.triggers import Trigger, Triggers
-from services.notifier.planning import Candidate, decide_all
-from services.notifier.steps import record_and_supersede, superseded_decision
+from services.notifier.service_layer.messages import Change
+from services.notifier.service_layer.planning import Candidate, decide_all
+from services.notifier.service_layer.steps import record_and_supersede, superseded_decision
 
 Clock = Callable[[], datetime]
 NOTIFICATION_NAMESPACE = uuid.UUID("5b0f6b8e-3c7e-4f53-9d1e-8f7a2c4d6e10")

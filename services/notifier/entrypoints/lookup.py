@@ -13,11 +13,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notifier.access import OPERATOR_ERRORS, operator_guard
 from services.notifier.adapters.crypto import PhoneVault
 from services.notifier.adapters.tables import contacts
 from services.notifier.domain.operators import KeySpec
 from services.notifier.domain.phones import national_digits
+from services.notifier.entrypoints.access import OPERATOR_ERRORS, operator_guard
 from services.runtime.api_keys import KeyStore
 from services.runtime.attempts import AttemptLimiter
 from services.runtime.problems import Problem

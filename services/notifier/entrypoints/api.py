@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.contracts.alerts import NotificationStatus
-from services.notifier.access import OPERATOR_ERRORS, PROVIDER_ERRORS, operator_guard, provider_guard
 from services.notifier.adapters import queries
 from services.notifier.adapters.crypto import PhoneVault
 from services.notifier.adapters.providers import InvalidReceipt
@@ -26,7 +25,8 @@ from services.notifier.domain.phones import mask
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.domain.templates import TemplateSet
 from services.notifier.domain.triggers import Triggers
-from services.notifier.optouts import InvalidPhone, OptOuts
+from services.notifier.entrypoints.access import OPERATOR_ERRORS, PROVIDER_ERRORS, operator_guard, provider_guard
+from services.notifier.service_layer.optouts import InvalidPhone, OptOuts
 from services.runtime.api_keys import KeyStore
 from services.runtime.problems import Problem
 from services.runtime.query_text import PRINTABLE

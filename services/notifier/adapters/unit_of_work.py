@@ -1,0 +1,69 @@
+"""The SQL unit of work and repository behind the notifier's delivery use cases (`service_layer.unit_of_work`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.notifier.adapters import delivery_store
+from services.notifier.adapters.dossier_steps import load_steps
+from services.notifier.adapters.tables import contacts, opt_outs
+from services.notifier.service_layer.messages import Change, Due
+from services.notifier.service_layer.unit_of_work import Steps
+
+
+class SqlDeliveries:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def due(self, now: datetime, limit: int, urgent_only: bool) -> list[Due]:
+        return await delivery_store.due_for_claim(self.session, now, limit, urgent_only)
+
+    async def opted_out(self, phone_hashes: Collection[str]) -> set[str]:
+        query = select(opt_outs.c.phone_hash).where(opt_outs.c.phone_hash.in_(sorted(phone_hashes)))
+        return set((await self.session.execute(query)).scalars())
+
+    async def consents(self, dossier_codes: Collection[str]) -> dict[str, bool | None]:
+        query = select(contacts.c.dossier_code, contacts.c.sms_consent)
+        query = query.where(contacts.c.dossier_code.in_(sorted(dossier_codes)))
+        return {row.dossier_code: row.sms_consent for row in await self.session.execute(query)}
+
+    async def steps(self, dossier_codes: Collection[str]) -> Steps:
+        return await load_steps(self.session, dossier_codes)
+
+    async def write(self, changes: Sequence[Change], at: datetime) -> list[Change]:
+        return await delivery_store.write_changes(self.session, changes, at)
+
+    async def mark_sending(self, due: Sequence[Due], at: datetime) -> list[str]:
+        return await delivery_store.mark_sending(self.session, due, at)
+
+
+class SqlUnitOfWork:
+    """One transaction on one session; what is not committed is rolled back when the block ends."""
+
+    deliveries: SqlDeliveries
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self.session = self.sessions()
+        await self.session.begin()
+        self.deliveries = SqlDeliveries(self.session)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

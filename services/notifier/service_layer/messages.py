@@ -1,0 +1,54 @@
+"""What the notifier's use cases pass around: a status change to write, a message due for sending, a message
+claimed for sending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.contracts.alerts import NotificationStatus as S
+
+
+@dataclass(frozen=True)
+class Change:
+    """One status change to write: the row's new values and its status event."""
+
+    id: str
+    template_id: str
+    dossier_code: str | None
+    status: S
+    values: dict[str, Any]
+    reason: str | None = None
+    provider: str | None = None
+
+
+@dataclass(frozen=True)
+class Due:
+    """A `created` message whose time has come, as the claim reads it (before deciding whether it may leave)."""
+
+    id: str
+    template_id: str
+    dossier_code: str | None
+    audience: str
+    phone_encrypted: bytes | None
+    phone_hash: str | None
+    text: str
+    encoding: str
+    segments: int
+    attempts: int  # made so far
+    event_kind: str | None
+    event_time: datetime | None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    template_id: str
+    dossier_code: str | None
+    audience: str
+    phone_encrypted: bytes | None
+    text: str
+    encoding: str
+    segments: int
+    attempts: int  # including the one being made

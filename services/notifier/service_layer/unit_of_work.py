@@ -1,0 +1,53 @@
+"""The ports of the notifier's use cases: a unit of work (one transaction) and the repositories it opens.
+The SQL implementations live in `adapters`; the unit tests use in-memory ones."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from services.notifier.service_layer.messages import Change, Due
+
+Steps = Mapping[str, Mapping[str, datetime]]  # dossier code -> event kind -> latest event time
+
+
+class DeliveryRepository(Protocol):
+    async def due(self, now: datetime, limit: int, urgent_only: bool) -> list[Due]:
+        """Up to `limit` `created` messages due at `now`, oldest first (locked for this transaction)."""
+        ...
+
+    async def opted_out(self, phone_hashes: Collection[str]) -> set[str]:
+        """The hashes among these that opted out."""
+        ...
+
+    async def consents(self, dossier_codes: Collection[str]) -> dict[str, bool | None]:
+        """The applicant's SMS consent of each dossier with a recorded contact."""
+        ...
+
+    async def steps(self, dossier_codes: Collection[str]) -> Steps: ...
+
+    async def write(self, changes: Sequence[Change], at: datetime) -> list[Change]:
+        """Apply the changes the transition table allows from the rows' current statuses; returns those applied."""
+        ...
+
+    async def mark_sending(self, due: Sequence[Due], at: datetime) -> list[str]:
+        """Move these `created` messages to `sending` (one more attempt, a status event each); returns the ids
+        that moved."""
+        ...
+
+
+class DeliveryUnitOfWork(Protocol):
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None: ...
