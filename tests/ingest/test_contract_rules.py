@@ -1,0 +1,95 @@
+"""Contract rules that a change of one character would silently break: unknown fields are refused, and an event's
+identity is its (source, id) pair, never its id alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from services.contracts.events import message_id
+from services.ingest.domain.validation import Rejected, decode_body
+from tests.factories import dossier_event
+from tests.ingest.conftest import BATCH, COMMUNE_KEY, STRUCTURED, post_events, stream_count
+
+OTHER_SOURCE = "urn:dvc:lam-thao:document-system"
+
+
+def _with_unknown_fields() -> dict[str, Any]:
+    """A valid event with a misspelt field in `data` and one in the nested applicant."""
+    event = dossier_event("dossier.accepted")
+    event["data"]["due_att"] = event["data"]["due_at"]
+    event["data"]["applicant"]["phone_number"] = "0912345678"
+    return event
+
+
+def test_unknown_fields_are_refused_naming_each_when_data_carries_them() -> None:
+    with pytest.raises(Rejected) as refused:
+        decode_body(STRUCTURED, orjson.dumps(_with_unknown_fields()), {}, max_events=10)
+
+    assert refused.value.status == 422
+    assert {(error.field, error.reason) for error in refused.value.errors} == {
+        ("data.due_att", "Extra inputs are not permitted"),
+        ("data.applicant.phone_number", "Extra inputs are not permitted"),
+    }
+
+
+def test_message_id_differs_when_one_id_comes_from_two_sources() -> None:
+    event = dossier_event("dossier.accepted")
+
+    assert message_id(event["source"], event["id"]) != message_id(OTHER_SOURCE, event["id"])
+
+
+async def test_http_ingest_answers_422_naming_the_unknown_field_when_data_carries_one(
+    ingest: httpx.AsyncClient, jetstream: JetStreamContext
+) -> None:
+    before = await stream_count(jetstream)
+
+    response = await post_events(ingest, [dossier_event("dossier.paid"), _with_unknown_fields()], BATCH)
+
+    assert response.status_code == 422, response.text
+    assert {(error["index"], error["field"]) for error in response.json()["errors"]} == {
+        (1, "[1].data.due_att"),
+        (1, "[1].data.applicant.phone_number"),
+    }
+    assert await stream_count(jetstream) == before
+
+
+async def test_nats_ingress_replies_422_naming_the_unknown_field_when_data_carries_one(
+    ingest: httpx.AsyncClient, nats_client: Client, jetstream: JetStreamContext
+) -> None:
+    before = await stream_count(jetstream)
+
+    reply = await nats_client.request(
+        "dvc.ingest",
+        orjson.dumps(_with_unknown_fields()),
+        timeout=5,
+        headers={"Authorization": f"Bearer {COMMUNE_KEY}"},
+    )
+
+    document = orjson.loads(reply.data)
+    assert document["status"] == 422
+    assert {error["field"] for error in document["errors"]} == {"data.due_att", "data.applicant.phone_number"}
+    assert await stream_count(jetstream) == before
+
+
+async def test_one_id_from_two_sources_is_stored_as_two_events_when_both_are_posted(
+    ingest: httpx.AsyncClient, jetstream: JetStreamContext
+) -> None:
+    first = dossier_event("dossier.accepted")
+    second = dossier_event("dossier.accepted", event_id=first["id"], source=OTHER_SOURCE)
+
+    response = await post_events(ingest, [first, second], BATCH)
+
+    body = response.json()
+    assert (response.status_code, body["accepted"], body["duplicates"]) == (202, 2, 0), response.text
+    sequences = [result["stream_sequence"] for result in body["results"]]
+    stored = [orjson.loads((await jetstream.get_msg("DVC_EVENTS", sequence)).data or b"") for sequence in sequences]
+    assert [(event["source"], event["id"]) for event in stored] == [
+        (first["source"], first["id"]),
+        (OTHER_SOURCE, first["id"]),
+    ]
