@@ -115,6 +115,30 @@ def test_judgement_uses_the_original_due_date_when_the_dossier_was_rescheduled(c
     assert (state.rescheduled_due_at, state.on_time) == (at("2026-03-09T17:00"), False)
 
 
+def test_first_apology_and_first_payment_times_are_kept_when_steps_repeat(calendar: WorkingCalendar) -> None:
+    events = [
+        ACCEPTED,
+        event("dossier.payment_requested", "2026-03-02T09:00:00+07:00"),
+        event("dossier.paid", "2026-03-02T10:00:00+07:00", paid_online=True),
+        event("dossier.payment_requested", "2026-03-03T09:00:00+07:00"),
+        event("dossier.paid", "2026-03-03T10:00:00+07:00", paid_online=False),
+        event("dossier.rescheduled", "2026-03-04T15:00:00+07:00", new_due_at="2026-03-09T17:00:00+07:00"),
+        event("dossier.rescheduled", "2026-03-09T15:00:00+07:00", new_due_at="2026-03-11T17:00:00+07:00"),
+    ]
+    state = fold(events, calendar)
+    assert state is not None
+    assert (state.payment_requested_at, state.paid_at, state.paid_online) == (
+        at("2026-03-02T09:00"),
+        at("2026-03-02T10:00"),
+        True,
+    )
+    assert (state.rescheduled_at, state.reschedules, state.rescheduled_due_at) == (
+        at("2026-03-04T15:00"),
+        2,
+        at("2026-03-11T17:00"),
+    )
+
+
 def test_open_dossier_is_overdue_when_past_its_due_date_but_not_while_paused(calendar: WorkingCalendar) -> None:
     open_state = fold([ACCEPTED], calendar)
     assert open_state is not None

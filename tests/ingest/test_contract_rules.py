@@ -12,7 +12,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from services.contracts.events import message_id
-from services.ingest.domain.validation import Rejected, decode_body
+from services.ingest.domain.validation import Rejected, binary_event, decode_body
 from tests.factories import dossier_event
 from tests.ingest.conftest import BATCH, COMMUNE_KEY, STRUCTURED, post_events, stream_count
 
@@ -36,6 +36,37 @@ def test_unknown_fields_are_refused_naming_each_when_data_carries_them() -> None
         ("data.due_att", "Extra inputs are not permitted"),
         ("data.applicant.phone_number", "Extra inputs are not permitted"),
     }
+
+
+def _binary_attributes(event: dict[str, Any], **changes: str) -> dict[str, str]:
+    return {**{name: event[name] for name in ("specversion", "id", "source", "type", "time")}, **changes}
+
+
+def test_binary_body_that_is_not_json_is_refused_with_400_and_its_position_when_posted() -> None:
+    with pytest.raises(Rejected) as refused:
+        binary_event(_binary_attributes(dossier_event("dossier.paid")), b'{"fee_amount": ')
+
+    assert (refused.value.status, refused.value.reason) == (400, "broken_json")
+    assert refused.value.extensions == {"line": 1, "column": 16}
+
+
+def test_binary_errors_name_the_header_or_the_data_field_when_either_is_invalid() -> None:
+    event = dossier_event("dossier.paid")
+    body = orjson.dumps(event["data"])
+
+    with pytest.raises(Rejected) as bad_header:
+        binary_event(_binary_attributes(event, time="not-a-time"), body)
+    with pytest.raises(Rejected) as bad_data:
+        binary_event(_binary_attributes(event), orjson.dumps({**event["data"], "fee_amount": -5}))
+    with pytest.raises(Rejected) as bad_extension:
+        binary_event(_binary_attributes(event, Traceparent="x"), body)
+
+    assert [error.as_dict()["field"] for error in bad_header.value.errors] == ["ce-time (header)"]
+    assert [error.as_dict() for error in bad_data.value.errors] == [
+        {"index": 0, "field": "data.fee_amount", "reason": "Input should be greater than or equal to 0"}
+    ]
+    assert [error.field for error in bad_extension.value.errors] == ["ce-Traceparent (header)"]
+    assert binary_event(_binary_attributes(event), body).data.model_dump(mode="json") == event["data"]
 
 
 def test_message_id_differs_when_one_id_comes_from_two_sources() -> None:
