@@ -38,6 +38,29 @@ def test_unknown_fields_are_refused_naming_each_when_data_carries_them() -> None
     }
 
 
+def test_the_type_is_named_with_the_known_types_when_it_is_unknown_or_missing() -> None:
+    unknown = {**dossier_event("dossier.accepted"), "type": "vn.gov.dvc.dossier.teleported"}
+    untyped = dossier_event("dossier.paid")
+    del untyped["type"]
+
+    with pytest.raises(Rejected) as one:
+        decode_body(STRUCTURED, orjson.dumps(unknown), {}, max_events=10)
+    with pytest.raises(Rejected) as batch:
+        decode_body(BATCH, orjson.dumps([dossier_event("dossier.paid"), untyped]), {}, max_events=10)
+
+    [unknown_error] = one.value.errors
+    assert (unknown_error.index, unknown_error.field) == (0, "type")
+    assert unknown_error.reason.startswith("unknown event type 'vn.gov.dvc.dossier.teleported'; known types")
+    assert "dossier.accepted, dossier.paid" in unknown_error.reason
+    assert [error.as_dict() for error in batch.value.errors] == [
+        {
+            "index": 1,
+            "field": "[1].type",
+            "reason": "Field required: every event names its `type`, which decides the schema of `data`",
+        }
+    ]
+
+
 def _binary_attributes(event: dict[str, Any], **changes: str) -> dict[str, str]:
     return {**{name: event[name] for name in ("specversion", "id", "source", "type", "time")}, **changes}
 
