@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from services.contracts.events import message_id
-from services.ingest.domain.validation import Rejected, binary_event, decode_body
+from services.ingest.domain.validation import Rejected, binary_event, ce_attributes, decode_body, media_type_of
 from tests.factories import dossier_event
 from tests.ingest.conftest import BATCH, STRUCTURED
 
@@ -93,3 +93,26 @@ def test_message_id_differs_when_one_id_comes_from_two_sources() -> None:
     event = dossier_event("dossier.accepted")
 
     assert message_id(event["source"], event["id"]) != message_id(OTHER_SOURCE, event["id"])
+
+
+def test_media_type_accepts_any_spelling_of_utf8_when_parameters_follow() -> None:
+    spellings = ['application/json; charset="UTF-8"; profile=x', "application/json;charset=utf8", "application/json"]
+
+    assert [media_type_of(value) for value in spellings] == ["application/json"] * 3
+    with pytest.raises(Rejected) as latin:
+        media_type_of('application/json; profile=x; charset="latin1"')
+    assert latin.value.status == 415
+
+
+def test_only_ce_headers_become_attributes_and_only_http_ones_are_percent_decoded_when_read() -> None:
+    headers = {"ce-specversion": "1.0", "ce-subject": "H%C6%A0-1", "content-type": "application/json", "ce-": "x"}
+
+    assert ce_attributes(headers, percent_encoded=False) == {"specversion": "1.0", "subject": "H%C6%A0-1"}
+
+
+def test_binary_body_error_says_where_the_json_breaks_when_it_is_not_json() -> None:
+    with pytest.raises(Rejected) as refused:
+        binary_event(_binary_attributes(dossier_event("dossier.paid")), b'{"fee_amount": ')
+
+    assert refused.value.detail.startswith("the body (the event's data) is not valid JSON: ")
+    assert refused.value.detail.endswith(" at line 1 column 16")
