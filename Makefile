@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install up test lint check-schemas bench clean tools reliability fuzz screenshots
+.PHONY: install up test lint check-schemas bench clean tools reliability fuzz screenshots mutate
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv==$(UV_VERSION); }
@@ -56,8 +56,17 @@ screenshots: install
 check-schemas: install
 	$(BIN)/dvc-pulse ingest export-schemas --check
 
+## Mutation testing of the pure rules (services/*/domain, ingest's validation among them) with mutmut, killed by
+## the unit tests listed in pyproject.toml [tool.mutmut]; long, so never part of `make test`. MUTATE_JOBS children
+## (default 1), MUTANTS a glob to run a part (e.g. MUTANTS='services.notifier.domain.text.*'). Results stay in
+## mutants/; `.venv/bin/mutmut results` lists the survivors, `mutmut show NAME` one diff.
+MUTATE_JOBS ?= 1
+mutate: install
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
+	$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json && echo
+
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache mutants

@@ -9,12 +9,20 @@ from pathlib import Path
 
 import nats
 import pytest
+from hypothesis import settings
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy.engine import make_url
 
 from services.runtime.nats.embedded import EmbeddedNats, free_port
 from services.runtime.nats.streams import apply_streams
+
+# CI replays the same examples every run: derandomized, a fixed number of them, no per-example deadline on a
+# loaded machine, no example database. DVC_HYPOTHESIS_PROFILE=ci selects it anywhere (CI=true selects it in CI).
+settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, database=None, print_blob=True)
+HYPOTHESIS_PROFILE = os.environ.get("DVC_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "")
+if HYPOTHESIS_PROFILE:
+    settings.load_profile(HYPOTHESIS_PROFILE)
 
 POSTGRES_URL = os.environ.get("DVC_TEST_POSTGRES_URL", "")
 DATABASE_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -11,8 +11,6 @@ other rule (consent, phone validity, one message per distinct text, exactly-once
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,28 +20,16 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import POSTGRES_URL, _postgres_admin_url
+from tests.conftest import POSTGRES_URL
 from tests.e2e.expected import LIVE_CODES, SERVICE_CODES, VN, Sms, classify, expected_indicators, expected_sms, per_kind
 from tests.e2e.processes import base_env, run_cli, wait_for
 from tests.e2e.system import PacedSender, System, superseded_messages
+from tests.service_databases import DB_SERVICES, create_service_databases, drop_service_databases
 
 pytestmark = pytest.mark.e2e
 
 SEED = 57  # Kế hoạch 57
 BATCH = 250
-DB_SERVICES = ("indicators", "tasks", "notifier")
-
-
-async def _databases(create: bool, names: list[str]) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(_postgres_admin_url())
-    try:
-        for name in names:
-            statement = f'CREATE DATABASE "{name}"' if create else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-            await admin.execute(statement)
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -55,24 +41,14 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
     else:
         if not POSTGRES_URL:
             pytest.skip("DVC_TEST_POSTGRES_URL is not set")
-        from sqlalchemy.engine import make_url
-
-        suffix = uuid.uuid4().hex[:8]
-        names = [f"dvc_e2e_{name}_{suffix}" for name in DB_SERVICES]
-        asyncio.run(_databases(True, names))
-        base = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg")
-        urls = {
-            name: base.set(database=db).render_as_string(hide_password=False)
-            for name, db in zip(DB_SERVICES, names, strict=True)
-        }
+        urls, names = create_service_databases("dvc_e2e")
     running = System(tmp_path, urls)
     try:
         running.start()
         yield running
     finally:
         running.stop()
-        if names:
-            asyncio.run(_databases(False, names))
+        drop_service_databases(names)
 
 
 def _simulate(system: System, start: datetime, end: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:

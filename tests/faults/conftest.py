@@ -3,18 +3,15 @@ own databases) per case, on SQLite or, with DVC_TEST_POSTGRES_URL, on PostgreSQL
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, _postgres_admin_url
+from tests.conftest import POSTGRES_URL
 from tests.faults.history import History, make_history
 from tests.faults.system import FaultSystem
-
-DB_SERVICES = ("indicators", "tasks", "notifier")
+from tests.service_databases import DB_SERVICES, create_service_databases, drop_service_databases
 
 MakeSystem = Callable[..., FaultSystem]
 
@@ -24,31 +21,9 @@ def history() -> History:
     return make_history()
 
 
-async def _databases(create: bool, names: list[str]) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(_postgres_admin_url())
-    try:
-        for name in names:
-            statement = f'CREATE DATABASE "{name}"' if create else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-            await admin.execute(statement)
-    finally:
-        await admin.close()
-
-
 def postgres_urls() -> tuple[dict[str, str], list[str]]:
     """A new PostgreSQL database per service (URLs, database names)."""
-    from sqlalchemy.engine import make_url
-
-    suffix = uuid.uuid4().hex[:8]
-    names = [f"dvc_faults_{name}_{suffix}" for name in DB_SERVICES]
-    asyncio.run(_databases(True, names))
-    base = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg")
-    urls = {
-        name: base.set(database=db).render_as_string(hide_password=False)
-        for name, db in zip(DB_SERVICES, names, strict=True)
-    }
-    return urls, names
+    return create_service_databases("dvc_faults")
 
 
 @pytest.fixture
@@ -86,5 +61,4 @@ def make_system(tmp_path: Path) -> Iterator[MakeSystem]:
     finally:
         for system in started:
             system.stop()
-        if databases:
-            asyncio.run(_databases(False, databases))
+        drop_service_databases(databases)

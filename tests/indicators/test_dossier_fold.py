@@ -39,6 +39,30 @@ def test_dossier_is_late_when_processed_after_its_due_date(calendar: WorkingCale
     assert state.on_time is False
 
 
+def test_dossier_is_on_time_when_it_ends_exactly_at_its_due_time(calendar: WorkingCalendar) -> None:
+    exactly = fold([ACCEPTED, event("dossier.processed", "2026-03-04T17:00:00+07:00")], calendar)
+    a_second_later = fold([ACCEPTED, event("dossier.processed", "2026-03-04T17:00:01+07:00")], calendar)
+
+    assert exactly is not None
+    assert a_second_later is not None
+    assert (exactly.on_time, a_second_later.on_time) == (True, False)
+
+
+def test_dossier_is_on_time_when_it_ends_exactly_at_its_extended_due_time(calendar: WorkingCalendar) -> None:
+    paused_a_working_day = [
+        ACCEPTED,
+        event("dossier.supplement_requested", "2026-03-03T08:00:00+07:00"),
+        event("dossier.supplement_received", "2026-03-04T08:00:00+07:00"),
+    ]
+    exactly = fold([*paused_a_working_day, event("dossier.processed", "2026-03-05T17:00:00+07:00")], calendar)
+    withdrawn = fold([*paused_a_working_day, event("dossier.withdrawn", "2026-03-05T17:00:00+07:00")], calendar)
+
+    assert exactly is not None
+    assert withdrawn is not None
+    assert (exactly.extended_due_at, exactly.on_time) == (at("2026-03-05T17:00"), True)
+    assert (withdrawn.end_kind, withdrawn.on_time) == ("withdrawn", True)
+
+
 def test_supplement_pause_extends_the_due_date_when_the_citizen_answers(calendar: WorkingCalendar) -> None:
     events = [
         ACCEPTED,
@@ -89,6 +113,30 @@ def test_judgement_uses_the_original_due_date_when_the_dossier_was_rescheduled(c
     state = fold(events, calendar)
     assert state is not None
     assert (state.rescheduled_due_at, state.on_time) == (at("2026-03-09T17:00"), False)
+
+
+def test_first_apology_and_first_payment_times_are_kept_when_steps_repeat(calendar: WorkingCalendar) -> None:
+    events = [
+        ACCEPTED,
+        event("dossier.payment_requested", "2026-03-02T09:00:00+07:00"),
+        event("dossier.paid", "2026-03-02T10:00:00+07:00", paid_online=True),
+        event("dossier.payment_requested", "2026-03-03T09:00:00+07:00"),
+        event("dossier.paid", "2026-03-03T10:00:00+07:00", paid_online=False),
+        event("dossier.rescheduled", "2026-03-04T15:00:00+07:00", new_due_at="2026-03-09T17:00:00+07:00"),
+        event("dossier.rescheduled", "2026-03-09T15:00:00+07:00", new_due_at="2026-03-11T17:00:00+07:00"),
+    ]
+    state = fold(events, calendar)
+    assert state is not None
+    assert (state.payment_requested_at, state.paid_at, state.paid_online) == (
+        at("2026-03-02T09:00"),
+        at("2026-03-02T10:00"),
+        True,
+    )
+    assert (state.rescheduled_at, state.reschedules, state.rescheduled_due_at) == (
+        at("2026-03-04T15:00"),
+        2,
+        at("2026-03-11T17:00"),
+    )
 
 
 def test_open_dossier_is_overdue_when_past_its_due_date_but_not_while_paused(calendar: WorkingCalendar) -> None:

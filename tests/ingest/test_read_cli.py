@@ -35,7 +35,9 @@ async def test_posted_event_is_printed_byte_exact_when_read_back_by_its_sequence
     assert "Thiếu bản sao sổ hộ khẩu có chứng thực".encode() in stored
 
 
-def test_read_fails_with_a_clear_message_when_the_sequence_is_not_stored(nats_server: EmbeddedNats) -> None:
+def test_read_fails_with_a_clear_message_when_the_sequence_is_not_stored(
+    nats_server: EmbeddedNats, jetstream: object
+) -> None:
     env = {"DVC_NATS_URL": nats_server.url}
 
     result = runner.invoke(app, ["read", "--seq", "999999999"], env=env)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from services.contracts.alerts import DossierAlertKind, DossierAlertRaised
+from services.contracts.alerts import DossierAlertRaised
 from services.notifier.domain.incoming import from_dossier_alert
 from services.notifier.domain.sending import DeliveryReceipt, ReceiptStatus, SendResult
 from services.notifier.service_layer.dispatcher import DispatchSettings
 from tests.factories import dossier_event
+from tests.notifier.alert_helpers import at_risk_alert
 from tests.notifier.core_helpers import core
 from tests.notifier.helpers import FakeClock, vn
 
@@ -166,16 +167,7 @@ async def test_officer_reminder_follows_the_staff_directory_when_the_file_change
     clock = FakeClock(vn("2026-03-04T09:00:10"))
 
     def alert(number: int) -> DossierAlertRaised:
-        return DossierAlertRaised(
-            alert_id=f"at_risk:HS-{number}",
-            kind=DossierAlertKind.AT_RISK,
-            dossier_code=f"HS-{number}",
-            procedure_code="1.001193",
-            agency="UBND-LAMTHAO",
-            officer="CB-001",
-            due_at=vn("2026-03-05T17:00:00"),
-            raised_at=vn("2026-03-04T09:00:00"),
-        )
+        return at_risk_alert(f"HS-{number}", risk=None)
 
     async with core(database_url, clock, staff=staff) as c:
         await c.take_incoming([from_dossier_alert(alert(1), "Asia/Ho_Chi_Minh")])

@@ -73,3 +73,7 @@ def test_only_two_first_and_two_last_digits_are_shown_when_a_number_is_masked() 
     assert mask("+84912345678") == "09******78"
     assert mask("+84323456789") == "03******89"
     assert mask(None) is None
+
+
+def test_no_digit_is_shown_when_a_number_has_four_digits_or_fewer() -> None:
+    assert (mask("+84123"), mask("+841"), mask("+8412345")) == ("****", "**", "01**45")

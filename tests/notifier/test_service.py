@@ -11,13 +11,12 @@ import orjson
 import pytest
 
 from services.contracts.alerts import (
-    DossierAlertKind,
-    DossierAlertRaised,
     TaskAlertKind,
     TaskAlertRaised,
 )
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
+from tests.notifier.alert_helpers import at_risk_alert, staff_directory
 from tests.notifier.helpers import (
     OPERATOR,
     FakeClock,
@@ -227,21 +226,10 @@ async def test_validation_failed_and_nothing_sent_when_the_phone_is_invalid(
 async def test_officers_are_reminded_when_dossier_and_task_alerts_arrive(
     private_nats: EmbeddedNats, database_url: str, tmp_path: Path
 ) -> None:
-    staff = tmp_path / "staff.yaml"
-    staff.write_text('officers:\n  CB-001: "0987 654 321"\nunits:\n  VP-UBND: "0162 345 6789"\n', encoding="utf-8")
+    staff = staff_directory(tmp_path, units='  VP-UBND: "0162 345 6789"\n')
     clock = FakeClock(vn("2026-03-04T09:00:10"))
     settings = settings_for(private_nats.url, database_url, tmp_path, staff_directory=staff)
-    at_risk = DossierAlertRaised(
-        alert_id="at_risk:HS-001",
-        kind=DossierAlertKind.AT_RISK,
-        dossier_code="HS-001",
-        procedure_code="1.001193",
-        agency="UBND-LAMTHAO",
-        officer="CB-001",
-        due_at=vn("2026-03-05T17:00:00"),
-        risk=0.9,
-        raised_at=vn("2026-03-04T09:00:00"),
-    )
+    at_risk = at_risk_alert("HS-001")
     due_soon = TaskAlertRaised(
         alert_id="due_soon:T-7:2026-03-06",
         kind=TaskAlertKind.DUE_SOON,

@@ -128,3 +128,9 @@ def test_docs_show_every_template_as_rendered_when_the_packaged_templates_change
             variants.append({**variants[0], "addressee": "addressee_business"})
         for values in variants:
             assert f"| {template.render(values).text} |" in docs, f"docs/notifier.md lacks {template.id}'s sample"
+
+
+def test_day_is_the_centres_date_when_no_time_zone_is_given() -> None:
+    evening_in_utc = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)  # 01:00 on 5/3 in Vietnam
+
+    assert (formatting.day(evening_in_utc), formatting.day(evening_in_utc, "UTC")) == ("05/03/2026", "04/03/2026")

@@ -75,6 +75,9 @@ def test_typography_has_plain_equivalents_when_converted_to_gsm7() -> None:
         ("ệ" * 71, Encoding.UCS2, 71, 2),
         ("ệ" * 134, Encoding.UCS2, 134, 2),
         ("ệ" * 135, Encoding.UCS2, 135, 3),
+        ("😀" * 35, Encoding.UCS2, 70, 1),  # outside the BMP: each is a surrogate pair, two UTF-16 units
+        ("😀" * 36, Encoding.UCS2, 72, 2),
+        ("ệ" * 66 + "😀" + "ệ" * 66, Encoding.UCS2, 134, 3),  # the pair is never split: 66 | 2+65 | 1
         ("é" * 160, Encoding.GSM7, 160, 1),  # é is in the GSM-7 alphabet
         ("", Encoding.GSM7, 0, 0),
     ],

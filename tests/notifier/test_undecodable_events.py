@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from services.contracts.alerts import DossierAlertKind, DossierAlertRaised
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.metric_helpers import sample
+from tests.notifier.alert_helpers import at_risk_alert, staff_directory
 from tests.notifier.helpers import FakeClock, connected, eventually, publish, running_notifier, settings_for, vn
 
 pytestmark = pytest.mark.timeout(120)
@@ -63,21 +63,10 @@ async def test_event_due_9999_12_31_minus_twelve_hours_is_dead_lettered_when_its
 async def test_alert_due_9999_12_31_minus_twelve_hours_is_dead_lettered_when_its_batch_neighbour_reminds_the_officer(
     private_nats: EmbeddedNats, database_url: str, tmp_path: Path
 ) -> None:
-    staff = tmp_path / "staff.yaml"
-    staff.write_text('officers:\n  CB-001: "0987 654 321"\n', encoding="utf-8")
+    staff = staff_directory(tmp_path)
     clock = FakeClock(vn("2026-03-04T09:00:10"))
     settings = settings_for(private_nats.url, database_url, tmp_path, staff_directory=staff)
-    good = DossierAlertRaised(
-        alert_id="at_risk:HS-061",
-        kind=DossierAlertKind.AT_RISK,
-        dossier_code="HS-061",
-        procedure_code="1.001193",
-        agency="UBND-LAMTHAO",
-        officer="CB-001",
-        due_at=vn("2026-03-05T17:00:00"),
-        risk=0.9,
-        raised_at=vn("2026-03-04T09:00:00"),
-    )
+    good = at_risk_alert("HS-061")
     document = json.loads(good.model_copy(update={"alert_id": "at_risk:HS-062"}).model_dump_json())
     bad = json.dumps({**document, "dossier_code": "HS-062", "due_at": "9999-12-31T23:00:00-12:00"}).encode()
     async with connected(private_nats.url) as (_client, js):

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
+import pytest
 
 from services.contracts.catalog import TimeLimit
 from services.simulator.calendar import LegalCalendar
@@ -92,23 +93,47 @@ def test_nothing_handled_during_tet_when_holiday(quarter: Simulation) -> None:
     assert {e.document["data"]["channel"] for e in submitted} <= {"online"}
 
 
-def test_due_at_follows_time_limit_when_accepted(quarter: Simulation, legal: LegalCalendar) -> None:
+def test_due_at_is_the_time_limit_in_working_time_when_accepted(quarter: Simulation, legal: LegalCalendar) -> None:
+    """Checked backwards, without the generator's function: the working time from acceptance to the due date is
+    the limit (calendar days for `days`)."""
     limits = {procedure.code: procedure.time_limit for procedure in load_catalog().procedures}
     mismatched = []
     for event in quarter.events:
         document = event.document
-        if _short(document) == "dossier.accepted":
-            data = document["data"]
-            expected = due_at_for(legal, event.time, limits[data["procedure_code"]])
-            if datetime.fromisoformat(data["due_at"]) != expected:
-                mismatched.append(document["id"])
+        if _short(document) != "dossier.accepted":
+            continue
+        limit = limits[document["data"]["procedure_code"]]
+        due = datetime.fromisoformat(document["data"]["due_at"])
+        if limit.unit == "days":
+            matches = due - event.time == timedelta(days=limit.value)
+        else:
+            per_unit = 7.5 * 3600 if limit.unit == "working_days" else 3600
+            matches = legal.working_seconds_between(event.time, due) == limit.value * per_unit
+        if not matches:
+            mismatched.append(document["id"])
     assert mismatched == []
 
 
-def test_due_at_skips_tet_when_accepted_before_holiday(legal: LegalCalendar) -> None:
-    friday = datetime(2026, 2, 13, 10, 0, tzinfo=legal.timezone)
-    assert due_at_for(legal, friday, TimeLimit(value=1, unit="working_days")) == friday + timedelta(days=10)
-    assert due_at_for(legal, friday, TimeLimit(value=30, unit="days")) == friday + timedelta(days=30)
+@pytest.mark.parametrize(
+    ("accepted", "limit", "expected"),
+    [
+        # Working hours 07:30-11:30 and 13:30-17:00 (7.5 h a day), Monday to Friday.
+        ("2026-03-02T10:00", (1, "working_days"), "2026-03-03T10:00"),  # Monday -> Tuesday
+        ("2026-03-06T15:00", (2, "working_days"), "2026-03-10T15:00"),  # Friday, over the weekend -> Tuesday
+        ("2026-03-02T10:00", (4, "working_hours"), "2026-03-02T16:00"),  # 1.5 h before lunch, 2.5 h after
+        ("2026-03-02T16:00", (4, "working_hours"), "2026-03-03T10:30"),  # 1 h on Monday, 3 h on Tuesday
+        ("2025-12-31T10:00", (1, "working_days"), "2026-01-05T10:00"),  # 1/1 holiday, 2/1 announced off
+        ("2026-01-09T10:00", (1, "working_days"), "2026-01-10T10:00"),  # Saturday 10/1 announced worked
+    ],
+)
+def test_due_at_matches_hand_computed_dates_when_the_working_calendar_applies(
+    legal: LegalCalendar, accepted: str, limit: tuple[int, str], expected: str
+) -> None:
+    start = datetime.fromisoformat(accepted).replace(tzinfo=legal.timezone)
+
+    due = due_at_for(legal, start, TimeLimit(value=limit[0], unit=limit[1]))
+
+    assert due == datetime.fromisoformat(expected).replace(tzinfo=legal.timezone)
 
 
 def test_truth_judgement_matches_event_replay_when_dossier_processed(quarter: Simulation, legal: LegalCalendar) -> None:

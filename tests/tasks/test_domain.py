@@ -50,6 +50,7 @@ def test_live_ratio_meets_a_percent_target_when_rounding_would_miss_it() -> None
     assert value == 95.0
     assert evaluate(Target(comparator=Comparator.AT_LEAST, value=95), value) is MET
     assert from_ratio(ValueKind.NUMBER, 0.731) == 0.731
+    assert from_ratio(ValueKind.PERCENT, 2 / 3) == 66.666667  # six decimals, not a whole percent
 
 
 @pytest.mark.parametrize(
@@ -134,6 +135,14 @@ def test_due_soon_and_overdue_alerts_are_raised_when_deadlines_approach_and_pass
     ]
     assert alerts[0].alert_id == "task-due_soon:lam-thao-2026:A:2026-12-31"
     assert alerts[0].title == "Nhiệm vụ A"
+
+
+def test_task_due_today_is_due_soon_not_overdue_when_its_deadline_is_today() -> None:
+    now = datetime(2026, 12, 31, 1, 0, tzinfo=UTC)
+
+    [alert] = due_alerts([_task("A", date(2026, 12, 31), progress=40)], date(2026, 12, 31), 14, now)
+
+    assert (alert.kind, alert.progress_percent) == (TaskAlertKind.DUE_SOON, 40)
 
 
 def test_key_authenticates_to_its_unit_when_presented() -> None:
