@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
@@ -30,6 +30,7 @@ from services.indicators.extensions import (
 )
 from services.indicators.handlers import IndicatorsService
 from services.indicators.metrics import IndicatorsMetrics
+from services.indicators.partitions import owned_partitions, partition_service, publishes_snapshots
 from services.indicators.settings import Settings
 from services.indicators.snapshots import SnapshotLoop, snapshot_publisher
 from services.indicators.subscribers import build_consumer, published_at
@@ -101,16 +102,21 @@ def create_app(
     service.after_batch.extend(extensions.after_batch)
     snapshots = SnapshotLoop(
         service.take_snapshot,
-        snapshot_publisher(lambda: jetstream(broker)),
+        snapshot_publisher(lambda: jetstream(broker))
+        if publishes_snapshots(settings.partitions, settings.owned_partitions)
+        else None,
         settings.snapshot_interval_seconds,
         settings.snapshot_min_interval_seconds,
     )
     migrated = asyncio.Event()
 
-    async def apply(items: Sequence[Incoming]) -> AppliedBatch:
-        await migrated.wait()  # the consumer may start before the migrations finished
-        with metrics.apply_batch_seconds.time():
-            return await service.apply(items)
+    def applier(partitioned: IndicatorsService) -> Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]]:
+        async def apply(items: Sequence[Incoming]) -> AppliedBatch:
+            await migrated.wait()  # the consumer may start before the migrations finished
+            with metrics.apply_batch_seconds.time():
+                return await partitioned.apply(items)
+
+        return apply
 
     def on_batch(messages: Sequence[Msg]) -> None:
         stored = published_at(messages)
@@ -120,18 +126,23 @@ def create_app(
             metrics.event_to_kpi_delay.observe(delay)
         snapshots.poke()
 
-    consumer = build_consumer(
-        broker,
-        durable=settings.consumer,
-        batch_size=settings.batch_size,
-        idle_poll=settings.idle_poll_seconds,
-        max_deliver=settings.max_deliver,
-        ack_wait=settings.ack_wait_seconds,
-        max_ack_pending=settings.max_ack_pending,
-        apply=apply,
-        on_batch=on_batch,
-        monitor=consumers,
-    )
+    partitions = owned_partitions(settings.consumer, settings.partitions, settings.owned_partitions)
+    consumers_run = [
+        build_consumer(
+            broker,
+            durable=partition.durable,
+            batch_size=settings.batch_size,
+            idle_poll=settings.idle_poll_seconds,
+            max_deliver=settings.max_deliver,
+            ack_wait=settings.ack_wait_seconds,
+            max_ack_pending=settings.max_ack_pending,
+            apply=applier(partition_service(service, partition, settings.partitions)),
+            on_batch=on_batch,
+            monitor=consumers,
+            filter_subjects=partition.filter_subjects,
+        )
+        for partition in partitions
+    ]
 
     async def migrate_and_restore(stack: AsyncExitStack) -> None:
         stack.push_async_callback(engine.dispose)
@@ -162,7 +173,10 @@ def create_app(
         on_startup=[
             migrate_and_restore,
             background_task("indicators-snapshots", snapshots.run),
-            background_task("indicators-consumer", consumer.run),
+            *(
+                background_task(f"indicators-consumer-{part.durable}", run.run)
+                for part, run in zip(partitions, consumers_run, strict=True)
+            ),
             *extensions.on_startup,
         ],
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.indicators.domain.calendar import DEFAULT_WORKING_HOURS
+from services.indicators.partitions import check_partitions
 from services.runtime.settings import ServiceSettings
 
 
@@ -21,6 +22,8 @@ class Settings(ServiceSettings):
     idle_poll_seconds: float = Field(default=5.0, gt=0, description="Longest wait of one pull when no event comes")
     ack_wait_seconds: float = Field(default=60.0, gt=0)
     max_ack_pending: int = Field(default=20_000, ge=1)
+    partitions: int = Field(default=1, description="Consumers DVC_EVENTS is split into, by dossier (PostgreSQL only)")
+    owned_partitions: list[int] = Field(default_factory=list, description="Partitions this replica runs (all: [])")
     working_hours: str = DEFAULT_WORKING_HOURS
     calendar_overrides: Path | None = Field(default=None, description="YAML override file (default: packaged)")
     calendar_country: str = "VN"
@@ -44,6 +47,11 @@ class Settings(ServiceSettings):
     warning_min_samples: int = Field(default=30, ge=1, description="Finished dossiers a risk curve needs")
     warning_training_days: float = Field(default=365.0, gt=0, description="Model learns from dossiers this recent")
     warning_refit_seconds: float = Field(default=300.0, ge=0, description="Refit the risk model at most this often")
+
+    @model_validator(mode="after")
+    def _runnable_partitions(self) -> Settings:
+        check_partitions(self.partitions, self.owned_partitions, self.resolved_database_url())
+        return self
 
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_default("indicators")

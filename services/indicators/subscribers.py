@@ -53,6 +53,7 @@ def build_consumer(
     apply: Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]],
     on_batch: Callable[[Sequence[Msg]], None],
     monitor: ConsumerMonitor | None = None,
+    filter_subjects: tuple[str, ...] = (),
 ) -> PullConsumer[Incoming]:
     """The DVC_EVENTS consumer on the broker's connection, run by a background task (`PullConsumer.run`).
     `on_batch(messages)` runs after each batch (metrics, snapshot poke); `monitor` gets its consumer metrics."""
@@ -66,6 +67,7 @@ def build_consumer(
         max_deliver=max_deliver,
         ack_wait=ack_wait,
         max_ack_pending=max_ack_pending,
+        filter_subjects=filter_subjects,  # a partition's slots (services.indicators.partitions)
         description="Every validated event, folded into the indicator projections",
     )
 

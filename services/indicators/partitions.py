@@ -1,0 +1,74 @@
+"""Indicators partitioned by entity over DVC_EVENTS (docs/performance.md, "Scaling out").
+
+`DVC_INDICATORS_PARTITIONS=n` splits the events into n durable consumers (`<consumer>-p<i>-of-<n>`), each
+filtering its share of the stream's 64 slots (`services.contracts.partitioning`); a replica runs the
+partitions of `DVC_INDICATORS_OWNED_PARTITIONS` (all when empty). Every partition writes the same PostgreSQL:
+they take the projection lock shared (a rebuild takes it exclusive), since no two partitions ever write the same
+dossier, procedure or document row. Each partition keeps its own consumer-state row, which is also its state
+cache's token. SQLite has a single writer, so it stays one consumer.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+
+from services.contracts.partitioning import SLOTS, partition_filters
+from services.contracts.subjects import EVENTS_PREFIX
+from services.indicators.adapters.store import ProjectionStore
+
+if TYPE_CHECKING:
+    from services.indicators.handlers import IndicatorsService
+
+
+@dataclass(frozen=True)
+class Partition:
+    durable: str
+    filter_subjects: tuple[str, ...]
+    subject: str = f"{EVENTS_PREFIX}.>"
+
+
+def check_partitions(partitions: int, owned: Sequence[int], database_url: str) -> None:
+    """Refuse a plan that cannot be run (raises ValueError naming the setting)."""
+    if not 1 <= partitions <= SLOTS:
+        raise ValueError(f"DVC_INDICATORS_PARTITIONS must be 1-{SLOTS}, not {partitions}")
+    outside = sorted(index for index in owned if not 0 <= index < partitions)
+    if outside:
+        raise ValueError(f"DVC_INDICATORS_OWNED_PARTITIONS {outside} outside 0-{partitions - 1}")
+    if partitions > 1 and make_url(database_url).get_backend_name() != "postgresql":
+        raise ValueError(
+            f"DVC_INDICATORS_PARTITIONS={partitions} needs PostgreSQL: SQLite has a single writer, so the "
+            "indicators run one consumer on it (DVC_INDICATORS_PARTITIONS=1)"
+        )
+
+
+def owned_partitions(base_durable: str, partitions: int, owned: Sequence[int]) -> list[Partition]:
+    """The consumers this replica runs; one partition is the classic single consumer on `dvc.events.>`."""
+    if partitions == 1:
+        return [Partition(base_durable, ())]
+    indexes = sorted(set(owned)) if owned else list(range(partitions))
+    return [
+        Partition(f"{base_durable}-p{index}-of-{partitions}", partition_filters(index, partitions)) for index in indexes
+    ]
+
+
+def publishes_snapshots(partitions: int, owned: Sequence[int]) -> bool:
+    """Snapshots are of the whole store: only the replica running partition 0 publishes them (one a tick)."""
+    return partitions == 1 or not owned or 0 in owned
+
+
+def partition_service(service: IndicatorsService, partition: Partition, partitions: int) -> IndicatorsService:
+    """`service` applying for one partition: its own consumer-state row and state cache, the lock shared when
+    several partitions write. One partition is `service` itself."""
+    if partitions == 1:
+        return service
+    clone = copy.copy(service)
+    clone.consumer = partition.durable
+    store = service.store
+    clone.store = ProjectionStore(store.tables, store.dialect, store.clock, store.cache.limit)
+    clone.store.shared_lock = True
+    return clone
