@@ -62,3 +62,9 @@ def partition_filters(partition: int, partitions: int) -> tuple[str, ...]:
         raise ValueError(f"partition {partition} of {partitions}: partitions must be 1-{SLOTS}, partition 0-(n-1)")
     slots = [f"{EVENTS_PREFIX}.*.*.*.{slot}" for slot in range(SLOTS) if slot % partitions == partition]
     return (*slots, UNKEYED_EVENTS) if partition == 0 else tuple(slots)
+
+
+def stored_event_subject(event: CloudEvent) -> str:
+    """The subject DVC_EVENTS stores `event` under once the transform appended its slot."""
+    token = key_token(entity_key(event))
+    return f"{event_subject(EventType(event.type))}.{token}.{slot_of(token)}"
