@@ -4,8 +4,8 @@
 filtering its share of the stream's 64 slots (`services.contracts.partitioning`); a replica runs the
 partitions of `DVC_INDICATORS_OWNED_PARTITIONS` (all when empty). Every partition writes the same PostgreSQL:
 they take the projection lock shared (a rebuild takes it exclusive), since no two partitions ever write the same
-dossier, procedure or document row. Each partition keeps its own consumer-state row, which is also its state
-cache's token. SQLite has a single writer, so it stays one consumer.
+dossier, procedure or document row, and a lock of their own partition exclusive. Each partition keeps its own
+consumer-state row, which is also its state cache's token. SQLite has a single writer, so it stays one consumer.
 """
 
 from __future__ import annotations
@@ -70,5 +70,5 @@ def partition_service(service: IndicatorsService, partition: Partition, partitio
     clone.consumer = partition.durable
     store = service.store
     clone.store = ProjectionStore(store.tables, store.dialect, store.clock, store.cache.limit)
-    clone.store.shared_lock = True
+    clone.store.partition = partition.durable
     return clone

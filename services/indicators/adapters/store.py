@@ -54,13 +54,18 @@ class AppliedBatch:
     token: Token | None = None
 
 
-async def lock_projections(session: AsyncSession, shared: bool = False) -> None:
-    """Serialise projection writers for the rest of the transaction (SQLite serialises writers itself);
-    `shared`: partitions, which never write the same rows, run together but never beside a rebuild."""
+async def lock_projections(session: AsyncSession, partition: str | None = None) -> None:
+    """Serialise projection writers for the rest of the transaction (SQLite serialises writers itself).
+    A `partition` takes the lock shared (partitions never write the same rows, but never run beside a rebuild)
+    and its own one exclusive (two replicas given the same partition by mistake take turns)."""
     bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        await session.execute(text(f"SELECT {function}({APPLY_LOCK_ID})"))
+    if bind.dialect.name != "postgresql":
+        return
+    if partition is None:
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({APPLY_LOCK_ID})"))
+    else:
+        statement = f"SELECT pg_advisory_xact_lock_shared({APPLY_LOCK_ID}), pg_advisory_xact_lock(hashtext(:partition))"
+        await session.execute(text(statement), {"partition": partition})
 
 
 def row_to_state(row: Any) -> DossierState:
@@ -100,7 +105,7 @@ class ProjectionStore:
         self.raw_dossiers = fastsql.RawTable(tables.dossiers, dialect)
         self.upsert_dossiers = self.raw_dossiers.upsert_sql(["dossier_code"])
         self.dossier_updates = ColumnUpdates(self.raw_dossiers, "dossier_code")
-        self.shared_lock = False  # services.indicators.partitions
+        self.partition: str | None = None  # services.indicators.partitions
 
     def _insert(self, table: Table) -> Any:
         module: Any = postgresql if self.dialect == "postgresql" else sqlite
@@ -113,7 +118,7 @@ class ProjectionStore:
 
     async def apply(self, session: AsyncSession, items: Sequence[Incoming], consumer: str) -> AppliedBatch:
         """Apply `items` exactly once each; the caller commits (or rolls back) the session."""
-        await lock_projections(session, self.shared_lock)
+        await lock_projections(session, self.partition)
         position = await self._read_position(session, consumer)
         self.cache.validate(None if position is None else _token(position))
         self.cache.begin()
