@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import orjson
@@ -65,6 +66,7 @@ async def applied(database_url: str) -> int:
 
 
 def start_replicas(nats_url: str, database_url: str, partitions: int, logs: Path) -> list[subprocess.Popen[bytes]]:
+    consumer = f"bench-{uuid.uuid4().hex[:6]}"  # new durables for every measurement, so repeats read everything
     processes = []
     for index in range(partitions):
         env = {
@@ -73,11 +75,11 @@ def start_replicas(nats_url: str, database_url: str, partitions: int, logs: Path
             "DVC_VAR_DIR": str(logs / f"var-{partitions}-{index}"),
             "DVC_INDICATORS_DATABASE_URL": database_url,
             "DVC_INDICATORS_PORT": str(free_port()),
-            "DVC_INDICATORS_CONSUMER": f"bench{partitions}",
+            "DVC_INDICATORS_CONSUMER": consumer,
             "DVC_INDICATORS_PARTITIONS": str(partitions),
             "DVC_INDICATORS_OWNED_PARTITIONS": f"[{index}]",
         }
-        log = (logs / f"indicators-{partitions}-{index}.log").open("wb")
+        log = (logs / f"{consumer}-{index}.log").open("wb")
         command = [sys.executable, "-m", "services.ops.cli", "serve", "indicators"]
         processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
     return processes
