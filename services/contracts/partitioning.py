@@ -17,6 +17,9 @@ from services.contracts.events import CloudEvent, EventType
 from services.contracts.subjects import EVENTS_PREFIX, event_subject
 
 SLOTS = 64
+# Partition counts a deployment may use: they divide the slots evenly, and the NATS users table grants the
+# indicators user exactly these partitions' durables (services/contracts/nats_users.py)
+PARTITION_COUNTS = (1, 2, 4, 8)
 KEY_TOKEN = 3  # the wildcard position of the key in the transform's source `dvc.events.*.*.*`
 TRANSFORM_SOURCE = f"{EVENTS_PREFIX}.*.*.*"
 _WILDCARDS = ".{{wildcard(1)}}.{{wildcard(2)}}.{{wildcard(3)}}"
@@ -68,3 +71,12 @@ def stored_event_subject(event: CloudEvent) -> str:
     """The subject DVC_EVENTS stores `event` under once the transform appended its slot."""
     token = key_token(entity_key(event))
     return f"{event_subject(EventType(event.type))}.{token}.{slot_of(token)}"
+
+
+def partition_durable(base: str, partition: int, partitions: int) -> str:
+    """The durable of partition `partition` of `partitions`; one partition keeps the single consumer's name."""
+    return base if partitions == 1 else f"{base}-p{partition}-of-{partitions}"
+
+
+def partition_durables(base: str) -> tuple[str, ...]:
+    return tuple(partition_durable(base, index, count) for count in PARTITION_COUNTS for index in range(count))

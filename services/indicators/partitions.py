@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
-from services.contracts.partitioning import SLOTS, partition_filters
+from services.contracts.partitioning import PARTITION_COUNTS, partition_durable, partition_filters
 from services.contracts.subjects import EVENTS_PREFIX
 from services.indicators.adapters.store import ProjectionStore
 
@@ -34,8 +34,11 @@ class Partition:
 
 def check_partitions(partitions: int, owned: Sequence[int], database_url: str) -> None:
     """Refuse a plan that cannot be run (raises ValueError naming the setting)."""
-    if not 1 <= partitions <= SLOTS:
-        raise ValueError(f"DVC_INDICATORS_PARTITIONS must be 1-{SLOTS}, not {partitions}")
+    if partitions not in PARTITION_COUNTS:
+        allowed = ", ".join(map(str, PARTITION_COUNTS))
+        raise ValueError(
+            f"DVC_INDICATORS_PARTITIONS must be one of {allowed} (the NATS users allow these), not {partitions}"
+        )
     outside = sorted(index for index in owned if not 0 <= index < partitions)
     if outside:
         raise ValueError(f"DVC_INDICATORS_OWNED_PARTITIONS {outside} outside 0-{partitions - 1}")
@@ -52,7 +55,8 @@ def owned_partitions(base_durable: str, partitions: int, owned: Sequence[int]) -
         return [Partition(base_durable, ())]
     indexes = sorted(set(owned)) if owned else list(range(partitions))
     return [
-        Partition(f"{base_durable}-p{index}-of-{partitions}", partition_filters(index, partitions)) for index in indexes
+        Partition(partition_durable(base_durable, index, partitions), partition_filters(index, partitions))
+        for index in indexes
     ]
 
 

@@ -22,7 +22,7 @@ class Settings(ServiceSettings):
     idle_poll_seconds: float = Field(default=5.0, gt=0, description="Longest wait of one pull when no event comes")
     ack_wait_seconds: float = Field(default=60.0, gt=0)
     max_ack_pending: int = Field(default=20_000, ge=1)
-    partitions: int = Field(default=1, description="Consumers DVC_EVENTS is split into, by dossier (PostgreSQL only)")
+    partitions: int = Field(default=1, description="DVC_EVENTS consumers, by dossier: 1, 2, 4, 8 (PostgreSQL)")
     owned_partitions: list[int] = Field(default_factory=list, description="Partitions this replica runs (all: [])")
     working_hours: str = DEFAULT_WORKING_HOURS
     calendar_overrides: Path | None = Field(default=None, description="YAML override file (default: packaged)")
