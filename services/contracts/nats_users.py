@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.contracts import subjects
+from services.contracts.partitioning import partition_durables
 from services.contracts.streams import ALERTS, DLQ, EVENTS, NOTIFY
 
 ADMIN = "admin"
@@ -96,7 +97,7 @@ INDICATORS = _service(
     "Consumes DVC_EVENTS; publishes dossier alerts and indicator snapshots",
     publish=(f"{subjects.ALERTS_PREFIX}.dossier.>", subjects.INDICATORS_SNAPSHOT),
     checks=(EVENTS.name, ALERTS.name, DLQ.name),
-    durables=(Durable(EVENTS.name, "indicators"),),
+    durables=tuple(Durable(EVENTS.name, name) for name in partition_durables("indicators")),
 )
 TASKS = _service(
     "tasks",

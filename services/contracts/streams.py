@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.contracts import subjects
+from services.contracts import partitioning, subjects
 
 DAY = 86_400.0
 # Dead letters hold whole payloads (names, phones): kept long enough to be seen and redriven, no longer
@@ -21,6 +21,7 @@ class StreamDefinition:
     deny_delete: bool = False
     deny_purge: bool = False
     max_bytes: int = -1
+    subject_transform: tuple[str, str] | None = None  # (source, destination) applied as messages are stored
 
 
 EVENTS = StreamDefinition(
@@ -31,6 +32,7 @@ EVENTS = StreamDefinition(
     duplicate_window_seconds=2 * 3600.0,
     deny_delete=True,
     deny_purge=True,
+    subject_transform=(partitioning.TRANSFORM_SOURCE, partitioning.TRANSFORM_DESTINATION),
 )
 ALERTS = StreamDefinition(
     name="DVC_ALERTS",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from services.indicators.adapters.reader import SqlProjectionReader
 from services.indicators.adapters.store import SqlProjections
 from services.indicators.adapters.tables import TABLES
 from services.indicators.adapters.unit_of_work import SqlUnitsOfWork
+from services.indicators.bootstrap_partitions import owned_partitions, partition_service, publishes_snapshots
 from services.indicators.bootstrap_warning import EarlyWarning, StartupStep, wire_early_warning
 from services.indicators.domain.calendar import WorkingCalendar, build_calendar
 from services.indicators.entrypoints.api import build_router
@@ -78,14 +79,15 @@ def create_app(
             js=lambda: jetstream(parts.broker),
             publish=alert_publisher,
         )
+    publishes = publishes_snapshots(settings.partitions, settings.owned_partitions)
     snapshots = SnapshotLoop(
         parts.service.take_snapshot,
-        snapshot_publisher(lambda: jetstream(parts.broker)),
+        snapshot_publisher(lambda: jetstream(parts.broker)) if publishes else None,
         settings.snapshot_interval_seconds,
         settings.snapshot_min_interval_seconds,
     )
-    consumer = build_event_consumer(parts, snapshots)
-    app = build_app(parts, warning, consumer, startup_steps(snapshots, warning))
+    consumers = build_event_consumers(parts, snapshots)
+    app = build_app(parts, warning, consumers, startup_steps(snapshots, warning))
     app.state.indicators = parts.service
     app.state.snapshots = snapshots
     return app
@@ -121,12 +123,16 @@ def build_parts(settings: Settings, now: Callable[[], datetime]) -> Parts:
     return Parts(settings, broker, engine, sessions, registry, calendar, metrics, consumers, service)
 
 
-def build_event_consumer(parts: Parts, snapshots: SnapshotLoop) -> BatchConsumer:
+def build_event_consumers(parts: Parts, snapshots: SnapshotLoop) -> list[BatchConsumer]:
+    """One consumer, or one per partition this replica owns (`bootstrap_partitions`)."""
     settings, metrics = parts.settings, parts.metrics
 
-    async def apply(items: Sequence[Incoming]) -> AppliedBatch:
-        with metrics.apply_batch_seconds.time():
-            return await parts.service.apply(items)
+    def applier(service: IndicatorsService) -> Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]]:
+        async def apply(items: Sequence[Incoming]) -> AppliedBatch:
+            with metrics.apply_batch_seconds.time():
+                return await service.apply(items)
+
+        return apply
 
     def on_batch(messages: Sequence[Msg]) -> None:
         stored = published_at(messages)
@@ -136,18 +142,22 @@ def build_event_consumer(parts: Parts, snapshots: SnapshotLoop) -> BatchConsumer
             metrics.event_to_kpi_delay.observe(delay)
         snapshots.poke()
 
-    return build_consumer(
-        parts.broker,
-        durable=settings.consumer,
-        batch_size=settings.batch_size,
-        idle_poll=settings.idle_poll_seconds,
-        max_deliver=settings.max_deliver,
-        ack_wait=settings.ack_wait_seconds,
-        max_ack_pending=settings.max_ack_pending,
-        apply=apply,
-        on_batch=on_batch,
-        monitor=parts.consumers,
-    )
+    return [
+        build_consumer(
+            parts.broker,
+            durable=partition.durable,
+            batch_size=settings.batch_size,
+            idle_poll=settings.idle_poll_seconds,
+            max_deliver=settings.max_deliver,
+            ack_wait=settings.ack_wait_seconds,
+            max_ack_pending=settings.max_ack_pending,
+            apply=applier(partition_service(parts.service, partition, settings.partitions)),
+            on_batch=on_batch,
+            monitor=parts.consumers,
+            filter_subjects=partition.filter_subjects,
+        )
+        for partition in owned_partitions(settings.consumer, settings.partitions, settings.owned_partitions)
+    ]
 
 
 def startup_steps(snapshots: SnapshotLoop, warning: EarlyWarning | None) -> list[StartupStep]:
@@ -164,7 +174,7 @@ def startup_steps(snapshots: SnapshotLoop, warning: EarlyWarning | None) -> list
 
 
 def build_app(
-    parts: Parts, warning: EarlyWarning | None, consumer: BatchConsumer, on_startup: list[StartupStep]
+    parts: Parts, warning: EarlyWarning | None, consumers: list[BatchConsumer], on_startup: list[StartupStep]
 ) -> FastAPI:
     settings, broker, engine = parts.settings, parts.broker, parts.engine
     routers = [
@@ -181,7 +191,7 @@ def build_app(
         streams=[EVENTS.name, ALERTS.name, DLQ.name],
         engine=engine,
         migrate=lambda: upgrade(engine),
-        batch_consumers=[consumer],
+        batch_consumers=consumers,
         routers=routers,
         max_body_bytes=settings.max_body_bytes,
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy.engine import make_url
 
+from services.contracts.partitioning import PARTITION_COUNTS
 from services.indicators.domain.calendar import DEFAULT_WORKING_HOURS
 from services.runtime.settings import ServiceSettings
 
@@ -21,6 +24,8 @@ class Settings(ServiceSettings):
     idle_poll_seconds: float = Field(default=5.0, gt=0, description="Longest wait of one pull when no event comes")
     ack_wait_seconds: float = Field(default=60.0, gt=0)
     max_ack_pending: int = Field(default=20_000, ge=1)
+    partitions: int = Field(default=1, description="DVC_EVENTS consumers, by dossier: 1, 2, 4, 8 (PostgreSQL)")
+    owned_partitions: list[int] = Field(default_factory=list, description="Partitions this replica runs (all: [])")
     working_hours: str = DEFAULT_WORKING_HOURS
     calendar_overrides: Path | None = Field(default=None, description="YAML override file (default: packaged)")
     calendar_country: str = "VN"
@@ -45,5 +50,27 @@ class Settings(ServiceSettings):
     warning_training_days: float = Field(default=365.0, gt=0, description="Model learns from dossiers this recent")
     warning_refit_seconds: float = Field(default=300.0, ge=0, description="Refit the risk model at most this often")
 
+    @model_validator(mode="after")
+    def _runnable_partitions(self) -> Settings:
+        check_partitions(self.partitions, self.owned_partitions, self.resolved_database_url())
+        return self
+
     def resolved_database_url(self) -> str:
         return self.database_url or self.sqlite_default("indicators")
+
+
+def check_partitions(partitions: int, owned: Sequence[int], database_url: str) -> None:
+    """Refuse a plan that cannot be run (raises ValueError naming the setting)."""
+    if partitions not in PARTITION_COUNTS:
+        allowed = ", ".join(map(str, PARTITION_COUNTS))
+        raise ValueError(
+            f"DVC_INDICATORS_PARTITIONS must be one of {allowed} (the NATS users allow these), not {partitions}"
+        )
+    outside = sorted(index for index in owned if not 0 <= index < partitions)
+    if outside:
+        raise ValueError(f"DVC_INDICATORS_OWNED_PARTITIONS {outside} outside 0-{partitions - 1}")
+    if partitions > 1 and make_url(database_url).get_backend_name() != "postgresql":
+        raise ValueError(
+            f"DVC_INDICATORS_PARTITIONS={partitions} needs PostgreSQL: SQLite has a single writer, so the "
+            "indicators run one consumer on it (DVC_INDICATORS_PARTITIONS=1)"
+        )

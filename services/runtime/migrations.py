@@ -11,9 +11,9 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 def alembic_config(script_location: Path, version_table: str) -> Config:
@@ -21,6 +21,13 @@ def alembic_config(script_location: Path, version_table: str) -> Config:
     config.set_main_option("script_location", str(script_location))
     config.attributes["version_table"] = version_table
     return config
+
+
+async def lock_migrations(connection: AsyncConnection, version_table: str) -> None:
+    """Replicas starting together migrate one at a time (PostgreSQL DDL is transactional: the next one waits for
+    the commit, then finds the schema at head); SQLite serialises writers itself."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:table))"), {"table": version_table})
 
 
 async def upgrade_to_head(engine: AsyncEngine, script_location: Path, version_table: str) -> None:
@@ -31,6 +38,7 @@ async def upgrade_to_head(engine: AsyncEngine, script_location: Path, version_ta
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        await lock_migrations(connection, version_table)
         await connection.run_sync(_upgrade)
 
 

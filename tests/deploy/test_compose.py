@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from services.contracts.streams import ALL_STREAMS
+from services.indicators.settings import check_partitions
 from services.ops.cli import SERVICES
 from services.ops.launcher import SERVICE_PORTS
 
@@ -179,3 +180,28 @@ def test_every_container_is_hardened_when_deployed() -> None:
         writable = {volume.split(":")[1] for volume in service.get("volumes", []) if not volume.endswith(":ro")}
         if name.startswith(("nats-", "postgres", "prometheus", "grafana")) or name in SERVICES:
             assert writable, f"{name} is read-only but keeps data: it needs a volume"
+
+
+SCALED = {"ingest-2": "ingest", "indicators-2": "indicators", "notifier-2": "notifier"}
+
+
+def test_scaled_profile_adds_a_second_ingest_indicators_partition_and_notifier_when_enabled() -> None:
+    services = _services()
+    assert {name for name, service in services.items() if "scaled" in service.get("profiles", [])} == set(SCALED)
+    for replica, base in SCALED.items():
+        assert services[replica]["command"] == services[base]["command"]
+        assert services[replica]["environment"]["DVC_NATS_USER"] == base
+        assert services[replica]["ports"] == []  # the base service keeps its address
+        assert services[replica]["volumes"] != services[base]["volumes"]
+    assert services["ingest-2"]["networks"]["default"]["aliases"] == ["ingest"]
+    first, second = services["indicators"]["environment"], services["indicators-2"]["environment"]
+    assert (
+        first["DVC_INDICATORS_PARTITIONS"] == second["DVC_INDICATORS_PARTITIONS"] == "${DVC_INDICATORS_PARTITIONS:-1}"
+    )
+    owned = [yaml.safe_load(env["DVC_INDICATORS_OWNED_PARTITIONS"]) for env in (first, second)]
+    assert owned == [[0], [1]]
+    postgres = "postgresql+asyncpg://dvc_indicators@postgres/dvc_indicators"
+    for share in owned:
+        check_partitions(2, share, postgres)
+    with pytest.raises(ValueError, match="OWNED_PARTITIONS"):  # scaled without DVC_INDICATORS_PARTITIONS=2
+        check_partitions(1, owned[1], postgres)

@@ -157,7 +157,7 @@ async def test_events_carry_the_phone_and_consent_only_when_the_key_was_added_wi
     listed = CliRunner().invoke(app, ["keys", "list"], env=env)
     assert "SMS consent collected" in listed.output
     code = f"H04-{uuid.uuid4().hex[:10]}"
-    subscription = await jetstream.subscribe("dvc.events.dossier.accepted", ordered_consumer=True)
+    subscription = await jetstream.subscribe("dvc.events.dossier.accepted.>", ordered_consumer=True)
     settings = make_settings(nats_server.url, tmp_path, keys=[], dvcqg_mapping_file=Path(MAPPING_FILE))
     async with running_app(settings) as client:
         for name, result in added_keys.items():

@@ -7,6 +7,7 @@ import orjson
 from nats.js import JetStreamContext
 
 from services.contracts.events import message_id, parse_event, serialize_event
+from services.contracts.partitioning import stored_event_subject
 from tests.factories import dossier_event, procedure_published
 from tests.ingest.conftest import BATCH, post_events, stream_count
 
@@ -24,7 +25,7 @@ async def test_structured_event_is_stored_under_its_identity_when_the_key_allows
     result = body["results"][0]
     assert (result["id"], result["source"], result["status"]) == (event["id"], event["source"], "accepted")
     stored = await jetstream.get_msg("DVC_EVENTS", result["stream_sequence"])
-    assert stored.subject == "dvc.events.dossier.accepted"
+    assert stored.subject == stored_event_subject(parse_event(event))
     assert stored.headers is not None
     assert stored.headers["Nats-Msg-Id"] == message_id(event["source"], event["id"])
     assert stored.data == serialize_event(parse_event(event))
@@ -87,7 +88,7 @@ async def test_batch_results_follow_the_request_order_when_some_events_are_alrea
     fresh = [body["results"][i]["stream_sequence"] for i in (0, 2, 3)]
     assert fresh == sorted(fresh)
     stored = await jetstream.get_msg("DVC_EVENTS", fresh[1])
-    assert stored.subject == "dvc.events.procedure.published"
+    assert stored.subject == stored_event_subject(parse_event(batch[2]))
 
 
 async def test_plain_json_takes_one_event_or_an_array_when_content_type_is_application_json(

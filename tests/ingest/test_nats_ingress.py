@@ -7,6 +7,8 @@ import orjson
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from services.contracts.events import parse_event
+from services.contracts.partitioning import stored_event_subject
 from tests.factories import dossier_event
 from tests.ingest.conftest import COMMUNE_KEY, GATEWAY_KEY, stream_count
 
@@ -31,7 +33,7 @@ async def test_nats_request_stores_the_batch_and_replies_like_http_when_the_key_
     assert (reply["status"], reply["accepted"], reply["duplicates"]) == (202, 2, 0)
     assert [result["id"] for result in reply["results"]] == [event["id"] for event in events]
     stored = await jetstream.get_msg("DVC_EVENTS", reply["results"][1]["stream_sequence"])
-    assert stored.subject == "dvc.events.dossier.transferred"
+    assert stored.subject == stored_event_subject(parse_event(events[1]))
     assert (again["status"], again["duplicates"], again["results"][0]["status"]) == (202, 1, "duplicate")
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import orjson
 from typer.testing import CliRunner
 
-from services.contracts.events import message_id
+from services.contracts.events import message_id, parse_event
+from services.contracts.partitioning import stored_event_subject
 from services.ingest.entrypoints.cli import app
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
@@ -29,7 +30,7 @@ async def test_posted_event_is_printed_byte_exact_when_read_back_by_its_sequence
     assert result.exit_code == 0, result.output
     first_line, stored = result.stdout_bytes.split(b"\n")[:2]
     assert first_line.decode() == (
-        f"#{sequence} dvc.events.dossier.supplement_requested Nats-Msg-Id={message_id(event['source'], event['id'])}"
+        f"#{sequence} {stored_event_subject(parse_event(event))} Nats-Msg-Id={message_id(event['source'], event['id'])}"
     )
     assert orjson.loads(stored)["data"]["reason"] == "Thiếu bản sao sổ hộ khẩu có chứng thực"
     assert "Thiếu bản sao sổ hộ khẩu có chứng thực".encode() in stored

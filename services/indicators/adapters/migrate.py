@@ -8,7 +8,7 @@ from alembic import command
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.runtime.migrations import alembic_config
+from services.runtime.migrations import alembic_config, lock_migrations
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
 VERSION_TABLE = "alembic_version_indicators"
@@ -22,4 +22,5 @@ async def upgrade(engine: AsyncEngine) -> None:
         command.upgrade(config, "heads")
 
     async with engine.begin() as connection:
+        await lock_migrations(connection, VERSION_TABLE)
         await connection.run_sync(_upgrade)

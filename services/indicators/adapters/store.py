@@ -31,11 +31,18 @@ APPLY_LOCK_ID = 7_342_001  # PostgreSQL advisory lock serialising writers of the
 DOSSIER_COLUMNS = tuple(name for name in DossierState.__dataclass_fields__ if name != "pause_kinds")
 
 
-async def lock_projections(session: AsyncSession) -> None:
-    """Serialise projection writers for the rest of the transaction (SQLite serialises writers itself)."""
+async def lock_projections(session: AsyncSession, partition: str | None = None) -> None:
+    """Serialise projection writers for the rest of the transaction (SQLite serialises writers itself).
+    A `partition` takes the lock shared (partitions never write the same rows, but never run beside a rebuild)
+    and its own one exclusive (two replicas given the same partition by mistake take turns)."""
     bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    if bind.dialect.name != "postgresql":
+        return
+    if partition is None:
         await session.execute(text(f"SELECT pg_advisory_xact_lock({APPLY_LOCK_ID})"))
+    else:
+        statement = f"SELECT pg_advisory_xact_lock_shared({APPLY_LOCK_ID}), pg_advisory_xact_lock(hashtext(:partition))"
+        await session.execute(text(statement), {"partition": partition})
 
 
 def row_to_state(row: Any) -> DossierState:
@@ -76,6 +83,7 @@ class SqlProjections:
         self.raw_dossiers = fastsql.RawTable(tables.dossiers, dialect)
         self.upsert_dossiers = self.raw_dossiers.upsert_sql(["dossier_code"])
         self.dossier_updates = ColumnUpdates(self.raw_dossiers, "dossier_code")
+        self.partition: str | None = None  # services.indicators.bootstrap_partitions
 
     def insert(self, table: Table) -> Any:
         module: Any = postgresql if self.dialect == "postgresql" else sqlite

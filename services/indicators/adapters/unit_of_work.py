@@ -28,7 +28,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self.sessions()
-        await lock_projections(self.session)
+        await lock_projections(self.session, self.projections.partition)
         projections = self.projections
         self.events = SqlEventLog(self.session, projections)
         self.dossiers = SqlDossiers(self.session, projections)

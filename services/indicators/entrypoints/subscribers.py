@@ -51,6 +51,7 @@ def build_consumer(
     apply: Callable[[Sequence[Incoming]], Awaitable[AppliedBatch]],
     on_batch: Callable[[Sequence[Msg]], None],
     monitor: ConsumerMonitor | None = None,
+    filter_subjects: tuple[str, ...] = (),
 ) -> BatchConsumer:
     """The DVC_EVENTS consumer, pulling over a lean connection of its own; `build_service_app` starts it.
     `on_batch(messages)` runs after each batch (metrics, snapshot poke); `monitor` gets its consumer metrics."""
@@ -64,6 +65,7 @@ def build_consumer(
         max_deliver=max_deliver,
         ack_wait=ack_wait,
         max_ack_pending=max_ack_pending,
+        filter_subjects=filter_subjects,  # a partition's slots (services.indicators.bootstrap_partitions)
         description="Every validated event, folded into the indicator projections",
     )
 

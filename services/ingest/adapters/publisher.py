@@ -8,20 +8,20 @@ from collections.abc import Callable, Sequence
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from services.contracts.events import CloudEvent, EventType, serialize_event
+from services.contracts.events import CloudEvent, serialize_event
+from services.contracts.partitioning import keyed_event_subject
 from services.contracts.streams import EVENTS
-from services.contracts.subjects import event_subject
 from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 
-_SUBJECTS = {event_type.value: event_subject(event_type) for event_type in EventType}
 # Kept free below the server's max_payload for headers: ours (~100 bytes) and those a dead letter or a redrive
 # adds to the same bytes (origin, consumer, an error of up to 1,000 characters), so such a copy still fits.
 HEADER_ROOM = 4096
 
 
 def outgoing(event: CloudEvent) -> OutgoingMessage:
-    return OutgoingMessage(_SUBJECTS[event.type], serialize_event(event), event.message_id)
+    # The key token lets the stream's subject transform partition DVC_EVENTS by entity (contracts.partitioning)
+    return OutgoingMessage(keyed_event_subject(event), serialize_event(event), event.message_id)
 
 
 def max_event_bytes(max_payload: int) -> int:

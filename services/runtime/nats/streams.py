@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, SubjectTransform
 from nats.js.errors import NotFoundError
 
 from services.contracts.streams import ALL_STREAMS, StreamDefinition
@@ -23,7 +23,15 @@ class StreamChange:
         return f"{self.name} {self.action}{suffix}"
 
 
-_COMPARED_FIELDS = ("subjects", "max_age", "duplicate_window", "deny_delete", "deny_purge", "max_bytes")
+_COMPARED_FIELDS = (
+    "subjects",
+    "max_age",
+    "duplicate_window",
+    "deny_delete",
+    "deny_purge",
+    "max_bytes",
+    "subject_transform",
+)
 
 
 def stream_config(definition: StreamDefinition, replicas: int = 1) -> StreamConfig:
@@ -40,7 +48,12 @@ def stream_config(definition: StreamDefinition, replicas: int = 1) -> StreamConf
         deny_purge=definition.deny_purge,
         max_bytes=definition.max_bytes,
         num_replicas=replicas,
+        subject_transform=_transform(definition.subject_transform),
     )
+
+
+def _transform(pair: tuple[str, str] | None) -> SubjectTransform | None:
+    return None if pair is None else SubjectTransform(src=pair[0], dest=pair[1])
 
 
 def _differences(wanted: StreamConfig, current: StreamConfig) -> tuple[str, ...]:
