@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from services.notifier.dispatcher import DispatchSettings
+from services.notifier.service_layer.dispatcher import DispatchSettings
 
 from services.notifier.adapters.providers import OutboxSettings, read_outbox
 from services.notifier.adapters.providers.outbox import OutboxProvider
