@@ -3,78 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import orjson
 import pytest
 
-from services.contracts.events import CloudEvent
 from services.ingest.domain.keys import KeySpec
-from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
+from services.ingest.domain.publishing import TooLarge, Unavailable
 from services.ingest.domain.validation import Reason, Rejected
 from services.ingest.service_layer.handlers import Ingest
-from services.runtime.api_keys import KeyRing, hash_key
+from services.runtime.api_keys import hash_key
 from tests.factories import dossier_event
+from tests.ingest.fakes import CountingMetrics, FixedKeys, InMemoryEventLog
 
 KEY = "dvcik_unit-test-key"
 SPEC = KeySpec(name="one-stop", sha256=hash_key(KEY), sources=("urn:dvc:*",))
 STRUCTURED = "application/cloudevents+json"
-
-
-@dataclass
-class FixedKeys:
-    specs: list[KeySpec]
-
-    def ring(self) -> KeyRing[KeySpec]:
-        return KeyRing(self.specs)
-
-
-@dataclass
-class InMemoryEventLog:
-    """Deduplicates by (source, id) like JetStream; `failure` makes the next publish raise it."""
-
-    stored: list[CloudEvent] = field(default_factory=list)
-    failure: Exception | None = None
-
-    async def publish(self, events: Sequence[CloudEvent]) -> list[Ack]:
-        if self.failure is not None:
-            raise self.failure
-        acks = []
-        for event in events:
-            sequence = next(
-                (
-                    number
-                    for number, kept in enumerate(self.stored, 1)
-                    if (kept.source, kept.id) == (event.source, event.id)
-                ),
-                None,
-            )
-            if sequence is None:
-                self.stored.append(event)
-            acks.append(Ack(sequence or len(self.stored), sequence is not None))
-        return acks
-
-
-@dataclass
-class CountingMetrics:
-    accepted: Counter[str] = field(default_factory=Counter)
-    duplicates: Counter[str] = field(default_factory=Counter)
-    rejections: Counter[Reason] = field(default_factory=Counter)
-    publishes: int = 0
-
-    def published(self, ingress: str, accepted: Mapping[str, int], duplicates: Mapping[str, int]) -> None:
-        self.accepted.update(accepted)
-        self.duplicates.update(duplicates)
-
-    def rejected(self, ingress: str, reason: Reason, types: Mapping[str, int]) -> None:
-        self.rejections[reason] += 1
-
-    def publish_took(self, ingress: str, seconds: float) -> None:
-        self.publishes += 1
-
-    def portal_record(self, service: str, result: str) -> None:
-        pass
 
 
 def _ingest(log: InMemoryEventLog, metrics: CountingMetrics) -> Ingest:

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from services.contracts.events import CloudEvent
 from services.ingest.adapters.checkpoint import CheckpointStore
 from services.ingest.adapters.publisher import JetStreamPublisher
-from services.ingest.adapters.records import Format
 from services.ingest.domain.publishing import Ack, Unavailable
+from services.ingest.domain.records import Format
 from services.ingest.entrypoints.cli import TOP_LEVEL_COMMANDS
 from services.ingest.service_layer.importing import ImportAborted, Importer
 from services.runtime.nats.embedded import EmbeddedNats

@@ -7,22 +7,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-
-class Checkpoint(BaseModel):
-    """Everything before byte `offset` (line `line`) was acknowledged by JetStream or rejected."""
-
-    path: str
-    offset: int = 0
-    line: int = 0
-    prefix_sha256: str = hashlib.sha256().hexdigest()
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
+from services.ingest.domain.checkpoints import Checkpoint
 
 
 class CheckpointStore:
+    """Implements services.ingest.service_layer.ports.CheckpointStore with one JSON file per imported file."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 

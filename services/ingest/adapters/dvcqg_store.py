@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from services.ingest.domain.dvcqg import DossierMemo, Status
+from services.ingest.domain.dvcqg import DossierMemo, Status, Unmapped
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS dvcqg_dossiers (source TEXT NOT NULL, dossier_code TEXT NOT NULL, "
@@ -41,13 +41,6 @@ class RegressedDossier:
     anomalies: int
     last_anomaly: str | None
     updated_at: str
-
-
-@dataclass(frozen=True)
-class Unmapped:
-    procedure_code: str
-    name: str
-    dossier_code: str
 
 
 def _memo_from(text: str) -> DossierMemo:

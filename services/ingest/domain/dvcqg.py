@@ -181,6 +181,15 @@ class DossierMemo:
 
 
 @dataclass(frozen=True)
+class Unmapped:
+    """A national procedure code the mapping tables lack, seen on one dossier."""
+
+    procedure_code: str
+    name: str
+    dossier_code: str
+
+
+@dataclass(frozen=True)
 class RecordOutcome:
     """One record's answer and what it implies: the events (as CloudEvent mappings) and the memo to keep."""
 

@@ -20,7 +20,7 @@ from services.ingest.adapters.checkpoint import CheckpointStore
 from services.ingest.adapters.dvcqg_store import DossierStore
 from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.adapters.publisher import JetStreamPublisher
-from services.ingest.adapters.records import Format, LineMapper, UnreadableFile, detect_format
+from services.ingest.domain.records import Format, LineMapper, UnreadableFile, detect_format
 from services.ingest.domain.time_rules import TimeRules
 from services.ingest.service_layer.dvcqg_sync import PortalLines
 from services.ingest.service_layer.importing import ImportAborted, Importer, ImportReport, ProgressCallback

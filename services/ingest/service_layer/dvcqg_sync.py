@@ -15,8 +15,6 @@ from typing import Any
 import orjson
 
 from services.contracts.events import CloudEvent
-from services.ingest.adapters.dvcqg_store import DossierStore, Unmapped
-from services.ingest.adapters.dvcqg_tables import MappingFile
 from services.ingest.domain.dvcqg import (
     SNAPSHOT_SERVICE,
     DossierMemo,
@@ -25,6 +23,7 @@ from services.ingest.domain.dvcqg import (
     RecordError,
     RecordOutcome,
     ResultCode,
+    Unmapped,
     dossier_code,
     read_payload,
 )
@@ -33,6 +32,7 @@ from services.ingest.domain.keys import KeySpec
 from services.ingest.domain.time_rules import TimeRules, TimeWindow
 from services.ingest.domain.validation import FieldError, Mode, Reason, Rejected, check_times, mapping_event
 from services.ingest.service_layer.handlers import Ingest
+from services.ingest.service_layer.ports import DossierStateStore, MappingSource
 
 INGRESS = "dvcqg"
 DVCQG_SOURCE_SUFFIX = ":dvcqg"
@@ -56,7 +56,7 @@ def _validated(outcome: RecordOutcome, window: TimeWindow) -> Mapped:
     return Mapped(outcome, events)
 
 
-def map_records(payload: Payload, store: DossierStore, context: Context, window: TimeWindow) -> list[Mapped]:
+def map_records(payload: Payload, store: DossierStateStore, context: Context, window: TimeWindow) -> list[Mapped]:
     """Every record in order (several records of one dossier see each other's memo); remembers the memos."""
     codes = []
     for record in payload.records:
@@ -129,8 +129,8 @@ def payload_of(document: Any, max_records: int) -> Payload:
 @dataclass
 class PortalSync:
     ingest: Ingest
-    store: DossierStore
-    mapping: MappingFile
+    store: DossierStateStore
+    mapping: MappingSource
     max_records: int
     default_source: str
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -183,8 +183,8 @@ class PortalLines:
     `DongBoHoSoMC` record; mapped like `POST /v1/dvcqg` with the same memo file, so a file and the HTTP sync
     of the same centre agree."""
 
-    store: DossierStore
-    mapping: MappingFile
+    store: DossierStateStore
+    mapping: MappingSource
     source: str
     sms_consent: bool
     time_rules: TimeRules

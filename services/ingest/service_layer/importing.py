@@ -15,20 +15,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from services.ingest.adapters.checkpoint import Checkpoint, CheckpointStore
-from services.ingest.adapters.records import (
+from services.ingest.domain.checkpoints import Checkpoint
+from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
+from services.ingest.domain.records import (
     Format,
     LineMapper,
     LineSource,
     Record,
+    csv_header,
     csv_records,
     dvcqg_records,
     ndjson_records,
-    read_header,
 )
-from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
 from services.ingest.domain.time_rules import TimeRules, TimeWindow
-from services.ingest.service_layer.ports import EventPublisher
+from services.ingest.service_layer.ports import CheckpointStore, EventPublisher
 
 MAX_KEPT_ERRORS = 1000
 
@@ -88,7 +88,8 @@ class Importer:
         with path.open("rb") as file:
             source, checkpoint, report = self._resume(path, file, restart)
             if file_format is Format.CSV:
-                records = csv_records(source, read_header(path) if checkpoint.offset > 0 else None, self._window)
+                header = _header_before(file, checkpoint.offset, path) if checkpoint.offset > 0 else None
+                records = csv_records(source, header, self._window)
             elif file_format is Format.DVCQG:
                 if self.portal_lines is None:
                     raise ImportAborted("--format dvcqg needs the portal mapping (a source and the tables)")
@@ -189,3 +190,12 @@ def _same_prefix(file: BinaryIO, checkpoint: Checkpoint, hasher: hashlib._Hash) 
         hasher.update(chunk)
         remaining -= len(chunk)
     return hasher.hexdigest() == checkpoint.prefix_sha256
+
+
+def _header_before(file: BinaryIO, offset: int, path: Path) -> list[str]:
+    """The CSV header at the file's start, leaving the file at `offset` (where the resumed import reads on)."""
+    file.seek(0)
+    try:
+        return csv_header(file, str(path))
+    finally:
+        file.seek(offset)

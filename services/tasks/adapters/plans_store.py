@@ -3,6 +3,7 @@ readings (the latest report or live value of each indicator) and their history."
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from services.tasks.adapters import tables as t
 from services.tasks.adapters.rows import indicator_view, live_reading, plan_view, report_reading
 from services.tasks.domain.plan import TaskSpec
 from services.tasks.domain.views import IndicatorView, PlanView, Reading
-from services.tasks.service_layer.messages import LoadedPlan, LoadSummary
+from services.tasks.service_layer.messages import LoadedPlan, LoadSummary, NewIndicatorReport
 
 
 def _task_definition(task: TaskSpec, position: int) -> dict[str, Any]:
@@ -185,5 +186,5 @@ async def indicator_history(connection: AsyncConnection, plan_id: str, number: i
     return [report_reading(row) for row in (await connection.execute(query)).mappings()]
 
 
-async def insert_indicator_report(connection: AsyncConnection, values: dict[str, Any]) -> None:
-    await connection.execute(sa.insert(t.indicator_reports).values(**values))
+async def insert_indicator_report(connection: AsyncConnection, report: NewIndicatorReport) -> None:
+    await connection.execute(sa.insert(t.indicator_reports).values(**asdict(report)))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,6 +12,7 @@ from services.tasks.adapters import tables as t
 from services.tasks.adapters.rows import task_report_view, task_view, task_view_as_reported
 from services.tasks.domain.alerts import OpenTask
 from services.tasks.domain.views import TaskReportView, TaskView
+from services.tasks.service_layer.messages import NewTask, NewTaskReport, TaskChange
 
 
 def _key(plan_id: str, task_id: str) -> sa.ColumnElement[bool]:
@@ -20,7 +21,7 @@ def _key(plan_id: str, task_id: str) -> sa.ColumnElement[bool]:
 
 async def _last_reports(
     connection: AsyncConnection, plan_id: str, task_id: str | None = None, before: datetime | None = None
-) -> dict[str, Any]:
+) -> dict[str, TaskReportView]:
     r = t.task_reports
     newest = sa.select(sa.func.max(r.c.id)).where(r.c.plan_id == plan_id)
     if task_id is not None:
@@ -68,12 +69,45 @@ async def task_reports(connection: AsyncConnection, plan_id: str, task_id: str) 
     return [task_report_view(row) for row in (await connection.execute(query)).mappings()]
 
 
-async def update_task(connection: AsyncConnection, plan_id: str, task_id: str, values: dict[str, Any]) -> None:
-    await connection.execute(sa.update(t.tasks).where(_key(plan_id, task_id)).values(**values))
+def _changed_columns(change: TaskChange) -> dict[str, object]:
+    values: dict[str, object] = {
+        "progress_percent": change.progress_percent,
+        "started": change.started,
+        "updated_at": change.updated_at,
+    }
+    for column in ("title", "owner", "deadline"):
+        if getattr(change, column) is not None:
+            values[column] = getattr(change, column)
+    if change.collaborators is not None:
+        values["collaborators"] = list(change.collaborators)
+    return values
 
 
-async def insert_task(connection: AsyncConnection, values: dict[str, Any]) -> None:
-    await connection.execute(sa.insert(t.tasks).values(**values))
+async def update_task(connection: AsyncConnection, plan_id: str, task_id: str, change: TaskChange) -> None:
+    await connection.execute(sa.update(t.tasks).where(_key(plan_id, task_id)).values(**_changed_columns(change)))
+
+
+async def insert_task(connection: AsyncConnection, task: NewTask) -> None:
+    """A new task starts active and not started."""
+    await connection.execute(
+        sa.insert(t.tasks).values(
+            plan_id=task.plan_id,
+            task_id=task.task_id,
+            position=task.position,
+            parent_id=task.parent_id,
+            section=task.section,
+            title=task.title,
+            owner=task.owner,
+            collaborators=list(task.collaborators),
+            deadline=task.deadline,
+            details={"content": task.content, "time_frame": task.time_frame},
+            origin=task.origin,
+            active=True,
+            progress_percent=0,
+            started=False,
+            updated_at=task.updated_at,
+        )
+    )
 
 
 async def next_position(connection: AsyncConnection, plan_id: str) -> int:
@@ -81,8 +115,8 @@ async def next_position(connection: AsyncConnection, plan_id: str) -> int:
     return 0 if current is None else int(current) + 1
 
 
-async def insert_task_report(connection: AsyncConnection, values: dict[str, Any]) -> None:
-    await connection.execute(sa.insert(t.task_reports).values(**values))
+async def insert_task_report(connection: AsyncConnection, report: NewTaskReport) -> None:
+    await connection.execute(sa.insert(t.task_reports).values(**asdict(report)))
 
 
 async def open_tasks(connection: AsyncConnection) -> list[OpenTask]:

@@ -16,7 +16,16 @@ from services.tasks.domain.access import Principal
 from services.tasks.domain.alerts import OpenTask
 from services.tasks.domain.live import LiveKey, LivePlan, LiveRow
 from services.tasks.domain.views import IndicatorView, PlanView, Reading, TaskReportView, TaskView
-from services.tasks.service_layer.messages import AuditEntry, LoadedPlan, LoadSummary, SnapshotItem
+from services.tasks.service_layer.messages import (
+    AuditEntry,
+    LoadedPlan,
+    LoadSummary,
+    NewIndicatorReport,
+    NewTask,
+    NewTaskReport,
+    SnapshotItem,
+    TaskChange,
+)
 from services.tasks.service_layer.unit_of_work import (
     AlertsRepository,
     AuditTrail,
@@ -52,8 +61,8 @@ class SqlPlans:
     async def indicator_history(self, plan_id: str, number: int, live: bool) -> list[Reading]:
         return await plans_store.indicator_history(self.connection, plan_id, number, live)
 
-    async def add_indicator_report(self, values: dict[str, Any]) -> None:
-        await plans_store.insert_indicator_report(self.connection, values)
+    async def add_indicator_report(self, report: NewIndicatorReport) -> None:
+        await plans_store.insert_indicator_report(self.connection, report)
 
 
 class SqlTasks:
@@ -73,17 +82,17 @@ class SqlTasks:
     async def reports(self, plan_id: str, task_id: str) -> list[TaskReportView]:
         return await tasks_store.task_reports(self.connection, plan_id, task_id)
 
-    async def add(self, values: dict[str, Any]) -> None:
-        await tasks_store.insert_task(self.connection, values)
+    async def add(self, task: NewTask) -> None:
+        await tasks_store.insert_task(self.connection, task)
 
-    async def update(self, plan_id: str, task_id: str, values: dict[str, Any]) -> None:
-        await tasks_store.update_task(self.connection, plan_id, task_id, values)
+    async def update(self, plan_id: str, task_id: str, change: TaskChange) -> None:
+        await tasks_store.update_task(self.connection, plan_id, task_id, change)
 
     async def next_position(self, plan_id: str) -> int:
         return await tasks_store.next_position(self.connection, plan_id)
 
-    async def add_report(self, values: dict[str, Any]) -> None:
-        await tasks_store.insert_task_report(self.connection, values)
+    async def add_report(self, report: NewTaskReport) -> None:
+        await tasks_store.insert_task_report(self.connection, report)
 
     async def open_tasks(self) -> list[OpenTask]:
         return await tasks_store.open_tasks(self.connection)

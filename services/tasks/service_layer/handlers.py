@@ -20,7 +20,14 @@ from services.tasks.domain.periods import PeriodError, PeriodRequest
 from services.tasks.domain.report import PlanReport, build_report
 from services.tasks.domain.requests import IndicatorReportIn
 from services.tasks.domain.views import IndicatorView, PlanView, Reading
-from services.tasks.service_layer.messages import AuditEntry, LoadedPlan, LoadSummary, SnapshotItem, SnapshotOutcome
+from services.tasks.service_layer.messages import (
+    AuditEntry,
+    LoadedPlan,
+    LoadSummary,
+    NewIndicatorReport,
+    SnapshotItem,
+    SnapshotOutcome,
+)
 from services.tasks.service_layer.unit_of_work import TasksMetricsPort, UnitOfWork
 
 logger = logging.getLogger("dvc_pulse.tasks")
@@ -137,19 +144,19 @@ class TasksService:
             problem = value_problem(spec.kind, body.value)
             if problem:
                 raise Invalid(problem, field="value")
-            values: dict[str, Any] = {
-                "plan_id": plan.plan_id,
-                "number": number,
-                "value": body.value,
-                "period": body.period or str(plan.meta.year),
-                "evidence": body.evidence,
-                "evidence_url": None if body.evidence_url is None else str(body.evidence_url),
-                "reporter": body.reporter,
-                "note": body.note,
-                "recorded_by": actor.name,
-                "recorded_at": now,
-            }
-            await uow.plans.add_indicator_report(values)
+            report = NewIndicatorReport(
+                plan_id=plan.plan_id,
+                number=number,
+                value=body.value,
+                period=body.period or str(plan.meta.year),
+                evidence=body.evidence,
+                evidence_url=None if body.evidence_url is None else str(body.evidence_url),
+                reporter=body.reporter,
+                note=body.note,
+                recorded_by=actor.name,
+                recorded_at=now,
+            )
+            await uow.plans.add_indicator_report(report)
             after = (await uow.plans.indicator_views(plan, number))[0]
             await uow.audit.record(
                 at=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.tasks.domain.access import Principal
@@ -10,6 +11,7 @@ from services.tasks.domain.requests import TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import Progress, TaskStatus, apply_status
 from services.tasks.domain.views import PlanView, TaskReportView, TaskView
 from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.messages import NewTask, NewTaskReport, TaskChange
 from services.tasks.service_layer.unit_of_work import UnitOfWork
 
 
@@ -43,23 +45,20 @@ class TaskHandlers:
             if body.parent is not None:
                 await self._task(uow, plan, body.parent, field="parent", status=422)
             await uow.tasks.add(
-                {
-                    "plan_id": plan.plan_id,
-                    "task_id": body.id,
-                    "position": await uow.tasks.next_position(plan.plan_id),
-                    "parent_id": body.parent,
-                    "section": body.section,
-                    "title": body.title,
-                    "owner": body.owner,
-                    "collaborators": list(body.collaborators),
-                    "deadline": body.deadline,
-                    "details": {"content": body.content, "time_frame": body.time_frame},
-                    "origin": "api",
-                    "active": True,
-                    "progress_percent": 0,
-                    "started": False,
-                    "updated_at": now,
-                },
+                NewTask(
+                    plan_id=plan.plan_id,
+                    task_id=body.id,
+                    position=await uow.tasks.next_position(plan.plan_id),
+                    parent_id=body.parent,
+                    section=body.section,
+                    title=body.title,
+                    owner=body.owner,
+                    collaborators=tuple(body.collaborators),
+                    deadline=body.deadline,
+                    content=body.content,
+                    time_frame=body.time_frame,
+                    updated_at=now,
+                )
             )
             view = await self._task(uow, plan, body.id)
             await self._audit(uow, actor, "task.create", view, None, view.state())
@@ -83,13 +82,7 @@ class TaskHandlers:
                 )
             except ValueError as error:
                 raise Invalid(str(error), field="status") from None
-            values: dict[str, Any] = {"progress_percent": progress.percent, "started": progress.started}
-            for name, column in (("title", "title"), ("owner", "owner"), ("deadline", "deadline")):
-                if name in patch.model_fields_set and getattr(patch, name) is not None:
-                    values[column] = getattr(patch, name)
-            if patch.collaborators is not None:
-                values["collaborators"] = list(patch.collaborators)
-            await uow.tasks.update(plan.plan_id, task_id, {**values, "updated_at": now})
+            await uow.tasks.update(plan.plan_id, task_id, _change_of(patch, progress, now))
             after = await self._task(uow, plan, task_id)
             audit_after = {**after.state(), **({"reason": patch.reason} if patch.reason else {})}
             await self._audit(uow, actor, "task.update", after, before.state(), audit_after)
@@ -103,26 +96,24 @@ class TaskHandlers:
             plan = await self.service.plan_in(uow, plan_id)
             before = await self._task(uow, plan, task_id)
             self._check_may_change(plan, before, actor)
-            report = {
-                "plan_id": plan.plan_id,
-                "task_id": task_id,
-                "progress_percent": body.progress_percent,
-                "summary": body.summary,
-                "period": body.period,
-                "evidence": body.evidence,
-                "evidence_url": None if body.evidence_url is None else str(body.evidence_url),
-                "reporter": body.reporter,
-                "recorded_by": actor.name,
-                "recorded_at": now,
-            }
+            report = NewTaskReport(
+                plan_id=plan.plan_id,
+                task_id=task_id,
+                progress_percent=body.progress_percent,
+                summary=body.summary,
+                period=body.period,
+                evidence=body.evidence,
+                evidence_url=None if body.evidence_url is None else str(body.evidence_url),
+                reporter=body.reporter,
+                recorded_by=actor.name,
+                recorded_at=now,
+            )
             await uow.tasks.add_report(report)
             await uow.tasks.update(
-                plan.plan_id,
-                task_id,
-                {"progress_percent": body.progress_percent, "started": True, "updated_at": now},
+                plan.plan_id, task_id, TaskChange(body.progress_percent, started=True, updated_at=now)
             )
             after = await self._task(uow, plan, task_id)
-            audit_after = {**after.state(), "report": {key: report[key] for key in ("summary", "period", "reporter")}}
+            audit_after = {**after.state(), "report": _reported(report)}
             await self._audit(uow, actor, "task.report", after, before.state(), audit_after)
             await uow.commit()
         await self.service.refresh_metrics([plan.plan_id])
@@ -166,3 +157,21 @@ def _check_units(plan: PlanView, owner: str, collaborators: list[str]) -> None:
     for code in collaborators:
         if code not in known:
             raise Invalid(f"unknown unit {code!r} (plan units: {', '.join(sorted(known))})", field="collaborators")
+
+
+def _change_of(patch: TaskPatch, progress: Progress, now: datetime) -> TaskChange:
+    """The progress always; title, owner and deadline when the patch names them (not null); the collaborators."""
+    named = patch.model_fields_set
+    return TaskChange(
+        progress_percent=progress.percent,
+        started=progress.started,
+        updated_at=now,
+        title=patch.title if "title" in named else None,
+        owner=patch.owner if "owner" in named else None,
+        deadline=patch.deadline if "deadline" in named else None,
+        collaborators=None if patch.collaborators is None else tuple(patch.collaborators),
+    )
+
+
+def _reported(report: NewTaskReport) -> dict[str, str | None]:
+    return {"summary": report.summary, "period": report.period, "reporter": report.reporter}

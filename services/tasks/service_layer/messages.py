@@ -4,7 +4,7 @@ the handlers return (no I/O)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from services.contracts.alerts import IndicatorSnapshotTaken
@@ -60,3 +60,67 @@ class AuditEntry:
     entity_id: str
     before: Any
     after: Any
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """A task created through the API: what the tasks repository inserts."""
+
+    plan_id: str
+    task_id: str
+    position: int
+    parent_id: str | None
+    section: str
+    title: str
+    owner: str
+    collaborators: tuple[str, ...]
+    deadline: date
+    content: str
+    time_frame: str
+    updated_at: datetime
+    origin: str = "api"
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    """What changes on one task: its progress always, the fields left None stay as they are."""
+
+    progress_percent: int
+    started: bool
+    updated_at: datetime
+    title: str | None = None
+    owner: str | None = None
+    deadline: date | None = None
+    collaborators: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class NewTaskReport:
+    """One appended progress report of a task."""
+
+    plan_id: str
+    task_id: str
+    progress_percent: int
+    summary: str
+    period: str | None
+    evidence: str | None
+    evidence_url: str | None
+    reporter: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class NewIndicatorReport:
+    """One appended report of a reported (not live) indicator's value."""
+
+    plan_id: str
+    number: int
+    value: float
+    period: str
+    evidence: str | None
+    evidence_url: str | None
+    reporter: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime

@@ -14,7 +14,16 @@ from services.tasks.domain.access import Principal
 from services.tasks.domain.alerts import OpenTask
 from services.tasks.domain.live import LiveKey, LivePlan, LiveRow
 from services.tasks.domain.views import IndicatorView, PlanView, Reading, TaskReportView, TaskView
-from services.tasks.service_layer.messages import AuditEntry, LoadedPlan, LoadSummary, SnapshotItem
+from services.tasks.service_layer.messages import (
+    AuditEntry,
+    LoadedPlan,
+    LoadSummary,
+    NewIndicatorReport,
+    NewTask,
+    NewTaskReport,
+    SnapshotItem,
+    TaskChange,
+)
 
 
 class PlansRepository(Protocol):
@@ -34,7 +43,7 @@ class PlansRepository(Protocol):
 
     async def indicator_history(self, plan_id: str, number: int, live: bool) -> list[Reading]: ...
 
-    async def add_indicator_report(self, values: dict[str, Any]) -> None: ...
+    async def add_indicator_report(self, report: NewIndicatorReport) -> None: ...
 
 
 class TasksRepository(Protocol):
@@ -51,13 +60,13 @@ class TasksRepository(Protocol):
 
     async def reports(self, plan_id: str, task_id: str) -> list[TaskReportView]: ...
 
-    async def add(self, values: dict[str, Any]) -> None: ...
+    async def add(self, task: NewTask) -> None: ...
 
-    async def update(self, plan_id: str, task_id: str, values: dict[str, Any]) -> None: ...
+    async def update(self, plan_id: str, task_id: str, change: TaskChange) -> None: ...
 
     async def next_position(self, plan_id: str) -> int: ...
 
-    async def add_report(self, values: dict[str, Any]) -> None: ...
+    async def add_report(self, report: NewTaskReport) -> None: ...
 
     async def open_tasks(self) -> list[OpenTask]: ...
 

@@ -1,14 +1,14 @@
-"""Read an import file (NDJSON or CSV) record by record, knowing the byte offset and line after each one."""
+"""The records of an import file (NDJSON, CSV or portal payloads), read line by line from the lines the use case
+hands over, knowing the byte offset and line after each one. No file is opened here."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
 
 from services.contracts.events import CloudEvent
 from services.ingest.domain.csv_mapping import CsvRowError, check_header, row_to_event
@@ -50,14 +50,14 @@ class Record:
 class LineSource:
     """Binary lines from `offset` on, counting lines and hashing every byte read (the checkpoint's prefix hash)."""
 
-    def __init__(self, file: BinaryIO, offset: int, line: int, hasher: hashlib._Hash) -> None:
-        self.file = file
+    def __init__(self, lines: Iterable[bytes], offset: int, line: int, hasher: hashlib._Hash) -> None:
+        self.lines = lines
         self.offset = offset
         self.line = line
         self.hasher = hasher
 
     def __iter__(self) -> Iterator[bytes]:
-        for raw in self.file:
+        for raw in self.lines:
             self.offset += len(raw)
             self.line += 1
             self.hasher.update(raw)
@@ -99,14 +99,14 @@ def dvcqg_records(source: LineSource, map_line: LineMapper) -> Iterator[Record]:
             yield Record(source.line, source.offset, event, errors, ends_line=index == len(derived) - 1)
 
 
-def read_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", newline="") as file:
-        try:
-            return check_header(next(csv.reader(file)))
-        except StopIteration:
-            raise UnreadableFile(f"{path}: empty CSV file") from None
-        except (CsvRowError, csv.Error, UnicodeDecodeError) as error:
-            raise UnreadableFile(f"{path}: unusable CSV header: {error}") from None
+def csv_header(lines: Iterable[bytes], where: str) -> list[str]:
+    """The checked header at the start of `lines` (the file's first lines); `where` names the file in errors."""
+    try:
+        return check_header(next(csv.reader(raw.decode("utf-8-sig") for raw in lines)))
+    except StopIteration:
+        raise UnreadableFile(f"{where}: empty CSV file") from None
+    except (CsvRowError, csv.Error, UnicodeDecodeError) as error:
+        raise UnreadableFile(f"{where}: unusable CSV header: {error}") from None
 
 
 def csv_records(source: LineSource, header: list[str] | None, window: WindowNow) -> Iterator[Record]:
