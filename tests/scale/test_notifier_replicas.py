@@ -9,11 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from services.notifier.service_layer.dispatcher import DispatchSettings
 
 from services.notifier.adapters.providers import OutboxSettings, read_outbox
 from services.notifier.adapters.providers.outbox import OutboxProvider
 from services.notifier.domain.policy import Limits
+from services.notifier.service_layer.dispatcher import DispatchSettings
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core
 from tests.notifier.helpers import FakeClock, vn
