@@ -4,7 +4,7 @@ Fills DVC_EVENTS of a nats-server of its own with keyed events (as ingest publis
 transform stores their partition slot), then for each partition count starts that many indicators replicas as
 separate processes (`dvc-pulse serve indicators`, each owning one partition) on a fresh PostgreSQL database and
 measures events applied per second, from the first applied batch to the last. PostgreSQL from
-$DVC_BENCH_POSTGRES_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
+$DVC_BENCH_POSTGRES_URL or $DVC_TEST_POSTGRES_URL; without either (or unreachable) it records nothing and says so.
 
     python -m benchmarks.bench_partitions --events 200000 --partitions 1 2
 """
@@ -25,6 +25,7 @@ import orjson
 from sqlalchemy import func, select
 
 from benchmarks.bench_indicators_apply import drop_postgres_database, generate, postgres_database
+from benchmarks.results import ANCHOR_CONSUME, Row, record
 from services.contracts.partitioning import key_token
 from services.indicators.adapters.tables import TABLES
 from services.runtime.db import create_engine
@@ -33,6 +34,10 @@ from services.runtime.nats.publishing import OutgoingMessage, publish_all
 from services.runtime.nats.streams import apply_streams
 
 CHUNK = 4000
+
+
+class PostgresMissing(Exception):
+    """Partitions need PostgreSQL (SQLite has one writer)."""
 
 
 def keyed(messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
@@ -88,7 +93,7 @@ def start_replicas(nats_url: str, database_url: str, partitions: int, logs: Path
 async def measure(nats_url: str, partitions: int, count: int, logs: Path) -> float:
     database_url = await postgres_database()
     if database_url is None:
-        raise SystemExit("PostgreSQL unreachable ($DVC_BENCH_POSTGRES_URL)")
+        raise PostgresMissing
     processes = start_replicas(nats_url, database_url, partitions, logs)
     try:
         first_seen, first_time = 0, 0.0
@@ -115,6 +120,18 @@ async def run(count: int, partition_counts: list[int], logs: Path | None) -> Non
             for partitions in partition_counts:
                 rate = await measure(server.url, partitions, count, logs)
                 print(f"partitions={partitions} events={count} applied_per_second={rate:,.0f}", flush=True)
+                record(
+                    Row(
+                        f"indicators_partitions_{partitions}",
+                        "partitions",
+                        f"indicators apply, {partitions} partition(s) as separate processes, PostgreSQL",
+                        rate,
+                        "events/s",
+                        anchor=ANCHOR_CONSUME,
+                    )
+                )
+        except PostgresMissing:
+            print("postgres: no DVC_BENCH_POSTGRES_URL / DVC_TEST_POSTGRES_URL, or unreachable: skipped")
         finally:
             server.stop()
 

@@ -4,6 +4,7 @@ asserted here (speed belongs to `make bench`)."""
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import orjson
@@ -18,6 +19,7 @@ TINY_ARGUMENTS = {
     "indicators_apply": ["--events", "200", "--rebuild-events", "400"],
     "notifier_dispatch": ["--messages", "20"],
     "e2e_latency": ["--dossiers", "50", "--rates", "10", "--seconds", "1"],
+    "partitions": ["--events", "400", "--partitions", "1", "2"],
 }
 EXPECTED_ROWS = {
     "nats_anchors": {"anchor_publish", "anchor_consume"},
@@ -25,6 +27,10 @@ EXPECTED_ROWS = {
     "indicators_apply": {"indicators_apply_sqlite", "rebuild", "rebuild_rss"},
     "notifier_dispatch": {"notifier_dispatch_outbox", "notifier_dispatch_http"},
     "e2e_latency": {"e2e_kpi_10_p99", "e2e_kpi_10_max", "e2e_sms_10_p99", "rss_indicators", "rss_notifier"},
+    # PostgreSQL only: without DVC_TEST_POSTGRES_URL it records nothing
+    "partitions": (
+        {"indicators_partitions_1", "indicators_partitions_2"} if os.environ.get("DVC_TEST_POSTGRES_URL") else set()
+    ),
 }
 
 
