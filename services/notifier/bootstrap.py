@@ -219,7 +219,7 @@ def create_app(
         metrics=core.metrics,
         on_change=core.dispatcher.poke,
     )
-    purger = Purger(core.sessions, timedelta(days=settings.retention_days), now)
+    purger = Purger(lambda: SqlUnitOfWork(core.sessions), timedelta(days=settings.retention_days), now)
     consumers, batch_consumers = _consumers(settings, broker, registry, core)
     app = build_service_app(
         service="notifier",

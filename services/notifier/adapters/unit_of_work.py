@@ -10,10 +10,10 @@ from typing import Self
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notifier.adapters import delivery_store
+from services.notifier.adapters import delivery_store, queries
 from services.notifier.adapters.dossier_steps import load_steps
 from services.notifier.adapters.tables import contacts, opt_outs
-from services.notifier.service_layer.messages import Change, Due
+from services.notifier.service_layer.messages import Change, Due, Purged
 from services.notifier.service_layer.unit_of_work import Steps
 
 
@@ -43,10 +43,19 @@ class SqlDeliveries:
         return await delivery_store.mark_sending(self.session, due, at)
 
 
+class SqlRetention:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def purge(self, cutoff: datetime) -> Purged:
+        return await queries.purge(self.session, cutoff)
+
+
 class SqlUnitOfWork:
     """One transaction on one session; what is not committed is rolled back when the block ends."""
 
     deliveries: SqlDeliveries
+    retention: SqlRetention
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -55,6 +64,7 @@ class SqlUnitOfWork:
         self.session = self.sessions()
         await self.session.begin()
         self.deliveries = SqlDeliveries(self.session)
+        self.retention = SqlRetention(self.session)
         return self
 
     async def __aexit__(

@@ -1,5 +1,5 @@
 """What the notifier's use cases pass around: a status change to write, a message due for sending, a message
-claimed for sending."""
+claimed for sending, what a retention purge removed."""
 
 from __future__ import annotations
 
@@ -52,3 +52,10 @@ class Claimed:
     encoding: str
     segments: int
     attempts: int  # including the one being made
+
+
+@dataclass(frozen=True)
+class Purged:
+    notifications: int
+    contacts: int
+    receipts: int

@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from services.notifier.service_layer.messages import Change, Due
+from services.notifier.service_layer.messages import Change, Due, Purged
 
 Steps = Mapping[str, Mapping[str, datetime]]  # dossier code -> event kind -> latest event time
 
@@ -38,10 +38,13 @@ class DeliveryRepository(Protocol):
         ...
 
 
-class DeliveryUnitOfWork(Protocol):
-    @property
-    def deliveries(self) -> DeliveryRepository: ...
+class RetentionRepository(Protocol):
+    async def purge(self, cutoff: datetime) -> Purged:
+        """Delete the personal data older than `cutoff` (opt-outs stay)."""
+        ...
 
+
+class UnitOfWork(Protocol):
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -51,3 +54,13 @@ class DeliveryUnitOfWork(Protocol):
         ...
 
     async def commit(self) -> None: ...
+
+
+class DeliveryUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
+
+
+class RetentionUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def retention(self) -> RetentionRepository: ...
