@@ -3,7 +3,7 @@ notifications (unique per event identity and template), consumer position."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from services.notifier.adapters.sql import chunks, insert
 from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.statuses import AWAITING_CONTACT, COUNTED
+from services.notifier.service_layer.messages import CountedRow
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,6 @@ class StoredContact:
     event_time: datetime
     applicant_kind: str | None = None
     channel: str | None = None
-
-
-@dataclass(frozen=True)
-class CountedRow:
-    """A notification that counts toward the daily caps."""
-
-    phone_hash: str | None
-    dossier_code: str | None
-    audience: str
-    send_after: datetime
 
 
 async def record_processed(session: AsyncSession, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
@@ -162,3 +153,21 @@ async def save_position(session: AsyncSession, consumer: str, sequence: int, at:
         where=consumer_state.c.stream_sequence < statement.excluded.stream_sequence,
     )
     await session.execute(statement)
+
+
+class SqlIntake:
+    """The intake's repository (`service_layer.unit_of_work.IntakeRepository`) on one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def opted_out(self, phone_hashes: Collection[str]) -> set[str]:
+        return await opted_out(self.session, phone_hashes)
+
+    async def recent_content(self, content_hashes: Collection[str], since: datetime) -> set[str]:
+        return await recent_content(self.session, content_hashes, since)
+
+    async def counted_between(
+        self, phone_hashes: Collection[str], dossier_codes: Collection[str], start: datetime, end: datetime
+    ) -> list[CountedRow]:
+        return await counted_between(self.session, phone_hashes, dossier_codes, start, end)

@@ -197,7 +197,7 @@ class Intake:
             and (decision := superseded_decision(p.item, steps)) is not None
         }
         rest = [p.candidate for index, p in enumerate(planned) if index not in obsolete]
-        decided = iter(await decide_all(session, rest, now, self.quiet, self.limits))
+        decided = iter(await decide_all(store.SqlIntake(session), rest, now, self.quiet, self.limits))
         decisions = [obsolete[index] if index in obsolete else next(decided) for index in range(len(planned))]
         rows = [self._row(p, decision, now) for p, decision in zip(planned, decisions, strict=True)]
         inserted = await store.insert_notifications(session, rows)
@@ -247,7 +247,7 @@ class Intake:
                     send_after=schedule(now, row.urgent, self.quiet),
                 )
             )
-        decisions = await decide_all(session, candidates, now, self.quiet, self.limits)
+        decisions = await decide_all(store.SqlIntake(session), candidates, now, self.quiet, self.limits)
         changes: list[Change] = []
         for row, c, decision in zip(waiting, candidates, decisions, strict=True):
             if decision.status is NotificationStatus.CREATED:

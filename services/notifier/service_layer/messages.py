@@ -1,5 +1,5 @@
 """What the notifier's use cases pass around: a status change to write, a message due for sending, a message
-claimed for sending, what a retention purge removed."""
+claimed for sending, a notification counted toward the caps, what a retention purge removed."""
 
 from __future__ import annotations
 
@@ -59,3 +59,13 @@ class Purged:
     notifications: int
     contacts: int
     receipts: int
+
+
+@dataclass(frozen=True)
+class CountedRow:
+    """A notification that counts toward the daily caps."""
+
+    phone_hash: str | None
+    dossier_code: str | None
+    audience: str
+    send_after: datetime

@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from services.notifier.service_layer.messages import Change, Due, Purged
+from services.notifier.service_layer.messages import Change, CountedRow, Due, Purged
 
 Steps = Mapping[str, Mapping[str, datetime]]  # dossier code -> event kind -> latest event time
 
@@ -35,6 +35,22 @@ class DeliveryRepository(Protocol):
     async def mark_sending(self, due: Sequence[Due], at: datetime) -> list[str]:
         """Move these `created` messages to `sending` (one more attempt, a status event each); returns the ids
         that moved."""
+        ...
+
+
+class PlanningReads(Protocol):
+    """What deciding a group of would-be notifications looks up (`service_layer.planning`)."""
+
+    async def opted_out(self, phone_hashes: Collection[str]) -> set[str]: ...
+
+    async def recent_content(self, content_hashes: Collection[str], since: datetime) -> set[str]:
+        """The content hashes among these planned since `since` (the duplicate window)."""
+        ...
+
+    async def counted_between(
+        self, phone_hashes: Collection[str], dossier_codes: Collection[str], start: datetime, end: datetime
+    ) -> list[CountedRow]:
+        """Notifications toward a cap (same phone, or same dossier) planned for [start, end)."""
         ...
 
 
