@@ -12,11 +12,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus
+from services.notifier.adapters import dossier_steps
+from services.notifier.adapters.delivery_store import write_changes
 from services.notifier.adapters.sql import chunks, insert
 from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.statuses import AWAITING_CONTACT, COUNTED
-from services.notifier.service_layer.messages import CountedRow
+from services.notifier.service_layer.messages import Change, CountedRow, Step, Waiting
+from services.notifier.service_layer.unit_of_work import Steps
 
 
 @dataclass(frozen=True)
@@ -171,3 +174,15 @@ class SqlIntake:
         self, phone_hashes: Collection[str], dossier_codes: Collection[str], start: datetime, end: datetime
     ) -> list[CountedRow]:
         return await counted_between(self.session, phone_hashes, dossier_codes, start, end)
+
+    async def record_steps(self, steps: Sequence[Step], at: datetime) -> None:
+        await dossier_steps.record_steps(self.session, steps, at)
+
+    async def steps(self, dossier_codes: Collection[str]) -> Steps:
+        return await dossier_steps.load_steps(self.session, dossier_codes)
+
+    async def waiting_messages(self, dossier_codes: Collection[str]) -> list[Waiting]:
+        return await dossier_steps.waiting_messages(self.session, dossier_codes)
+
+    async def write(self, changes: Sequence[Change], at: datetime) -> list[Change]:
+        return await write_changes(self.session, changes, at)

@@ -15,7 +15,6 @@ from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import intake_store as store
 from services.notifier.adapters.crypto import PhoneVault
 from services.notifier.adapters.delivery_store import write_changes
-from services.notifier.adapters.dossier_steps import Steps
 from services.notifier.adapters.sql import add_status_events, status_event
 from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.domain.addressing import addressed
@@ -27,6 +26,7 @@ from services.notifier.domain.triggers import Trigger, Triggers
 from services.notifier.service_layer.messages import Change
 from services.notifier.service_layer.planning import Candidate, decide_all
 from services.notifier.service_layer.steps import record_and_supersede, superseded_decision
+from services.notifier.service_layer.unit_of_work import Steps
 
 Clock = Callable[[], datetime]
 NOTIFICATION_NAMESPACE = uuid.UUID("5b0f6b8e-3c7e-4f53-9d1e-8f7a2c4d6e10")
@@ -93,7 +93,7 @@ class Intake:
         async with self.sessions.begin() as session:
             new = await store.record_processed(session, items, now)
             if new:
-                steps, superseded = await record_and_supersede(session, new, now)
+                steps, superseded = await record_and_supersede(store.SqlIntake(session), new, now)
                 transitions = [Transition(change.template_id, change.status) for change in superseded]
                 contacts, arrived = await self._contacts(session, new, now)
                 transitions += await self._resolve(session, arrived, contacts, now)

@@ -1,5 +1,6 @@
 """What the notifier's use cases pass around: a status change to write, a message due for sending, a message
-claimed for sending, a notification counted toward the caps, what a retention purge removed."""
+claimed for sending, a notification counted toward the caps, a dossier step and a message it may supersede,
+what a retention purge removed."""
 
 from __future__ import annotations
 
@@ -69,3 +70,21 @@ class CountedRow:
     dossier_code: str | None
     audience: str
     send_after: datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    dossier_code: str
+    kind: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A message not sent yet, as the superseding rule sees it."""
+
+    id: str
+    template_id: str
+    dossier_code: str
+    event_kind: str
+    event_time: datetime

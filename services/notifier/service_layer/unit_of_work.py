@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from services.notifier.service_layer.messages import Change, CountedRow, Due, Purged
+from services.notifier.service_layer.messages import Change, CountedRow, Due, Purged, Step, Waiting
 
 Steps = Mapping[str, Mapping[str, datetime]]  # dossier code -> event kind -> latest event time
 
@@ -52,6 +52,22 @@ class PlanningReads(Protocol):
     ) -> list[CountedRow]:
         """Notifications toward a cap (same phone, or same dossier) planned for [start, end)."""
         ...
+
+
+class StepsRepository(Protocol):
+    """Dossier steps and the messages a newer step supersedes (`service_layer.steps`)."""
+
+    async def record_steps(self, steps: Sequence[Step], at: datetime) -> None:
+        """Keep the latest time of each (dossier, kind); an older event arriving late changes nothing."""
+        ...
+
+    async def steps(self, dossier_codes: Collection[str]) -> Steps: ...
+
+    async def waiting_messages(self, dossier_codes: Collection[str]) -> list[Waiting]:
+        """`created` messages of these dossiers whose event kind some newer step can supersede."""
+        ...
+
+    async def write(self, changes: Sequence[Change], at: datetime) -> list[Change]: ...
 
 
 class RetentionRepository(Protocol):
