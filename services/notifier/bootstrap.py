@@ -212,7 +212,7 @@ def create_app(
     broker = create_broker(settings.nats_servers, client_name="notifier", **settings.nats_connect_options())
     core = _core(settings, now, uniform, registry, broker)
     optouts = OptOuts(
-        sessions=core.sessions,
+        units=lambda: SqlUnitOfWork(core.sessions),
         vault=core.vault,
         to_e164=to_e164,
         now=now,

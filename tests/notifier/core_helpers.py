@@ -120,7 +120,7 @@ async def core(
         now=clock,
         uniform=lambda low, high: high,  # the longest backoff, so the test knows when the retry is due
     )
-    optouts = OptOuts(sessions=sessions, vault=vault, to_e164=to_e164, now=clock)
+    optouts = OptOuts(units=lambda: SqlUnitOfWork(sessions), vault=vault, to_e164=to_e164, now=clock)
     try:
         yield Core(sessions, intake, dispatcher, optouts, provider, clock, vault)
     finally:

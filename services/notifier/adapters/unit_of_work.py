@@ -51,11 +51,22 @@ class SqlRetention:
         return await queries.purge(self.session, cutoff)
 
 
+class SqlOptOuts:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, phone_hash: str, source: str, at: datetime, phone_encrypted: bytes | None
+    ) -> tuple[bool, list[Change]]:
+        return await queries.add_opt_out(self.session, phone_hash, source, at, phone_encrypted)
+
+
 class SqlUnitOfWork:
     """One transaction on one session; what is not committed is rolled back when the block ends."""
 
     deliveries: SqlDeliveries
     retention: SqlRetention
+    optouts: SqlOptOuts
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -65,6 +76,7 @@ class SqlUnitOfWork:
         await self.session.begin()
         self.deliveries = SqlDeliveries(self.session)
         self.retention = SqlRetention(self.session)
+        self.optouts = SqlOptOuts(self.session)
         return self
 
     async def __aexit__(

@@ -70,6 +70,15 @@ class StepsRepository(Protocol):
     async def write(self, changes: Sequence[Change], at: datetime) -> list[Change]: ...
 
 
+class OptOutRepository(Protocol):
+    async def add(
+        self, phone_hash: str, source: str, at: datetime, phone_encrypted: bytes | None
+    ) -> tuple[bool, list[Change]]:
+        """Record the opt-out (idempotent: False when it was already there) and skip every message still waiting
+        for that phone; returns the changes written."""
+        ...
+
+
 class RetentionRepository(Protocol):
     async def purge(self, cutoff: datetime) -> Purged:
         """Delete the personal data older than `cutoff` (opt-outs stay)."""
@@ -96,3 +105,8 @@ class DeliveryUnitOfWork(UnitOfWork, Protocol):
 class RetentionUnitOfWork(UnitOfWork, Protocol):
     @property
     def retention(self) -> RetentionRepository: ...
+
+
+class OptOutUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def optouts(self) -> OptOutRepository: ...
