@@ -75,7 +75,8 @@ async def run_rotation(settings: Settings) -> RotationReport:
     engine = create_engine(settings.resolved_database_url())
     try:
         await upgrade(engine)
-        return await rotate_keys(create_session_factory(engine), vault, to_e164, datetime.now(UTC))
+        sessions = create_session_factory(engine)
+        return await rotate_keys(lambda: SqlUnitOfWork(sessions), vault, to_e164, datetime.now(UTC))
     finally:
         await engine.dispose()
 

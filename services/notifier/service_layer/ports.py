@@ -21,6 +21,20 @@ class PhoneVault(Protocol):
         ...
 
 
+class RekeyingVault(PhoneVault, Protocol):
+    """What a key rotation needs besides encrypting and hashing."""
+
+    def is_current(self, token: bytes) -> bool:
+        """Whether `token` is already encrypted with the newest key."""
+        ...
+
+    def legacy_hashes(self, e164: str) -> list[str]:
+        """The hashes `e164` had under the old hash keys (derived from the encryption keys)."""
+        ...
+
+    def hash_key_fingerprint(self) -> str: ...
+
+
 class StatusMetrics(Protocol):
     def entered(self, template: str, status: NotificationStatus) -> None:
         """A notification of `template` entered `status` (counted after the commit)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from services.notifier.service_layer.messages import Change, CountedRow, Due, Purged, Step, Waiting
 
@@ -79,6 +79,24 @@ class OptOutRepository(Protocol):
         ...
 
 
+class RekeyingRepository(Protocol):
+    """Every stored ciphertext and phone hash, for a key rotation (rows as the store reads them)."""
+
+    async def contact_rows(self) -> list[Any]: ...
+
+    async def notification_rows(self) -> list[Any]: ...
+
+    async def opt_out_rows(self) -> list[Any]: ...
+
+    async def update_contacts(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    async def update_notifications(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    async def replace_opt_outs(self, old_hashes: Sequence[str], rows: Sequence[dict[str, Any]]) -> None: ...
+
+    async def record_fingerprint(self, fingerprint: str, at: datetime) -> None: ...
+
+
 class RetentionRepository(Protocol):
     async def purge(self, cutoff: datetime) -> Purged:
         """Delete the personal data older than `cutoff` (opt-outs stay)."""
@@ -110,3 +128,8 @@ class RetentionUnitOfWork(UnitOfWork, Protocol):
 class OptOutUnitOfWork(UnitOfWork, Protocol):
     @property
     def optouts(self) -> OptOutRepository: ...
+
+
+class RekeyingUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def rekeying(self) -> RekeyingRepository: ...
