@@ -111,7 +111,7 @@ def _intake(
     now: Clock,
 ) -> Intake:
     return Intake(
-        sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
         vault=vault,
         to_e164=to_e164,
         staff=StaffDirectory.load(settings.staff_directory),

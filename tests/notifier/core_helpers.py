@@ -101,7 +101,7 @@ async def core(
     templates = load_templates()
     provider = FakeProvider()
     intake = Intake(
-        sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
         vault=vault,
         to_e164=to_e164,
         staff=StaffDirectory.load(staff),

@@ -4,7 +4,6 @@ notifications (unique per event identity and template), consumer position."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,22 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import dossier_steps
 from services.notifier.adapters.delivery_store import write_changes
-from services.notifier.adapters.sql import chunks, insert
+from services.notifier.adapters.sql import add_status_events, chunks, insert, status_event
 from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.statuses import AWAITING_CONTACT, COUNTED
-from services.notifier.service_layer.messages import Change, CountedRow, Step, Waiting
+from services.notifier.service_layer.messages import Change, CountedRow, Step, StoredContact, Waiting
 from services.notifier.service_layer.unit_of_work import Steps
-
-
-@dataclass(frozen=True)
-class StoredContact:
-    dossier_code: str
-    phone_encrypted: bytes | None
-    sms_consent: bool
-    event_time: datetime
-    applicant_kind: str | None = None
-    channel: str | None = None
 
 
 async def record_processed(session: AsyncSession, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
@@ -163,6 +152,38 @@ class SqlIntake:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def record_processed(self, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
+        return await record_processed(self.session, items, at)
+
+    async def contacts(self, dossier_codes: Collection[str]) -> dict[str, StoredContact]:
+        return await load_contacts(self.session, dossier_codes)
+
+    async def upsert_contacts(self, rows: Sequence[dict[str, Any]]) -> None:
+        await upsert_contacts(self.session, rows)
+
+    async def awaiting_contact(self, dossier_codes: Collection[str]) -> list[Any]:
+        return await awaiting_contact(self.session, dossier_codes)
+
+    async def insert_notifications(self, rows: Sequence[dict[str, Any]], at: datetime) -> set[str]:
+        inserted = await insert_notifications(self.session, rows)
+        events = [
+            status_event(
+                row["id"],
+                row["template_id"],
+                NotificationStatus(row["status"]),
+                at,
+                dossier_code=row["dossier_code"],
+                reason=row["reason"],
+            )
+            for row in rows
+            if row["id"] in inserted
+        ]
+        await add_status_events(self.session, events)
+        return inserted
+
+    async def save_position(self, consumer: str, sequence: int, at: datetime) -> None:
+        await save_position(self.session, consumer, sequence, at)
 
     async def opted_out(self, phone_hashes: Collection[str]) -> set[str]:
         return await opted_out(self.session, phone_hashes)

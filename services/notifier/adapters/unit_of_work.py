@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier.adapters import delivery_store, queries
 from services.notifier.adapters.dossier_steps import load_steps
+from services.notifier.adapters.intake_store import SqlIntake
 from services.notifier.adapters.rekeying import SqlRekeying
 from services.notifier.adapters.tables import contacts, opt_outs
 from services.notifier.service_layer.messages import Change, Due, Purged
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
     deliveries: SqlDeliveries
     retention: SqlRetention
     optouts: SqlOptOuts
+    intake: SqlIntake
     rekeying: SqlRekeying
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -79,6 +81,7 @@ class SqlUnitOfWork:
         self.deliveries = SqlDeliveries(self.session)
         self.retention = SqlRetention(self.session)
         self.optouts = SqlOptOuts(self.session)
+        self.intake = SqlIntake(self.session)
         self.rekeying = SqlRekeying(self.session)
         return self
 

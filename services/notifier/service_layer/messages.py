@@ -1,6 +1,6 @@
 """What the notifier's use cases pass around: a status change to write, a message due for sending, a message
-claimed for sending, a notification counted toward the caps, a dossier step and a message it may supersede,
-what a retention purge removed."""
+claimed for sending, a stored dossier contact, a notification counted toward the caps, a dossier step and a
+message it may supersede, what a retention purge removed."""
 
 from __future__ import annotations
 
@@ -88,3 +88,13 @@ class Waiting:
     dossier_code: str
     event_kind: str
     event_time: datetime
+
+
+@dataclass(frozen=True)
+class StoredContact:
+    dossier_code: str
+    phone_encrypted: bytes | None
+    sms_consent: bool
+    event_time: datetime
+    applicant_kind: str | None = None
+    channel: str | None = None

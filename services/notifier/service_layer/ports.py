@@ -1,6 +1,6 @@
 """The ports of the notifier's use cases besides the unit of work: the phone vault (encryption and keyed hash
-of phone numbers) and the metrics a use case records. The adapters implement them (`adapters.crypto`,
-`adapters.metrics`); the unit tests use in-memory ones."""
+of phone numbers), the staff directory and the metrics a use case records. The adapters implement them
+(`adapters.crypto`, `adapters.staff`, `adapters.metrics`); the unit tests use in-memory ones."""
 
 from __future__ import annotations
 
@@ -33,6 +33,26 @@ class RekeyingVault(PhoneVault, Protocol):
         ...
 
     def hash_key_fingerprint(self) -> str: ...
+
+
+class StaffMember(Protocol):
+    @property
+    def code(self) -> str:
+        """The officer or unit code it was found under (pseudonymous)."""
+        ...
+
+    @property
+    def phone(self) -> str: ...
+
+
+class StaffDirectory(Protocol):
+    def refresh(self) -> None:
+        """Reload the directory if its source changed."""
+        ...
+
+    def lookup(self, *codes: str | None) -> StaffMember | None:
+        """The first of these codes with a phone."""
+        ...
 
 
 class StatusMetrics(Protocol):

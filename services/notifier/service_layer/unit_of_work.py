@@ -8,7 +8,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from services.notifier.service_layer.messages import Change, CountedRow, Due, Purged, Step, Waiting
+from services.notifier.domain.incoming import Incoming
+from services.notifier.service_layer.messages import Change, CountedRow, Due, Purged, Step, StoredContact, Waiting
 
 Steps = Mapping[str, Mapping[str, datetime]]  # dossier code -> event kind -> latest event time
 
@@ -68,6 +69,31 @@ class StepsRepository(Protocol):
         ...
 
     async def write(self, changes: Sequence[Change], at: datetime) -> list[Change]: ...
+
+
+class IntakeRepository(PlanningReads, StepsRepository, Protocol):
+    """The intake transaction (`service_layer.handlers`): processed events, contacts, new notifications."""
+
+    async def record_processed(self, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
+        """Record each (source, id) not yet recorded; returns the new items, in their order, once each."""
+        ...
+
+    async def contacts(self, dossier_codes: Collection[str]) -> dict[str, StoredContact]: ...
+
+    async def upsert_contacts(self, rows: Sequence[dict[str, Any]]) -> None:
+        """One row per dossier, replacing a stored row only with a newer event's."""
+        ...
+
+    async def awaiting_contact(self, dossier_codes: Collection[str]) -> list[Any]:
+        """Citizen messages of these dossiers still waiting for the applicant's contact, oldest first."""
+        ...
+
+    async def insert_notifications(self, rows: Sequence[dict[str, Any]], at: datetime) -> set[str]:
+        """Insert, never twice for one (event identity, template), each with its status event; returns the ids
+        actually inserted."""
+        ...
+
+    async def save_position(self, consumer: str, sequence: int, at: datetime) -> None: ...
 
 
 class OptOutRepository(Protocol):
@@ -133,3 +159,8 @@ class OptOutUnitOfWork(UnitOfWork, Protocol):
 class RekeyingUnitOfWork(UnitOfWork, Protocol):
     @property
     def rekeying(self) -> RekeyingRepository: ...
+
+
+class IntakeUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def intake(self) -> IntakeRepository: ...
