@@ -157,7 +157,6 @@ def _core(
     providers, callback_tokens = providers_of(settings, receipts)
     metrics = NotifierMetrics(registry, providers.health)
     dispatcher = Dispatcher(
-        sessions=sessions,
         units=lambda: SqlUnitOfWork(sessions),
         provider=providers.provider,
         vault=vault,

@@ -111,7 +111,6 @@ async def core(
         now=clock,
     )
     dispatcher = Dispatcher(
-        sessions=sessions,
         units=lambda: SqlUnitOfWork(sessions),
         provider=sender or provider,
         vault=vault,

@@ -1,9 +1,11 @@
 """The ports of the notifier's use cases besides the unit of work: the phone vault (encryption and keyed hash
-of phone numbers), the staff directory and the metrics a use case records. The adapters implement them
-(`adapters.crypto`, `adapters.staff`, `adapters.metrics`); the unit tests use in-memory ones."""
+of phone numbers), the staff directory, the metrics a use case records and the relay publishing status events.
+The adapters implement them (`adapters.crypto`, `adapters.staff`, `adapters.metrics`, `adapters.status_relay`);
+the unit tests use in-memory ones."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from services.contracts.alerts import NotificationStatus
@@ -59,3 +61,25 @@ class StatusMetrics(Protocol):
     def entered(self, template: str, status: NotificationStatus) -> None:
         """A notification of `template` entered `status` (counted after the commit)."""
         ...
+
+
+class DispatchMetrics(StatusMetrics, Protocol):
+    def send_answered(self, provider: str, outcome: str, seconds: float) -> None:
+        """A provider answered one send (`outcome`: accepted, unknown, refused, failed) after `seconds`."""
+        ...
+
+    def segments_sent(self, provider: str, encoding: str, segments: int) -> None: ...
+
+    def store_measured(self, queue_depth: Mapping[str, int], sent_in_store: int) -> None:
+        """The waiting notifications by state and the sent ones, as counted in the store."""
+        ...
+
+    def status_backlog_measured(self, pending: int) -> None: ...
+
+
+class StatusRelay(Protocol):
+    async def flush(self) -> int:
+        """Publish every pending status event; returns how many were published."""
+        ...
+
+    async def pending(self) -> int: ...

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from services.notifier.domain.incoming import Incoming
+from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.service_layer.messages import Change, CountedRow, Due, Purged, Step, StoredContact, Waiting
 
 Steps = Mapping[str, Mapping[str, datetime]]  # dossier code -> event kind -> latest event time
@@ -37,6 +38,34 @@ class DeliveryRepository(Protocol):
         """Move these `created` messages to `sending` (one more attempt, a status event each); returns the ids
         that moved."""
         ...
+
+
+class ReceiptRepository(Protocol):
+    async def store(self, items: Sequence[DeliveryReceipt], at: datetime) -> None: ...
+
+    async def changes_for(self, references: Sequence[tuple[str, str]]) -> list[Change]:
+        """The changes the stored receipts of these (provider, reference) pairs make to their notifications."""
+        ...
+
+    async def unapplied(self) -> list[tuple[str, str]]:
+        """(provider, reference) of stored receipts whose notification has not taken them yet."""
+        ...
+
+
+class SweepRepository(Protocol):
+    """The dispatcher's periodic expiries and measures; each finder returns the changes to write."""
+
+    async def unanswered(self, older_than: datetime) -> list[Change]: ...
+
+    async def contact_never_came(self, older_than: datetime) -> list[Change]: ...
+
+    async def stuck_sending(self, older_than: datetime) -> list[Change]: ...
+
+    async def unknown_overdue(self, older_than: datetime) -> list[Change]: ...
+
+    async def queue_depth(self, now: datetime) -> dict[str, int]: ...
+
+    async def sent_total(self) -> int: ...
 
 
 class PlanningReads(Protocol):
@@ -164,3 +193,11 @@ class RekeyingUnitOfWork(UnitOfWork, Protocol):
 class IntakeUnitOfWork(UnitOfWork, Protocol):
     @property
     def intake(self) -> IntakeRepository: ...
+
+
+class DispatchUnitOfWork(DeliveryUnitOfWork, Protocol):
+    @property
+    def receipts(self) -> ReceiptRepository: ...
+
+    @property
+    def sweeps(self) -> SweepRepository: ...
