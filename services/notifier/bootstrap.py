@@ -111,7 +111,7 @@ def _intake(
     now: Clock,
 ) -> Intake:
     return Intake(
-        sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
         vault=vault,
         to_e164=to_e164,
         staff=StaffDirectory.load(settings.staff_directory),
@@ -157,7 +157,6 @@ def _core(
     providers, callback_tokens = providers_of(settings, receipts)
     metrics = NotifierMetrics(registry, providers.health)
     dispatcher = Dispatcher(
-        sessions=sessions,
         units=lambda: SqlUnitOfWork(sessions),
         provider=providers.provider,
         vault=vault,
@@ -212,14 +211,14 @@ def create_app(
     broker = create_broker(settings.nats_servers, client_name="notifier", **settings.nats_connect_options())
     core = _core(settings, now, uniform, registry, broker)
     optouts = OptOuts(
-        sessions=core.sessions,
+        units=lambda: SqlUnitOfWork(core.sessions),
         vault=core.vault,
         to_e164=to_e164,
         now=now,
         metrics=core.metrics,
         on_change=core.dispatcher.poke,
     )
-    purger = Purger(core.sessions, timedelta(days=settings.retention_days), now)
+    purger = Purger(lambda: SqlUnitOfWork(core.sessions), timedelta(days=settings.retention_days), now)
     consumers, batch_consumers = _consumers(settings, broker, registry, core)
     app = build_service_app(
         service="notifier",

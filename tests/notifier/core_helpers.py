@@ -101,7 +101,7 @@ async def core(
     templates = load_templates()
     provider = FakeProvider()
     intake = Intake(
-        sessions=sessions,
+        units=lambda: SqlUnitOfWork(sessions),
         vault=vault,
         to_e164=to_e164,
         staff=StaffDirectory.load(staff),
@@ -111,7 +111,6 @@ async def core(
         now=clock,
     )
     dispatcher = Dispatcher(
-        sessions=sessions,
         units=lambda: SqlUnitOfWork(sessions),
         provider=sender or provider,
         vault=vault,
@@ -120,7 +119,7 @@ async def core(
         now=clock,
         uniform=lambda low, high: high,  # the longest backoff, so the test knows when the retry is due
     )
-    optouts = OptOuts(sessions=sessions, vault=vault, to_e164=to_e164, now=clock)
+    optouts = OptOuts(units=lambda: SqlUnitOfWork(sessions), vault=vault, to_e164=to_e164, now=clock)
     try:
         yield Core(sessions, intake, dispatcher, optouts, provider, clock, vault)
     finally:

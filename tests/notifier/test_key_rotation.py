@@ -14,6 +14,7 @@ from services.notifier.adapters.crypto import PhoneVault, legacy_hash_key, new_k
 from services.notifier.adapters.keyring import HashKeyChanged, check_hash_key
 from services.notifier.adapters.phones import to_e164
 from services.notifier.adapters.tables import opt_outs
+from services.notifier.adapters.unit_of_work import SqlUnitOfWork
 from services.notifier.bootstrap import create_app
 from services.notifier.domain.templates import ConfigError
 from services.notifier.service_layer.rotation import rotate_keys
@@ -51,7 +52,7 @@ async def test_opt_out_still_skips_the_phone_when_the_encryption_key_was_rotated
 
     report = None
     async with core(database_url, clock, vault=PhoneVault([NEW, OLD], HASH)) as during:
-        report = await rotate_keys(during.sessions, during.vault, to_e164, clock())
+        report = await rotate_keys(lambda: SqlUnitOfWork(during.sessions), during.vault, to_e164, clock())
     stored = await _stored_ciphertexts(database_url)
 
     async with core(database_url, clock, vault=PhoneVault([NEW], HASH)) as after:
@@ -84,7 +85,7 @@ async def test_rotate_key_rehashes_the_old_hashes_when_they_came_from_the_encryp
     async with core(database_url, clock, vault=PhoneVault([OLD], HASH)) as upgraded:
         with pytest.raises(HashKeyChanged, match="rotate-key"):
             await check_hash_key(upgraded.sessions, upgraded.vault, clock())
-        report = await rotate_keys(upgraded.sessions, upgraded.vault, to_e164, clock())
+        report = await rotate_keys(lambda: SqlUnitOfWork(upgraded.sessions), upgraded.vault, to_e164, clock())
         await check_hash_key(upgraded.sessions, upgraded.vault, clock())
         await upgraded.take(dossier_event("dossier.payment_requested", "HS-1", time="2026-03-02T08:15:10+07:00"))
         rows = [(row.template_id, row.status, row.reason) for row in await upgraded.rows()]

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from services.notifier.adapters.dossier_steps import Step, record_steps
+from services.notifier.adapters.dossier_steps import record_steps
 from services.notifier.adapters.providers import OutboxSettings, build_providers, read_outbox
 from services.notifier.domain.superseding import superseded_by
+from services.notifier.service_layer.messages import Step
 from services.runtime.nats.embedded import EmbeddedNats
 from tests.factories import dossier_event
 from tests.notifier.core_helpers import Core, core

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -105,6 +106,14 @@ class PhoneVault:
 
     def hash(self, e164: str) -> str:
         return keyed_hash(self._hash_key, e164)
+
+    def legacy_hashes(self, e164: str) -> list[str]:
+        """The hashes `e164` had when the hash key was derived from each configured encryption key."""
+        return [keyed_hash(key, e164) for key in self._legacy_hash_keys]
+
+    @cached_property
+    def _legacy_hash_keys(self) -> list[bytes]:
+        return [legacy_hash_key(key) for key in self.encryption_keys]
 
     def hash_key_fingerprint(self) -> str:
         """Identifies the hash key without revealing it: stored with the data, checked at start."""

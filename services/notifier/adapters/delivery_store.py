@@ -13,7 +13,6 @@ from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.dossier_steps import Obsolete
 from services.notifier.adapters.sql import add_status_events, chunks, status_event
 from services.notifier.adapters.tables import notifications
 from services.notifier.domain.statuses import (
@@ -24,7 +23,6 @@ from services.notifier.domain.statuses import (
     sources_of,
     transition_allowed,
 )
-from services.notifier.service_layer.claiming import superseded_change
 from services.notifier.service_layer.messages import Change, Due
 
 logger = logging.getLogger("dvc_pulse.notifier")
@@ -90,11 +88,6 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change], at: da
         ],
     )
     return applied
-
-
-def superseded(found: Sequence[Obsolete]) -> list[Change]:
-    """`created` -> `superseded` (never sent; phone and text cleared like any message that will not leave)."""
-    return [superseded_change(m.id, m.template_id, m.dossier_code, item.by) for item in found if (m := item.message)]
 
 
 def _due(row: Any) -> Due:

@@ -1,11 +1,10 @@
-"""SQL of dossier steps (the latest event time of each kind per dossier) and of superseding the messages a
-newer step made obsolete. Used by the intake (when the newer event arrives, in its transaction) and by the
-dispatcher (when it claims a message, the state at the moment of sending)."""
+"""SQL of dossier steps (the latest event time of each kind per dossier) and of the messages a newer step may
+supersede (the rule: `service_layer.steps`). Used by the intake (when the newer event arrives, in its
+transaction) and by the dispatcher (when it claims a message, the state at the moment of sending)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,39 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters.sql import chunks, insert
 from services.notifier.adapters.tables import dossier_steps, notifications
-from services.notifier.domain.superseding import SUPERSEDED_BY, superseded_by
+from services.notifier.domain.superseding import SUPERSEDED_BY
+from services.notifier.service_layer.messages import Step, Waiting
 
 Steps = dict[str, dict[str, datetime]]  # dossier code -> event kind -> latest event time
 
 n = notifications.c
-
-
-@dataclass(frozen=True)
-class Step:
-    dossier_code: str
-    kind: str
-    time: datetime
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A message not sent yet, as the superseding rule sees it."""
-
-    id: str
-    template_id: str
-    dossier_code: str
-    event_kind: str
-    event_time: datetime
-
-
-@dataclass(frozen=True)
-class Obsolete:
-    message: Waiting
-    by: str  # the newer step's event kind
-
-    @property
-    def detail(self) -> str:
-        return f"newer step: {self.by}"
 
 
 async def record_steps(session: AsyncSession, steps: Sequence[Step], at: datetime) -> None:
@@ -90,23 +62,3 @@ async def waiting_messages(session: AsyncSession, codes: Iterable[str]) -> list[
         for row in await session.execute(query.where(n.dossier_code.in_(part)).order_by(n.id)):
             found.append(Waiting(row.id, row.template_id, row.dossier_code, row.event_kind, row.event_time))
     return found
-
-
-def obsolete(messages: Iterable[Waiting], steps: Steps) -> list[Obsolete]:
-    found = []
-    for message in messages:
-        by = superseded_by(message.event_kind, message.event_time, steps.get(message.dossier_code, {}))
-        if by is not None:
-            found.append(Obsolete(message, by))
-    return found
-
-
-async def obsolete_messages(session: AsyncSession, codes: Iterable[str]) -> list[Obsolete]:
-    """The waiting messages of these dossiers that a newer step (already recorded) makes obsolete."""
-    codes = set(codes)
-    if not codes:
-        return []
-    waiting = await waiting_messages(session, codes)
-    if not waiting:
-        return []
-    return obsolete(waiting, await load_steps(session, {message.dossier_code for message in waiting}))

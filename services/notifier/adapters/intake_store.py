@@ -3,8 +3,7 @@ notifications (unique per event identity and template), consumer position."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,30 +11,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus
-from services.notifier.adapters.sql import chunks, insert
+from services.notifier.adapters import dossier_steps
+from services.notifier.adapters.delivery_store import write_changes
+from services.notifier.adapters.sql import add_status_events, chunks, insert, status_event
 from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.statuses import AWAITING_CONTACT, COUNTED
-
-
-@dataclass(frozen=True)
-class StoredContact:
-    dossier_code: str
-    phone_encrypted: bytes | None
-    sms_consent: bool
-    event_time: datetime
-    applicant_kind: str | None = None
-    channel: str | None = None
-
-
-@dataclass(frozen=True)
-class CountedRow:
-    """A notification that counts toward the daily caps."""
-
-    phone_hash: str | None
-    dossier_code: str | None
-    audience: str
-    send_after: datetime
+from services.notifier.service_layer.messages import Change, CountedRow, Step, StoredContact, Waiting
+from services.notifier.service_layer.unit_of_work import Steps
 
 
 async def record_processed(session: AsyncSession, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
@@ -162,3 +145,65 @@ async def save_position(session: AsyncSession, consumer: str, sequence: int, at:
         where=consumer_state.c.stream_sequence < statement.excluded.stream_sequence,
     )
     await session.execute(statement)
+
+
+class SqlIntake:
+    """The intake's repository (`service_layer.unit_of_work.IntakeRepository`) on one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record_processed(self, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
+        return await record_processed(self.session, items, at)
+
+    async def contacts(self, dossier_codes: Collection[str]) -> dict[str, StoredContact]:
+        return await load_contacts(self.session, dossier_codes)
+
+    async def upsert_contacts(self, rows: Sequence[dict[str, Any]]) -> None:
+        await upsert_contacts(self.session, rows)
+
+    async def awaiting_contact(self, dossier_codes: Collection[str]) -> list[Any]:
+        return await awaiting_contact(self.session, dossier_codes)
+
+    async def insert_notifications(self, rows: Sequence[dict[str, Any]], at: datetime) -> set[str]:
+        inserted = await insert_notifications(self.session, rows)
+        events = [
+            status_event(
+                row["id"],
+                row["template_id"],
+                NotificationStatus(row["status"]),
+                at,
+                dossier_code=row["dossier_code"],
+                reason=row["reason"],
+            )
+            for row in rows
+            if row["id"] in inserted
+        ]
+        await add_status_events(self.session, events)
+        return inserted
+
+    async def save_position(self, consumer: str, sequence: int, at: datetime) -> None:
+        await save_position(self.session, consumer, sequence, at)
+
+    async def opted_out(self, phone_hashes: Collection[str]) -> set[str]:
+        return await opted_out(self.session, phone_hashes)
+
+    async def recent_content(self, content_hashes: Collection[str], since: datetime) -> set[str]:
+        return await recent_content(self.session, content_hashes, since)
+
+    async def counted_between(
+        self, phone_hashes: Collection[str], dossier_codes: Collection[str], start: datetime, end: datetime
+    ) -> list[CountedRow]:
+        return await counted_between(self.session, phone_hashes, dossier_codes, start, end)
+
+    async def record_steps(self, steps: Sequence[Step], at: datetime) -> None:
+        await dossier_steps.record_steps(self.session, steps, at)
+
+    async def steps(self, dossier_codes: Collection[str]) -> Steps:
+        return await dossier_steps.load_steps(self.session, dossier_codes)
+
+    async def waiting_messages(self, dossier_codes: Collection[str]) -> list[Waiting]:
+        return await dossier_steps.waiting_messages(self.session, dossier_codes)
+
+    async def write(self, changes: Sequence[Change], at: datetime) -> list[Change]:
+        return await write_changes(self.session, changes, at)

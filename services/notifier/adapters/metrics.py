@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -101,3 +101,18 @@ class NotifierMetrics:
         self.notifications.labels(template, status.value).inc()
         if status is NotificationStatus.SENT:
             self.sent_in_store.inc()  # until the next sweep reads the store's count
+
+    def send_answered(self, provider: str, outcome: str, seconds: float) -> None:
+        self.send_seconds.labels(provider).observe(seconds)
+        self.sends.labels(provider, outcome).inc()
+
+    def segments_sent(self, provider: str, encoding: str, segments: int) -> None:
+        self.segments.labels(provider, encoding).inc(segments)
+
+    def store_measured(self, queue_depth: Mapping[str, int], sent_in_store: int) -> None:
+        for state, count in queue_depth.items():
+            self.queue.labels(state).set(count)
+        self.sent_in_store.set(sent_in_store)
+
+    def status_backlog_measured(self, pending: int) -> None:
+        self.status_backlog.set(pending)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from services.contracts.alerts import NotificationStatus as S
 from services.notifier.adapters.delivery_store import write_changes
 from services.notifier.adapters.sql import insert
 from services.notifier.adapters.tables import contacts, dossier_steps, notifications, opt_outs, receipts
-from services.notifier.service_layer.messages import Change
+from services.notifier.service_layer.messages import Change, Purged
 
 n = notifications.c
 
@@ -53,13 +52,6 @@ async def add_opt_out(
     ]
     await write_changes(session, changes, at)
     return created, changes
-
-
-@dataclass(frozen=True)
-class Purged:
-    notifications: int
-    contacts: int
-    receipts: int
 
 
 async def purge(session: AsyncSession, cutoff: datetime) -> Purged:

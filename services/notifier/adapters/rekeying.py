@@ -95,3 +95,29 @@ async def replace_opt_outs(session: AsyncSession, old_hashes: Sequence[str], row
     for part in chunks(list(rows)):
         statement = insert(session, opt_outs).values(list(part))
         await session.execute(statement.on_conflict_do_nothing(index_elements=["phone_hash"]))
+
+
+class SqlRekeying:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def contact_rows(self) -> list[Any]:
+        return await contact_rows(self.session)
+
+    async def notification_rows(self) -> list[Any]:
+        return await notification_rows(self.session)
+
+    async def opt_out_rows(self) -> list[Any]:
+        return await opt_out_rows(self.session)
+
+    async def update_contacts(self, rows: Sequence[dict[str, Any]]) -> None:
+        await update_contacts(self.session, rows)
+
+    async def update_notifications(self, rows: Sequence[dict[str, Any]]) -> None:
+        await update_notifications(self.session, rows)
+
+    async def replace_opt_outs(self, old_hashes: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+        await replace_opt_outs(self.session, old_hashes, rows)
+
+    async def record_fingerprint(self, fingerprint: str, at: datetime) -> None:
+        await record_fingerprint(self.session, fingerprint, at)

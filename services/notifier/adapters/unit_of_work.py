@@ -10,10 +10,14 @@ from typing import Self
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notifier.adapters import delivery_store
+from services.notifier.adapters import delivery_store, queries, receipt_store
 from services.notifier.adapters.dossier_steps import load_steps
+from services.notifier.adapters.intake_store import SqlIntake
+from services.notifier.adapters.rekeying import SqlRekeying
+from services.notifier.adapters.sent_total import sent_total
 from services.notifier.adapters.tables import contacts, opt_outs
-from services.notifier.service_layer.messages import Change, Due
+from services.notifier.domain.sending import DeliveryReceipt
+from services.notifier.service_layer.messages import Change, Due, Purged
 from services.notifier.service_layer.unit_of_work import Steps
 
 
@@ -43,10 +47,71 @@ class SqlDeliveries:
         return await delivery_store.mark_sending(self.session, due, at)
 
 
+class SqlReceipts:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def store(self, items: Sequence[DeliveryReceipt], at: datetime) -> None:
+        await receipt_store.store_receipts(self.session, items, at)
+
+    async def changes_for(self, references: Sequence[tuple[str, str]]) -> list[Change]:
+        return await receipt_store.receipt_changes(self.session, references)
+
+    async def unapplied(self) -> list[tuple[str, str]]:
+        return await receipt_store.unapplied_receipts(self.session)
+
+
+class SqlSweeps:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def unanswered(self, older_than: datetime) -> list[Change]:
+        return await delivery_store.unanswered(self.session, older_than)
+
+    async def contact_never_came(self, older_than: datetime) -> list[Change]:
+        return await delivery_store.contact_never_came(self.session, older_than)
+
+    async def stuck_sending(self, older_than: datetime) -> list[Change]:
+        return await delivery_store.stuck_sending(self.session, older_than)
+
+    async def unknown_overdue(self, older_than: datetime) -> list[Change]:
+        return await delivery_store.unknown_overdue(self.session, older_than)
+
+    async def queue_depth(self, now: datetime) -> dict[str, int]:
+        return await delivery_store.queue_depth(self.session, now)
+
+    async def sent_total(self) -> int:
+        return await sent_total(self.session)
+
+
+class SqlRetention:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def purge(self, cutoff: datetime) -> Purged:
+        return await queries.purge(self.session, cutoff)
+
+
+class SqlOptOuts:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, phone_hash: str, source: str, at: datetime, phone_encrypted: bytes | None
+    ) -> tuple[bool, list[Change]]:
+        return await queries.add_opt_out(self.session, phone_hash, source, at, phone_encrypted)
+
+
 class SqlUnitOfWork:
     """One transaction on one session; what is not committed is rolled back when the block ends."""
 
     deliveries: SqlDeliveries
+    receipts: SqlReceipts
+    sweeps: SqlSweeps
+    retention: SqlRetention
+    optouts: SqlOptOuts
+    intake: SqlIntake
+    rekeying: SqlRekeying
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -55,6 +120,12 @@ class SqlUnitOfWork:
         self.session = self.sessions()
         await self.session.begin()
         self.deliveries = SqlDeliveries(self.session)
+        self.receipts = SqlReceipts(self.session)
+        self.sweeps = SqlSweeps(self.session)
+        self.retention = SqlRetention(self.session)
+        self.optouts = SqlOptOuts(self.session)
+        self.intake = SqlIntake(self.session)
+        self.rekeying = SqlRekeying(self.session)
         return self
 
     async def __aexit__(

@@ -14,9 +14,10 @@ from services.notifier.adapters.crypto import new_key
 from services.notifier.adapters.keyring import vault_from
 from services.notifier.adapters.migrate import upgrade
 from services.notifier.adapters.phones import to_e164
-from services.notifier.adapters.queries import Purged
+from services.notifier.adapters.unit_of_work import SqlUnitOfWork
 from services.notifier.domain.templates import ConfigError
 from services.notifier.entrypoints.keys_cli import demo_key, keys_app
+from services.notifier.service_layer.messages import Purged
 from services.notifier.service_layer.retention import Purger
 from services.notifier.service_layer.rotation import RotationReport, rotate_keys
 from services.notifier.settings import Settings
@@ -41,7 +42,8 @@ async def run_purge(database_url: str, cutoff: datetime) -> Purged:
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
-        return await Purger(create_session_factory(engine), timedelta(0), lambda: cutoff).run_once()
+        sessions = create_session_factory(engine)
+        return await Purger(lambda: SqlUnitOfWork(sessions), timedelta(0), lambda: cutoff).run_once()
     finally:
         await engine.dispose()
 
@@ -73,7 +75,8 @@ async def run_rotation(settings: Settings) -> RotationReport:
     engine = create_engine(settings.resolved_database_url())
     try:
         await upgrade(engine)
-        return await rotate_keys(create_session_factory(engine), vault, to_e164, datetime.now(UTC))
+        sessions = create_session_factory(engine)
+        return await rotate_keys(lambda: SqlUnitOfWork(sessions), vault, to_e164, datetime.now(UTC))
     finally:
         await engine.dispose()
 

@@ -12,21 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters import delivery_store as store
-from services.notifier.adapters import receipt_store
-from services.notifier.adapters.crypto import PhoneVault
-from services.notifier.adapters.metrics import NotifierMetrics
-from services.notifier.adapters.sent_total import sent_total
-from services.notifier.adapters.status_relay import StatusRelay
 from services.notifier.domain.policy import QuietHours, retry_delay
 from services.notifier.domain.sending import DeliveryReceipt, Encoding, OutgoingSms, SendResult, SmsProvider
 from services.notifier.domain.statuses import ensure_transition
 from services.notifier.service_layer.claiming import claim_due
 from services.notifier.service_layer.messages import Change, Claimed
-from services.notifier.service_layer.unit_of_work import DeliveryUnitOfWork
+from services.notifier.service_layer.ports import DispatchMetrics, PhoneVault, StatusRelay
+from services.notifier.service_layer.unit_of_work import DispatchUnitOfWork
 from services.runtime.waiting import wait_event
 
 logger = logging.getLogger("dvc_pulse.notifier")
@@ -65,18 +58,16 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
-        units: Callable[[], DeliveryUnitOfWork],
+        units: Callable[[], DispatchUnitOfWork],
         provider: SmsProvider,
         vault: PhoneVault,
         quiet: QuietHours,
         settings: DispatchSettings,
         now: Clock,
-        metrics: NotifierMetrics | None = None,
+        metrics: DispatchMetrics | None = None,
         relay: StatusRelay | None = None,
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
-        self.sessions = sessions
         self.units = units
         self.provider = provider
         self.vault = vault
@@ -146,10 +137,9 @@ class Dispatcher:
             elapsed = time.perf_counter() - started
         if self.metrics is not None:
             name = result.provider or self.provider.name
-            self.metrics.send_seconds.labels(name).observe(elapsed)
-            self.metrics.sends.labels(name, send_outcome(result)).inc()
+            self.metrics.send_answered(name, send_outcome(result), elapsed)
             if result.accepted:
-                self.metrics.segments.labels(name, item.encoding).inc(item.segments)
+                self.metrics.segments_sent(name, item.encoding, item.segments)
         return result
 
     def _change(self, item: Claimed, result: SendResult, now: datetime, outcome: TickOutcome) -> Change:
@@ -193,34 +183,34 @@ class Dispatcher:
                 references.append((change.provider, change.id))  # a receipt may quote our id
                 if change.values.get("provider_reference"):
                     references.append((change.provider, change.values["provider_reference"]))
-        async with self._write_lock, self.sessions.begin() as session:
-            changes = await store.write_changes(session, changes, now)
+        async with self._write_lock, self.units() as unit:
+            changes = await unit.deliveries.write(changes, now)
             # a receipt may have come back before this transaction: apply it now
-            early = await store.write_changes(session, await receipt_store.receipt_changes(session, references), now)
+            early = await unit.deliveries.write(await unit.receipts.changes_for(references), now)
+            await unit.commit()
         self._count(changes)
         self._count(early)
 
     async def _sweep(self, now: datetime) -> tuple[int, int]:
         older_than = now - self.settings.receipt_timeout
-        async with self._write_lock, self.sessions.begin() as session:  # receipts stored but not applied yet
-            late = await receipt_store.receipt_changes(session, await receipt_store.unapplied_receipts(session))
-            late = await store.write_changes(session, late, now)
-        async with self.sessions.begin() as session:
-            expired = await store.unanswered(session, older_than)
-            expired += await store.contact_never_came(session, now - self.settings.contact_wait)
-            expired += await store.stuck_sending(session, now - self.settings.sending_timeout)
-            expired = await store.write_changes(session, expired, now)
-            review = await store.unknown_overdue(session, now - self.settings.unknown_review)
-            await store.write_changes(session, review, now)
+        async with self._write_lock, self.units() as unit:  # receipts stored but not applied yet
+            late = await unit.deliveries.write(await unit.receipts.changes_for(await unit.receipts.unapplied()), now)
+            await unit.commit()
+        async with self.units() as unit:
+            sweeps = unit.sweeps
+            expired = await sweeps.unanswered(older_than)
+            expired += await sweeps.contact_never_came(now - self.settings.contact_wait)
+            expired += await sweeps.stuck_sending(now - self.settings.sending_timeout)
+            expired = await unit.deliveries.write(expired, now)
+            await unit.deliveries.write(await sweeps.unknown_overdue(now - self.settings.unknown_review), now)
+            await unit.commit()
         self._count(late)
         self._count(expired)
         if self.metrics is not None:
-            async with self.sessions() as session:
-                for state, count in (await store.queue_depth(session, now)).items():
-                    self.metrics.queue.labels(state).set(count)
-                self.metrics.sent_in_store.set(await sent_total(session))
+            async with self.units() as unit:
+                self.metrics.store_measured(await unit.sweeps.queue_depth(now), await unit.sweeps.sent_total())
             if self.relay is not None:
-                self.metrics.status_backlog.set(await self.relay.pending())
+                self.metrics.status_backlog_measured(await self.relay.pending())
         return len(expired), len(late)
 
     async def on_receipt(self, receipt: DeliveryReceipt) -> bool:
@@ -233,10 +223,11 @@ class Dispatcher:
         if not items:
             return 0
         now = self.now()
-        async with self._write_lock, self.sessions.begin() as session:
-            await receipt_store.store_receipts(session, items, now)
+        async with self._write_lock, self.units() as unit:
+            await unit.receipts.store(items, now)
             pairs = sorted({(item.provider, item.provider_reference) for item in items})
-            changes = await store.write_changes(session, await receipt_store.receipt_changes(session, pairs), now)
+            changes = await unit.deliveries.write(await unit.receipts.changes_for(pairs), now)
+            await unit.commit()
         self._count(changes)
         if changes:
             self.poke()  # publish the status events soon

@@ -9,15 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from services.contracts.alerts import NotificationStatus
-from services.notifier.adapters import intake_store as store
-from services.notifier.adapters.crypto import PhoneVault
-from services.notifier.adapters.delivery_store import write_changes
-from services.notifier.adapters.dossier_steps import Steps
-from services.notifier.adapters.sql import add_status_events, status_event
-from services.notifier.adapters.staff import StaffDirectory
 from services.notifier.domain.addressing import addressed
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.policy import Decision, Limits, QuietHours, schedule
@@ -26,7 +18,9 @@ from services.notifier.domain.text import ContentRefused, PreparedText
 from services.notifier.domain.triggers import Trigger, Triggers
 from services.notifier.service_layer.messages import Change
 from services.notifier.service_layer.planning import Candidate, decide_all
+from services.notifier.service_layer.ports import PhoneVault, StaffDirectory
 from services.notifier.service_layer.steps import record_and_supersede, superseded_decision
+from services.notifier.service_layer.unit_of_work import IntakeRepository, IntakeUnitOfWork, Steps
 
 Clock = Callable[[], datetime]
 NOTIFICATION_NAMESPACE = uuid.UUID("5b0f6b8e-3c7e-4f53-9d1e-8f7a2c4d6e10")
@@ -66,7 +60,7 @@ class Intake:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
+        units: Callable[[], IntakeUnitOfWork],
         vault: PhoneVault,
         to_e164: Callable[[str | None], str | None],
         staff: StaffDirectory,
@@ -75,7 +69,7 @@ class Intake:
         limits: Limits,
         now: Clock,
     ) -> None:
-        self.sessions = sessions
+        self.units = units
         self.vault = vault
         self.to_e164 = to_e164
         self.staff = staff
@@ -90,25 +84,27 @@ class Intake:
         self.staff.refresh()
         transitions: list[Transition] = []
         sequences = [item.sequence for item in items if item.sequence is not None]
-        async with self.sessions.begin() as session:
-            new = await store.record_processed(session, items, now)
+        async with self.units() as unit:
+            store = unit.intake
+            new = await store.record_processed(items, now)
             if new:
-                steps, superseded = await record_and_supersede(session, new, now)
+                steps, superseded = await record_and_supersede(store, new, now)
                 transitions = [Transition(change.template_id, change.status) for change in superseded]
-                contacts, arrived = await self._contacts(session, new, now)
-                transitions += await self._resolve(session, arrived, contacts, now)
+                contacts, arrived = await self._contacts(store, new, now)
+                transitions += await self._resolve(store, arrived, contacts, now)
                 planned = [
                     self._planned(item, trigger, contacts, now)
                     for item in new
                     for trigger in self.triggers.for_kind(item.kind)
                 ]
-                transitions += await self._insert(session, planned, steps, now)
+                transitions += await self._insert(store, planned, steps, now)
             if sequences:
-                await store.save_position(session, consumer, max(sequences), now)
+                await store.save_position(consumer, max(sequences), now)
+            await unit.commit()
         return transitions
 
     async def _contacts(
-        self, session: AsyncSession, new: Sequence[Incoming], now: datetime
+        self, store: IntakeRepository, new: Sequence[Incoming], now: datetime
     ) -> tuple[dict[str, Contact], set[str]]:
         """Every known contact of the batch's dossiers, and the dossiers whose contact this batch brought."""
         latest: dict[str, Incoming] = {}
@@ -117,7 +113,7 @@ class Intake:
                 held = latest.get(item.dossier_code)
                 if held is None or item.time >= held.time:
                     latest[item.dossier_code] = item
-        stored = await store.load_contacts(session, [item.dossier_code for item in new if item.dossier_code])
+        stored = await store.contacts({item.dossier_code for item in new if item.dossier_code})
         rows: list[dict[str, Any]] = []
         known: dict[str, Contact] = {
             code: Contact(self.vault.decrypt(row.phone_encrypted), row.sms_consent, row.applicant_kind, row.channel)
@@ -144,7 +140,7 @@ class Intake:
                 }
             )
         if rows:
-            await store.upsert_contacts(session, rows)
+            await store.upsert_contacts(rows)
         return known, {row["dossier_code"] for row in rows}
 
     def _planned(self, item: Incoming, trigger: Trigger, contacts: dict[str, Contact], now: datetime) -> Planned:
@@ -186,7 +182,7 @@ class Intake:
         return Planned(item, trigger, recipient_ref, candidate, prepared)
 
     async def _insert(
-        self, session: AsyncSession, planned: Sequence[Planned], steps: Steps, now: datetime
+        self, store: IntakeRepository, planned: Sequence[Planned], steps: Steps, now: datetime
     ) -> list[Transition]:
         # An event arriving after a newer step of its dossier: its message is superseded before it counts
         # toward caps (a stale replay stays `stale_event`).
@@ -197,34 +193,18 @@ class Intake:
             and (decision := superseded_decision(p.item, steps)) is not None
         }
         rest = [p.candidate for index, p in enumerate(planned) if index not in obsolete]
-        decided = iter(await decide_all(session, rest, now, self.quiet, self.limits))
+        decided = iter(await decide_all(store, rest, now, self.quiet, self.limits))
         decisions = [obsolete[index] if index in obsolete else next(decided) for index in range(len(planned))]
         rows = [self._row(p, decision, now) for p, decision in zip(planned, decisions, strict=True)]
-        inserted = await store.insert_notifications(session, rows)
-        events: list[dict[str, Any]] = []
-        transitions: list[Transition] = []
-        for row in rows:
-            if row["id"] in inserted:
-                status = NotificationStatus(row["status"])
-                events.append(
-                    status_event(
-                        row["id"],
-                        row["template_id"],
-                        status,
-                        now,
-                        dossier_code=row["dossier_code"],
-                        reason=row["reason"],
-                    )
-                )
-                transitions.append(Transition(row["template_id"], status))
-        await add_status_events(session, events)
-        return transitions
+        inserted = await store.insert_notifications(rows, now)
+        inserted_rows = [row for row in rows if row["id"] in inserted]
+        return [Transition(row["template_id"], NotificationStatus(row["status"])) for row in inserted_rows]
 
     async def _resolve(
-        self, session: AsyncSession, codes: set[str], contacts: dict[str, Contact], now: datetime
+        self, store: IntakeRepository, codes: set[str], contacts: dict[str, Contact], now: datetime
     ) -> list[Transition]:
         """Messages that were waiting for these dossiers' contact are decided now, as if it had come first."""
-        waiting = await store.awaiting_contact(session, codes)
+        waiting = await store.awaiting_contact(codes)
         candidates = []
         for row in waiting:
             contact = contacts[row.dossier_code]
@@ -247,7 +227,7 @@ class Intake:
                     send_after=schedule(now, row.urgent, self.quiet),
                 )
             )
-        decisions = await decide_all(session, candidates, now, self.quiet, self.limits)
+        decisions = await decide_all(store, candidates, now, self.quiet, self.limits)
         changes: list[Change] = []
         for row, c, decision in zip(waiting, candidates, decisions, strict=True):
             if decision.status is NotificationStatus.CREATED:
@@ -261,7 +241,7 @@ class Intake:
             else:
                 values = {"reason": decision.reason, "detail": decision.detail, "text": None}
             changes.append(Change(row.id, row.template_id, row.dossier_code, decision.status, values, decision.reason))
-        applied = await write_changes(session, changes, now)
+        applied = await store.write(changes, now)
         return [Transition(change.template_id, change.status) for change in applied]
 
     def _row(self, planned: Planned, decision: Decision, now: datetime) -> dict[str, Any]:

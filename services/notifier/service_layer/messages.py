@@ -1,5 +1,6 @@
 """What the notifier's use cases pass around: a status change to write, a message due for sending, a message
-claimed for sending."""
+claimed for sending, a stored dossier contact, a notification counted toward the caps, a dossier step and a
+message it may supersede, what a retention purge removed."""
 
 from __future__ import annotations
 
@@ -52,3 +53,48 @@ class Claimed:
     encoding: str
     segments: int
     attempts: int  # including the one being made
+
+
+@dataclass(frozen=True)
+class Purged:
+    notifications: int
+    contacts: int
+    receipts: int
+
+
+@dataclass(frozen=True)
+class CountedRow:
+    """A notification that counts toward the daily caps."""
+
+    phone_hash: str | None
+    dossier_code: str | None
+    audience: str
+    send_after: datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    dossier_code: str
+    kind: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A message not sent yet, as the superseding rule sees it."""
+
+    id: str
+    template_id: str
+    dossier_code: str
+    event_kind: str
+    event_time: datetime
+
+
+@dataclass(frozen=True)
+class StoredContact:
+    dossier_code: str
+    phone_encrypted: bytes | None
+    sms_consent: bool
+    event_time: datetime
+    applicant_kind: str | None = None
+    channel: str | None = None

@@ -8,13 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from services.notifier.adapters.crypto import PhoneVault
-from services.notifier.adapters.metrics import NotifierMetrics
-from services.notifier.adapters.queries import add_opt_out
 from services.notifier.domain.inbound import is_stop
 from services.notifier.domain.phones import mask
+from services.notifier.service_layer.ports import PhoneVault, StatusMetrics
+from services.notifier.service_layer.unit_of_work import OptOutUnitOfWork
 
 
 class InvalidPhone(ValueError):
@@ -32,14 +29,14 @@ class OptOuts:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
+        units: Callable[[], OptOutUnitOfWork],
         vault: PhoneVault,
         to_e164: Callable[[str | None], str | None],
         now: Callable[[], datetime],
-        metrics: NotifierMetrics | None = None,
+        metrics: StatusMetrics | None = None,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
-        self.sessions = sessions
+        self.units = units
         self.vault = vault
         self.to_e164 = to_e164
         self.now = now
@@ -50,10 +47,10 @@ class OptOuts:
         e164 = self.to_e164(phone)
         if e164 is None:
             raise InvalidPhone("not a valid Vietnamese mobile number")
-        async with self.sessions.begin() as session:
-            created, changes = await add_opt_out(
-                session, self.vault.hash(e164), source, self.now(), self.vault.encrypt(e164)
-            )
+        async with self.units() as unit:
+            phone_hash, encrypted = self.vault.hash(e164), self.vault.encrypt(e164)
+            created, changes = await unit.optouts.add(phone_hash, source, self.now(), encrypted)
+            await unit.commit()
         if self.metrics is not None:
             for change in changes:
                 self.metrics.entered(change.template_id, change.status)

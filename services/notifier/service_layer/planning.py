@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.contracts.alerts import NotificationStatus
-from services.notifier.adapters import intake_store as store
 from services.notifier.domain.policy import Decision, Facts, Limits, QuietHours, decide
 from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused
+from services.notifier.service_layer.unit_of_work import PlanningReads
 
 
 def content_hash_of(phone_hash: str, template_id: str, text: str) -> str:
@@ -54,20 +52,18 @@ def _day_bounds(days: set[date], timezone: str) -> tuple[datetime, datetime]:
 
 
 async def decide_all(
-    session: AsyncSession, candidates: Sequence[Candidate], now: datetime, quiet: QuietHours, limits: Limits
+    reads: PlanningReads, candidates: Sequence[Candidate], now: datetime, quiet: QuietHours, limits: Limits
 ) -> list[Decision]:
     if not candidates:
         return []
     hashes = {c.phone_hash for c in candidates if c.phone_hash}
     dossiers = {c.dossier_code for c in candidates if c.dossier_code}
-    opted = await store.opted_out(session, hashes)
-    recent = await store.recent_content(
-        session, {h for c in candidates if (h := c.content_hash)}, now - limits.duplicate_window
-    )
+    opted = await reads.opted_out(hashes)
+    recent = await reads.recent_content({h for c in candidates if (h := c.content_hash)}, now - limits.duplicate_window)
     start, end = _day_bounds({quiet.local_day(c.send_after) for c in candidates}, quiet.timezone)
     per_phone: Counter[tuple[str | None, date]] = Counter()
     per_dossier: Counter[tuple[str | None, date]] = Counter()
-    for counted in await store.counted_between(session, hashes, dossiers, start, end):
+    for counted in await reads.counted_between(hashes, dossiers, start, end):
         day = quiet.local_day(counted.send_after)
         if counted.phone_hash in hashes:
             per_phone[(counted.phone_hash, day)] += 1

@@ -8,25 +8,25 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from services.notifier.adapters.queries import Purged, purge
+from services.notifier.service_layer.messages import Purged
+from services.notifier.service_layer.unit_of_work import RetentionUnitOfWork
 
 logger = logging.getLogger("dvc_pulse.notifier")
 
 
 class Purger:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], retention: timedelta, now: Callable[[], datetime]
+        self, units: Callable[[], RetentionUnitOfWork], retention: timedelta, now: Callable[[], datetime]
     ) -> None:
-        self.sessions = sessions
+        self.units = units
         self.retention = retention
         self.now = now
 
     async def run_once(self) -> Purged:
         cutoff = self.now() - self.retention
-        async with self.sessions.begin() as session:
-            purged = await purge(session, cutoff)
+        async with self.units() as unit:
+            purged = await unit.retention.purge(cutoff)
+            await unit.commit()
         if purged.notifications or purged.contacts or purged.receipts:
             logger.info(
                 "retention purge before %s: %d notifications cleared, %d contacts and %d receipts deleted",

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from services.notifier.adapters import rekeying
-from services.notifier.adapters.crypto import PhoneVault, keyed_hash, legacy_hash_key
 from services.notifier.service_layer.planning import content_hash_of
+from services.notifier.service_layer.ports import RekeyingVault
+from services.notifier.service_layer.unit_of_work import RekeyingUnitOfWork
 
 
 @dataclass
@@ -26,11 +24,10 @@ class RotationReport:
 
 
 class _Rekeyer:
-    def __init__(self, vault: PhoneVault, to_e164: Callable[[str | None], str | None]) -> None:
+    def __init__(self, vault: RekeyingVault, to_e164: Callable[[str | None], str | None]) -> None:
         self.vault = vault
         self.to_e164 = to_e164
         self.report = RotationReport()
-        self.old_hash_keys = [legacy_hash_key(key) for key in vault.encryption_keys]
         self.phones_by_hash: dict[str, str] = {}
 
     def reencrypt(self, token: bytes | None) -> tuple[bytes | None, str | None]:
@@ -57,8 +54,8 @@ class _Rekeyer:
         if e164 is None:
             return
         self.phones_by_hash[self.vault.hash(e164)] = e164
-        for key in self.old_hash_keys:
-            self.phones_by_hash[keyed_hash(key, e164)] = e164
+        for old_hash in self.vault.legacy_hashes(e164):
+            self.phones_by_hash[old_hash] = e164
 
     def phone_of(self, plain: str | None, old_hash: str | None) -> str | None:
         return plain or (self.phones_by_hash.get(old_hash) if old_hash else None)
@@ -128,20 +125,21 @@ class _Rekeyer:
 
 
 async def rotate_keys(
-    sessions: async_sessionmaker[AsyncSession],
-    vault: PhoneVault,
+    units: Callable[[], RekeyingUnitOfWork],
+    vault: RekeyingVault,
     to_e164: Callable[[str | None], str | None],
     now: datetime,
 ) -> RotationReport:
     rekeyer = _Rekeyer(vault, to_e164)
-    async with sessions.begin() as session:
-        await rekeying.update_contacts(session, rekeyer.contact_updates(await rekeying.contact_rows(session)))
-        stored = await rekeying.notification_rows(session)
-        notifications = rekeyer.read_phones(stored)
-        opt_outs = rekeyer.read_phones(await rekeying.opt_out_rows(session))
+    async with units() as unit:
+        store = unit.rekeying
+        await store.update_contacts(rekeyer.contact_updates(await store.contact_rows()))
+        notifications = rekeyer.read_phones(await store.notification_rows())
+        opt_outs = rekeyer.read_phones(await store.opt_out_rows())
         for _, _, plain in (*notifications, *opt_outs):
             rekeyer.learn(plain)
-        await rekeying.update_notifications(session, rekeyer.notification_updates(notifications))
-        await rekeying.replace_opt_outs(session, *rekeyer.opt_out_changes(opt_outs))
-        await rekeying.record_fingerprint(session, vault.hash_key_fingerprint(), now)
+        await store.update_notifications(rekeyer.notification_updates(notifications))
+        await store.replace_opt_outs(*rekeyer.opt_out_changes(opt_outs))
+        await store.record_fingerprint(vault.hash_key_fingerprint(), now)
+        await unit.commit()
     return rekeyer.report

@@ -4,23 +4,41 @@ batch's own would-be messages are already obsolete (an older event arriving afte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.contracts.alerts import NotificationStatus
-from services.notifier.adapters import dossier_steps
-from services.notifier.adapters.delivery_store import superseded, write_changes
-from services.notifier.adapters.dossier_steps import Step, Steps
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.policy import Decision
 from services.notifier.domain.superseding import SUPERSEDED_REASON, superseded_by
-from services.notifier.service_layer.messages import Change
+from services.notifier.service_layer.claiming import superseded_change
+from services.notifier.service_layer.messages import Change, Step, Waiting
+from services.notifier.service_layer.unit_of_work import Steps, StepsRepository
+
+
+@dataclass(frozen=True)
+class Obsolete:
+    message: Waiting
+    by: str  # the newer step's event kind
+
+
+def obsolete(messages: Iterable[Waiting], steps: Steps) -> list[Obsolete]:
+    found = []
+    for message in messages:
+        by = superseded_by(message.event_kind, message.event_time, steps.get(message.dossier_code, {}))
+        if by is not None:
+            found.append(Obsolete(message, by))
+    return found
+
+
+def superseded(found: Sequence[Obsolete]) -> list[Change]:
+    """`created` -> `superseded` (never sent; phone and text cleared like any message that will not leave)."""
+    return [superseded_change(m.id, m.template_id, m.dossier_code, item.by) for item in found if (m := item.message)]
 
 
 async def record_and_supersede(
-    session: AsyncSession, items: Sequence[Incoming], now: datetime
+    repository: StepsRepository, items: Sequence[Incoming], now: datetime
 ) -> tuple[Steps, list[Change]]:
     """The steps known for the batch's dossiers (this batch included) and the waiting messages superseded."""
     steps = [
@@ -28,13 +46,13 @@ async def record_and_supersede(
         for item in items
         if item.dossier_code and item.kind.startswith("dossier.")
     ]
-    await dossier_steps.record_steps(session, steps, now)
+    await repository.record_steps(steps, now)
     codes = {item.dossier_code for item in items if item.dossier_code}
     if not codes:
         return {}, []
-    known = await dossier_steps.load_steps(session, codes)
-    waiting = await dossier_steps.waiting_messages(session, codes)
-    changes = await write_changes(session, superseded(dossier_steps.obsolete(waiting, known)), now)
+    known = await repository.steps(codes)
+    waiting = await repository.waiting_messages(codes)
+    changes = await repository.write(superseded(obsolete(waiting, known)), now)
     return known, changes
 
 
