@@ -83,6 +83,7 @@ class Dispatcher:
         # Send results and receipts are written one at a time: a receipt that races its own send result is then
         # either seen by the result's transaction or finds the notification already `sent`.
         self._write_lock = asyncio.Lock()
+        self._tick_lock = asyncio.Lock()
         self._receipts: list[tuple[DeliveryReceipt, asyncio.Future[None]]] = []
         self._receipt_flusher: asyncio.Task[None] | None = None
 
@@ -103,6 +104,12 @@ class Dispatcher:
             await wait_event(self._wake, interval)
 
     async def run_once(self) -> TickOutcome:
+        # One tick at a time (the loop's and a direct call's): a slower tick that read the queue before a newer
+        # one must not publish its older reading of the gauges last.
+        async with self._tick_lock:
+            return await self._tick()
+
+    async def _tick(self) -> TickOutcome:
         outcome = TickOutcome()
         now = self.now()
         async with self.units() as unit:
