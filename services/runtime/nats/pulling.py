@@ -163,11 +163,19 @@ class PullConsumer(Generic[T]):
     lean: bool = True  # try `services.runtime.nats.wire` first each time the consumer (re)starts
     transport: str = ""  # what the current session pulls through: "lean" or "nats-py"
     task: asyncio.Task[None] | None = field(default=None, init=False)
+    declared: asyncio.Event = field(default_factory=asyncio.Event, init=False)  # the durable exists on the server
+    declare_wait: float = 5.0
 
     async def start(self) -> None:
         """Runs until `stop`; waits for the connection itself, so it may start before the broker connected."""
         if self.task is None:
             self.task = asyncio.create_task(self.run(), name=f"consumer-{self.consumer.durable}")
+        client = self.connection()
+        if client is not None and client.is_connected:
+            # Started means declared when NATS is up: a consumer that delivers only new events must not miss
+            # those published right after the service started (bounded: a missing stream only delays start-up).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.declared.wait(), self.declare_wait)
 
     async def stop(self) -> None:
         task, self.task = self.task, None
@@ -205,6 +213,7 @@ class PullConsumer(Generic[T]):
         if not config.filter_subjects:
             config.filter_subject = self.consumer.subject  # as FastStream declares it: an existing durable matches
         await js.add_consumer(self.consumer.stream, config=config)
+        self.declared.set()
         raise_if_cancelled()
         processor = self.processor(client)
         request = await open_request(client, self.consumer.stream, self.consumer.durable, lean=self.lean)
