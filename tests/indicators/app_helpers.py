@@ -63,13 +63,18 @@ async def publish(js: JetStreamContext, events: Sequence[dict[str, Any]], *, msg
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
     """Poll an async check until it returns a truthy value (the service is asynchronous by design)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    name = getattr(check, "__qualname__", repr(check))
     while True:
-        result = await check()
+        try:  # a check that never answers (a request stuck on a lock) fails here, naming it, not at the test timeout
+            result = await asyncio.wait_for(check(), timeout=max(deadline - loop.time(), 1.0))
+        except TimeoutError:
+            raise AssertionError(f"{name}: no answer within {timeout} s") from None
         if result:
             return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
+        if loop.time() > deadline:
+            raise AssertionError(f"{name}: condition not met within {timeout} s")
         await asyncio.sleep(0.1)
 
 

@@ -227,16 +227,15 @@ class FlakyPublisher:
     """JetStream publishing that fails while `failing`: either before anything reached the stream, or after
     the stream stored the messages (the acknowledgement is lost: the sweep cannot know they were stored)."""
 
-    def __init__(self, nats_url: str, stored_before_failing: bool) -> None:
-        self.nats_url = nats_url
+    def __init__(self, js: JetStreamContext, stored_before_failing: bool) -> None:
+        self.js = js
         self.stored_before_failing = stored_before_failing
         self.failing = True
 
     async def __call__(self, messages: Sequence[OutgoingMessage]) -> None:
         if self.failing and not self.stored_before_failing:
             raise PublishFailed("TimeoutError: no acknowledgement")
-        async with connected(self.nats_url) as (_client, js):
-            await publish_all(js, messages, expected_stream="DVC_ALERTS")
+        await publish_all(self.js, messages, expected_stream="DVC_ALERTS")
         if self.failing:
             raise PublishFailed("TimeoutError: acknowledgement lost")
 
@@ -247,8 +246,8 @@ async def test_alert_is_published_exactly_once_when_the_sweep_restarts_after_a_f
 ) -> None:
     clock = Clock(VN_MONDAY_8AM)
     settings = warning_settings(private_nats.url, database_url)
-    flaky = FlakyPublisher(private_nats.url, stored_before_failing)
     async with connected(private_nats.url) as (_client, js):
+        flaky = FlakyPublisher(js, stored_before_failing)
         async with running(settings, clock, flaky) as api:
             await publish(js, [accepted("HS-LOI-1", due_at="2026-03-02T17:00:00+07:00")])
             await dossier_known(api, "HS-LOI-1")

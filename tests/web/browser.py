@@ -3,13 +3,19 @@ test can list every URL the page requested."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+from tests.e2e.processes import child_pids
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -34,6 +40,7 @@ def start_chromium(width: int, height: int) -> webdriver.Chrome:
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--disable-gpu",
+        "--disable-quic",
         "--no-first-run",
         "--disable-background-networking",
         "--disable-component-update",
@@ -47,6 +54,20 @@ def start_chromium(width: int, height: int) -> webdriver.Chrome:
     driver = webdriver.Chrome(options=options, service=Service(str(driver_path)))
     driver.set_page_load_timeout(30)
     return driver
+
+
+def close(driver: webdriver.Chrome, patience: float = 30.0) -> None:
+    """Quit the browser; if chromedriver or chromium does not answer within `patience` seconds, kill them (a hung
+    browser must not hold the session's teardown until the test timeout)."""
+    quitting = threading.Thread(target=driver.quit, daemon=True)
+    quitting.start()
+    quitting.join(patience)
+    process = driver.service.process
+    if not quitting.is_alive() or process is None:
+        return
+    for pid in [*child_pids(process.pid), process.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def requested_urls(driver: webdriver.Chrome) -> list[str]:

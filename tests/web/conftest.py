@@ -21,7 +21,7 @@ from services.runtime.nats.embedded import free_port
 from tests.e2e.processes import ServiceProcess, base_env, run_cli, wait_for
 from tests.e2e.system import SERVICE_SETTINGS, System
 from tests.factories import dossier_event
-from tests.web.browser import DESKTOP, missing_browser, start_chromium
+from tests.web.browser import DESKTOP, close, missing_browser, start_chromium
 
 LOOKUP_CODE = "000.00.30.H04-WEB-0001"
 LOOKUP_PHONE = "0912345678"  # tests/factories.py's applicant
@@ -80,7 +80,7 @@ def driver(web: Web) -> Iterator[webdriver.Chrome]:
     try:
         yield browser
     finally:
-        browser.quit()
+        close(browser)
 
 
 def _start_console(system: System, root: Path) -> ServiceProcess:

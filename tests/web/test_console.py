@@ -4,11 +4,13 @@ change them, live refresh picks up a new event, and signing in is needed."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -20,8 +22,12 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")  # the console's periods are the centre's cale
 
 
 def percent(value: float | None) -> str:
-    """As the console shows the API's percent (0-100)."""
-    return "–" if value is None else f"{value:.1f}%".replace(".", ",")
+    """As the console shows the API's percent (0-100): one decimal, a tie rounded up as people round (6.25 is
+    6,3%; Python's format would round it to even, 6,2%). Decimal(value) is the float's exact value, as the
+    browser's toFixed reads it."""
+    if value is None:
+        return "–"
+    return f"{Decimal(value).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%".replace(".", ",")
 
 
 def rows_of(driver: webdriver.Chrome, selector: str, cells: str) -> list[list[str]]:
@@ -50,13 +56,30 @@ def this_year() -> dict[str, str]:
     return {"from": f"{year}-01-01", "to": f"{year + 1}-01-01"}
 
 
-def shows_api_values(driver: webdriver.Chrome, web: Web, **params: str) -> bool:
-    return card_texts(driver) == api_texts(web, **params)
+def wait_for_api_values(driver: webdriver.Chrome, web: Web, **params: str) -> None:
+    """Until the cards show what the API answers for `params` (the page refreshes every 2 s); a failure names the
+    cards that differ."""
+    seen: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def same(d: webdriver.Chrome) -> bool:
+        seen["page"], seen["api"] = card_texts(d), api_texts(web, **params)
+        return seen["page"] == seen["api"]
+
+    try:
+        WebDriverWait(driver, 30).until(same)
+    except TimeoutException:
+        page, api = seen.get("page", {}), seen.get("api", {})
+        differing = {
+            code: (page.get(code), api.get(code))
+            for code in page.keys() | api.keys()
+            if page.get(code) != api.get(code)
+        }
+        raise AssertionError(f"cards (page, API) differ for {params}: {differing}") from None
 
 
 def test_console_shows_the_apis_numbers_when_signed_in(web: Web, driver: webdriver.Chrome) -> None:
     web.sign_in(driver)
-    WebDriverWait(driver, 20).until(lambda d: shows_api_values(d, web, **this_year()))
+    wait_for_api_values(driver, web, **this_year())
     cards = card_texts(driver)
     assert {"I15", "I20", "I25", "ONTIME", "SAT", "LATE_NO_APOLOGY"} <= set(cards)
     badges = {row[0]: row[1] for row in rows_of(driver, "#cards .card", "h3, .badge")}
@@ -85,18 +108,18 @@ def test_console_numbers_follow_the_filters_when_an_agency_and_period_are_chosen
     options = "return Array.from(document.querySelectorAll('#f-agency option')).map(o => o.value);"
     WebDriverWait(driver, 20).until(lambda d: agency in d.execute_script(options))
     Select(driver.find_element(By.ID, "f-agency")).select_by_value(agency)
-    WebDriverWait(driver, 20).until(lambda d: shows_api_values(d, web, agency=agency, **this_year()))
+    wait_for_api_values(driver, web, agency=agency, **this_year())
     assert api_texts(web, agency=agency, **this_year()) != api_texts(web, **this_year())
 
     Select(driver.find_element(By.ID, "f-period")).select_by_value("month")
     now = datetime.now(VN)
     month = {"from": f"{now:%Y-%m}-01", "to": (now.replace(day=28) + timedelta(days=4)).strftime("%Y-%m-01")}
-    WebDriverWait(driver, 20).until(lambda d: shows_api_values(d, web, agency=agency, **month))
+    wait_for_api_values(driver, web, agency=agency, **month)
 
 
 def test_console_picks_up_a_new_event_when_it_arrives_without_reloading(web: Web, driver: webdriver.Chrome) -> None:
     web.sign_in(driver)
-    WebDriverWait(driver, 20).until(lambda d: shows_api_values(d, web, **this_year()))
+    wait_for_api_values(driver, web, **this_year())
     driver.execute_script("window.__same_page = true;")
     before = card_texts(driver)["I20"]
     now = datetime.now(UTC)
@@ -113,7 +136,7 @@ def test_console_picks_up_a_new_event_when_it_arrives_without_reloading(web: Web
         ]
     )
     WebDriverWait(driver, 30).until(lambda d: card_texts(d)["I20"] != before)
-    WebDriverWait(driver, 20).until(lambda d: shows_api_values(d, web, **this_year()))
+    wait_for_api_values(driver, web, **this_year())
     assert driver.execute_script("return window.__same_page === true;")
 
 

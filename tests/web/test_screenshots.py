@@ -12,7 +12,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.web.browser import DESKTOP, PHONE, start_chromium
+from tests.web.browser import DESKTOP, PHONE, close, start_chromium
 from tests.web.conftest import LOOKUP_CODE, LOOKUP_PHONE, Web
 from tests.web.test_lookup import look_up
 
@@ -53,4 +53,4 @@ def test_screenshots_are_written_when_asked(web: Web, size: tuple[int, int], siz
             open_page(driver)
             full_page(driver, folder / f"{name}-{size_name}.png", size[0])
     finally:
-        driver.quit()
+        close(driver)
