@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,6 +18,7 @@ from services.contracts.subjects import event_subject
 from services.indicators.bootstrap import create_app
 from services.indicators.settings import Settings
 from services.runtime.nats.streams import apply_streams
+from tests.polling import eventually as eventually  # the helpers' callers import it from here
 
 
 def settings_for(nats_url: str, database_url: str, **overrides: Any) -> Settings:
@@ -59,23 +59,6 @@ async def publish(js: JetStreamContext, events: Sequence[dict[str, Any]], *, msg
         subject = event_subject(EventType(event["type"]))
         headers = {"Nats-Msg-Id": f"{event['source']}:{event['id']}{msg_id_suffix}"}
         await js.publish(subject, json.dumps(event, ensure_ascii=False).encode(), headers=headers)
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll an async check until it returns a truthy value (the service is asynchronous by design)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    name = getattr(check, "__qualname__", repr(check))
-    while True:
-        try:  # a check that never answers (a request stuck on a lock) fails here, naming it, not at the test timeout
-            result = await asyncio.wait_for(check(), timeout=max(deadline - loop.time(), 1.0))
-        except TimeoutError:
-            raise AssertionError(f"{name}: no answer within {timeout} s") from None
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"{name}: condition not met within {timeout} s")
-        await asyncio.sleep(0.1)
 
 
 async def indicators(client: httpx.AsyncClient, **params: str) -> dict[str, dict[str, Any]]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +28,7 @@ from services.notifier.settings import Settings
 from services.runtime.api_keys import hash_key
 from services.runtime.nats.streams import apply_streams
 from tests.factories import VN
+from tests.polling import eventually as eventually  # the helpers' callers import it from here
 
 KEY = new_key()
 HASH_KEY = new_key()
@@ -136,20 +135,6 @@ async def publish(js: JetStreamContext, events: Sequence[dict[str, Any]], *, msg
         subject = event_subject(EventType(event["type"]))
         headers = {"Nats-Msg-Id": f"{event['source']}:{event['id']}{msg_id_suffix}"}
         await js.publish(subject, json.dumps(event, ensure_ascii=False).encode(), headers=headers)
-
-
-async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0) -> Any:
-    """Poll a check (async or not) until it returns a truthy value (the service is asynchronous by design)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def metric_value(text: str, name: str, **labels: str) -> float | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +29,7 @@ from services.tasks.bootstrap import create_app
 from services.tasks.service_layer.handlers import TasksService
 from services.tasks.service_layer.scheduler import DeadlineScheduler
 from services.tasks.settings import Settings
+from tests.polling import eventually as eventually  # the helpers' callers import it from here
 
 VN = timedelta(hours=7)
 KEYS = {"admin": "test-admin-key", "VHXH": "test-vhxh-key", "HCC": "test-hcc-key", "KT": "test-kt-key"}
@@ -116,18 +116,6 @@ async def started(settings: Settings, clock: Callable[[], datetime]) -> AsyncIte
 async def running_app(settings: Settings, clock: Callable[[], datetime]) -> AsyncIterator[httpx.AsyncClient]:
     async with started(settings, clock) as running:
         yield running.client
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll an async check until it returns a truthy value (the service is asynchronous by design)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 def snapshot(
