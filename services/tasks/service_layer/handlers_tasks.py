@@ -10,13 +10,13 @@ from services.tasks.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tasks.domain.requests import TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import Progress, TaskStatus, apply_status
 from services.tasks.domain.views import PlanView, TaskReportView, TaskView
-from services.tasks.service_layer.handlers import TasksService
+from services.tasks.service_layer.handlers_core import ServiceCore
 from services.tasks.service_layer.messages import NewTask, NewTaskReport, TaskChange
 from services.tasks.service_layer.unit_of_work import UnitOfWork
 
 
 class TaskHandlers:
-    def __init__(self, service: TasksService) -> None:
+    def __init__(self, service: ServiceCore) -> None:
         self.service = service
 
     async def list_tasks(
