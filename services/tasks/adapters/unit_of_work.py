@@ -6,20 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from services.contracts.alerts import TaskAlertRaised
 from services.tasks.adapters import alerts_store, audit_store, live_store, plans_store, tasks_store
-from services.tasks.domain.access import Principal
 from services.tasks.domain.alerts import OpenTask
 from services.tasks.domain.live import LiveKey, LivePlan, LiveRow
 from services.tasks.domain.views import IndicatorView, PlanView, Reading, TaskReportView, TaskView
 from services.tasks.service_layer.messages import (
     AuditEntry,
+    AuditQuery,
     LoadedPlan,
     LoadSummary,
+    NewAuditEntry,
     NewIndicatorReport,
     NewTask,
     NewTaskReport,
@@ -102,42 +103,11 @@ class SqlAudit:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    async def record(
-        self,
-        *,
-        at: datetime,
-        actor: Principal,
-        action: str,
-        plan_id: str | None,
-        entity: str,
-        entity_id: str,
-        before: Any,
-        after: Any,
-    ) -> None:
-        await audit_store.record(
-            self.connection,
-            at=at,
-            actor=actor,
-            action=action,
-            plan_id=plan_id,
-            entity=entity,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-        )
+    async def record(self, entry: NewAuditEntry) -> None:
+        await audit_store.record(self.connection, entry)
 
-    async def entries(
-        self,
-        *,
-        plan_id: str | None = None,
-        entity: str | None = None,
-        entity_id: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[AuditEntry]:
-        return await audit_store.entries(
-            self.connection, plan_id=plan_id, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit
-        )
+    async def entries(self, query: AuditQuery) -> list[AuditEntry]:
+        return await audit_store.entries(self.connection, query)
 
 
 class SqlAlerts:

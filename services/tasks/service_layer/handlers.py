@@ -15,7 +15,7 @@ from services.tasks.domain.report import PlanReport, build_report
 from services.tasks.domain.views import PlanView
 from services.tasks.service_layer.handlers_indicators import IndicatorUseCases
 from services.tasks.service_layer.handlers_live import LiveUseCases
-from services.tasks.service_layer.messages import AuditEntry, LoadedPlan, LoadSummary
+from services.tasks.service_layer.messages import AuditEntry, AuditQuery, LoadedPlan, LoadSummary, NewAuditEntry
 
 
 class TasksService(IndicatorUseCases, LiveUseCases):
@@ -28,14 +28,16 @@ class TasksService(IndicatorUseCases, LiveUseCases):
             summary = await uow.plans.upsert(loaded, now)
             if summary.changed:
                 await uow.audit.record(
-                    at=now,
-                    actor=actor,
-                    action="plan.load",
-                    plan_id=summary.plan_id,
-                    entity="plan",
-                    entity_id=summary.plan_id,
-                    before=None if before is None else {"source": before.source, "sha256": before.sha256},
-                    after={"source": loaded.source, "sha256": loaded.sha256, **summary.as_dict()},
+                    NewAuditEntry(
+                        at=now,
+                        actor=actor,
+                        action="plan.load",
+                        plan_id=summary.plan_id,
+                        entity="plan",
+                        entity_id=summary.plan_id,
+                        before=None if before is None else {"source": before.source, "sha256": before.sha256},
+                        after={"source": loaded.source, "sha256": loaded.sha256, **summary.as_dict()},
+                    )
                 )
             await uow.commit()
         await self.refresh_metrics([summary.plan_id])
@@ -65,7 +67,7 @@ class TasksService(IndicatorUseCases, LiveUseCases):
     ) -> list[AuditEntry]:
         async with self.uow() as uow:
             return await uow.audit.entries(
-                plan_id=plan_id, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit
+                AuditQuery(plan_id=plan_id, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit)
             )
 
     # -- report ------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from services.tasks.domain.evaluation import value_problem
 from services.tasks.domain.requests import IndicatorReportIn
 from services.tasks.domain.views import IndicatorView, PlanView, Reading
 from services.tasks.service_layer.handlers_core import ServiceCore
-from services.tasks.service_layer.messages import NewIndicatorReport
+from services.tasks.service_layer.messages import NewAuditEntry, NewIndicatorReport
 
 
 class IndicatorUseCases(ServiceCore):
@@ -63,14 +63,16 @@ class IndicatorUseCases(ServiceCore):
             await uow.plans.add_indicator_report(report)
             after = (await uow.plans.indicator_views(plan, number))[0]
             await uow.audit.record(
-                at=now,
-                actor=actor,
-                action="indicator.report",
-                plan_id=plan.plan_id,
-                entity="indicator",
-                entity_id=str(number),
-                before=_reading_state(view),
-                after=_reading_state(after),
+                NewAuditEntry(
+                    at=now,
+                    actor=actor,
+                    action="indicator.report",
+                    plan_id=plan.plan_id,
+                    entity="indicator",
+                    entity_id=str(number),
+                    before=_reading_state(view),
+                    after=_reading_state(after),
+                )
             )
             await uow.commit()
         await self.refresh_metrics([plan.plan_id])
