@@ -155,12 +155,12 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._connection: AsyncConnection | None = None
+        self._db_connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
 
     async def __aenter__(self) -> Self:
         connection = await self.engine.connect()
-        self._connection, self._transaction = connection, await connection.begin()
+        self._db_connection, self._transaction = connection, await connection.begin()
         self.plans, self.tasks, self.audit = SqlPlans(connection), SqlTasks(connection), SqlAudit(connection)
         self.alerts, self.live = SqlAlerts(connection), SqlLiveValues(connection)
         return self
@@ -168,14 +168,14 @@ class SqlUnitOfWork:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        assert self._connection is not None
+        assert self._db_connection is not None
         assert self._transaction is not None
         try:
             if self._transaction.is_active:
                 await self._transaction.rollback()
         finally:
-            await self._connection.close()
-            self._connection = self._transaction = None
+            await self._db_connection.close()
+            self._db_connection = self._transaction = None
 
     async def commit(self) -> None:
         assert self._transaction is not None
