@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from services.runtime.attempts import AttemptLimiter
 from services.runtime.health import ReadinessCheck
 from services.runtime.http_limits import RateLimit
 from services.runtime.logging import configure_logging
-from services.runtime.serving import serve
+from services.runtime.serving import app_or_exit, serve
 
 HERE = Path(__file__).parent
 
@@ -105,9 +104,5 @@ def _reachable(url: str) -> ReadinessCheck:
 
 def run() -> None:
     settings = Settings()
-    try:
-        app = create_app(settings)
-    except MissingLookupKey as error:
-        print(f"console: cannot start: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+    app = app_or_exit("console", lambda: create_app(settings), MissingLookupKey)
     serve(app, settings.host, settings.port, settings.log_level)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
@@ -33,15 +35,8 @@ the national portal's dossier-sync payloads as they are (POST /v1/dvcqg, docs/in
 Start-up does not wait for NATS: until the broker is connected, /readyz and POST /v1/events answer 503."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    registry = CollectorRegistry()
-    broker = create_broker(settings.nats_servers, client_name="dvc-ingest", **settings.nats_connect_options())
-
-    def connection() -> Client | None:
-        return current_connection(broker)
-
-    ingest = Ingest(
+def _ingest(settings: Settings, registry: CollectorRegistry, connection: Callable[[], Client | None]) -> Ingest:
+    return Ingest(
         keys=key_store(
             settings.keys_path,
             settings.keys,
@@ -54,6 +49,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retry_after_seconds=settings.retry_after_seconds,
         time_rules=settings.time_rules,
     )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    registry = CollectorRegistry()
+    broker = create_broker(settings.nats_servers, client_name="dvc-ingest", **settings.nats_connect_options())
+
+    def connection() -> Client | None:
+        return current_connection(broker)
+
+    ingest = _ingest(settings, registry, connection)
     store = DossierStore(settings.dvcqg_state_path)
     sync = PortalSync(
         ingest,

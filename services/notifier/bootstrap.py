@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ from services.runtime.logging import configure_logging
 from services.runtime.nats.batch_consumer import BatchConsumer
 from services.runtime.nats.broker import create_broker, jetstream
 from services.runtime.nats.consumer_watch import ConsumerMonitor
-from services.runtime.serving import serve
+from services.runtime.serving import app_or_exit, serve
 
 ALERTMANAGER_CONSUMER = "alertmanager"  # the position key of POST /v1/alerts/alertmanager (no stream sequence)
 
@@ -247,9 +246,5 @@ def create_app(
 
 def run() -> None:
     settings = Settings()
-    try:
-        app = create_app(settings)
-    except ConfigError as error:
-        print(f"notifier: cannot start: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+    app = app_or_exit("notifier", lambda: create_app(settings), ConfigError)
     serve(app, settings.host, settings.port, settings.log_level)

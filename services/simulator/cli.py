@@ -7,6 +7,7 @@ import os
 import re
 import signal
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -86,12 +87,7 @@ def simulate(
     """Simulate a commune's public-service centre: procedures, dossiers, payments, documents, feedback."""
     config = Config().with_overrides(daily_dossiers=daily_dossiers, late_share=late_share, online_share=online_share)
     world = World(load_catalog(catalog), load_commune(commune), LegalCalendar(), config)
-    now = datetime.now(VN_TIMEZONE).replace(microsecond=0)
-    start_at, end_at = parse_instant(start), parse_instant(end)
-    if duration is not None:
-        end_at = (start_at or now) + parse_duration(duration)
-    if out is not None and history is None and (start_at is None or end_at is None):
-        raise typer.BadParameter("--out writes a window: give --history or both --start and --end")
+    schedule = _schedule(history, live, speed, start, end, duration, backfill, writes_file=out is not None)
     console = Console(stderr=True)
     sink: EventSink
     if out is not None:
@@ -103,33 +99,77 @@ def simulate(
     reporter = Reporter(console, lambda: sink.stats)
     sink.on_sent = reporter.advance
     run = Run(world, seed, sink, reporter, keep_truth=truth is not None or not live)
+    _run_to_end(run, schedule, console, truth)
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            with suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, stop.set)
-        async with sink:
-            if history is not None or out is not None:
-                window_end = end_at or now
-                window_start = start_at or window_end - parse_duration(history or "1d")
-                await run_history(run, window_start, window_end)
-            elif live:
-                await run_live(run, now, parse_duration(backfill), speed or LIVE_DEFAULT_SPEED, end_at, stop)
-            else:
-                await run_accelerated(run, start_at or now, speed or 1.0, end_at, stop)
-        reporter.close()
 
+@dataclass(frozen=True)
+class _Schedule:
+    """Which simulated time to send, and how fast: a back-filled window, live traffic or an accelerated run."""
+
+    now: datetime
+    start_at: datetime | None
+    end_at: datetime | None
+    history: str | None
+    live: bool
+    speed: float | None
+    backfill: str
+    writes_file: bool
+
+    async def drive(self, run: Run, stop: asyncio.Event) -> None:
+        if self.history is not None or self.writes_file:
+            window_end = self.end_at or self.now
+            window_start = self.start_at or window_end - parse_duration(self.history or "1d")
+            await run_history(run, window_start, window_end)
+        elif self.live:
+            speed = self.speed or LIVE_DEFAULT_SPEED
+            await run_live(run, self.now, parse_duration(self.backfill), speed, self.end_at, stop)
+        else:
+            await run_accelerated(run, self.start_at or self.now, self.speed or 1.0, self.end_at, stop)
+
+
+def _schedule(
+    history: str | None,
+    live: bool,
+    speed: float | None,
+    start: str | None,
+    end: str | None,
+    duration: str | None,
+    backfill: str,
+    *,
+    writes_file: bool,
+) -> _Schedule:
+    now = datetime.now(VN_TIMEZONE).replace(microsecond=0)
+    start_at, end_at = parse_instant(start), parse_instant(end)
+    if duration is not None:
+        end_at = (start_at or now) + parse_duration(duration)
+    if writes_file and history is None and (start_at is None or end_at is None):
+        raise typer.BadParameter("--out writes a window: give --history or both --start and --end")
+    return _Schedule(now, start_at, end_at, history, live, speed, backfill, writes_file)
+
+
+async def _send(run: Run, schedule: _Schedule) -> None:
+    """Until the schedule ends or SIGTERM/SIGINT arrives (then the run stops at its next step)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with run.sink:
+        await schedule.drive(run, stop)
+    run.reporter.close()
+
+
+def _run_to_end(run: Run, schedule: _Schedule, console: Console, truth: Path | None) -> None:
+    """Runs the schedule; the ground truth is written even when ingest refused the events."""
     try:
-        asyncio.run(main())
+        asyncio.run(_send(run, schedule))
     except SendError as error:
         console.print(f"[red]Ingest refused the events: {error}[/red]")
         raise typer.Exit(2) from None
     finally:
         final = run.final_truth()
         if truth is not None and final is not None:
-            truth.write_bytes(orjson.dumps(truth_document(final, world.legal), option=orjson.OPT_INDENT_2))
+            truth.write_bytes(orjson.dumps(truth_document(final, run.world.legal), option=orjson.OPT_INDENT_2))
 
 
 TOP_LEVEL_COMMANDS = {"simulate": simulate}

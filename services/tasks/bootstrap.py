@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contracts.streams import ALERTS, DLQ
-from services.runtime.api_keys import usage_file_in
+from services.runtime.api_keys import KeyStore, usage_file_in
 from services.runtime.app import background_task, build_service_app
 from services.runtime.db import create_engine
 from services.runtime.health import ReadinessCheck
@@ -30,6 +30,7 @@ from services.tasks.adapters.metrics import TasksMetrics
 from services.tasks.adapters.migrate import upgrade
 from services.tasks.adapters.plan_file import PlanFileError, read_plan_file
 from services.tasks.adapters.unit_of_work import sql_unit_of_work
+from services.tasks.domain.access import KeySpec
 from services.tasks.entrypoints.api import build_router, install_error_handler
 from services.tasks.entrypoints.subscribers import register_consumer
 from services.tasks.service_layer.handlers import TasksService
@@ -79,6 +80,23 @@ def _service(
     )
 
 
+def _keys(settings: Settings) -> KeyStore[KeySpec]:
+    return key_store(
+        settings.resolved_keys_file(),
+        parse_key_specs(settings.keys),
+        usage_file=usage_file_in(settings.var_dir, "tasks"),
+    )
+
+
+def _scheduler(broker: NatsBroker, settings: Settings, service: TasksService) -> DeadlineScheduler:
+    return DeadlineScheduler(
+        service,
+        alert_publisher(lambda: jetstream(broker)),
+        settings.deadline_check_seconds,
+        settings.processed_retention_days,
+    )
+
+
 def _snapshots_consumer(
     broker: NatsBroker, settings: Settings, service: TasksService, monitor: ConsumerMonitor
 ) -> BatchConsumer:
@@ -108,17 +126,8 @@ def create_app(settings: Settings | None = None, now: Callable[[], datetime] = l
         registry, unready_after=settings.unready_after_failed_batches, refresh_seconds=settings.consumer_info_seconds
     )
     service = _service(settings, engine, registry, now)
-    keys = key_store(
-        settings.resolved_keys_file(),
-        parse_key_specs(settings.keys),
-        usage_file=usage_file_in(settings.var_dir, "tasks"),
-    )
-    scheduler = DeadlineScheduler(
-        service,
-        alert_publisher(lambda: jetstream(broker)),
-        settings.deadline_check_seconds,
-        settings.processed_retention_days,
-    )
+    keys = _keys(settings)
+    scheduler = _scheduler(broker, settings, service)
     consumer = _snapshots_consumer(broker, settings, service, consumers)
 
     async def migrate_and_load() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,9 +16,10 @@ from services.indicators.adapters.store import (
     token,
 )
 from services.indicators.domain.stream_position import StreamPosition
+from services.runtime.db import SessionUnitOfWork
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(SessionUnitOfWork):
     """Single use: `async with SqlUnitOfWork(...) as uow: ...; await uow.commit()`."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], projections: SqlProjections) -> None:
@@ -36,16 +36,8 @@ class SqlUnitOfWork:
         self.positions = SqlPositions(self.session, projections, self._trust_cache_if_unchanged)
         return self
 
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        try:
-            await self.session.rollback()  # nothing left after a commit
-        finally:
-            await self.session.close()
-
     async def commit(self) -> None:
-        await self.session.commit()
+        await super().commit()
         if self.positions.written is not None:
             self.projections.cache.remember(self.dossiers.saved, self.positions.written)
 

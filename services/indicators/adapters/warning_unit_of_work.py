@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -16,6 +15,7 @@ from services.indicators.adapters.tables import Tables
 from services.indicators.domain.dossier import DossierState
 from services.indicators.domain.warning import DossierAlert
 from services.indicators.service_layer.warning_ports import PendingAlert
+from services.runtime.db import SessionUnitOfWork
 
 
 class SqlAlertRepository:
@@ -33,7 +33,7 @@ class SqlAlertRepository:
         await warning_store.mark_published(self.session, alert_ids, at)
 
 
-class SqlWarningUnitOfWork:
+class SqlWarningUnitOfWork(SessionUnitOfWork):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], tables: Tables) -> None:
         self.sessions = sessions
         self.tables = tables
@@ -42,17 +42,6 @@ class SqlWarningUnitOfWork:
         self.session = self.sessions()
         self.alerts = SqlAlertRepository(self.session, self.tables)
         return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.commit()
 
 
 class SqlWarningReader:

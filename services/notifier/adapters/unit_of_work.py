@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Self
 
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from services.notifier.adapters.tables import contacts, opt_outs
 from services.notifier.domain.sending import DeliveryReceipt
 from services.notifier.service_layer.messages import Change, Due, Purged
 from services.notifier.service_layer.unit_of_work import Steps
+from services.runtime.db import SessionUnitOfWork
 
 
 class SqlDeliveries:
@@ -102,7 +102,7 @@ class SqlOptOuts:
         return await queries.add_opt_out(self.session, phone_hash, source, at, phone_encrypted)
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(SessionUnitOfWork):
     """One transaction on one session; what is not committed is rolled back when the block ends."""
 
     deliveries: SqlDeliveries
@@ -127,14 +127,3 @@ class SqlUnitOfWork:
         self.intake = SqlIntake(self.session)
         self.rekeying = SqlRekeying(self.session)
         return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.commit()

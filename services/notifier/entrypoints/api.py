@@ -23,7 +23,7 @@ from services.notifier.domain import statuses
 from services.notifier.domain.operators import KeySpec
 from services.notifier.domain.phones import mask
 from services.notifier.domain.sending import DeliveryReceipt
-from services.notifier.domain.templates import TemplateSet
+from services.notifier.domain.templates import Template, TemplateSet
 from services.notifier.domain.triggers import Triggers
 from services.notifier.entrypoints.access import OPERATOR_ERRORS, PROVIDER_ERRORS, operator_guard, provider_guard
 from services.notifier.service_layer.optouts import InvalidPhone, OptOuts
@@ -33,6 +33,8 @@ from services.runtime.query_text import PRINTABLE
 
 NotificationId = Annotated[str, Path(max_length=300, pattern=PRINTABLE)]
 ProviderName = Annotated[str, Path(max_length=64, pattern=PRINTABLE, examples=["outbox"], description="As configured")]
+# Declared on the provider routes so the docs show it; provider_guard is what checks it.
+TOKEN_QUERY = Query(None, description="The provider's token, only if it is configured with receipt_token_in_query")
 
 
 class NotificationView(BaseModel):
@@ -155,8 +157,14 @@ def build_router(deps: ApiDependencies) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["notifier"])
     operator = [Depends(operator_guard(deps.operator_keys))]
     provider_token = [Depends(provider_guard(deps.callback_tokens))]
-    token_query = Query(None, description="The provider's token, only if it is configured with receipt_token_in_query")
+    _add_notification_routes(router, deps, operator)
+    _add_receipt_routes(router, deps, provider_token)
+    _add_optout_routes(router, deps, operator, provider_token)
+    _add_template_routes(router, deps)
+    return router
 
+
+def _add_notification_routes(router: APIRouter, deps: ApiDependencies, operator: list[Any]) -> None:
     @router.get(
         "/notifications",
         dependencies=operator,
@@ -187,13 +195,15 @@ def build_router(deps: ApiDependencies) -> APIRouter:
             raise Problem(404, f"no notification {notification_id}")
         return _view(row, deps.vault)
 
+
+def _add_receipt_routes(router: APIRouter, deps: ApiDependencies, provider_token: list[Any]) -> None:
     @router.post(
         "/receipts/{provider}",
         dependencies=provider_token,
         responses=PROVIDER_ERRORS,
         summary="Delivery receipts from a provider (one object or an array)",
     )
-    async def receipts(provider: ProviderName, request: Request, token: str | None = token_query) -> dict[str, int]:
+    async def receipts(provider: ProviderName, request: Request, token: str | None = TOKEN_QUERY) -> dict[str, int]:
         body = await request.body()
         try:
             parsed = deps.parse_receipts(provider, body)
@@ -203,6 +213,10 @@ def build_router(deps: ApiDependencies) -> APIRouter:
             ) from None
         return {"received": len(parsed), "applied": await deps.apply_receipts(parsed)}
 
+
+def _add_optout_routes(
+    router: APIRouter, deps: ApiDependencies, operator: list[Any], provider_token: list[Any]
+) -> None:
     @router.post(
         "/opt-outs",
         status_code=201,
@@ -223,7 +237,7 @@ def build_router(deps: ApiDependencies) -> APIRouter:
         responses=PROVIDER_ERRORS,
         summary="A citizen's reply; STOP / HỦY / TỪ CHỐI opts the sender out (the provider's token required)",
     )
-    async def inbound(provider: ProviderName, request: Request, token: str | None = token_query) -> dict[str, Any]:
+    async def inbound(provider: ProviderName, request: Request, token: str | None = TOKEN_QUERY) -> dict[str, Any]:
         sender, text = _inbound_fields(await request.body())
         try:
             result = await deps.optouts.inbound(provider, sender, text)
@@ -233,36 +247,35 @@ def build_router(deps: ApiDependencies) -> APIRouter:
             return {"action": "ignored"}
         return {"action": "opted_out", "phone": result.phone_masked, "skipped_waiting": result.skipped_waiting}
 
+
+def _add_template_routes(router: APIRouter, deps: ApiDependencies) -> None:
     @router.get("/templates", summary="SMS templates with a preview rendered from sample data")
     async def templates() -> list[TemplateView]:
         kinds: dict[str, list[str]] = {}
         for kind, triggers in deps.triggers.by_kind.items():
             for trigger in triggers:
                 kinds.setdefault(trigger.template.id, []).append(kind)
-        views = []
-        for template in deps.templates:
-            rendered = template.render(template.sample_values())
-            spec = template.spec
-            views.append(
-                TemplateView(
-                    id=spec.id,
-                    version=spec.version,
-                    audience=spec.audience.value,
-                    policy=spec.policy.value,
-                    max_segments=spec.max_segments,
-                    worst_case_segments=template.worst_case_segments(),
-                    description=spec.description,
-                    body=spec.body,
-                    placeholders=list(template.placeholders),
-                    triggered_by=sorted(kinds.get(spec.id, [])),
-                    preview=Preview(
-                        text=rendered.text,
-                        encoding=rendered.length.encoding.value,
-                        characters=rendered.length.characters,
-                        segments=rendered.length.segments,
-                    ),
-                )
-            )
-        return views
+        return [_template_view(template, sorted(kinds.get(template.spec.id, []))) for template in deps.templates]
 
-    return router
+
+def _template_view(template: Template, triggered_by: list[str]) -> TemplateView:
+    rendered = template.render(template.sample_values())
+    spec = template.spec
+    return TemplateView(
+        id=spec.id,
+        version=spec.version,
+        audience=spec.audience.value,
+        policy=spec.policy.value,
+        max_segments=spec.max_segments,
+        worst_case_segments=template.worst_case_segments(),
+        description=spec.description,
+        body=spec.body,
+        placeholders=list(template.placeholders),
+        triggered_by=triggered_by,
+        preview=Preview(
+            text=rendered.text,
+            encoding=rendered.length.encoding.value,
+            characters=rendered.length.characters,
+            segments=rendered.length.segments,
+        ),
+    )

@@ -2,64 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tasks.adapters import tables as t
 from services.tasks.adapters.rows import aware, jsonable
-from services.tasks.domain.access import Principal
-from services.tasks.service_layer.messages import AuditEntry
+from services.tasks.service_layer.messages import AuditEntry, AuditQuery, NewAuditEntry
 
 
-async def record(
-    connection: AsyncConnection,
-    *,
-    at: datetime,
-    actor: Principal,
-    action: str,
-    plan_id: str | None,
-    entity: str,
-    entity_id: str,
-    before: Any,
-    after: Any,
-) -> None:
+async def record(connection: AsyncConnection, entry: NewAuditEntry) -> None:
+    actor = entry.actor
     await connection.execute(
         sa.insert(t.audit).values(
-            at=at,
+            at=entry.at,
             actor=actor.name,
             actor_unit=actor.unit if not actor.admin else "admin",
-            action=action,
-            plan_id=plan_id,
-            entity=entity,
-            entity_id=entity_id,
-            before=jsonable(before),
-            after=jsonable(after),
+            action=entry.action,
+            plan_id=entry.plan_id,
+            entity=entry.entity,
+            entity_id=entry.entity_id,
+            before=jsonable(entry.before),
+            after=jsonable(entry.after),
         )
     )
 
 
-async def entries(
-    connection: AsyncConnection,
-    *,
-    plan_id: str | None = None,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    before_id: int | None = None,
-    limit: int = 100,
-) -> list[AuditEntry]:
+async def entries(connection: AsyncConnection, asked: AuditQuery) -> list[AuditEntry]:
     """Newest first; page with `before_id`."""
-    query = sa.select(t.audit).order_by(t.audit.c.id.desc()).limit(limit)
-    if plan_id is not None:
-        query = query.where(t.audit.c.plan_id == plan_id)
-    if entity is not None:
-        query = query.where(t.audit.c.entity == entity)
-    if entity_id is not None:
-        query = query.where(t.audit.c.entity_id == entity_id)
-    if before_id is not None:
-        query = query.where(t.audit.c.id < before_id)
+    query = sa.select(t.audit).order_by(t.audit.c.id.desc()).limit(asked.limit)
+    if asked.plan_id is not None:
+        query = query.where(t.audit.c.plan_id == asked.plan_id)
+    if asked.entity is not None:
+        query = query.where(t.audit.c.entity == asked.entity)
+    if asked.entity_id is not None:
+        query = query.where(t.audit.c.entity_id == asked.entity_id)
+    if asked.before_id is not None:
+        query = query.where(t.audit.c.id < asked.before_id)
     rows = (await connection.execute(query)).mappings()
     return [
         AuditEntry(

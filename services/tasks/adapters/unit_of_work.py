@@ -6,20 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from services.contracts.alerts import TaskAlertRaised
 from services.tasks.adapters import alerts_store, audit_store, live_store, plans_store, tasks_store
-from services.tasks.domain.access import Principal
 from services.tasks.domain.alerts import OpenTask
 from services.tasks.domain.live import LiveKey, LivePlan, LiveRow
 from services.tasks.domain.views import IndicatorView, PlanView, Reading, TaskReportView, TaskView
 from services.tasks.service_layer.messages import (
     AuditEntry,
+    AuditQuery,
     LoadedPlan,
     LoadSummary,
+    NewAuditEntry,
     NewIndicatorReport,
     NewTask,
     NewTaskReport,
@@ -102,42 +103,11 @@ class SqlAudit:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    async def record(
-        self,
-        *,
-        at: datetime,
-        actor: Principal,
-        action: str,
-        plan_id: str | None,
-        entity: str,
-        entity_id: str,
-        before: Any,
-        after: Any,
-    ) -> None:
-        await audit_store.record(
-            self.connection,
-            at=at,
-            actor=actor,
-            action=action,
-            plan_id=plan_id,
-            entity=entity,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-        )
+    async def record(self, entry: NewAuditEntry) -> None:
+        await audit_store.record(self.connection, entry)
 
-    async def entries(
-        self,
-        *,
-        plan_id: str | None = None,
-        entity: str | None = None,
-        entity_id: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[AuditEntry]:
-        return await audit_store.entries(
-            self.connection, plan_id=plan_id, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit
-        )
+    async def entries(self, query: AuditQuery) -> list[AuditEntry]:
+        return await audit_store.entries(self.connection, query)
 
 
 class SqlAlerts:
@@ -185,12 +155,12 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._connection: AsyncConnection | None = None
+        self._db_connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
 
     async def __aenter__(self) -> Self:
         connection = await self.engine.connect()
-        self._connection, self._transaction = connection, await connection.begin()
+        self._db_connection, self._transaction = connection, await connection.begin()
         self.plans, self.tasks, self.audit = SqlPlans(connection), SqlTasks(connection), SqlAudit(connection)
         self.alerts, self.live = SqlAlerts(connection), SqlLiveValues(connection)
         return self
@@ -198,14 +168,14 @@ class SqlUnitOfWork:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        assert self._connection is not None
+        assert self._db_connection is not None
         assert self._transaction is not None
         try:
             if self._transaction.is_active:
                 await self._transaction.rollback()
         finally:
-            await self._connection.close()
-            self._connection = self._transaction = None
+            await self._db_connection.close()
+            self._db_connection = self._transaction = None
 
     async def commit(self) -> None:
         assert self._transaction is not None

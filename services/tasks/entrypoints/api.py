@@ -22,6 +22,7 @@ from services.tasks.domain.periods import PeriodRequest
 from services.tasks.domain.render import to_csv, to_json, to_markdown
 from services.tasks.domain.requests import IndicatorReportIn, TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import TaskStatus
+from services.tasks.domain.views import TaskView
 from services.tasks.entrypoints import api_models as out
 from services.tasks.service_layer.handlers import TasksService
 from services.tasks.service_layer.handlers_tasks import TaskHandlers
@@ -168,21 +169,23 @@ def _task_reads(router: APIRouter, tasks: TaskHandlers, authenticated: Any) -> N
 def _task_writes(
     router: APIRouter, service: TasksService, tasks: TaskHandlers, authenticated: Any, on_change: Callable[[], None]
 ) -> None:
-    @router.post("/tasks", tags=["tasks"], status_code=201, responses=_WRITE_ERRORS, summary="Add a task")
-    async def create_task(body: TaskCreate, actor: Principal = authenticated) -> out.TaskOut:
-        task = await tasks.create(body, actor)
+    async def changed(task: TaskView) -> out.TaskOut:
+        """A changed task, answered as its plan shows it now (after telling on_change)."""
         on_change()
         view = await service.plan_view(task.plan_id)
         return out.task_out(view, task)
+
+    @router.post("/tasks", tags=["tasks"], status_code=201, responses=_WRITE_ERRORS, summary="Add a task")
+    async def create_task(body: TaskCreate, actor: Principal = authenticated) -> out.TaskOut:
+        task = await tasks.create(body, actor)
+        return await changed(task)
 
     @router.patch("/tasks/{task_id}", tags=["tasks"], responses=_WRITE_ERRORS, summary="Change a task")
     async def patch_task(
         task_id: TaskIdPath, body: TaskPatch, plan: PlanQuery = None, actor: Principal = authenticated
     ) -> out.TaskOut:
         task = await tasks.patch(plan, task_id, body, actor)
-        on_change()
-        view = await service.plan_view(task.plan_id)
-        return out.task_out(view, task)
+        return await changed(task)
 
     @router.post(
         "/tasks/{task_id}/reports",
@@ -195,9 +198,7 @@ def _task_writes(
         task_id: TaskIdPath, body: TaskReportIn, plan: PlanQuery = None, actor: Principal = authenticated
     ) -> out.TaskOut:
         task = await tasks.report(plan, task_id, body, actor)
-        on_change()
-        view = await service.plan_view(task.plan_id)
-        return out.task_out(view, task)
+        return await changed(task)
 
 
 def _report_routes(router: APIRouter, service: TasksService, authenticated: Any) -> None:

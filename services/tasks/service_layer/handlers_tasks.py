@@ -10,13 +10,13 @@ from services.tasks.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.tasks.domain.requests import TaskCreate, TaskPatch, TaskReportIn
 from services.tasks.domain.tasks import Progress, TaskStatus, apply_status
 from services.tasks.domain.views import PlanView, TaskReportView, TaskView
-from services.tasks.service_layer.handlers import TasksService
-from services.tasks.service_layer.messages import NewTask, NewTaskReport, TaskChange
+from services.tasks.service_layer.handlers_core import ServiceCore
+from services.tasks.service_layer.messages import NewAuditEntry, NewTask, NewTaskReport, TaskChange
 from services.tasks.service_layer.unit_of_work import UnitOfWork
 
 
 class TaskHandlers:
-    def __init__(self, service: TasksService) -> None:
+    def __init__(self, service: ServiceCore) -> None:
         self.service = service
 
     async def list_tasks(
@@ -138,16 +138,8 @@ class TaskHandlers:
     async def _audit(
         self, uow: UnitOfWork, actor: Principal, action: str, view: TaskView, before: Any, after: Any
     ) -> None:
-        await uow.audit.record(
-            at=self.service.now(),
-            actor=actor,
-            action=action,
-            plan_id=view.plan_id,
-            entity="task",
-            entity_id=view.task_id,
-            before=before,
-            after=after,
-        )
+        entry = NewAuditEntry(self.service.now(), actor, action, view.plan_id, "task", view.task_id, before, after)
+        await uow.audit.record(entry)
 
 
 def _check_units(plan: PlanView, owner: str, collaborators: list[str]) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.contracts.alerts import IndicatorSnapshotTaken
+from services.tasks.domain.access import Principal
 from services.tasks.domain.plan import PlanFile
 
 
@@ -46,6 +47,31 @@ class LoadSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {"plan_id": self.plan_id, "created": self.created, "indicators": self.indicators, "tasks": self.tasks}
+
+
+@dataclass(frozen=True)
+class NewAuditEntry:
+    """A change to record in the audit trail: who did what to which entity, with its state before and after."""
+
+    at: datetime
+    actor: Principal
+    action: str
+    plan_id: str | None
+    entity: str
+    entity_id: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which audit entries to read, newest first; page with `before_id`."""
+
+    plan_id: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    before_id: int | None = None
+    limit: int = 100
 
 
 @dataclass(frozen=True)

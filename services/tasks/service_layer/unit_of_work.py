@@ -7,17 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
 from services.contracts.alerts import TaskAlertRaised
-from services.tasks.domain.access import Principal
 from services.tasks.domain.alerts import OpenTask
 from services.tasks.domain.live import LiveKey, LivePlan, LiveRow
 from services.tasks.domain.views import IndicatorView, PlanView, Reading, TaskReportView, TaskView
 from services.tasks.service_layer.messages import (
     AuditEntry,
+    AuditQuery,
     LoadedPlan,
     LoadSummary,
+    NewAuditEntry,
     NewIndicatorReport,
     NewTask,
     NewTaskReport,
@@ -72,28 +73,9 @@ class TasksRepository(Protocol):
 
 
 class AuditTrail(Protocol):
-    async def record(
-        self,
-        *,
-        at: datetime,
-        actor: Principal,
-        action: str,
-        plan_id: str | None,
-        entity: str,
-        entity_id: str,
-        before: Any,
-        after: Any,
-    ) -> None: ...
+    async def record(self, entry: NewAuditEntry) -> None: ...
 
-    async def entries(
-        self,
-        *,
-        plan_id: str | None = None,
-        entity: str | None = None,
-        entity_id: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[AuditEntry]: ...
+    async def entries(self, query: AuditQuery) -> list[AuditEntry]: ...
 
 
 class AlertsRepository(Protocol):
