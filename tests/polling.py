@@ -14,7 +14,7 @@ async def _answer(check: Callable[[], Awaitable[Any] | Any]) -> Any:
     return await result if inspect.isawaitable(result) else result
 
 
-async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
     """Poll `check` (async or not) until it returns a truthy value; AssertionError after `timeout` seconds, also
     when one call never answers (a request stuck on a lock fails here, named, not at the test's timeout)."""
     loop = asyncio.get_running_loop()
