@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from nats import errors
 from nats.aio.client import Client
@@ -25,20 +26,30 @@ def header_block(headers: Mapping[str, str]) -> bytes:
     """`NATS/1.0\\r\\nName: value\\r\\n...\\r\\n`; refuses a name that is not a token (as nats-py does)."""
     lines = [_HEADER_LINE]
     for name, value in headers.items():
-        name = name.strip()
-        if not name:
-            continue
-        if not _HEADER_NAME.fullmatch(name):
-            raise errors.BadHeaderError(name)
-        lines.append(b"%b: %b\r\n" % (name.encode(), value.strip().translate(_VALUE_NEWLINES).encode()))
+        start = _line_start(name)
+        if start:
+            if "\r" in value or "\n" in value:
+                value = value.translate(_VALUE_NEWLINES)
+            lines.append(start + value.strip().encode() + b"\r\n")
     lines.append(b"\r\n")
     return b"".join(lines)
 
 
+@lru_cache(maxsize=256)
+def _line_start(name: str) -> bytes:
+    """`Name: ` once the name is checked (b"" for a blank name, skipped); header names are a handful of constants."""
+    name = name.strip()
+    if not name:
+        return b""
+    if not _HEADER_NAME.fullmatch(name):
+        raise errors.BadHeaderError(name)
+    return name.encode() + b": "
+
+
 def hpub_command(subject: str, reply: str, headers: bytes, payload: bytes) -> bytes:
-    for name in (subject, reply):
-        if not name or _SUBJECT_INVALID.search(name):
-            raise errors.BadSubjectError
+    """`reply` is the caller's own inbox (checked by nats-py when it was subscribed), `subject` is checked here."""
+    if not subject or _SUBJECT_INVALID.search(subject):
+        raise errors.BadSubjectError
     size = len(headers)
     return b"HPUB %b %b %d %d\r\n%b%b\r\n" % (
         subject.encode(),
