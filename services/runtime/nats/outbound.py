@@ -48,7 +48,7 @@ def _line_start(name: str) -> bytes:
 
 def hpub_command(subject: str, reply: str, headers: bytes, payload: bytes) -> bytes:
     """`reply` is the caller's own inbox (checked by nats-py when it was subscribed), `subject` is checked here."""
-    if not subject or _SUBJECT_INVALID.search(subject):
+    if not _valid_subject(subject):
         raise errors.BadSubjectError
     size = len(headers)
     return b"HPUB %b %b %d %d\r\n%b%b\r\n" % (
@@ -59,6 +59,13 @@ def hpub_command(subject: str, reply: str, headers: bytes, payload: bytes) -> by
         headers,
         payload,
     )
+
+
+def _valid_subject(subject: str) -> bool:
+    """Not empty, no whitespace; printable ASCII (every subject we build) can only hold a space."""
+    if subject.isascii() and subject.isprintable():
+        return bool(subject) and " " not in subject
+    return bool(subject) and not _SUBJECT_INVALID.search(subject)
 
 
 async def write_hpub(client: Client, subject: str, reply: str, headers: bytes, payload: bytes) -> None:
