@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def connection() -> Client | None:
         return current_connection(broker)
 
+    publisher = JetStreamPublisher(connection, timeout=settings.publish_timeout)
     ingest = Ingest(
         keys=key_store(
             settings.keys_path,
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             check_every=settings.keys_reload_seconds,
             usage_file=usage_file_in(settings.var_dir, "ingest"),
         ),
-        publisher=JetStreamPublisher(connection, timeout=settings.publish_timeout),
+        publisher=publisher,
         metrics=IngestMetrics(registry),
         max_events=settings.max_batch_events,
         retry_after_seconds=settings.retry_after_seconds,
@@ -79,7 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ingest_router(ingest, settings.max_body_bytes),
             dvcqg_router(ingest, sync, store, settings.max_body_bytes),
         ],
-        on_startup=[background_task("jetstream-store", lambda: store_watch.run(connection))],
+        on_startup=[
+            background_task("jetstream-store", lambda: store_watch.run(connection)),
+            publisher.closed_at_shutdown,
+        ],
         connect_in_background=True,
         body_limits={EVENTS_PATH: settings.max_body_bytes, DVCQG_PATH: settings.max_body_bytes},
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),

@@ -44,7 +44,7 @@ class OutgoingMessage(NamedTuple):
     headers: Mapping[str, str] = MappingProxyType({})
 
 
-class _Batch:
+class AckBatch:
     """The replies of one call, in order; `done` resolves once every message has one."""
 
     def __init__(self, size: int) -> None:
@@ -59,13 +59,17 @@ class _Batch:
             if not self.missing and not self.done.done():
                 self.done.set_result(None)
 
+    def fail(self, error: PublishFailed) -> None:
+        if not self.done.done():
+            self.done.set_exception(error)
+
 
 class _AckRouter:
     """One `_INBOX.<id>.*` subscription per connection; each reply token names its batch and position."""
 
     def __init__(self, client: Client) -> None:
         self.prefix = client.new_inbox() + "."
-        self.pending: dict[str, tuple[_Batch, int]] = {}
+        self.pending: dict[str, tuple[AckBatch, int]] = {}
         self.tokens = itertools.count()
 
     async def on_reply(self, reply: Msg) -> None:
@@ -92,7 +96,7 @@ async def _router(client: Client) -> _AckRouter:
     return await asyncio.shield(task)
 
 
-def _pub_ack(reply: Msg) -> PubAck:
+def pub_ack(reply: Msg) -> PubAck:
     if reply.headers and reply.headers.get("Status") == "503":
         raise PublishFailed("no stream listens on this subject (no responders)")
     document = orjson.loads(reply.data)
@@ -117,20 +121,20 @@ async def publish_all(
     """Publish all messages pipelined; returns the acks in order or raises PublishFailed."""
     client: Client = js._nc
     tokens: list[str] = []
-    batch: _Batch | None = None
+    batch: AckBatch | None = None
     try:
         async with asyncio.timeout(timeout):
             router = await _router(client)
-            batch = _Batch(len(messages))
+            batch = AckBatch(len(messages))
             for index, message in enumerate(messages):
                 token = str(next(router.tokens))
                 router.pending[token] = (batch, index)
                 tokens.append(token)
-                headers = _headers(message, expected_stream)
+                headers = message_headers(message, expected_stream)
                 await write_hpub(client, message.subject, router.prefix + token, headers, message.payload)
             if messages:
                 await batch.done
-        return [_pub_ack(reply) for reply in batch.replies if reply is not None]
+        return [pub_ack(reply) for reply in batch.replies if reply is not None]
     except PublishFailed:
         raise
     except Exception as error:
@@ -145,7 +149,7 @@ async def publish_all(
             batch.done.cancel()
 
 
-def _headers(message: OutgoingMessage, expected_stream: str | None) -> bytes:
+def message_headers(message: OutgoingMessage, expected_stream: str | None) -> bytes:
     headers = {**message.headers, MSG_ID: message.msg_id}
     if expected_stream is not None:
         headers[EXPECTED_STREAM] = expected_stream
