@@ -24,7 +24,13 @@ from nats.aio.msg import Msg
 from nats.js.api import PubAck
 
 from services.runtime.nats.outbound import hpub_command
-from services.runtime.nats.publishing import AckBatch, OutgoingMessage, PublishFailed, message_headers, pub_ack
+from services.runtime.nats.publishing import (
+    AckBatch,
+    OutgoingMessage,
+    PublishFailed,
+    message_headers,
+    publish_failures,
+)
 from services.runtime.nats.wire import WireConnection, WireError, supported
 
 logger = logging.getLogger(__name__)
@@ -77,20 +83,16 @@ class LeanPublisher:
         batch = AckBatch(len(messages))
         tokens = [str(next(self._tokens)) for _ in messages]
         try:
-            commands = b"".join(
-                self._command(message, token, expected_stream) for message, token in zip(messages, tokens, strict=True)
-            )
-            for index, token in enumerate(tokens):
-                self._pending[token] = (batch, index)
-            self._connection.write(commands)
-            if messages:
-                async with asyncio.timeout(timeout):
-                    await batch.done
-            return [pub_ack(reply) for reply in batch.replies if reply is not None]
-        except PublishFailed:
-            raise
-        except Exception as error:
-            raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
+            with publish_failures():
+                pairs = zip(messages, tokens, strict=True)
+                commands = b"".join(self._command(message, token, expected_stream) for message, token in pairs)
+                for index, token in enumerate(tokens):
+                    self._pending[token] = (batch, index)
+                self._connection.write(commands)
+                if messages:
+                    async with asyncio.timeout(timeout):
+                        await batch.done
+                return batch.acks()
         finally:
             for token in tokens:
                 self._pending.pop(token, None)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
@@ -58,6 +59,10 @@ class AckBatch:
             self.missing -= 1
             if not self.missing and not self.done.done():
                 self.done.set_result(None)
+
+    def acks(self) -> list[PubAck]:
+        """Once `done`: the acks in order (PublishFailed if JetStream refused a message)."""
+        return [pub_ack(reply) for reply in self.replies if reply is not None]
 
     def fail(self, error: PublishFailed) -> None:
         if not self.done.done():
@@ -121,32 +126,38 @@ async def publish_all(
     """Publish all messages pipelined; returns the acks in order or raises PublishFailed."""
     client: Client = js._nc
     tokens: list[str] = []
-    batch: AckBatch | None = None
+    batch = AckBatch(len(messages))
     try:
-        async with asyncio.timeout(timeout):
-            router = await _router(client)
-            batch = AckBatch(len(messages))
-            for index, message in enumerate(messages):
-                token = str(next(router.tokens))
-                router.pending[token] = (batch, index)
-                tokens.append(token)
-                headers = message_headers(message, expected_stream)
-                await write_hpub(client, message.subject, router.prefix + token, headers, message.payload)
-            if messages:
-                await batch.done
-        return [pub_ack(reply) for reply in batch.replies if reply is not None]
-    except PublishFailed:
-        raise
-    except Exception as error:
-        raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
+        with publish_failures():
+            async with asyncio.timeout(timeout):
+                router = await _router(client)
+                for index, message in enumerate(messages):
+                    token = str(next(router.tokens))
+                    router.pending[token] = (batch, index)
+                    tokens.append(token)
+                    headers = message_headers(message, expected_stream)
+                    await write_hpub(client, message.subject, router.prefix + token, headers, message.payload)
+                if messages:
+                    await batch.done
+            return batch.acks()
     finally:
         task = _routers.get(client)
         if task is not None and task.done() and not task.cancelled() and task.exception() is None:
             pending = task.result().pending
             for token in tokens:
                 pending.pop(token, None)
-        if batch is not None:
-            batch.done.cancel()
+        batch.done.cancel()
+
+
+@contextmanager
+def publish_failures() -> Iterator[None]:
+    """Any failure of a publish call raised as PublishFailed: nothing can be assumed of the unacknowledged."""
+    try:
+        yield
+    except PublishFailed:
+        raise
+    except Exception as error:
+        raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
 
 
 def message_headers(message: OutgoingMessage, expected_stream: str | None) -> bytes:
