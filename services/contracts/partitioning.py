@@ -12,6 +12,7 @@ changes the stream. Events stored before keys existed (`dvc.events.<kind>.<verb>
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from services.contracts.events import CloudEvent, EventType
 from services.contracts.subjects import EVENTS_PREFIX, event_subject
@@ -26,6 +27,7 @@ _WILDCARDS = ".{{wildcard(1)}}.{{wildcard(2)}}.{{wildcard(3)}}"
 TRANSFORM_DESTINATION = f"{EVENTS_PREFIX}{_WILDCARDS}.{{{{partition({SLOTS},{KEY_TOKEN})}}}}"
 UNKEYED_EVENTS = f"{EVENTS_PREFIX}.*.*"
 KEY_FIELDS = ("dossier_code", "procedure_code", "document_id")  # the first one an event's data has
+_SUBJECTS: dict[str, str] = {event_type.value: event_subject(event_type) for event_type in EventType}
 
 
 def entity_key(event: CloudEvent) -> str:
@@ -37,13 +39,16 @@ def entity_key(event: CloudEvent) -> str:
     return event.subject or ""
 
 
+@lru_cache(maxsize=8192)
 def key_token(key: str) -> str:
-    """A subject token for `key` (codes hold dots, which separate subject tokens): 16 hex digits of SHA-256."""
+    """A subject token for `key` (codes hold dots, which separate subject tokens): 16 hex digits of SHA-256.
+
+    Remembered for the most recent keys: the events of one dossier usually arrive close together."""
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def keyed_event_subject(event: CloudEvent) -> str:
-    return f"{event_subject(EventType(event.type))}.{key_token(entity_key(event))}"
+    return f"{_SUBJECTS[event.type]}.{key_token(entity_key(event))}"
 
 
 def slot_of(token: str) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import FastAPI
 from nats.aio.client import Client
 from prometheus_client import CollectorRegistry
@@ -35,7 +33,7 @@ the national portal's dossier-sync payloads as they are (POST /v1/dvcqg, docs/in
 Start-up does not wait for NATS: until the broker is connected, /readyz and POST /v1/events answer 503."""
 
 
-def _ingest(settings: Settings, registry: CollectorRegistry, connection: Callable[[], Client | None]) -> Ingest:
+def _ingest(settings: Settings, registry: CollectorRegistry, publisher: JetStreamPublisher) -> Ingest:
     return Ingest(
         keys=key_store(
             settings.keys_path,
@@ -43,7 +41,7 @@ def _ingest(settings: Settings, registry: CollectorRegistry, connection: Callabl
             check_every=settings.keys_reload_seconds,
             usage_file=usage_file_in(settings.var_dir, "ingest"),
         ),
-        publisher=JetStreamPublisher(connection, timeout=settings.publish_timeout),
+        publisher=publisher,
         metrics=IngestMetrics(registry),
         max_events=settings.max_batch_events,
         retry_after_seconds=settings.retry_after_seconds,
@@ -59,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def connection() -> Client | None:
         return current_connection(broker)
 
-    ingest = _ingest(settings, registry, connection)
+    publisher = JetStreamPublisher(connection, timeout=settings.publish_timeout)
+    ingest = _ingest(settings, registry, publisher)
     store = DossierStore(settings.dvcqg_state_path)
     sync = PortalSync(
         ingest,
@@ -85,7 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ingest_router(ingest, settings.max_body_bytes),
             dvcqg_router(ingest, sync, store, settings.max_body_bytes),
         ],
-        on_startup=[background_task("jetstream-store", lambda: store_watch.run(connection))],
+        on_startup=[
+            background_task("jetstream-store", lambda: store_watch.run(connection)),
+            publisher.closed_at_shutdown,
+        ],
         connect_in_background=True,
         body_limits={EVENTS_PATH: settings.max_body_bytes, DVCQG_PATH: settings.max_body_bytes},
         rate_limit=RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst),

@@ -4,14 +4,17 @@ dedup), refusing beforehand an event larger than the NATS server takes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 
 from services.contracts.events import CloudEvent, serialize_event
 from services.contracts.partitioning import keyed_event_subject
 from services.contracts.streams import EVENTS
 from services.ingest.domain.publishing import Ack, TooLarge, Unavailable
+from services.runtime.nats.lean_publishing import LeanPublishing
 from services.runtime.nats.publishing import OutgoingMessage, PublishFailed, publish_all
 
 # Kept free below the server's max_payload for headers: ours (~100 bytes) and those a dead letter or a redrive
@@ -37,6 +40,11 @@ class JetStreamPublisher:
         self._timeout = timeout
         self._client: Client | None = None
         self._js: JetStreamContext | None = None
+        self._lean = LeanPublishing("dvc-ingest-publish")
+
+    async def closed_at_shutdown(self, stack: AsyncExitStack) -> None:
+        """A start-up step: the lean publishing connection is closed with the app."""
+        stack.callback(self._lean.close)
 
     @property
     def connected(self) -> bool:
@@ -63,10 +71,17 @@ class JetStreamPublisher:
         try:
             # No Nats-Expected-Stream header: JetStream refuses overlapping subjects, so only DVC_EVENTS can
             # capture dvc.events.> (and without it the publish fails); the header cost ~5% of the CPU per event.
-            acks = await publish_all(js, messages, timeout=self._timeout)
+            acks = await self._publish(client, js, messages)
         except PublishFailed as error:
             raise Unavailable(f"JetStream did not acknowledge every event ({error})") from error
         strays = {ack.stream for ack in acks if ack.stream != EVENTS.name}
         if strays:
             raise Unavailable(f"events were stored in {', '.join(sorted(strays))} instead of {EVENTS.name}")
         return [Ack(ack.seq, bool(ack.duplicate)) for ack in acks]
+
+    async def _publish(self, client: Client, js: JetStreamContext, messages: list[OutgoingMessage]) -> list[PubAck]:
+        """Over the lean connection when there is one (a fifth less CPU per event), else through nats-py."""
+        lean = await self._lean.publisher(client)
+        if lean is not None:
+            return await lean.publish(messages, timeout=self._timeout)
+        return await publish_all(js, messages, timeout=self._timeout)

@@ -5,16 +5,19 @@ A timeout does not prove the message was not stored, so callers retry with the s
 
 The messages of a call are written to the connection's buffer without yielding to the event loop (one socket
 write per batch, not per message), and their acks come back on one wildcard reply subscription per connection,
-matched by token. nats-py's `publish_async` yields after each message and parses each ack through dataclass
-introspection; this path costs about half as much CPU per message.
+matched by token to a position in the call's batch (one future per call, not per message). nats-py's
+`publish_async` yields after each message and parses each ack through dataclass introspection; this path costs
+about half as much CPU per message, and writing the commands directly (`outbound`) saves a further ~5 µs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import MappingProxyType
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 import orjson
@@ -22,6 +25,8 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
+
+from services.runtime.nats.outbound import header_block, write_hpub
 
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_STREAM = "Nats-Expected-Stream"
@@ -31,26 +36,52 @@ class PublishFailed(Exception):
     """JetStream did not acknowledge every message; nothing can be assumed about the unacknowledged ones."""
 
 
-@dataclass(frozen=True)
-class OutgoingMessage:
+class OutgoingMessage(NamedTuple):
+    """A tuple: built once per event on the ingest's path, where a frozen dataclass costs twice as much."""
+
     subject: str
     payload: bytes
     msg_id: str
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
+
+
+class AckBatch:
+    """The replies of one call, in order; `done` resolves once every message has one."""
+
+    def __init__(self, size: int) -> None:
+        self.replies: list[Msg | None] = [None] * size
+        self.missing = size
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def receive(self, index: int, reply: Msg) -> None:
+        if self.replies[index] is None:
+            self.replies[index] = reply
+            self.missing -= 1
+            if not self.missing and not self.done.done():
+                self.done.set_result(None)
+
+    def acks(self) -> list[PubAck]:
+        """Once `done`: the acks in order (PublishFailed if JetStream refused a message)."""
+        return [pub_ack(reply) for reply in self.replies if reply is not None]
+
+    def fail(self, error: PublishFailed) -> None:
+        if not self.done.done():
+            self.done.set_exception(error)
 
 
 class _AckRouter:
-    """One `_INBOX.<id>.*` subscription per connection; each publish waits on its own token's future."""
+    """One `_INBOX.<id>.*` subscription per connection; each reply token names its batch and position."""
 
     def __init__(self, client: Client) -> None:
         self.prefix = client.new_inbox() + "."
-        self.pending: dict[str, asyncio.Future[Msg]] = {}
+        self.pending: dict[str, tuple[AckBatch, int]] = {}
         self.tokens = itertools.count()
 
     async def on_reply(self, reply: Msg) -> None:
-        future = self.pending.pop(reply.subject[len(self.prefix) :], None)
-        if future is not None and not future.done():
-            future.set_result(reply)
+        waiting = self.pending.pop(reply.subject[len(self.prefix) :], None)
+        if waiting is not None:
+            batch, index = waiting
+            batch.receive(index, reply)
 
 
 _routers: WeakKeyDictionary[Client, asyncio.Task[_AckRouter]] = WeakKeyDictionary()
@@ -70,7 +101,7 @@ async def _router(client: Client) -> _AckRouter:
     return await asyncio.shield(task)
 
 
-def _pub_ack(reply: Msg) -> PubAck:
+def pub_ack(reply: Msg) -> PubAck:
     if reply.headers and reply.headers.get("Status") == "503":
         raise PublishFailed("no stream listens on this subject (no responders)")
     document = orjson.loads(reply.data)
@@ -95,32 +126,42 @@ async def publish_all(
     """Publish all messages pipelined; returns the acks in order or raises PublishFailed."""
     client: Client = js._nc
     tokens: list[str] = []
-    futures: list[asyncio.Future[Msg]] = []
+    batch = AckBatch(len(messages))
     try:
-        async with asyncio.timeout(timeout):
-            router = await _router(client)
-            loop = asyncio.get_running_loop()
-            for message in messages:
-                token = str(next(router.tokens))
-                future: asyncio.Future[Msg] = loop.create_future()
-                router.pending[token] = future
-                tokens.append(token)
-                futures.append(future)
-                headers = {**message.headers, MSG_ID: message.msg_id}
-                if expected_stream is not None:
-                    headers[EXPECTED_STREAM] = expected_stream
-                await client.publish(message.subject, message.payload, reply=router.prefix + token, headers=headers)
-            replies = await asyncio.gather(*futures)
-        return [_pub_ack(reply) for reply in replies]
-    except PublishFailed:
-        raise
-    except Exception as error:
-        raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
+        with publish_failures():
+            async with asyncio.timeout(timeout):
+                router = await _router(client)
+                for index, message in enumerate(messages):
+                    token = str(next(router.tokens))
+                    router.pending[token] = (batch, index)
+                    tokens.append(token)
+                    headers = message_headers(message, expected_stream)
+                    await write_hpub(client, message.subject, router.prefix + token, headers, message.payload)
+                if messages:
+                    await batch.done
+            return batch.acks()
     finally:
         task = _routers.get(client)
         if task is not None and task.done() and not task.cancelled() and task.exception() is None:
             pending = task.result().pending
             for token in tokens:
                 pending.pop(token, None)
-        for future in futures:
-            future.cancel()
+        batch.done.cancel()
+
+
+@contextmanager
+def publish_failures() -> Iterator[None]:
+    """Any failure of a publish call raised as PublishFailed: nothing can be assumed of the unacknowledged."""
+    try:
+        yield
+    except PublishFailed:
+        raise
+    except Exception as error:
+        raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
+
+
+def message_headers(message: OutgoingMessage, expected_stream: str | None) -> bytes:
+    headers = {**message.headers, MSG_ID: message.msg_id}
+    if expected_stream is not None:
+        headers[EXPECTED_STREAM] = expected_stream
+    return header_block(headers)

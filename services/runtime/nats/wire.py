@@ -115,6 +115,12 @@ class WireConnection(asyncio.Protocol):
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
+    def write(self, commands: bytes) -> None:
+        """Protocol commands already encoded (e.g. HPUB), sent now in one write."""
+        if self.lost.done():
+            raise WireError("connection lost")
+        self._write(commands)
+
     def close(self) -> None:
         if self._transport is not None:
             self._flush()
