@@ -26,7 +26,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
-from services.runtime.nats.outbound import header_block, write_hpub
+from services.runtime.nats.outbound import header_block
 
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_STREAM = "Nats-Expected-Stream"
@@ -135,8 +135,12 @@ async def publish_all(
                     token = str(next(router.tokens))
                     router.pending[token] = (batch, index)
                     tokens.append(token)
-                    headers = message_headers(message, expected_stream)
-                    await write_hpub(client, message.subject, router.prefix + token, headers, message.payload)
+                    await client.publish(
+                        message.subject,
+                        message.payload,
+                        reply=router.prefix + token,
+                        headers=header_map(message, expected_stream),
+                    )
                 if messages:
                     await batch.done
             return batch.acks()
@@ -160,8 +164,13 @@ def publish_failures() -> Iterator[None]:
         raise PublishFailed(f"{type(error).__name__}: {error}".rstrip(": ")) from error
 
 
-def message_headers(message: OutgoingMessage, expected_stream: str | None) -> bytes:
+def header_map(message: OutgoingMessage, expected_stream: str | None) -> dict[str, str]:
     headers = {**message.headers, MSG_ID: message.msg_id}
     if expected_stream is not None:
         headers[EXPECTED_STREAM] = expected_stream
-    return header_block(headers)
+    return headers
+
+
+def message_headers(message: OutgoingMessage, expected_stream: str | None) -> bytes:
+    """The encoded header block, for a connection of our own (lean publishing)."""
+    return header_block(header_map(message, expected_stream))
