@@ -24,6 +24,7 @@ from tests.factories import dossier_event
 from tests.web.browser import DESKTOP, close, missing_browser, start_chromium
 
 LOOKUP_CODE = "000.00.30.H04-WEB-0001"
+OVERDUE_CODE = "000.00.30.H04-WEB-0002"
 LOOKUP_PHONE = "0912345678"  # tests/factories.py's applicant
 # A short window keeps the browser tests quick; `make screenshots` asks for a longer one (more dossiers at risk).
 SIMULATED_DAYS = int(os.environ.get("DVC_WEB_SIMULATED_DAYS", "3"))
@@ -102,7 +103,7 @@ def _start_console(system: System, root: Path) -> ServiceProcess:
 
 
 def _feed(system: System, root: Path) -> None:
-    """A few simulated days up to now, and one dossier of our own whose phone the lookup test knows."""
+    """A few simulated days up to now, one dossier of our own whose phone the lookup test knows and one overdue."""
     now = datetime.now(UTC)
     events_file = root / "events.ndjson"
     run_cli(
@@ -127,7 +128,15 @@ def _feed(system: System, root: Path) -> None:
         due_at=(now + timedelta(days=3)).isoformat(),
         event_id="web-0001/accepted",
     )
-    system.post([accepted])
+    # overdue whatever the hour: the simulated days alone leave no late open dossier at some times of day
+    overdue = dossier_event(
+        "dossier.accepted",
+        OVERDUE_CODE,
+        time=(now - timedelta(days=2)).isoformat(),
+        due_at=(now - timedelta(hours=1)).isoformat(),
+        event_id="web-0002/accepted",
+    )
+    system.post([accepted, overdue])
     wait_for(system.consumers_idle, 60, "every consumer to catch up")
     # the contact is stored with the dossier's first notification (polling the lookup would spend its attempts)
     wait_for(lambda: system.notifications(dossier_code=LOOKUP_CODE), 30, "the notifier to hold the contact")
