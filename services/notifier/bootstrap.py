@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -83,10 +84,10 @@ class _Core:
 
     async def apply(self, items: Sequence[Incoming], consumer: str) -> None:
         transitions = await self.intake.apply(items, consumer)
-        for item in items:
-            self.metrics.events.labels(item.kind).inc()
-        for transition in transitions:
-            self.metrics.entered(transition.template, transition.status)
+        for kind, count in Counter(item.kind for item in items).items():
+            self.metrics.events.labels(kind).inc(count)
+        for (template, status), count in Counter((t.template, t.status) for t in transitions).items():
+            self.metrics.entered(template, status, count)
 
     async def take_ops_alerts(self, items: Sequence[Incoming]) -> None:
         await self.apply(items, ALERTMANAGER_CONSUMER)

@@ -32,7 +32,7 @@ class Settings(ServiceSettings):
         default=10, ge=1, description="Citizen lookups (POST /v1/lookup) of one dossier code per window"
     )
     lookup_window_seconds: float = Field(default=900.0, gt=0, description="Window of lookup_attempts_per_dossier")
-    batch_size: int = Field(default=100, ge=1, le=2000)
+    batch_size: int = Field(default=500, ge=1, le=2000)  # fills only when behind; a fuller batch costs less per event
     batch_timeout: float = Field(default=0.5, gt=0)
     ack_wait_seconds: float = Field(default=60.0, gt=0)
     max_ack_pending: int = Field(default=5000, ge=1)

@@ -9,7 +9,7 @@ import pytest
 
 from services.contracts.alerts import NotificationStatus
 from services.notifier.domain.inbound import is_stop
-from services.notifier.domain.policy import Facts, Limits, QuietHours, decide, retry_delay, schedule
+from services.notifier.domain.policy import Facts, Limits, QuietHours, decide, decided_early, retry_delay, schedule
 from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused
 from tests.notifier.helpers import vn
@@ -96,6 +96,31 @@ def test_officer_needs_no_consent_and_has_its_own_cap_when_reminded() -> None:
     )
     assert decide(officer, NOW, Limits()).status is NotificationStatus.CREATED
     assert decide(replace(officer, has_recipient=False), NOW, Limits()).reason == "no_staff_phone"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"consent": False}, "no_consent"),
+        ({"has_recipient": False, "consent": False}, "no_contact"),
+        ({"event_time": NOW - timedelta(hours=25), "contact_pending": True}, "stale_event"),
+    ],
+)
+def test_message_is_decided_before_its_text_and_lookups_when_age_recipient_or_consent_stop_it(
+    changes: dict[str, object], reason: str
+) -> None:
+    facts = replace(FACTS, refused=ContentRefused("too_long", "..."), opted_out=True, duplicate=True, **changes)
+    early = decided_early(facts.reach, Limits())
+    assert early == decide(facts, NOW, Limits())
+    assert early is not None
+    assert (early.status, early.reason) == (NotificationStatus.SKIPPED, reason)
+
+
+@pytest.mark.parametrize("changes", [{}, {"consent": False, "contact_pending": True}])
+def test_message_needs_its_text_and_lookups_when_age_recipient_and_consent_let_it_through(
+    changes: dict[str, object],
+) -> None:
+    assert decided_early(replace(FACTS, **changes).reach, Limits()) is None
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter_when_attempts_fail() -> None:

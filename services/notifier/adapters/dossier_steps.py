@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.sql import chunks, insert
+from services.notifier.adapters.sql import chunks, dialect_of, insert_for
 from services.notifier.adapters.tables import dossier_steps, notifications
 from services.notifier.domain.superseding import SUPERSEDED_BY
 from services.notifier.service_layer.messages import Step, Waiting
@@ -19,6 +22,16 @@ from services.notifier.service_layer.messages import Step, Waiting
 Steps = dict[str, dict[str, datetime]]  # dossier code -> event kind -> latest event time
 
 n = notifications.c
+
+
+@cache
+def _record_steps(dialect: str) -> Any:
+    statement = insert_for(dialect, dossier_steps)
+    return statement.on_conflict_do_update(
+        index_elements=["dossier_code", "kind"],
+        set_={"event_time": statement.excluded.event_time, "updated_at": statement.excluded.updated_at},
+        where=dossier_steps.c.event_time < statement.excluded.event_time,
+    )
 
 
 async def record_steps(session: AsyncSession, steps: Sequence[Step], at: datetime) -> None:
@@ -32,33 +45,35 @@ async def record_steps(session: AsyncSession, steps: Sequence[Step], at: datetim
         {"dossier_code": code, "kind": kind, "event_time": time, "updated_at": at}
         for (code, kind), time in sorted(latest.items())
     ]
+    statement = _record_steps(dialect_of(session))
     for part in chunks(rows):
-        statement = insert(session, dossier_steps)
-        statement = statement.on_conflict_do_update(
-            index_elements=["dossier_code", "kind"],
-            set_={"event_time": statement.excluded.event_time, "updated_at": statement.excluded.updated_at},
-            where=dossier_steps.c.event_time < statement.excluded.event_time,
-        )
         await session.execute(statement, list(part))
+
+
+# Built once, run with bound parameters (see intake_store).
+_CODES: BindParameter[list[str]] = bindparam("codes", expanding=True)
+_LOAD_STEPS = select(dossier_steps.c.dossier_code, dossier_steps.c.kind, dossier_steps.c.event_time).where(
+    dossier_steps.c.dossier_code.in_(_CODES)
+)
+_WAITING = (
+    select(n.id, n.template_id, n.dossier_code, n.event_kind, n.event_time)
+    .where(n.status == S.CREATED.value, n.event_kind.in_(sorted(SUPERSEDED_BY)), n.dossier_code.in_(_CODES))
+    .order_by(n.id)
+)
 
 
 async def load_steps(session: AsyncSession, codes: Iterable[str]) -> Steps:
     found: Steps = {}
-    query = select(dossier_steps.c.dossier_code, dossier_steps.c.kind, dossier_steps.c.event_time)
     for part in chunks(sorted(set(codes))):
-        for row in await session.execute(query.where(dossier_steps.c.dossier_code.in_(part))):
+        for row in await session.execute(_LOAD_STEPS, {"codes": list(part)}):
             found.setdefault(row.dossier_code, {})[row.kind] = row.event_time
     return found
 
 
 async def waiting_messages(session: AsyncSession, codes: Iterable[str]) -> list[Waiting]:
     """`created` messages of these dossiers whose event kind some newer step can supersede."""
-    kinds = sorted(SUPERSEDED_BY)
-    query = select(n.id, n.template_id, n.dossier_code, n.event_kind, n.event_time).where(
-        n.status == S.CREATED.value, n.event_kind.in_(kinds)
-    )
     found: list[Waiting] = []
     for part in chunks(sorted(set(codes))):
-        for row in await session.execute(query.where(n.dossier_code.in_(part)).order_by(n.id)):
+        for row in await session.execute(_WAITING, {"codes": list(part)}):
             found.append(Waiting(row.id, row.template_id, row.dossier_code, row.event_kind, row.event_time))
     return found

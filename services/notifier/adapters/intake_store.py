@@ -5,20 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import dossier_steps
 from services.notifier.adapters.delivery_store import write_changes
-from services.notifier.adapters.sql import add_status_events, chunks, insert, status_event
+from services.notifier.adapters.sql import add_status_events, chunks, dialect_of, insert_for, status_event
 from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.statuses import AWAITING_CONTACT, COUNTED
 from services.notifier.service_layer.messages import Change, CountedRow, Step, StoredContact, Waiting
 from services.notifier.service_layer.unit_of_work import Steps
+
+# The statements are built once (per backend) and reused with bound parameters: building one (an ON CONFLICT's
+# `excluded` namespace, IN lists) cost more CPU than SQLite took to run it, for every batch.
+_CODES: BindParameter[list[str]] = bindparam("codes", expanding=True)
+_HASHES: BindParameter[list[str]] = bindparam("hashes", expanding=True)
+_COUNTED = [status.value for status in COUNTED]
+
+
+@cache
+def _record_processed(dialect: str) -> Any:
+    statement = insert_for(dialect, processed_events).on_conflict_do_nothing(index_elements=["source", "id"])
+    return statement.returning(processed_events.c.source, processed_events.c.id)
 
 
 async def record_processed(session: AsyncSession, items: Sequence[Incoming], at: datetime) -> list[Incoming]:
@@ -27,102 +41,122 @@ async def record_processed(session: AsyncSession, items: Sequence[Incoming], at:
     for item in items:
         unique.setdefault(item.identity, item)
     inserted: set[tuple[str, str]] = set()
+    statement = _record_processed(dialect_of(session))
     for part in chunks(list(unique.values())):
-        statement = (
-            insert(session, processed_events)
-            .on_conflict_do_nothing(index_elements=["source", "id"])
-            .returning(processed_events.c.source, processed_events.c.id)
-        )
         rows = [{"source": i.source, "id": i.id, "kind": i.kind, "processed_at": at} for i in part]
         result = await session.execute(statement, rows)
         inserted.update((row.source, row.id) for row in result)
     return [item for key, item in unique.items() if key in inserted]
 
 
+_LOAD_CONTACTS = select(
+    contacts.c.dossier_code,
+    contacts.c.phone_encrypted,
+    contacts.c.sms_consent,
+    contacts.c.event_time,
+    contacts.c.applicant_kind,
+    contacts.c.channel,
+).where(contacts.c.dossier_code.in_(_CODES))
+
+
 async def load_contacts(session: AsyncSession, codes: Iterable[str]) -> dict[str, StoredContact]:
     found: dict[str, StoredContact] = {}
     for part in chunks(sorted(set(codes))):
-        c = contacts.c
-        query = select(c.dossier_code, c.phone_encrypted, c.sms_consent, c.event_time, c.applicant_kind, c.channel)
-        for row in await session.execute(query.where(c.dossier_code.in_(part))):
+        for row in await session.execute(_LOAD_CONTACTS, {"codes": list(part)}):
             found[row.dossier_code] = StoredContact(
                 row.dossier_code, row.phone_encrypted, row.sms_consent, row.event_time, row.applicant_kind, row.channel
             )
     return found
 
 
+@cache
+def _upsert_contacts(dialect: str, columns: tuple[str, ...]) -> Any:
+    statement = insert_for(dialect, contacts)
+    return statement.on_conflict_do_update(
+        index_elements=["dossier_code"],
+        set_={name: statement.excluded[name] for name in columns if name != "dossier_code"},
+        where=contacts.c.event_time <= statement.excluded.event_time,
+    )
+
+
 async def upsert_contacts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """One row per dossier (the caller folds), replacing a stored row only with a newer event's."""
+    if not rows:
+        return
+    statement = _upsert_contacts(dialect_of(session), tuple(rows[0]))
     for part in chunks(rows):
-        statement = insert(session, contacts)
-        updates = {name: statement.excluded[name] for name in rows[0] if name != "dossier_code"}
-        statement = statement.on_conflict_do_update(
-            index_elements=["dossier_code"],
-            set_=updates,
-            where=contacts.c.event_time <= statement.excluded.event_time,
-        )
         await session.execute(statement, list(part))
+
+
+_OPTED_OUT = select(opt_outs.c.phone_hash).where(opt_outs.c.phone_hash.in_(_HASHES))
 
 
 async def opted_out(session: AsyncSession, hashes: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for part in chunks(sorted(set(hashes))):
-        result = await session.execute(select(opt_outs.c.phone_hash).where(opt_outs.c.phone_hash.in_(part)))
-        found.update(result.scalars())
+        found.update((await session.execute(_OPTED_OUT, {"hashes": list(part)})).scalars())
     return found
+
+
+_RECENT_CONTENT = select(notifications.c.content_hash).where(
+    notifications.c.content_hash.in_(_HASHES),
+    notifications.c.created_at >= bindparam("since"),
+    notifications.c.status.in_(_COUNTED),
+)
 
 
 async def recent_content(session: AsyncSession, hashes: Iterable[str], since: datetime) -> set[str]:
     found: set[str] = set()
-    statuses = [status.value for status in COUNTED]
     for part in chunks(sorted(set(hashes))):
-        query = select(notifications.c.content_hash).where(
-            notifications.c.content_hash.in_(part),
-            notifications.c.created_at >= since,
-            notifications.c.status.in_(statuses),
-        )
-        found.update(value for value in (await session.execute(query)).scalars() if value)
+        result = await session.execute(_RECENT_CONTENT, {"hashes": list(part), "since": since})
+        found.update(value for value in result.scalars() if value)
     return found
+
+
+@cache
+def _counted_between(column: str) -> Any:
+    n = notifications.c
+    return select(n.id, n.phone_hash, n.dossier_code, n.audience, n.send_after).where(
+        n[column].in_(bindparam("values", expanding=True)),
+        and_(n.send_after >= bindparam("start"), n.send_after < bindparam("end")),
+        n.status.in_(_COUNTED),
+    )
 
 
 async def counted_between(
     session: AsyncSession, hashes: Iterable[str], dossiers: Iterable[str], start: datetime, end: datetime
 ) -> list[CountedRow]:
     """Notifications toward a cap (same phone, or same dossier) planned for [start, end)."""
-    statuses = [status.value for status in COUNTED]
-    columns = (notifications.c.phone_hash, notifications.c.dossier_code, notifications.c.audience)
-    window = and_(notifications.c.send_after >= start, notifications.c.send_after < end)
     rows: list[CountedRow] = []
     seen: set[tuple[Any, ...]] = set()
-    for column, values in ((notifications.c.phone_hash, hashes), (notifications.c.dossier_code, dossiers)):
+    for column, values in (("phone_hash", hashes), ("dossier_code", dossiers)):
         for part in chunks(sorted(set(values))):
-            query = select(notifications.c.id, *columns, notifications.c.send_after).where(
-                column.in_(part), window, notifications.c.status.in_(statuses)
-            )
-            for row in await session.execute(query):
+            parameters = {"values": list(part), "start": start, "end": end}
+            for row in await session.execute(_counted_between(column), parameters):
                 if row.id not in seen:
                     seen.add(row.id)
                     rows.append(CountedRow(row.phone_hash, row.dossier_code, row.audience, row.send_after))
     return rows
 
 
+@cache
+def _insert_notifications(dialect: str) -> Any:
+    statement = insert_for(dialect, notifications)
+    statement = statement.on_conflict_do_nothing(index_elements=["event_source", "event_id", "template_id"])
+    return statement.returning(notifications.c.id)
+
+
 async def insert_notifications(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert, never twice for one (event identity, template); returns the ids actually inserted."""
     inserted: set[str] = set()
+    statement = _insert_notifications(dialect_of(session))
     for part in chunks(rows):
-        statement = (
-            insert(session, notifications)
-            .on_conflict_do_nothing(index_elements=["event_source", "event_id", "template_id"])
-            .returning(notifications.c.id)
-        )
         inserted.update((await session.execute(statement, list(part))).scalars())
     return inserted
 
 
-async def awaiting_contact(session: AsyncSession, codes: Iterable[str]) -> list[Any]:
-    """Citizen messages of these dossiers still waiting for the applicant's contact."""
-    rows: list[Any] = []
-    query = select(
+_AWAITING_CONTACT = (
+    select(
         notifications.c.id,
         notifications.c.template_id,
         notifications.c.dossier_code,
@@ -130,21 +164,37 @@ async def awaiting_contact(session: AsyncSession, codes: Iterable[str]) -> list[
         notifications.c.created_at,
         notifications.c.text,
         notifications.c.urgent,
-    ).where(notifications.c.status == NotificationStatus.CREATED.value, notifications.c.reason == AWAITING_CONTACT)
+    )
+    .where(
+        notifications.c.status == NotificationStatus.CREATED.value,
+        notifications.c.reason == AWAITING_CONTACT,
+        notifications.c.dossier_code.in_(_CODES),
+    )
+    .order_by(notifications.c.created_at)
+)
+
+
+async def awaiting_contact(session: AsyncSession, codes: Iterable[str]) -> list[Any]:
+    """Citizen messages of these dossiers still waiting for the applicant's contact."""
+    rows: list[Any] = []
     for part in chunks(sorted(set(codes))):
-        ordered = query.where(notifications.c.dossier_code.in_(part)).order_by(notifications.c.created_at)
-        rows.extend(await session.execute(ordered))
+        rows.extend(await session.execute(_AWAITING_CONTACT, {"codes": list(part)}))
     return rows
 
 
-async def save_position(session: AsyncSession, consumer: str, sequence: int, at: datetime) -> None:
-    statement = insert(session, consumer_state).values(consumer=consumer, stream_sequence=sequence, updated_at=at)
-    statement = statement.on_conflict_do_update(
+@cache
+def _save_position(dialect: str) -> Any:
+    statement = insert_for(dialect, consumer_state)
+    return statement.on_conflict_do_update(
         index_elements=["consumer"],
         set_={"stream_sequence": statement.excluded.stream_sequence, "updated_at": statement.excluded.updated_at},
         where=consumer_state.c.stream_sequence < statement.excluded.stream_sequence,
     )
-    await session.execute(statement)
+
+
+async def save_position(session: AsyncSession, consumer: str, sequence: int, at: datetime) -> None:
+    parameters = {"consumer": consumer, "stream_sequence": sequence, "updated_at": at}
+    await session.execute(_save_position(dialect_of(session)), parameters)
 
 
 class SqlIntake:

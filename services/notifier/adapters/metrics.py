@@ -97,10 +97,10 @@ class NotifierMetrics:
                 for outcome in SEND_OUTCOMES:
                     self.sends.labels(item.provider, outcome)
 
-    def entered(self, template: str, status: NotificationStatus) -> None:
-        self.notifications.labels(template, status.value).inc()
+    def entered(self, template: str, status: NotificationStatus, count: int = 1) -> None:
+        self.notifications.labels(template, status.value).inc(count)
         if status is NotificationStatus.SENT:
-            self.sent_in_store.inc()  # until the next sweep reads the store's count
+            self.sent_in_store.inc(count)  # until the next sweep reads the store's count
 
     def send_answered(self, provider: str, outcome: str, seconds: float) -> None:
         self.send_seconds.labels(provider).observe(seconds)

@@ -14,10 +14,19 @@ from services.contracts.alerts import NotificationStatus, NotificationStatusChan
 from services.notifier.adapters.tables import status_outbox
 
 
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(dialect: str, table: Table) -> Any:
+    """`INSERT` with `ON CONFLICT` support for a backend (`postgresql`, else SQLite)."""
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
 def insert(session: AsyncSession, table: Table) -> Any:
     """`INSERT` with `ON CONFLICT` support for the session's backend (PostgreSQL or SQLite)."""
-    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+    return insert_for(dialect_of(session), table)
 
 
 def chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
@@ -52,6 +61,9 @@ def status_event(
     }
 
 
+_ADD_STATUS_EVENTS = status_outbox.insert()
+
+
 async def add_status_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(status_outbox.insert(), list(rows))
+        await session.execute(_ADD_STATUS_EVENTS, list(rows))

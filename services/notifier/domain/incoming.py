@@ -70,6 +70,12 @@ class Incoming:
         return (self.source, self.id)
 
 
+def _carried(data: d.DossierRef, name: str) -> str | None:
+    """A field only some dossier events have (asking a pydantic model for a field it lacks raises, slowly)."""
+    value: str | None = getattr(data, name) if name in type(data).model_fields else None
+    return value
+
+
 def _dossier_values(data: d.DossierRef, timezone: str) -> dict[str, str]:
     values = {
         "dossier_code": data.dossier_code,
@@ -77,10 +83,10 @@ def _dossier_values(data: d.DossierRef, timezone: str) -> dict[str, str]:
         "agency": data.agency,
         "addressee": "addressee_citizen",  # the intake re-addresses it once the applicant is known
     }
-    officer = getattr(data, "officer", None)
+    officer = _carried(data, "officer")
     if officer:
         values["officer"] = officer
-    reason = getattr(data, "reason", None)
+    reason = _carried(data, "reason")
     if reason:
         values["reason"] = reason
     if isinstance(data, d.DossierAccepted):
@@ -113,7 +119,7 @@ def from_event(event: CloudEvent, timezone: str, sequence: int | None = None) ->
         kind=EventType(event.type).short_name,
         time=event.time,
         dossier_code=data.dossier_code,
-        officer=getattr(data, "officer", None),
+        officer=_carried(data, "officer"),
         unit=data.agency,
         applicant=applicant,
         values=_dossier_values(data, timezone),

@@ -84,6 +84,23 @@ class Facts:
     dossier_sent_that_day: int
     contact_pending: bool = False  # citizen message taken in before its dossier's submitted/accepted
 
+    @property
+    def reach(self) -> Reach:
+        return Reach(self.audience, self.event_time, self.now, self.has_recipient, self.consent, self.contact_pending)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What is known of a would-be notification before its text is rendered, its phone number normalised or the
+    store asked anything (opt-outs, duplicates, caps)."""
+
+    audience: Audience
+    event_time: datetime
+    now: datetime
+    has_recipient: bool
+    consent: bool
+    contact_pending: bool = False
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -97,21 +114,32 @@ def schedule(now: datetime, urgent: bool, quiet: QuietHours) -> datetime:
     return now if urgent else quiet.next_allowed(now)
 
 
+def decided_early(reach: Reach, limits: Limits) -> Decision | None:
+    """The first rules of `decide` (event age, recipient, consent): when one of them stops the message, nothing
+    else about it needs computing or looking up (most dossiers have no SMS consent). None: `decide` goes on."""
+    age = reach.now - reach.event_time
+    if age > limits.max_event_age:
+        return Decision(NotificationStatus.SKIPPED, "stale_event", f"event is {int(age.total_seconds() // 3600)} h old")
+    if reach.contact_pending:  # the text decides (refused or awaiting the contact)
+        return None
+    if not reach.has_recipient:
+        reason = "no_contact" if reach.audience is Audience.CITIZEN else "no_staff_phone"
+        return Decision(NotificationStatus.SKIPPED, reason)
+    if reach.audience is Audience.CITIZEN and not reach.consent:
+        return Decision(NotificationStatus.SKIPPED, "no_consent")
+    return None
+
+
 def decide(facts: Facts, send_after: datetime, limits: Limits) -> Decision:
     """The first rule that stops the message wins; order matters (a replayed event never looks further)."""
     skipped, invalid = NotificationStatus.SKIPPED, NotificationStatus.VALIDATION_FAILED
-    age = facts.now - facts.event_time
-    if age > limits.max_event_age:
-        return Decision(skipped, "stale_event", f"event is {int(age.total_seconds() // 3600)} h old")
+    early = decided_early(facts.reach, limits)
+    if early is not None:
+        return early
     if facts.contact_pending:  # events may arrive out of order: wait for the contact (the sweep ends the wait)
         if facts.refused is not None:
             return Decision(invalid, facts.refused.reason, facts.refused.detail)
         return Decision(NotificationStatus.CREATED, AWAITING_CONTACT)
-    if not facts.has_recipient:
-        reason = "no_contact" if facts.audience is Audience.CITIZEN else "no_staff_phone"
-        return Decision(skipped, reason)
-    if facts.audience is Audience.CITIZEN and not facts.consent:
-        return Decision(skipped, "no_consent")
     if not facts.phone_valid:
         return Decision(invalid, "invalid_phone")
     if facts.opted_out:

@@ -19,6 +19,7 @@ from services.contracts.subjects import ALERTS_PREFIX, EVENTS_PREFIX
 from services.notifier.domain.incoming import Incoming, from_dossier_alert, from_event, from_task_alert
 from services.runtime.nats.consumer_watch import ConsumerMonitor
 from services.runtime.nats.consuming import InvalidMessage
+from services.runtime.nats.pulling import stream_sequence
 from services.runtime.nats.subscribing import BatchConsumer, DurableConsumer, subscribe_batches
 
 SERVICE = "notifier"
@@ -26,10 +27,6 @@ DOSSIER_EVENTS = f"{EVENTS_PREFIX}.dossier.>"
 ALERT_SUBJECTS = (f"{ALERTS_PREFIX}.dossier.*", f"{ALERTS_PREFIX}.task.*")
 
 Apply = Callable[[Sequence[Incoming], str], Awaitable[None]]
-
-
-def _sequence(message: Msg) -> int | None:
-    return message.metadata.sequence.stream if message.metadata.sequence else None
 
 
 def _storable(incoming: Incoming) -> Incoming:
@@ -42,7 +39,7 @@ def _storable(incoming: Incoming) -> Incoming:
 def event_decoder(timezone: str) -> Callable[[Msg], Incoming]:
     def decode(message: Msg) -> Incoming:
         try:
-            incoming = from_event(parse_event(message.data), timezone, _sequence(message))
+            incoming = from_event(parse_event(message.data), timezone, stream_sequence(message))
         except (ValidationError, ValueError) as error:
             raise InvalidMessage(str(error)[:900]) from error
         return _storable(incoming)
@@ -55,10 +52,10 @@ def alert_decoder(timezone: str) -> Callable[[Msg], Incoming]:
         try:
             if message.subject.startswith(f"{ALERTS_PREFIX}.dossier."):
                 alert = DossierAlertRaised.model_validate_json(message.data)
-                return _storable(from_dossier_alert(alert, timezone, _sequence(message)))
+                return _storable(from_dossier_alert(alert, timezone, stream_sequence(message)))
             if message.subject.startswith(f"{ALERTS_PREFIX}.task."):
                 task_alert = TaskAlertRaised.model_validate_json(message.data)
-                return _storable(from_task_alert(task_alert, _sequence(message)))
+                return _storable(from_task_alert(task_alert, stream_sequence(message)))
         except (ValidationError, ValueError) as error:
             raise InvalidMessage(str(error)[:900]) from error
         raise InvalidMessage(f"no notifier alert on {message.subject}")

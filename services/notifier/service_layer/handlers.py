@@ -12,7 +12,7 @@ from typing import Any
 from services.contracts.alerts import NotificationStatus
 from services.notifier.domain.addressing import addressed
 from services.notifier.domain.incoming import Incoming
-from services.notifier.domain.policy import Decision, Limits, QuietHours, schedule
+from services.notifier.domain.policy import Decision, Limits, QuietHours, Reach, decided_early, schedule
 from services.notifier.domain.templates import Audience
 from services.notifier.domain.text import ContentRefused, PreparedText
 from services.notifier.domain.triggers import Trigger, Triggers
@@ -52,8 +52,9 @@ class Planned:
     item: Incoming
     trigger: Trigger
     recipient_ref: str | None
-    candidate: Candidate
+    candidate: Candidate | None  # None: `decided` early, without its text, phone number or lookups
     prepared: PreparedText | None
+    decided: Decision | None = None
 
 
 class Intake:
@@ -156,6 +157,9 @@ class Intake:
             staff = self.staff.lookup(item.officer, item.unit)
             phone, consent = (staff.phone, True) if staff else (None, True)
             recipient_ref = staff.code if staff else None
+        early = decided_early(Reach(trigger.audience, item.time, now, phone is not None, consent, pending), self.limits)
+        if early is not None:
+            return Planned(item, trigger, recipient_ref, None, None, early)
         e164 = self.to_e164(phone) if phone else None
         prepared: PreparedText | None = None
         refused: ContentRefused | None = None
@@ -192,9 +196,11 @@ class Intake:
             if now - p.item.time <= self.limits.max_event_age
             and (decision := superseded_decision(p.item, steps)) is not None
         }
-        rest = [p.candidate for index, p in enumerate(planned) if index not in obsolete]
+        rest = [p.candidate for index, p in enumerate(planned) if index not in obsolete and p.candidate is not None]
         decided = iter(await decide_all(store, rest, now, self.quiet, self.limits))
-        decisions = [obsolete[index] if index in obsolete else next(decided) for index in range(len(planned))]
+        decisions = [
+            obsolete[index] if index in obsolete else p.decided or next(decided) for index, p in enumerate(planned)
+        ]
         rows = [self._row(p, decision, now) for p, decision in zip(planned, decisions, strict=True)]
         inserted = await store.insert_notifications(rows, now)
         inserted_rows = [row for row in rows if row["id"] in inserted]
@@ -247,7 +253,8 @@ class Intake:
     def _row(self, planned: Planned, decision: Decision, now: datetime) -> dict[str, Any]:
         created = decision.status is NotificationStatus.CREATED
         prepared = planned.prepared if created else None
-        item, template, c = planned.item, planned.trigger.template, planned.candidate
+        item, template = planned.item, planned.trigger.template
+        c = planned.candidate if created else None
         return {
             "id": notification_id(item.source, item.id, template.id),
             "event_source": item.source,
@@ -256,17 +263,17 @@ class Intake:
             "template_version": template.version,
             "event_kind": item.kind,
             "event_time": item.time,
-            "audience": c.audience.value,
+            "audience": planned.trigger.audience.value,
             "dossier_code": item.dossier_code,
             "recipient_ref": planned.recipient_ref,
-            "phone_encrypted": self.vault.encrypt(c.e164) if created and c.e164 else None,
-            "phone_hash": c.phone_hash if created else None,
-            "content_hash": c.content_hash if created else None,
+            "phone_encrypted": self.vault.encrypt(c.e164) if c and c.e164 else None,
+            "phone_hash": c.phone_hash if c else None,
+            "content_hash": c.content_hash if c else None,
             "text": prepared.text if prepared else None,
             "encoding": prepared.length.encoding.value if prepared else None,
             "segments": prepared.length.segments if prepared else None,
             "characters": prepared.length.characters if prepared else None,
-            "urgent": c.urgent,
+            "urgent": planned.trigger.urgent,
             "status": decision.status.value,
             "reason": decision.reason,
             "detail": decision.detail,
