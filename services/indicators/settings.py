@@ -37,7 +37,7 @@ class Settings(ServiceSettings):
     metrics_max_agencies: int = Field(default=100, ge=1, description="Agency label values before 'other'")
     state_cache_size: int = Field(default=50_000, ge=0, description="Dossier states kept in memory (0: none)")
     rebuild_state_cache_size: int = Field(
-        default=50_000, ge=0, description="Dossier states a rebuild keeps in memory (~0.4 KB each)"
+        default=50_000, ge=0, description="Dossier states a rebuild keeps in memory (~1 KB each)"
     )
     # early warning (indicators-B, docs/indicators.md "Early warning")
     warning_interval_seconds: float = Field(default=30.0, gt=0, description="Early-warning sweep interval")

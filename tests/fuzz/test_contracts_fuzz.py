@@ -16,7 +16,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from services.contracts.events import parse_event, serialize_event
-from services.indicators.entrypoints.subscribers import decode as indicators_decode
+from services.indicators.entrypoints.decoding import decode as indicators_decode
 from services.ingest.domain.time_rules import TimeRules
 from services.ingest.domain.validation import (
     BATCH,

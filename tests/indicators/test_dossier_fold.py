@@ -174,3 +174,23 @@ def test_projected_event_carries_no_personal_data_when_the_applicant_is_named() 
     assert ACCEPTED.data["applicant_kind"] == "citizen"
     assert "applicant" not in ACCEPTED.data
     assert "0912345678" not in repr(ACCEPTED)
+
+
+def test_overlapping_pauses_count_once_when_a_supplement_and_a_payment_are_awaited_together(
+    calendar: WorkingCalendar,
+) -> None:
+    both_open = [
+        ACCEPTED,
+        event("dossier.supplement_requested", "2026-03-02T09:00:00+07:00"),
+        event("dossier.payment_requested", "2026-03-02T10:00:00+07:00"),
+    ]
+    one_closed = [*both_open, event("dossier.supplement_received", "2026-03-02T10:15:00+07:00")]
+    both_closed = [*one_closed, event("dossier.paid", "2026-03-02T10:30:00+07:00")]
+    states = [fold(events, calendar) for events in (both_open, one_closed, both_closed)]
+    assert [(state.status, state.open_pauses) for state in states if state is not None] == [
+        (DossierStatus.PAUSED, "payment,supplement"),
+        (DossierStatus.PAUSED, "payment"),
+        (DossierStatus.ACCEPTED, ""),
+    ]
+    assert states[2] is not None
+    assert states[2].paused_seconds == 1.5 * 3600  # 09:00 to 10:30, once

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.indicators.adapters.migrate import upgrade
+from services.indicators.adapters.store import SqlProjections
 from services.indicators.adapters.tables import TABLES
 from services.indicators.adapters.unit_of_work import SqlUnitOfWork
 from services.indicators.domain.calendar import build_calendar
@@ -117,3 +118,32 @@ async def test_cached_states_are_dropped_when_another_writer_or_a_rollback_inter
     row = (await dossier_rows(engine))[0]
     assert (row["event_count"], row["supplement_requests"], row["status"]) == (4, 1, "returned")
     assert row["processed_at"] is None
+
+
+def paused_twice(code: str) -> list[dict[str, object]]:
+    """Both pauses open at once, then closed one after the other; the dossier ends late."""
+    return [
+        dossier_event("dossier.accepted", code, time="2026-03-02T08:00:00+07:00", officer="CB-01"),
+        dossier_event("dossier.supplement_requested", code, time="2026-03-03T08:00:00+07:00"),
+        dossier_event("dossier.payment_requested", code, time="2026-03-03T09:00:00+07:00"),
+        dossier_event("dossier.supplement_received", code, time="2026-03-04T08:00:00+07:00"),
+        dossier_event("dossier.supplement_requested", code, time="2026-03-04T10:00:00+07:00"),
+        dossier_event("dossier.paid", code, time="2026-03-05T08:00:00+07:00"),
+        dossier_event("dossier.supplement_received", code, time="2026-03-06T08:00:00+07:00"),
+        dossier_event("dossier.processed", code, time="2026-03-09T16:00:00+07:00"),
+    ]
+
+
+async def test_rows_are_the_same_when_states_are_read_from_the_table_instead_of_the_cache(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    cached = new_store(engine, CALENDAR)
+    uncached = ProjectionStore(SqlProjections(TABLES, engine.dialect.name, cache_limit=0), CALENDAR)
+    for store, code in ((cached, "HS-CACHED"), (uncached, "HS-TABLE")):
+        for event in paused_twice(code):  # one batch per event: each folds onto the previous state
+            await apply(sessions, store, [event])
+    rows = {row.pop("dossier_code"): row for row in await dossier_rows(engine)}
+    for row in rows.values():
+        row.pop("last_event_key")
+    assert rows["HS-CACHED"] == rows["HS-TABLE"]
+    assert (rows["HS-TABLE"]["supplement_requests"], rows["HS-TABLE"]["open_pauses"]) == (2, "")
+    assert rows["HS-TABLE"]["paused_seconds"] > 0

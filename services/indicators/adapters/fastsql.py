@@ -43,6 +43,7 @@ class RawTable:
         self.kinds = [_kind(column.type) for column in table.columns]
         self.sqlite = dialect == "sqlite"
         self._time_texts: dict[datetime, str] = {}
+        self._parsed_times: dict[str, datetime] = {}
         # StrEnum -> str for sqlite3; asyncpg takes a str subclass as it is
         self.enum_indexes = {index for index, name in enumerate(self.columns) if name == "status" and self.sqlite}
         # columns whose values need converting for the driver (asyncpg takes datetimes as they are)
@@ -94,20 +95,37 @@ class RawTable:
         return text
 
     def from_db(self, record: Sequence[Any]) -> dict[str, Any]:
-        row = {}
-        for name, kind, value in zip(self.columns, self.kinds, record, strict=True):
-            if value is not None:
-                if kind == "time":
-                    if isinstance(value, str):
-                        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
-                    elif value.tzinfo is not UTC:
-                        value = _utc(value)
-                elif kind == "bool":
-                    value = bool(value)
-                elif kind == "json" and isinstance(value, str | bytes):
-                    value = orjson.loads(value)
-            row[name] = value
-        return row
+        return dict(zip(self.columns, self.values_from_db(record), strict=True))
+
+    def values_from_db(self, record: Sequence[Any]) -> list[Any]:
+        """The Python values of a driver record, in column order."""
+        values = list(record)
+        for index, kind in enumerate(self.kinds):
+            value = values[index]
+            if value is None or kind == "plain":
+                continue
+            if kind == "time":
+                if isinstance(value, str):
+                    values[index] = self.parse_time(value)
+                elif value.tzinfo is not UTC:
+                    values[index] = _utc(value)
+            elif kind == "bool":
+                values[index] = bool(value)
+            elif isinstance(value, str | bytes):
+                values[index] = orjson.loads(value)
+        return values
+
+    def parse_time(self, text: str) -> datetime:
+        """SQLite's text of a time. Equal texts give one shared object: a row repeats its times (due, extended
+        due, overdue from; processed, ended) and rows share due dates, and the states read stay in memory."""
+        times = self._parsed_times
+        value = times.get(text)
+        if value is None:
+            if len(times) > 10_000:
+                times.clear()
+            value = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            times[text] = value
+        return value
 
     @property
     def stage(self) -> str:

@@ -7,8 +7,10 @@ which page rows below the 32,767-parameter limit.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, select, text
@@ -28,7 +30,19 @@ from services.indicators.service_layer.unit_of_work import Identity
 
 CHUNK = 1000
 APPLY_LOCK_ID = 7_342_001  # PostgreSQL advisory lock serialising writers of the projections (consumer, rebuild)
-DOSSIER_COLUMNS = tuple(name for name in DossierState.__dataclass_fields__ if name != "pause_kinds")
+DOSSIER_COLUMNS = tuple(DossierState.__dataclass_fields__)
+SHARED_TEXT_COLUMNS = (
+    "procedure_code",
+    "agency",
+    "receiving_agency",
+    "officer",
+    "channel",
+    "applicant_kind",
+    "open_pauses",
+    "delivery",
+    "end_kind",
+    "last_anomaly",
+)
 
 
 async def lock_projections(session: AsyncSession, partition: str | None = None) -> None:
@@ -49,6 +63,28 @@ def row_to_state(row: Any) -> DossierState:
     values = {name: row[name] for name in DOSSIER_COLUMNS}
     values["status"] = DossierStatus(values["status"])
     return DossierState(**values)
+
+
+class DossierRecords:
+    """Driver records of the dossiers table -> states. The texts that repeat across dossiers (codes of
+    procedures and agencies, officers, channels, kinds) are interned: each state read stays in the cache, and
+    a fresh copy of every such text per state was most of its size after the state object itself."""
+
+    def __init__(self, raw: fastsql.RawTable) -> None:
+        self.raw = raw
+        columns = raw.columns
+        self.in_field_order = itemgetter(*(columns.index(name) for name in DOSSIER_COLUMNS))
+        self.status_index = columns.index("status")
+        self.shared_text = [columns.index(name) for name in SHARED_TEXT_COLUMNS]
+
+    def state(self, record: Sequence[Any]) -> DossierState:
+        values = self.raw.values_from_db(record)
+        values[self.status_index] = DossierStatus(values[self.status_index])
+        for index in self.shared_text:
+            text = values[index]
+            if text is not None:
+                values[index] = sys.intern(text)
+        return DossierState(*self.in_field_order(values))
 
 
 def _event_row(raw: fastsql.RawTable, item: Incoming) -> tuple[Any, ...]:
@@ -81,6 +117,7 @@ class SqlProjections:
         self.dialect = dialect
         self.raw_events = fastsql.RawTable(tables.events, dialect)
         self.raw_dossiers = fastsql.RawTable(tables.dossiers, dialect)
+        self.dossier_records = DossierRecords(self.raw_dossiers)
         self.upsert_dossiers = self.raw_dossiers.upsert_sql(["dossier_code"])
         self.dossier_updates = ColumnUpdates(self.raw_dossiers, "dossier_code")
         self.partition: str | None = None  # services.indicators.bootstrap_partitions
@@ -132,7 +169,7 @@ class SqlDossiers:
         self._before: dict[str, tuple[Any, ...]] = {}
 
     async def get_many(self, codes: Sequence[str]) -> dict[str, DossierState]:
-        raw, cache = self.projections.raw_dossiers, self.projections.cache
+        raw, records, cache = self.projections.raw_dossiers, self.projections.dossier_records, self.projections.cache
         current: dict[str, DossierState] = {}
         missing = []
         for code in codes:
@@ -144,8 +181,8 @@ class SqlDossiers:
         for chunk in fastsql.chunks(missing, CHUNK):
             sql, parameters = raw.select_in_sql("dossier_code", len(chunk)), raw.select_in_parameters(chunk)
             for record in await fastsql.fetch(self.session, sql, parameters):
-                row = raw.from_db(record)
-                current[row["dossier_code"]] = row_to_state(row)
+                state = records.state(record)
+                current[state.dossier_code] = state
         if raw.sqlite:
             values_of = raw.values_of
             self._before.update((code, values_of(state)) for code, state in current.items())

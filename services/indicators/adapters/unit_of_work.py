@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.indicators.adapters.state_cache import StateCache
 from services.indicators.adapters.store import (
     SqlCatalog,
     SqlDossiers,
@@ -33,19 +35,16 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.events = SqlEventLog(self.session, projections)
         self.dossiers = SqlDossiers(self.session, projections)
         self.catalog = SqlCatalog(self.session, projections)
-        self.positions = SqlPositions(self.session, projections, self._trust_cache_if_unchanged)
+        # Not a bound method of self: a cycle would keep each finished unit of work (its batch of states and
+        # their before-images) alive until a full garbage collection, tens of MB in a rebuild.
+        on_read = partial(_trust_cache_if_unchanged, projections.cache, self.dossiers)
+        self.positions = SqlPositions(self.session, projections, on_read)
         return self
 
     async def commit(self) -> None:
         await super().commit()
         if self.positions.written is not None:
             self.projections.cache.remember(self.dossiers.saved, self.positions.written)
-
-    def _trust_cache_if_unchanged(self, position: StreamPosition | None) -> None:
-        cache = self.projections.cache
-        cache.validate(None if position is None else token(position))
-        cache.begin()
-        self.dossiers.use_cache = True
 
 
 class SqlUnitsOfWork:
@@ -57,3 +56,9 @@ class SqlUnitsOfWork:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, self.projections)
+
+
+def _trust_cache_if_unchanged(cache: StateCache, dossiers: SqlDossiers, position: StreamPosition | None) -> None:
+    cache.validate(None if position is None else token(position))
+    cache.begin()
+    dossiers.use_cache = True

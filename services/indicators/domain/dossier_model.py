@@ -122,7 +122,3 @@ class DossierState:
     anomalies: int = 0  # dossier events timed after a terminal status: recorded, never counted
     last_anomaly: str | None = None  # type of the latest such event, e.g. "dossier.processed"
     last_event_key: str = ""
-    pause_kinds: set[str] = field(default_factory=set, repr=False, compare=False)  # parsed `open_pauses`
-
-    def __post_init__(self) -> None:
-        self.pause_kinds = {kind for kind in self.open_pauses.split(",") if kind}

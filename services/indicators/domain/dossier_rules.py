@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -18,21 +19,32 @@ def _running(state: DossierState) -> bool:
     return state.accepted_at is not None and state.ended_at is None
 
 
+def _pause_kinds(state: DossierState) -> set[str]:
+    return {kind for kind in state.open_pauses.split(",") if kind}
+
+
+def _set_pause_kinds(state: DossierState, kinds: set[str]) -> None:
+    # Kept as the column's text only, interned: a parsed set per cached state cost 216 bytes.
+    state.open_pauses = sys.intern(",".join(sorted(kinds)))
+
+
 def _open_pause(state: DossierState, kind: str, at: datetime) -> None:
     if not _running(state):
         return
-    if not state.pause_kinds:
+    kinds = _pause_kinds(state)
+    if not kinds:
         state.paused_since = at
-    state.pause_kinds.add(kind)
-    state.open_pauses = ",".join(sorted(state.pause_kinds))
+    kinds.add(kind)
+    _set_pause_kinds(state, kinds)
 
 
 def _close_pause(state: DossierState, kind: str, at: datetime, clock: WorkingClock) -> None:
-    if kind not in state.pause_kinds:
+    kinds = _pause_kinds(state)
+    if kind not in kinds:
         return
-    state.pause_kinds.discard(kind)
-    state.open_pauses = ",".join(sorted(state.pause_kinds))
-    if not state.pause_kinds:
+    kinds.discard(kind)
+    _set_pause_kinds(state, kinds)
+    if not kinds:
         _close_all_pauses(state, at, clock)
 
 
@@ -42,7 +54,6 @@ def _close_all_pauses(state: DossierState, at: datetime, clock: WorkingClock) ->
         if state.due_at is not None:
             state.extended_due_at = clock.add_working_time(state.due_at, state.paused_seconds)
     state.paused_since = None
-    state.pause_kinds.clear()
     state.open_pauses = ""
 
 
@@ -184,7 +195,7 @@ def derive(state: DossierState, clock: WorkingClock) -> None:
         state.overdue_from = None
         return
     if state.status in (DossierStatus.ACCEPTED, DossierStatus.PAUSED):
-        state.status = DossierStatus.PAUSED if state.pause_kinds else DossierStatus.ACCEPTED
+        state.status = DossierStatus.PAUSED if state.open_pauses and _pause_kinds(state) else DossierStatus.ACCEPTED
     candidates = [] if state.late_at is None else [state.late_at]
     paused_before_due = state.paused_since is not None and state.paused_since <= state.extended_due_at
     if not paused_before_due:

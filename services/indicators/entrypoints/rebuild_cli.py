@@ -8,7 +8,7 @@ from services.indicators.adapters.calendar_file import load_overrides
 from services.indicators.adapters.migrate import upgrade
 from services.indicators.adapters.rebuild_target import NatsEventSource, SqlRebuildTarget
 from services.indicators.domain.calendar import build_calendar
-from services.indicators.entrypoints.subscribers import decode
+from services.indicators.entrypoints.decoding import decode
 from services.indicators.service_layer.rebuild import Progress, RebuildResult, rebuild_projections
 from services.indicators.settings import Settings
 from services.runtime.db import create_engine

@@ -8,29 +8,16 @@ from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
-from pydantic import ValidationError
 
-from services.contracts.events import parse_event
 from services.contracts.streams import EVENTS
 from services.contracts.subjects import EVENTS_PREFIX
-from services.indicators.domain.events import to_projected
+from services.indicators.entrypoints.decoding import decode
 from services.indicators.service_layer.messages import AppliedBatch, Incoming
 from services.runtime.nats.consumer_watch import ConsumerMonitor
-from services.runtime.nats.consuming import BatchOutcome, InvalidMessage
-from services.runtime.nats.pulling import stream_sequence
+from services.runtime.nats.consuming import BatchOutcome
 from services.runtime.nats.subscribing import BatchConsumer, DurableConsumer, subscribe_batches
 
 SERVICE = "indicators"
-
-
-def decode(message: Msg) -> Incoming:
-    """Raw JetStream message -> Incoming; InvalidMessage (-> DVC_DLQ) for anything malformed. Any other error
-    (OverflowError from a date at the edge of the calendar) dead-letters the message as well (BatchProcessor)."""
-    try:
-        event = parse_event(message.data)
-    except (ValidationError, ValueError) as error:
-        raise InvalidMessage(str(error)[:900]) from error
-    return Incoming(event.source, event.id, to_projected(event), stream_sequence(message))
 
 
 def published_at(messages: Sequence[Msg]) -> datetime | None:
