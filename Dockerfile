@@ -14,5 +14,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app/services /app/services
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH DVC_VAR_DIR=/var/lib/dvc PYTHONUNBUFFERED=1
+# glibc malloc as `dvc-pulse up` sets it (services/ops/launcher.py MALLOC_DEFAULTS, docs/performance.md "Memory")
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 USER dvc
 ENTRYPOINT ["dvc-pulse"]

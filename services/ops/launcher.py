@@ -36,6 +36,10 @@ from services.runtime.nats.embedded_secrets import SECRETS_FILE, EmbeddedSecrets
 SERVICE_PORTS = {"ingest": 8081, "indicators": 8082, "tasks": 8083, "notifier": 8084, "console": 8085}
 # Live demo workload: 600 x the daily volume spread over 24 h, about one new dossier every 2-3 seconds.
 DEFAULT_SIMULATOR_SPEED = "600"
+# glibc malloc settings of the children, unless the environment sets them (docs/performance.md "Memory"): two
+# arenas instead of one per thread (aiosqlite's threads each kept their own), and freed blocks of 128 KiB or more
+# returned to the system instead of glibc raising its thresholds after a large free (a batch's buffers).
+MALLOC_DEFAULTS = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
 
 
 def service_port(name: str, environ: Mapping[str, str] | None = None) -> int:
@@ -79,7 +83,7 @@ class Launcher:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DVC_NATS_URL": self.nats.url, "DVC_VAR_DIR": str(self.var_dir)}
+        return {**MALLOC_DEFAULTS, **os.environ, "DVC_NATS_URL": self.nats.url, "DVC_VAR_DIR": str(self.var_dir)}
 
     def run(self) -> int:
         (self.var_dir / "logs").mkdir(parents=True, exist_ok=True)
