@@ -75,7 +75,7 @@ def partition_filters(partition: int, partitions: int) -> tuple[str, ...]:
 def stored_event_subject(event: CloudEvent) -> str:
     """The subject DVC_EVENTS stores `event` under once the transform appended its slot."""
     token = key_token(entity_key(event))
-    return f"{event_subject(EventType(event.type))}.{token}.{slot_of(token)}"
+    return f"{_SUBJECTS[event.type]}.{token}.{slot_of(token)}"
 
 
 def partition_durable(base: str, partition: int, partitions: int) -> str:
