@@ -14,7 +14,6 @@ Plain `nats://` connections only (`wire.supported`); otherwise, or if the server
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from nats.js.api import PubAck
 from services.runtime.nats.outbound import hpub_command
 from services.runtime.nats.publishing import (
     AckBatch,
+    AckRouter,
     OutgoingMessage,
     PublishFailed,
     message_headers,
@@ -37,19 +37,17 @@ logger = logging.getLogger(__name__)
 
 
 class LeanPublisher:
-    def __init__(self, connection: WireConnection, inbox: str, max_payload: int) -> None:
-        self._connection = connection
-        self._prefix = inbox + "."
+    def __init__(self, wire: WireConnection, inbox: str, max_payload: int) -> None:
+        self._wire = wire
+        self._acks = AckRouter(inbox)
         self._max_payload = max_payload
-        self._pending: dict[str, tuple[AckBatch, int]] = {}
-        self._tokens = itertools.count()
         self._closed = False
 
     @classmethod
     async def open(cls, client: Client, name: str) -> LeanPublisher:
         connection = await WireConnection.open(client, name=name)
         publisher = cls(connection, client.new_inbox(), client.max_payload)
-        connection.subscribe(publisher._prefix + "*", publisher._deliver)
+        connection.subscribe(publisher._acks.prefix + "*", publisher._deliver)
         try:
             await connection.ping()  # the subscription is in place before any ack can come back
         except BaseException:
@@ -59,50 +57,44 @@ class LeanPublisher:
 
     @property
     def alive(self) -> bool:
-        return not self._closed and not self._connection.lost.done()
+        return not self._closed and not self._wire.lost.done()
 
     def close(self) -> None:
         self._closed = True
-        self._connection.close()
+        self._wire.close()
 
     def _deliver(self, reply: Msg | None, status: str | None) -> None:
         if reply is not None:
-            waiting = self._pending.pop(reply.subject[len(self._prefix) :], None)
-            if waiting is not None:
-                waiting[0].receive(waiting[1], reply)
+            self._acks.deliver(reply)
             return
         reason = "the connection was lost" if status == "lost" else f"status {status} (503: no stream listens)"
-        for batch, _ in list(self._pending.values()):
-            batch.fail(PublishFailed(f"no ack: {reason}"))
-        self._pending.clear()
+        self._acks.fail_all(PublishFailed(f"no ack: {reason}"))
 
     async def publish(
         self, messages: Sequence[OutgoingMessage], *, timeout: float = 5.0, expected_stream: str | None = None
     ) -> list[PubAck]:
         """As `publish_all`: the acks in order, or PublishFailed."""
         batch = AckBatch(len(messages))
-        tokens = [str(next(self._tokens)) for _ in messages]
+        tokens: list[str] = []
         try:
             with publish_failures():
+                tokens = self._acks.expect(batch)
                 pairs = zip(messages, tokens, strict=True)
                 commands = b"".join(self._command(message, token, expected_stream) for message, token in pairs)
-                for index, token in enumerate(tokens):
-                    self._pending[token] = (batch, index)
-                self._connection.write(commands)
+                self._wire.write(commands)
                 if messages:
                     async with asyncio.timeout(timeout):
                         await batch.done
                 return batch.acks()
         finally:
-            for token in tokens:
-                self._pending.pop(token, None)
+            self._acks.forget(tokens)
             batch.done.cancel()
 
     def _command(self, message: OutgoingMessage, token: str, expected_stream: str | None) -> bytes:
         if len(message.payload) > self._max_payload:
             raise PublishFailed(f"a message of {len(message.payload)} bytes exceeds max_payload")
         headers = message_headers(message, expected_stream)
-        return hpub_command(message.subject, self._prefix + token, headers, message.payload)
+        return hpub_command(message.subject, self._acks.prefix + token, headers, message.payload)
 
 
 class LeanPublishing:

@@ -3,11 +3,11 @@
 One awaited publish at a time reaches ~6k msg/s here; pipelining reaches ~60k (MEASURED.md).
 A timeout does not prove the message was not stored, so callers retry with the same `Nats-Msg-Id`.
 
-The messages of a call are written to the connection's buffer without yielding to the event loop (one socket
-write per batch, not per message), and their acks come back on one wildcard reply subscription per connection,
-matched by token to a position in the call's batch (one future per call, not per message). nats-py's
-`publish_async` yields after each message and parses each ack through dataclass introspection; this path costs
-about half as much CPU per message, and writing the commands directly (`outbound`) saves a further ~5 µs.
+The messages of a call go to the connection's buffer through nats-py's public `Client.publish`, and their acks
+come back on one wildcard reply subscription per connection, matched by token to a position in the call's batch
+(`AckRouter`: one future per call, not per message). nats-py's `publish_async` yields after each message and
+parses each ack through dataclass introspection; this path costs about half as much CPU per message. The
+ingest's own lean connection (`lean_publishing`) shares the `AckRouter` and writes its commands itself.
 """
 
 from __future__ import annotations
@@ -69,31 +69,52 @@ class AckBatch:
             self.done.set_exception(error)
 
 
-class _AckRouter:
-    """One `_INBOX.<id>.*` subscription per connection; each reply token names its batch and position."""
+class AckRouter:
+    """The acks of one connection's publishes: each reply subject `<inbox>.<token>` names a batch and a position.
+    Serves nats-py's connections (one wildcard subscription each) and the ingest's lean connection."""
 
-    def __init__(self, client: Client) -> None:
-        self.prefix = client.new_inbox() + "."
+    def __init__(self, inbox: str) -> None:
+        self.prefix = inbox + "."
         self.pending: dict[str, tuple[AckBatch, int]] = {}
         self.tokens = itertools.count()
 
-    async def on_reply(self, reply: Msg) -> None:
+    def expect(self, batch: AckBatch) -> list[str]:
+        """One reply token per message of `batch`, registered before anything is sent."""
+        tokens = [str(next(self.tokens)) for _ in range(len(batch.replies))]
+        for index, token in enumerate(tokens):
+            self.pending[token] = (batch, index)
+        return tokens
+
+    def forget(self, tokens: Sequence[str]) -> None:
+        for token in tokens:
+            self.pending.pop(token, None)
+
+    def deliver(self, reply: Msg) -> None:
         waiting = self.pending.pop(reply.subject[len(self.prefix) :], None)
         if waiting is not None:
             batch, index = waiting
             batch.receive(index, reply)
 
+    def fail_all(self, error: PublishFailed) -> None:
+        for batch, _ in list(self.pending.values()):
+            batch.fail(error)
+        self.pending.clear()
 
-_routers: WeakKeyDictionary[Client, asyncio.Task[_AckRouter]] = WeakKeyDictionary()
+
+_routers: WeakKeyDictionary[Client, asyncio.Task[AckRouter]] = WeakKeyDictionary()
 
 
-async def _start_router(client: Client) -> _AckRouter:
-    router = _AckRouter(client)
-    await client.subscribe(router.prefix + "*", cb=router.on_reply)
+async def _start_router(client: Client) -> AckRouter:
+    router = AckRouter(client.new_inbox())
+
+    async def on_reply(reply: Msg) -> None:
+        router.deliver(reply)
+
+    await client.subscribe(router.prefix + "*", cb=on_reply)
     return router
 
 
-async def _router(client: Client) -> _AckRouter:
+async def _router(client: Client) -> AckRouter:
     task = _routers.get(client)
     if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
         task = asyncio.ensure_future(_start_router(client))
@@ -131,10 +152,8 @@ async def publish_all(
         with publish_failures():
             async with asyncio.timeout(timeout):
                 router = await _router(client)
-                for index, message in enumerate(messages):
-                    token = str(next(router.tokens))
-                    router.pending[token] = (batch, index)
-                    tokens.append(token)
+                tokens = router.expect(batch)
+                for message, token in zip(messages, tokens, strict=True):
                     await client.publish(
                         message.subject,
                         message.payload,
@@ -147,9 +166,7 @@ async def publish_all(
     finally:
         task = _routers.get(client)
         if task is not None and task.done() and not task.cancelled() and task.exception() is None:
-            pending = task.result().pending
-            for token in tokens:
-                pending.pop(token, None)
+            task.result().forget(tokens)
         batch.done.cancel()
 
 
