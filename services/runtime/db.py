@@ -6,7 +6,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -57,3 +58,9 @@ class SessionUnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+
+def conflict_insert(dialect: str, table: Table) -> Any:
+    """`INSERT` with the backend's `ON CONFLICT` clauses (`postgresql`, else SQLite)."""
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)

@@ -14,7 +14,6 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.adapters import fastsql
@@ -27,6 +26,7 @@ from services.indicators.domain.dossier import DossierEvent, DossierState, Dossi
 from services.indicators.domain.stream_position import StreamPosition
 from services.indicators.service_layer.messages import Incoming
 from services.indicators.service_layer.unit_of_work import Identity
+from services.runtime.db import conflict_insert
 
 CHUNK = 1000
 APPLY_LOCK_ID = 7_342_001  # PostgreSQL advisory lock serialising writers of the projections (consumer, rebuild)
@@ -123,8 +123,7 @@ class SqlProjections:
         self.partition: str | None = None  # services.indicators.bootstrap_partitions
 
     def insert(self, table: Table) -> Any:
-        module: Any = postgresql if self.dialect == "postgresql" else sqlite
-        return module.insert(table)
+        return conflict_insert(self.dialect, table)
 
     def upsert(self, table: Table, keys: Sequence[str]) -> Any:
         statement = self.insert(table)

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from services.contracts.alerts import NotificationStatus as S
-from services.notifier.adapters.sql import chunks, dialect_of, insert_for
+from services.notifier.adapters.sql import chunks, dialect_of
 from services.notifier.adapters.tables import dossier_steps, notifications
 from services.notifier.domain.superseding import SUPERSEDED_BY
 from services.notifier.service_layer.messages import Step, Waiting
+from services.runtime.db import conflict_insert
 
 Steps = dict[str, dict[str, datetime]]  # dossier code -> event kind -> latest event time
 
@@ -26,7 +27,7 @@ n = notifications.c
 
 @cache
 def _record_steps(dialect: str) -> Any:
-    statement = insert_for(dialect, dossier_steps)
+    statement = conflict_insert(dialect, dossier_steps)
     return statement.on_conflict_do_update(
         index_elements=["dossier_code", "kind"],
         set_={"event_time": statement.excluded.event_time, "updated_at": statement.excluded.updated_at},

@@ -15,12 +15,13 @@ from sqlalchemy.sql.elements import BindParameter
 from services.contracts.alerts import NotificationStatus
 from services.notifier.adapters import dossier_steps
 from services.notifier.adapters.delivery_store import write_changes
-from services.notifier.adapters.sql import add_status_events, chunks, dialect_of, insert_for, status_event
+from services.notifier.adapters.sql import add_status_events, chunks, dialect_of, status_event
 from services.notifier.adapters.tables import consumer_state, contacts, notifications, opt_outs, processed_events
 from services.notifier.domain.incoming import Incoming
 from services.notifier.domain.statuses import AWAITING_CONTACT, COUNTED
 from services.notifier.service_layer.messages import Change, CountedRow, Step, StoredContact, Waiting
 from services.notifier.service_layer.unit_of_work import Steps
+from services.runtime.db import conflict_insert
 
 # The statements are built once (per backend) and reused with bound parameters: building one (an ON CONFLICT's
 # `excluded` namespace, IN lists) cost more CPU than SQLite took to run it, for every batch.
@@ -31,7 +32,7 @@ _COUNTED = [status.value for status in COUNTED]
 
 @cache
 def _record_processed(dialect: str) -> Any:
-    statement = insert_for(dialect, processed_events).on_conflict_do_nothing(index_elements=["source", "id"])
+    statement = conflict_insert(dialect, processed_events).on_conflict_do_nothing(index_elements=["source", "id"])
     return statement.returning(processed_events.c.source, processed_events.c.id)
 
 
@@ -71,7 +72,7 @@ async def load_contacts(session: AsyncSession, codes: Iterable[str]) -> dict[str
 
 @cache
 def _upsert_contacts(dialect: str, columns: tuple[str, ...]) -> Any:
-    statement = insert_for(dialect, contacts)
+    statement = conflict_insert(dialect, contacts)
     return statement.on_conflict_do_update(
         index_elements=["dossier_code"],
         set_={name: statement.excluded[name] for name in columns if name != "dossier_code"},
@@ -141,7 +142,7 @@ async def counted_between(
 
 @cache
 def _insert_notifications(dialect: str) -> Any:
-    statement = insert_for(dialect, notifications)
+    statement = conflict_insert(dialect, notifications)
     statement = statement.on_conflict_do_nothing(index_elements=["event_source", "event_id", "template_id"])
     return statement.returning(notifications.c.id)
 
@@ -184,7 +185,7 @@ async def awaiting_contact(session: AsyncSession, codes: Iterable[str]) -> list[
 
 @cache
 def _save_position(dialect: str) -> Any:
-    statement = insert_for(dialect, consumer_state)
+    statement = conflict_insert(dialect, consumer_state)
     return statement.on_conflict_do_update(
         index_elements=["consumer"],
         set_={"stream_sequence": statement.excluded.stream_sequence, "updated_at": statement.excluded.updated_at},

@@ -7,26 +7,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.alerts import NotificationStatus, NotificationStatusChanged
 from services.notifier.adapters.tables import status_outbox
+from services.runtime.db import conflict_insert
 
 
 def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_for(dialect: str, table: Table) -> Any:
-    """`INSERT` with `ON CONFLICT` support for a backend (`postgresql`, else SQLite)."""
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
-
-
 def insert(session: AsyncSession, table: Table) -> Any:
     """`INSERT` with `ON CONFLICT` support for the session's backend (PostgreSQL or SQLite)."""
-    return insert_for(dialect_of(session), table)
+    return conflict_insert(dialect_of(session), table)
 
 
 def chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
